@@ -1,0 +1,1 @@
+"""api: the order gateway. Takes orders, stores them, and reserves stock in downstream."""

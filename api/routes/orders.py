@@ -1,0 +1,68 @@
+"""Orders: create one (reserving stock in downstream) and read it back."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+import sentry_sdk
+from fastapi import APIRouter, Depends, Request
+
+from api.inventory_client import InventoryClient
+from api.models import Order
+from api.schemas import OrderCreate, OrderRead
+from servicekit.db import SessionDep
+from servicekit.errors import Conflict, NotFound, ServiceError
+from servicekit.faults import FAULT_HEADER, apply_faults
+
+
+def _inventory(request: Request) -> InventoryClient:
+    client: InventoryClient = request.app.state.inventory
+    return client
+
+
+InventoryDep = Annotated[InventoryClient, Depends(_inventory)]
+
+router = APIRouter(prefix="/orders", tags=["orders"], dependencies=[Depends(apply_faults)])
+
+
+@router.post("", status_code=201, response_model=OrderRead)
+async def create_order(body: OrderCreate, request: Request, session: SessionDep, inventory: InventoryDep) -> Order:
+    """Store the order, reserve its stock in downstream, and confirm it.
+
+    Out of stock answers 409 (an expected outcome, not a Sentry error); a failing
+    downstream answers 502/503/504 and is reported to Sentry once.
+    """
+    span = sentry_sdk.get_current_span()
+    order = Order(
+        id=uuid.uuid4(),
+        sku=body.sku,
+        quantity=body.quantity,
+        customer=body.customer,
+        status="pending",
+        trace_id=span.trace_id if span else None,
+    )
+    session.add(order)
+    await session.commit()
+    try:
+        order.reservation_id = await inventory.reserve(
+            order.id, body.sku, body.quantity, fault=request.headers.get(FAULT_HEADER)
+        )
+        order.status = "confirmed"
+    except Conflict:
+        order.status = "rejected"
+        raise
+    except ServiceError:
+        order.status = "failed"
+        raise
+    finally:
+        await session.commit()
+    return order
+
+
+@router.get("/{order_id}", response_model=OrderRead)
+async def read_order(order_id: uuid.UUID, session: SessionDep) -> Order:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound(f"no order {order_id}")
+    return order

@@ -1,0 +1,1 @@
+"""downstream: the inventory service. Holds stock and reservations."""

@@ -1,0 +1,52 @@
+"""Reservations: take stock for an order, atomically, or refuse with 409."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select, update
+
+from downstream.models import Reservation, Stock
+from downstream.schemas import ReservationCreate, ReservationRead, StockRead
+from servicekit.db import SessionDep
+from servicekit.errors import NotFound, OutOfStock
+from servicekit.faults import apply_faults
+
+router = APIRouter(tags=["inventory"], dependencies=[Depends(apply_faults)])
+
+
+@router.post("/reservations", status_code=201, response_model=ReservationRead)
+async def create_reservation(body: ReservationCreate, session: SessionDep) -> Reservation:
+    """Take `quantity` of `sku` from stock in one statement (no lost updates under load)."""
+    taken = await session.execute(
+        update(Stock)
+        .where(Stock.sku == body.sku, Stock.available >= body.quantity)
+        .values(available=Stock.available - body.quantity)
+        .returning(Stock.available)
+    )
+    if taken.first() is None:
+        await session.rollback()
+        if await session.get(Stock, body.sku) is None:
+            raise NotFound(f"unknown sku {body.sku}")
+        raise OutOfStock(f"not enough {body.sku} in stock for {body.quantity}", sku=body.sku)
+    reservation = Reservation(id=uuid.uuid4(), order_id=body.order_id, sku=body.sku, quantity=body.quantity)
+    session.add(reservation)
+    await session.commit()
+    return reservation
+
+
+@router.get("/reservations/{reservation_id}", response_model=ReservationRead)
+async def read_reservation(reservation_id: uuid.UUID, session: SessionDep) -> Reservation:
+    reservation = await session.get(Reservation, reservation_id)
+    if reservation is None:
+        raise NotFound(f"no reservation {reservation_id}")
+    return reservation
+
+
+@router.get("/stock/{sku}", response_model=StockRead)
+async def read_stock(sku: str, session: SessionDep) -> Stock:
+    stock = (await session.execute(select(Stock).where(Stock.sku == sku))).scalar_one_or_none()
+    if stock is None:
+        raise NotFound(f"unknown sku {sku}")
+    return stock

@@ -1,0 +1,9 @@
+"""Locust entry point: thin on purpose; the traffic lives in scenarios/.
+
+`import locust` comes first: it patches the standard library for gevent, which must
+happen before anything imports ssl.
+"""
+
+import locust  # noqa: F401  (first: gevent monkey-patching)
+
+from scenarios.orders import OrderShopper  # noqa: E402,F401

@@ -1,0 +1,101 @@
+"""relay-mock's ASGI application: the ingest fast path in front of the inspection app."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relay_mock import __version__
+from relay_mock.ingest import IngestApp
+from relay_mock.inspect import envelopes
+from relay_mock.inspect.params import BadParameter
+from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.settings import Project, RelaySettings
+from relay_mock.store.reader import Reader
+from relay_mock.store.writer import StoreWriter
+
+logger = logging.getLogger(__name__)
+
+
+class RelayMock:
+    """Routes `/api/...` straight to the ingest handler (no framework on the hot path)
+    and everything else to the Starlette inspection app."""
+
+    def __init__(self, settings: RelaySettings, projects: dict[int, Project]) -> None:
+        self.settings = settings
+        self.projects = projects
+        self.writer = StoreWriter(
+            settings.database_path,
+            retention_max_envelopes=settings.retention_max_envelopes,
+            retention_max_bytes=settings.retention_max_bytes,
+            batch_max=settings.commit_batch_max,
+        )
+        self.reader = Reader(settings.database_path)
+        self.ingest = IngestApp(settings, projects, self.writer)
+        self.inspector = self._inspection_app()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/") and not scope["path"].startswith("/api/relay/"):
+            await self.ingest(scope, receive, send)
+        else:
+            await self.inspector(scope, receive, send)
+
+    def _inspection_app(self) -> Starlette:
+        @asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            self.writer.start()
+            logger.info(
+                "relay-mock %s storing in %s; projects: %s",
+                __version__,
+                self.settings.database_path,
+                ", ".join(f"{p.id}={p.name}" for p in self.projects.values()),
+            )
+            try:
+                yield
+            finally:
+                await self.writer.close()
+
+        app = Starlette(
+            routes=[
+                Route("/api/relay/healthcheck/live/", _live),
+                Route("/api/relay/healthcheck/ready/", _ready),
+                Route("/health", _ready),
+                *envelopes.routes,
+            ],
+            lifespan=lifespan,
+            exception_handlers={BadParameter: _bad_parameter, HTTPException: _http_exception},
+        )
+        app.state.settings = self.settings
+        app.state.projects = self.projects
+        app.state.writer = self.writer
+        app.state.reader = self.reader
+        return app
+
+
+async def _live(request: Request) -> Response:
+    return ORJSONResponse({"is_healthy": True})
+
+
+async def _ready(request: Request) -> Response:
+    writer: StoreWriter = request.app.state.writer
+    return ORJSONResponse(
+        {"is_healthy": True, "version": __version__, "envelopes": writer.totals.envelopes, "bytes": writer.totals.bytes}
+    )
+
+
+async def _bad_parameter(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadParameter)
+    return error(400, f"invalid query parameter {exc.name}", exc.message)
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    return error(exc.status_code, str(exc.detail), f"{request.method} {request.url.path}")

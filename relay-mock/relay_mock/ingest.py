@@ -1,0 +1,218 @@
+"""The ingest endpoints, as a plain ASGI application on the hot path:
+
+    POST /api/{project_id}/envelope/     (trailing slash optional)
+    POST /api/{project_id}/store/        (legacy: one JSON event)
+
+A request is answered 200 only after its envelope is committed to disk. Every refusal
+gets Relay's JSON body ({"detail", "causes"}) and is recorded with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+import orjson
+
+from relay_mock.protocol.auth import Auth, auth_from_dsn, auth_from_request
+from relay_mock.protocol.decoding import decode_body, normalise_encoding
+from relay_mock.protocol.envelope import Envelope, envelope_from_event, parse_envelope
+from relay_mock.protocol.errors import AuthError, IngestError, MalformedEnvelope, PayloadTooLarge, ProjectRejected
+from relay_mock.settings import Project, RelaySettings
+from relay_mock.store.index import envelope_trace_id, index_envelope
+from relay_mock.store.writer import EnvelopeRecord, Refusal, StoreWriter
+
+logger = logging.getLogger(__name__)
+
+INGEST_PATH = re.compile(r"^/api/(?P<project>[^/]+)/(?P<endpoint>envelope|store)/?$")
+
+# Browser SDKs post cross-origin; Relay answers them with permissive CORS.
+CORS_HEADERS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-expose-headers", b"x-sentry-error, x-sentry-rate-limits, retry-after"),
+]
+PREFLIGHT_HEADERS = [
+    *CORS_HEADERS,
+    (b"access-control-allow-methods", b"POST, OPTIONS"),
+    (b"access-control-allow-headers", b"content-type, content-encoding, x-sentry-auth, authorization, sentry-trace, baggage"),
+    (b"access-control-max-age", b"3600"),
+]
+
+
+class IngestApp:
+    def __init__(self, settings: RelaySettings, projects: dict[int, Project], writer: StoreWriter) -> None:
+        self.settings = settings
+        self.projects = projects
+        self.writer = writer
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        match = INGEST_PATH.match(scope["path"])
+        if match is None:
+            await _respond(send, 404, {"detail": "not found", "causes": [f"no ingest endpoint at {scope['path']}"]})
+            return
+        method = scope["method"]
+        if method == "OPTIONS":
+            await _respond(send, 200, None, PREFLIGHT_HEADERS)
+            return
+        if method != "POST":
+            await _respond(send, 405, {"detail": "method not allowed", "causes": ["ingest endpoints take POST"]})
+            return
+        received_at = time.time()
+        headers = _headers(scope)
+        context: dict[str, Any] = {"path": scope["path"], "headers": headers, "received_at": received_at}
+        try:
+            body = await self._read_body(receive, headers)
+            context["size"] = len(body)
+            record = self._accept(scope, match["project"], match["endpoint"], headers, body, received_at)
+            context.update(project_id=record.project_id, public_key=record.public_key)
+            await self.writer.append(record)
+        except IngestError as exc:
+            self._refuse(exc, scope, context)
+            await _respond(send, exc.status, exc.body(), [(b"x-sentry-error", exc.detail.encode("latin-1", "replace"))])
+            return
+        answer = {"id": record.event_id} if record.event_id else {}
+        await _respond(send, 200, answer, [(b"x-relay-mock-envelope", record.envelope_id.encode())])
+
+    async def _read_body(self, receive: Any, headers: dict[str, str]) -> bytes:
+        limit = self.settings.max_compressed_bytes
+        declared = headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge("request body exceeds the size limit", f"Content-Length {declared} > {limit}", reason="too_large_compressed")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise IngestError("client disconnected", "the body did not arrive whole", status=400, reason="disconnected")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge("request body exceeds the size limit", f"more than {limit} bytes", reason="too_large_compressed")
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    def _accept(
+        self, scope: dict[str, Any], project_part: str, endpoint: str, headers: dict[str, str], body: bytes, received_at: float
+    ) -> EnvelopeRecord:
+        if not project_part.isdigit():
+            raise ProjectRejected("invalid project id", f"{project_part[:40]!r} is not a number", status=400, reason="invalid_project")
+        project_id = int(project_part)
+        self._project(project_id)
+        auth = auth_from_request(headers, scope.get("query_string", b"").decode("latin-1"))
+        encoding = normalise_encoding(headers.get("content-encoding"))
+        raw = decode_body(body, encoding, max_size=self.settings.max_envelope_bytes)
+        if endpoint == "store":
+            raw = _store_to_envelope(raw)
+        envelope = parse_envelope(raw)
+        if auth is None:
+            dsn = envelope.header.get("dsn")
+            if not dsn:
+                raise AuthError("missing authorization", "send X-Sentry-Auth, Authorization, ?sentry_key= or a dsn in the envelope header")
+            auth = auth_from_dsn(dsn)
+        project = self._authorise(project_id, auth)
+        items = index_envelope(envelope, max_event_bytes=self.settings.max_event_bytes)
+        return EnvelopeRecord(
+            envelope_id=uuid.uuid4().hex,
+            received_at=received_at,
+            project_id=project.id,
+            project=project.name,
+            public_key=auth.public_key,
+            auth_form=auth.form,
+            sdk_client=auth.client,
+            endpoint=endpoint,
+            path=scope["path"],
+            content_encoding=encoding,
+            compressed_size=len(body),
+            raw=raw,
+            header=envelope.header,
+            items=items,
+            user_agent=headers.get("user-agent"),
+            remote_addr=_client(scope),
+            event_id=_event_id(envelope),
+            trace_id=envelope_trace_id(envelope, items),
+        )
+
+    def _project(self, project_id: int) -> Project:
+        project = self.projects.get(project_id)
+        if project is None:
+            known = ", ".join(f"{p.id} ({p.name})" for p in self.projects.values())
+            raise ProjectRejected(f"unknown project {project_id}", f"configured projects: {known}")
+        return project
+
+    def _authorise(self, project_id: int, auth: Auth) -> Project:
+        project = self._project(project_id)
+        if auth.public_key != project.public_key:
+            owner = next((p for p in self.projects.values() if p.public_key == auth.public_key), None)
+            cause = (
+                f"that key belongs to project {owner.id} ({owner.name})"
+                if owner
+                else f"no configured project has the key {auth.public_key[:64]!r}"
+            )
+            raise AuthError(f"public key is not a key of project {project_id}", cause, reason="unknown_key")
+        return project
+
+    def _refuse(self, exc: IngestError, scope: dict[str, Any], context: dict[str, Any]) -> None:
+        headers = context["headers"]
+        detail = exc.detail + (f": {'; '.join(exc.causes)}" if exc.causes else "")
+        try:
+            self.writer.record_refusal(
+                Refusal(
+                    received_at=context["received_at"],
+                    status=exc.status,
+                    reason=exc.reason,
+                    detail=detail[:1000],
+                    project_id=context.get("project_id") or _maybe_int(scope["path"]),
+                    public_key=context.get("public_key"),
+                    path=context["path"][:500],
+                    size=context.get("size"),
+                    user_agent=headers.get("user-agent"),
+                    remote_addr=_client(scope),
+                )
+            )
+        except RuntimeError:
+            logger.warning("refusal not recorded (store closing): %s", detail)
+
+
+def _store_to_envelope(raw: bytes) -> bytes:
+    try:
+        event = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise MalformedEnvelope("store body is not valid JSON", str(exc)) from None
+    if not isinstance(event, dict):
+        raise MalformedEnvelope("store body is not a JSON object", f"got {type(event).__name__}")
+    return envelope_from_event(event)
+
+
+def _event_id(envelope: Envelope) -> str | None:
+    event_id = envelope.event_id
+    return uuid.UUID(event_id).hex if event_id else None
+
+
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+
+
+def _client(scope: dict[str, Any]) -> str | None:
+    client = scope.get("client")
+    return f"{client[0]}:{client[1]}" if client else None
+
+
+def _maybe_int(path: str) -> int | None:
+    match = INGEST_PATH.match(path)
+    return int(match["project"]) if match and match["project"].isdigit() else None
+
+
+async def _respond(send: Any, status: int, body: dict[str, Any] | None, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+    payload = orjson.dumps(body) if body is not None else b""
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *CORS_HEADERS,
+        *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})

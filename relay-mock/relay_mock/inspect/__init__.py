@@ -1,0 +1,1 @@
+"""The inspection API under /inspect/: what arrived, as JSON."""

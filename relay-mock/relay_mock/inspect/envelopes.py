@@ -1,0 +1,82 @@
+"""Envelopes: list with filters and a cursor, one parsed, its raw bytes, JSONL export, delete all."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.routing import Route
+
+from relay_mock.inspect.params import envelope_filter, int_param
+from relay_mock.inspect.responses import ORJSONResponse as JSONResponse
+from relay_mock.inspect.responses import error
+from relay_mock.store.reader import Reader
+
+EXPORT_PAGE = 500
+
+
+async def list_envelopes(request: Request) -> Response:
+    reader: Reader = request.app.state.reader
+    flt = envelope_filter(request)
+    limit = int_param(request, "limit", 50, low=1, high=1000)
+    cursor = int_param(request, "cursor", None, low=0, high=2**62)
+    newest_first = request.query_params.get("order", "desc") != "asc"
+    payloads = request.query_params.get("payloads", "true") != "false"
+    result = await reader.run(
+        lambda conn: reader.list_envelopes(conn, flt, limit=limit or 50, cursor=cursor, newest_first=newest_first, payloads=payloads)
+    )
+    return JSONResponse(result)
+
+
+async def get_envelope(request: Request) -> Response:
+    reader: Reader = request.app.state.reader
+    envelope_id = request.path_params["envelope_id"]
+    envelope = await reader.run(lambda conn: reader.get_envelope(conn, envelope_id))
+    if envelope is None:
+        return error(404, f"no envelope {envelope_id}")
+    return JSONResponse(envelope)
+
+
+async def get_raw(request: Request) -> Response:
+    reader: Reader = request.app.state.reader
+    envelope_id = request.path_params["envelope_id"]
+    raw = await reader.run(lambda conn: reader.get_raw(conn, envelope_id))
+    if raw is None:
+        return error(404, f"no envelope {envelope_id}")
+    return Response(raw, media_type="application/x-sentry-envelope")
+
+
+async def export_jsonl(request: Request) -> Response:
+    """Every matching envelope, oldest first, one JSON document per line."""
+    reader: Reader = request.app.state.reader
+    flt = envelope_filter(request)
+
+    async def lines() -> AsyncIterator[bytes]:
+        cursor: int | None = None
+        while True:
+            page = await reader.run(
+                lambda conn: reader.list_envelopes(conn, flt, limit=EXPORT_PAGE, cursor=cursor, newest_first=False, payloads=True)
+            )
+            for envelope in page["envelopes"]:
+                yield orjson.dumps(envelope) + b"\n"
+            cursor = page["next_cursor"]
+            if cursor is None:
+                return
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+
+async def delete_all(request: Request) -> Response:
+    await request.app.state.writer.clear()
+    return JSONResponse({"deleted": True})
+
+
+routes = [
+    Route("/inspect/envelopes", list_envelopes, methods=["GET"]),
+    Route("/inspect/envelopes", delete_all, methods=["DELETE"]),
+    Route("/inspect/envelopes.jsonl", export_jsonl, methods=["GET"]),
+    Route("/inspect/envelopes/{envelope_id}", get_envelope, methods=["GET"]),
+    Route("/inspect/envelopes/{envelope_id}/raw", get_raw, methods=["GET"]),
+]

@@ -1,0 +1,83 @@
+"""Query-parameter parsing for the inspection API: bad values answer 400 naming the parameter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from starlette.requests import Request
+
+from relay_mock.store.reader import EnvelopeFilter
+
+
+class BadParameter(Exception):
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def int_param(request: Request, name: str, default: int | None, *, low: int, high: int) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadParameter(name, f"expected an integer, got {raw[:40]!r}") from None
+    if not low <= value <= high:
+        raise BadParameter(name, f"must be between {low} and {high}")
+    return value
+
+
+def float_param(request: Request, name: str, default: float, *, low: float, high: float) -> float:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise BadParameter(name, f"expected a number, got {raw[:40]!r}") from None
+    if not low <= value <= high:
+        raise BadParameter(name, f"must be between {low} and {high}")
+    return value
+
+
+def time_param(request: Request, name: str) -> float | None:
+    """A point in time: seconds since the epoch, or an ISO 8601 timestamp."""
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadParameter(name, f"expected epoch seconds or ISO 8601, got {raw[:40]!r}") from None
+    return parsed.timestamp()
+
+
+def hex_param(request: Request, name: str, length: int) -> str | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    value = raw.replace("-", "").lower()
+    if len(value) != length or any(c not in "0123456789abcdef" for c in value):
+        raise BadParameter(name, f"expected {length} hex characters, got {raw[:40]!r}")
+    return value
+
+
+def envelope_filter(request: Request) -> EnvelopeFilter:
+    q = request.query_params
+    return EnvelopeFilter(
+        item_type=q.get("type") or None,
+        trace_id=hex_param(request, "trace_id", 32),
+        event_id=hex_param(request, "event_id", 32),
+        project=q.get("project") or None,
+        release=q.get("release") or None,
+        environment=q.get("environment") or None,
+        server_name=q.get("server_name") or None,
+        since=time_param(request, "since"),
+        until=time_param(request, "until"),
+    )

@@ -1,0 +1,103 @@
+"""The SQLite schema and connection settings shared by the writer and the readers."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS envelopes (
+    id               INTEGER PRIMARY KEY,       -- arrival order; the pagination cursor
+    envelope_id      TEXT NOT NULL UNIQUE,
+    received_at      REAL NOT NULL,
+    project_id       INTEGER NOT NULL,
+    project          TEXT NOT NULL,
+    public_key       TEXT NOT NULL,
+    auth_form        TEXT NOT NULL,
+    sdk_client       TEXT,
+    endpoint         TEXT NOT NULL,             -- envelope | store
+    path             TEXT NOT NULL,
+    content_encoding TEXT NOT NULL,
+    compressed_size  INTEGER NOT NULL,
+    raw_size         INTEGER NOT NULL,
+    user_agent       TEXT,
+    remote_addr      TEXT,
+    event_id         TEXT,
+    trace_id         TEXT,
+    header           TEXT NOT NULL,             -- the envelope header, JSON
+    item_types       TEXT NOT NULL,             -- comma separated, in item order
+    raw              BLOB NOT NULL              -- the decoded envelope, byte for byte
+);
+CREATE INDEX IF NOT EXISTS envelopes_received ON envelopes (received_at);
+CREATE INDEX IF NOT EXISTS envelopes_trace ON envelopes (trace_id);
+
+CREATE TABLE IF NOT EXISTS items (
+    envelope_rowid  INTEGER NOT NULL,
+    idx             INTEGER NOT NULL,
+    type            TEXT NOT NULL,
+    payload_offset  INTEGER NOT NULL,
+    payload_length  INTEGER NOT NULL,
+    event_id        TEXT,
+    trace_id        TEXT,
+    span_id         TEXT,
+    parent_span_id  TEXT,
+    name            TEXT,
+    op              TEXT,
+    status          TEXT,
+    release         TEXT,
+    environment     TEXT,
+    server_name     TEXT,
+    level           TEXT,
+    sdk_name        TEXT,
+    sdk_version     TEXT,
+    start_ts        REAL,
+    end_ts          REAL,
+    summary         TEXT,
+    problem         TEXT,
+    PRIMARY KEY (envelope_rowid, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS items_trace ON items (trace_id) WHERE trace_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_event ON items (event_id) WHERE event_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS items_type ON items (type, envelope_rowid);
+
+CREATE TABLE IF NOT EXISTS refusals (
+    id           INTEGER PRIMARY KEY,
+    received_at  REAL NOT NULL,
+    status       INTEGER NOT NULL,
+    reason       TEXT NOT NULL,
+    detail       TEXT NOT NULL,
+    injected     INTEGER NOT NULL DEFAULT 0,   -- 1 when a fault rule refused it on purpose
+    project_id   INTEGER,
+    public_key   TEXT,
+    path         TEXT,
+    size         INTEGER,
+    user_agent   TEXT,
+    remote_addr  TEXT
+);
+
+CREATE TABLE IF NOT EXISTS counters (
+    name   TEXT PRIMARY KEY,
+    value  INTEGER NOT NULL
+);
+"""
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """Open the database; the writer creates it, readers share it through WAL."""
+    if readonly:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk (fsync of the WAL) before it returns; the
+        # acknowledgement waits for that commit, so an acked envelope survives a crash.
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.executescript(SCHEMA)
+        conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+    conn.execute("PRAGMA busy_timeout=5000")
+    conn.execute("PRAGMA cache_size=-32000")
+    conn.row_factory = sqlite3.Row
+    return conn

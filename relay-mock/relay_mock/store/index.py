@@ -1,0 +1,204 @@
+"""What the store indexes of each item: ids, trace linkage, names and a compact summary.
+
+Pure functions over a parsed envelope; item payloads stay verbatim in the envelope's bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from relay_mock.protocol.envelope import Envelope, Item
+
+JSON_ITEM_TYPES = frozenset({"event", "transaction", "feedback", "user_report", "security", "raw_security"})
+MAX_SUMMARY_SPANS = 1000
+DESCRIPTION_CHARS = 200
+
+
+@dataclass(slots=True)
+class ItemIndex:
+    idx: int
+    type: str
+    offset: int
+    length: int
+    event_id: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    parent_span_id: str | None = None
+    name: str | None = None
+    op: str | None = None
+    status: str | None = None
+    release: str | None = None
+    environment: str | None = None
+    server_name: str | None = None
+    level: str | None = None
+    sdk_name: str | None = None
+    sdk_version: str | None = None
+    start_ts: float | None = None
+    end_ts: float | None = None
+    summary: dict[str, Any] | None = None
+    problem: str | None = None
+
+
+def index_envelope(envelope: Envelope, *, max_event_bytes: int) -> list[ItemIndex]:
+    return [_index_item(i, item, envelope, max_event_bytes) for i, item in enumerate(envelope.items)]
+
+
+def envelope_trace_id(envelope: Envelope, items: list[ItemIndex]) -> str | None:
+    trace = envelope.header.get("trace")
+    if isinstance(trace, dict) and isinstance(trace.get("trace_id"), str):
+        return trace["trace_id"]
+    return next((i.trace_id for i in items if i.trace_id), None)
+
+
+def _index_item(idx: int, item: Item, envelope: Envelope, max_event_bytes: int) -> ItemIndex:
+    entry = ItemIndex(idx=idx, type=item.type, offset=item.offset, length=len(item.payload))
+    kind = entry.type
+    if kind in JSON_ITEM_TYPES:
+        if len(item.payload) > max_event_bytes:
+            entry.problem = f"{len(item.payload)} bytes exceed Relay's {max_event_bytes}-byte limit for {kind} items"
+        payload = _json(item, entry)
+        if isinstance(payload, dict):
+            _index_event(entry, payload, envelope)
+        return entry
+    if kind in ("client_report", "session", "sessions", "check_in", "profile_chunk", "profile", "attachment"):
+        payload = _json(item, entry) if kind != "attachment" else None
+        if kind == "client_report" and isinstance(payload, dict):
+            entry.summary = {
+                "discarded_events": _list(payload.get("discarded_events")),
+                "rate_limited_events": _list(payload.get("rate_limited_events")),
+            }
+            entry.start_ts = _timestamp(payload.get("timestamp"))
+        elif kind == "session" and isinstance(payload, dict):
+            attrs = payload.get("attrs") if isinstance(payload.get("attrs"), dict) else {}
+            entry.status = _str(payload.get("status"))
+            entry.release, entry.environment = _str(attrs.get("release")), _str(attrs.get("environment"))
+            entry.summary = {"sid": payload.get("sid"), "errors": payload.get("errors"), "init": payload.get("init")}
+        elif kind == "sessions" and isinstance(payload, dict):
+            attrs = payload.get("attrs") if isinstance(payload.get("attrs"), dict) else {}
+            entry.release, entry.environment = _str(attrs.get("release")), _str(attrs.get("environment"))
+            entry.summary = {"aggregates": _list(payload.get("aggregates"))}
+        elif kind == "check_in" and isinstance(payload, dict):
+            entry.event_id = _str(payload.get("check_in_id"))
+            entry.name, entry.status = _str(payload.get("monitor_slug")), _str(payload.get("status"))
+            entry.release, entry.environment = _str(payload.get("release")), _str(payload.get("environment"))
+            trace = (payload.get("contexts") or {}).get("trace") if isinstance(payload.get("contexts"), dict) else None
+            if isinstance(trace, dict):
+                entry.trace_id = _str(trace.get("trace_id"))
+        elif kind in ("profile_chunk", "profile") and isinstance(payload, dict):
+            entry.event_id = _str(payload.get("chunk_id") or payload.get("event_id"))
+            entry.release, entry.environment = _str(payload.get("release")), _str(payload.get("environment"))
+            entry.summary = {"profiler_id": payload.get("profiler_id"), "platform": payload.get("platform")}
+        elif kind == "attachment":
+            entry.name = _str(item.header.get("filename"))
+            entry.summary = {
+                "content_type": item.header.get("content_type"),
+                "attachment_type": item.header.get("attachment_type"),
+            }
+        return entry
+    if "item_count" in item.header:
+        entry.summary = {"item_count": item.header.get("item_count"), "content_type": item.header.get("content_type")}
+    return entry
+
+
+def _index_event(entry: ItemIndex, event: dict[str, Any], envelope: Envelope) -> None:
+    entry.event_id = _str(event.get("event_id")) or envelope.event_id
+    contexts = event.get("contexts") if isinstance(event.get("contexts"), dict) else {}
+    trace = contexts.get("trace") if isinstance(contexts.get("trace"), dict) else {}
+    entry.trace_id = _str(trace.get("trace_id"))
+    entry.span_id = _str(trace.get("span_id"))
+    entry.parent_span_id = _str(trace.get("parent_span_id"))
+    entry.op = _str(trace.get("op"))
+    entry.status = _str(trace.get("status"))
+    entry.name = _str(event.get("transaction"))
+    entry.release = _str(event.get("release"))
+    entry.environment = _str(event.get("environment"))
+    entry.server_name = _str(event.get("server_name"))
+    entry.level = _str(event.get("level")) or ("error" if entry.type == "event" else None)
+    sdk = event.get("sdk") if isinstance(event.get("sdk"), dict) else {}
+    entry.sdk_name, entry.sdk_version = _str(sdk.get("name")), _str(sdk.get("version"))
+    entry.start_ts = _timestamp(event.get("start_timestamp"))
+    entry.end_ts = _timestamp(event.get("timestamp"))
+    tags = event.get("tags")
+    if isinstance(tags, list):  # the protocol allows [[key, value], ...]
+        tags = {str(pair[0]): pair[1] for pair in tags if isinstance(pair, list) and len(pair) == 2}
+    if entry.type == "transaction":
+        spans = [s for s in _list(event.get("spans"))[:MAX_SUMMARY_SPANS] if isinstance(s, dict)]
+        entry.summary = {
+            "spans": [_span_summary(span) for span in spans],
+            "span_count": len(_list(event.get("spans"))),
+            "measurements": event.get("measurements") if isinstance(event.get("measurements"), dict) else {},
+            "tags": tags if isinstance(tags, dict) else {},
+            "profiler_id": (contexts.get("profile") or {}).get("profiler_id")
+            if isinstance(contexts.get("profile"), dict)
+            else None,
+        }
+    else:
+        entry.summary = {
+            "exceptions": [
+                {"type": _str(e.get("type")), "value": _str(e.get("value"))}
+                for e in _list((event.get("exception") or {}).get("values") if isinstance(event.get("exception"), dict) else None)
+                if isinstance(e, dict)
+            ],
+            "message": _message(event),
+            "tags": tags if isinstance(tags, dict) else {},
+        }
+
+
+def _span_summary(span: dict[str, Any]) -> dict[str, Any]:
+    description = span.get("description")
+    return {
+        "span_id": _str(span.get("span_id")),
+        "parent_span_id": _str(span.get("parent_span_id")),
+        "op": _str(span.get("op")),
+        "description": description[:DESCRIPTION_CHARS] if isinstance(description, str) else None,
+        "start": _timestamp(span.get("start_timestamp")),
+        "end": _timestamp(span.get("timestamp")),
+        "status": _str(span.get("status")),
+    }
+
+
+def _message(event: dict[str, Any]) -> str | None:
+    logentry = event.get("logentry")
+    if isinstance(logentry, dict):
+        return _str(logentry.get("formatted") or logentry.get("message"))
+    message = event.get("message")
+    if isinstance(message, dict):
+        return _str(message.get("formatted") or message.get("message"))
+    return _str(message)
+
+
+def _json(item: Item, entry: ItemIndex) -> Any:
+    if not item.payload:
+        return None
+    try:
+        return orjson.loads(item.payload)
+    except orjson.JSONDecodeError as exc:
+        entry.problem = f"payload is not valid JSON: {exc}"
+        return None
+
+
+def _timestamp(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return None
+    return None
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else str(value)
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -1,0 +1,320 @@
+"""The single writer: a thread that commits envelopes in groups.
+
+Requests hand their envelope to `append()` and wait; the thread takes everything that
+queued up meanwhile, writes it in one transaction, commits (one fsync for the group) and
+then wakes every waiter. Durability costs one fsync per group, not per envelope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from relay_mock.store.database import connect
+from relay_mock.store.index import ItemIndex
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class EnvelopeRecord:
+    envelope_id: str
+    received_at: float
+    project_id: int
+    project: str
+    public_key: str
+    auth_form: str
+    sdk_client: str | None
+    endpoint: str
+    path: str
+    content_encoding: str
+    compressed_size: int
+    raw: bytes
+    header: dict[str, Any]
+    items: list[ItemIndex]
+    user_agent: str | None = None
+    remote_addr: str | None = None
+    event_id: str | None = None
+    trace_id: str | None = None
+    rowid: int = 0
+
+
+@dataclass(slots=True)
+class Refusal:
+    received_at: float
+    status: int
+    reason: str
+    detail: str
+    injected: bool = False
+    project_id: int | None = None
+    public_key: str | None = None
+    path: str | None = None
+    size: int | None = None
+    user_agent: str | None = None
+    remote_addr: str | None = None
+
+
+@dataclass(slots=True)
+class _Clear:
+    pass
+
+
+Operation = EnvelopeRecord | Refusal | _Clear
+
+
+@dataclass(slots=True)
+class _Pending:
+    op: Operation
+    future: asyncio.Future[Any] | None
+
+
+@dataclass
+class Totals:
+    envelopes: int = 0
+    bytes: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+class StoreWriter:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        retention_max_envelopes: int,
+        retention_max_bytes: int,
+        batch_max: int = 1024,
+        on_commit: Callable[[list[EnvelopeRecord]], None] | None = None,
+    ) -> None:
+        self.path = path
+        self.retention_max_envelopes = retention_max_envelopes
+        self.retention_max_bytes = retention_max_bytes
+        self.batch_max = batch_max
+        self.on_commit = on_commit
+        self.totals = Totals()
+        self._pending: list[_Pending] = []
+        self._cond = threading.Condition()
+        self._closing = False
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._next_id = 1
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._conn = connect(self.path)
+        self._load_totals(self._conn)
+        self._thread = threading.Thread(target=self._run, name="relay-store-writer", daemon=True)
+        self._thread.start()
+
+    async def close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        if self._thread is not None:
+            await asyncio.to_thread(self._thread.join)
+        if self._conn is not None:
+            self._conn.close()
+
+    # -- API for the event loop ---------------------------------------------------
+
+    async def append(self, record: EnvelopeRecord) -> int:
+        """Store an envelope; returns its row id once the commit is on disk."""
+        return int(await self._submit(record))
+
+    def record_refusal(self, refusal: Refusal) -> None:
+        """Queue a refusal; the refused client is not kept waiting for it."""
+        self._enqueue(_Pending(refusal, None))
+
+    async def clear(self) -> None:
+        await self._submit(_Clear())
+
+    async def _submit(self, op: Operation) -> Any:
+        assert self._loop is not None, "start() the writer first"
+        future: asyncio.Future[Any] = self._loop.create_future()
+        self._enqueue(_Pending(op, future))
+        return await future
+
+    def _enqueue(self, pending: _Pending) -> None:
+        with self._cond:
+            if self._closing:
+                raise RuntimeError("the store is closing")
+            self._pending.append(pending)
+            self._cond.notify()
+
+    # -- the writer thread --------------------------------------------------------
+
+    def _run(self) -> None:
+        assert self._conn is not None
+        conn = self._conn
+        while True:
+            with self._cond:
+                while not self._pending and not self._closing:
+                    self._cond.wait()
+                if not self._pending and self._closing:
+                    return
+                batch = self._pending[: self.batch_max]
+                del self._pending[: self.batch_max]
+            try:
+                results = self._write(conn, batch)
+                errors: list[BaseException | None] = [None] * len(batch)
+            except Exception:  # noqa: BLE001 - isolate the bad operation, keep the others
+                logger.exception("group commit of %d operations failed; retrying one by one", len(batch))
+                results, errors = [], []
+                for pending in batch:
+                    try:
+                        results.extend(self._write(conn, [pending]))
+                        errors.append(None)
+                    except Exception as exc:  # noqa: BLE001
+                        results.append(None)
+                        errors.append(exc)
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self._settle, batch, results, errors)
+
+    def _write(self, conn: sqlite3.Connection, batch: list[_Pending]) -> list[Any]:
+        next_id, totals = self._next_id, (self.totals.envelopes, self.totals.bytes)
+        counters = dict(self.totals.counters)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            results: list[Any] = []
+            envelopes: list[EnvelopeRecord] = []
+            refusals: list[Refusal] = []
+            for pending in batch:
+                op = pending.op
+                if isinstance(op, EnvelopeRecord):
+                    op.rowid = self._next_id
+                    self._next_id += 1
+                    envelopes.append(op)
+                    results.append(op.rowid)
+                elif isinstance(op, Refusal):
+                    refusals.append(op)
+                    results.append(None)
+                else:
+                    self._flush(conn, envelopes, refusals)
+                    envelopes, refusals = [], []
+                    self._clear(conn)
+                    results.append(None)
+            self._flush(conn, envelopes, refusals)
+            self._enforce_retention(conn)
+            conn.execute("COMMIT")
+            return results
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._next_id, (self.totals.envelopes, self.totals.bytes) = next_id, totals
+            self.totals.counters = counters
+            raise
+
+    def _flush(self, conn: sqlite3.Connection, envelopes: list[EnvelopeRecord], refusals: list[Refusal]) -> None:
+        if envelopes:
+            conn.executemany(
+                "INSERT INTO envelopes (id, envelope_id, received_at, project_id, project, public_key, auth_form,"
+                " sdk_client, endpoint, path, content_encoding, compressed_size, raw_size, user_agent, remote_addr,"
+                " event_id, trace_id, header, item_types, raw)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        r.rowid, r.envelope_id, r.received_at, r.project_id, r.project, r.public_key, r.auth_form,
+                        r.sdk_client, r.endpoint, r.path, r.content_encoding, r.compressed_size, len(r.raw),
+                        r.user_agent, r.remote_addr, r.event_id, r.trace_id, orjson.dumps(r.header).decode(),
+                        ",".join(i.type for i in r.items), r.raw,
+                    )
+                    for r in envelopes
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO items (envelope_rowid, idx, type, payload_offset, payload_length, event_id, trace_id,"
+                " span_id, parent_span_id, name, op, status, release, environment, server_name, level, sdk_name,"
+                " sdk_version, start_ts, end_ts, summary, problem)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        r.rowid, i.idx, i.type, i.offset, i.length, i.event_id, i.trace_id, i.span_id,
+                        i.parent_span_id, i.name, i.op, i.status, i.release, i.environment, i.server_name, i.level,
+                        i.sdk_name, i.sdk_version, i.start_ts, i.end_ts,
+                        orjson.dumps(i.summary).decode() if i.summary is not None else None, i.problem,
+                    )
+                    for r in envelopes
+                    for i in r.items
+                ],
+            )
+            self.totals.envelopes += len(envelopes)
+            self.totals.bytes += sum(len(r.raw) for r in envelopes)
+            self._bump(conn, "stored_envelopes", len(envelopes))
+        if refusals:
+            conn.executemany(
+                "INSERT INTO refusals (received_at, status, reason, detail, injected, project_id, public_key, path,"
+                " size, user_agent, remote_addr) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                [
+                    (
+                        f.received_at, f.status, f.reason, f.detail, int(f.injected), f.project_id, f.public_key,
+                        f.path, f.size, f.user_agent, f.remote_addr,
+                    )
+                    for f in refusals
+                ],
+            )
+
+    def _enforce_retention(self, conn: sqlite3.Connection) -> None:
+        excess_count = self.totals.envelopes - self.retention_max_envelopes
+        excess_bytes = self.totals.bytes - self.retention_max_bytes
+        if excess_count <= 0 and excess_bytes <= 0:
+            return
+        cut, dropped, freed = 0, 0, 0
+        rows = conn.execute("SELECT id, raw_size FROM envelopes ORDER BY id")
+        for row_id, size in rows:
+            if dropped >= excess_count and freed >= excess_bytes:
+                break
+            cut, dropped, freed = row_id, dropped + 1, freed + size
+        rows.close()
+        conn.execute("DELETE FROM items WHERE envelope_rowid <= ?", (cut,))
+        conn.execute("DELETE FROM envelopes WHERE id <= ?", (cut,))
+        self.totals.envelopes -= dropped
+        self.totals.bytes -= freed
+        self._bump(conn, "evicted_envelopes", dropped)
+        self._bump(conn, "evicted_bytes", freed)
+
+    def _clear(self, conn: sqlite3.Connection) -> None:
+        for table in ("items", "envelopes", "refusals", "counters"):
+            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        self.totals = Totals()
+
+    def _bump(self, conn: sqlite3.Connection, name: str, amount: int) -> None:
+        conn.execute(
+            "INSERT INTO counters (name, value) VALUES (?, ?)"
+            " ON CONFLICT (name) DO UPDATE SET value = value + excluded.value",
+            (name, amount),
+        )
+        self.totals.counters[name] = self.totals.counters.get(name, 0) + amount
+
+    def _load_totals(self, conn: sqlite3.Connection) -> None:
+        count, size, max_id = conn.execute(
+            "SELECT count(*), coalesce(sum(raw_size), 0), coalesce(max(id), 0) FROM envelopes"
+        ).fetchone()
+        self.totals = Totals(count, size, {name: value for name, value in conn.execute("SELECT name, value FROM counters")})
+        self._next_id = max_id + 1
+
+    # -- back on the event loop ---------------------------------------------------
+
+    def _settle(self, batch: list[_Pending], results: list[Any], errors: list[BaseException | None]) -> None:
+        committed: list[EnvelopeRecord] = []
+        for pending, result, error in zip(batch, results, errors, strict=True):
+            if error is None and isinstance(pending.op, EnvelopeRecord):
+                committed.append(pending.op)
+            future = pending.future
+            if future is None or future.done():
+                continue
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+        if committed and self.on_commit is not None:
+            self.on_commit(committed)

@@ -1,0 +1,36 @@
+# Shared helpers for the scripts (sourced, not run).
+# OFFLINE=1 builds on local base images made from Debian packages (no registry needed).
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+if [ "${OFFLINE:-0}" = 1 ]; then
+  export PYTHON_IMAGE=${PYTHON_IMAGE:-sandbox-offline/python:3.11}
+  export POSTGRES_IMAGE=${POSTGRES_IMAGE:-sandbox-offline/postgres:15}
+fi
+
+project_name() { echo "${COMPOSE_PROJECT_NAME:-sentry-sandbox}"; }
+
+compose() { docker compose "$@"; }
+
+prepare_images() {
+  if [ "${OFFLINE:-0}" = 1 ]; then
+    step "offline base images and wheelhouse"
+    scripts/offline-images.sh
+    scripts/wheelhouse.sh
+  fi
+}
+
+# The project's Python environment for tests and tools (Python 3.11, like the images).
+ensure_venv() {
+  local stamp=.venv/.requirements.sha256 want
+  want=$(sha256sum requirements/dev.txt | cut -d' ' -f1)
+  if [ ! -x .venv/bin/python ]; then
+    step "creating .venv"
+    python3 -m venv .venv
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    step "installing requirements/dev.txt into .venv"
+    .venv/bin/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+    echo "$want" >"$stamp"
+  fi
+}

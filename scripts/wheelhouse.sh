@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Download (or build) wheels for every pinned image requirement into wheelhouse/, so
+# image builds can install them without reaching a package index from inside a container.
+# The images run CPython 3.11 on the host's architecture; the host must match (it does
+# on Debian 12, whose python3 is 3.11).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+  echo "[wheelhouse] needs CPython 3.11 to match the images (set PYTHON=...)" >&2
+  exit 1
+fi
+stamp=wheelhouse/.requirements.sha256
+want=$(cat requirements/service.txt requirements/relay.txt requirements/locust.txt | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && ls wheelhouse/*.whl >/dev/null 2>&1; then
+  echo "[wheelhouse] up to date" >&2
+  exit 0
+fi
+echo "[wheelhouse] collecting wheels for requirements/{service,relay,locust}.txt" >&2
+"$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w wheelhouse \
+  -r requirements/service.txt -r requirements/relay.txt -r requirements/locust.txt
+echo "$want" >"$stamp"
+echo "[wheelhouse] $(ls wheelhouse/*.whl | wc -l) wheels" >&2

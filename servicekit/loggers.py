@@ -1,0 +1,55 @@
+"""Logging for services: one configuration at start, a request id on every record,
+and the list of noisy loggers Sentry must ignore."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextvars import ContextVar
+
+from sentry_sdk.integrations.logging import ignore_logger
+
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+# Loggers whose records are noise to Sentry: access lines, SQL echo, HTTP client chatter.
+NOISY_LOGGERS = (
+    "uvicorn.access",
+    "uvicorn.error",
+    "sqlalchemy.engine",
+    "sqlalchemy.engine.Engine",
+    "sqlalchemy.pool",
+    "sqlalchemy.dialects",
+    "sqlalchemy.orm",
+    "httpx",
+    "httpcore",
+    "asyncio",
+    "urllib3",
+    "watchfiles",
+)
+
+
+def configure_sentry_loggers(extra: tuple[str, ...] = ()) -> None:
+    """Stop the noisy loggers' records from becoming Sentry breadcrumbs or events."""
+    for name in (*NOISY_LOGGERS, *extra):
+        ignore_logger(name)
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get() or "-"
+        return True
+
+
+def configure_logging(service_name: str, level: str) -> None:
+    """Configure the root logger once per process (stdout, one line per record)."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.addFilter(_RequestIdFilter())
+    handler.setFormatter(
+        logging.Formatter(f"%(asctime)s %(levelname)s {service_name} [%(request_id)s] %(name)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Per-request chatter from libraries would drown the application's own records.
+    for name in ("uvicorn.access", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
