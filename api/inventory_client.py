@@ -28,7 +28,9 @@ class InventoryClient:
             raise OutOfStock(detail, sku=sku)
         if response.status_code == 404:
             raise NotFound(detail, sku=sku)
-        raise DependencyFailed(f"downstream answered {response.status_code}: {detail}", downstream_status=response.status_code)
+        raise DependencyFailed(
+            f"downstream answered {response.status_code}: {detail}", downstream_status=response.status_code
+        )
 
     async def ping(self, *, fault: str | None = None) -> int:
         response = await self._send("GET", "/stock/SKU-1", fault=fault)

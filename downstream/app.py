@@ -19,7 +19,11 @@ SOLD_OUT_SKU = "SOLD-OUT"
 def create_app(settings: DownstreamSettings) -> FastAPI:
     @asynccontextmanager
     async def resources(app: FastAPI) -> AsyncIterator[None]:
-        rows = [{"sku": sku.strip(), "available": settings.seed_stock} for sku in settings.seed_skus.split(",") if sku.strip()]
+        rows = [
+            {"sku": sku.strip(), "available": settings.seed_stock}
+            for sku in settings.seed_skus.split(",")
+            if sku.strip()
+        ]
         rows.append({"sku": SOLD_OUT_SKU, "available": 0})
         async with app.state.engine.begin() as conn:
             await conn.execute(insert(Stock).values(rows).on_conflict_do_nothing(index_elements=["sku"]))

@@ -6,4 +6,4 @@ happen before anything imports ssl.
 
 import locust  # noqa: F401  (first: gevent monkey-patching)
 
-from scenarios.orders import OrderShopper  # noqa: E402,F401
+from scenarios.orders import OrderShopper  # noqa: F401

@@ -30,7 +30,8 @@ ensure_venv() {
   fi
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     step "installing requirements/dev.txt into .venv"
-    .venv/bin/pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+    .venv/bin/pip install --quiet --disable-pip-version-check -r requirements/dev.txt \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
     echo "$want" >"$stamp"
   fi
 }

@@ -18,6 +18,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && ls wheelhouse/*.whl >/d
 fi
 echo "[wheelhouse] collecting wheels for requirements/{service,relay,locust}.txt" >&2
 "$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w wheelhouse \
-  -r requirements/service.txt -r requirements/relay.txt -r requirements/locust.txt
+  -r requirements/service.txt -r requirements/relay.txt -r requirements/locust.txt \
+  2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 echo "$want" >"$stamp"
 echo "[wheelhouse] $(ls wheelhouse/*.whl | wc -l) wheels" >&2

@@ -65,7 +65,6 @@ async def ping(engine: AsyncEngine) -> bool:
         return False
 
 
-
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     async with request.app.state.sessionmaker() as session:
         yield session

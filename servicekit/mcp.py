@@ -52,10 +52,14 @@ async def check_sentry_mcp_connection(
         latency = round((time.perf_counter() - started) * 1000, 1)
         message = _read_message(response)
         if message is None:
-            return MCPStatus("not_mcp", url, f"HTTP {response.status_code} without a JSON-RPC answer", latency_ms=latency)
+            return MCPStatus(
+                "not_mcp", url, f"HTTP {response.status_code} without a JSON-RPC answer", latency_ms=latency
+            )
         if "error" in message:
             error = message["error"] if isinstance(message["error"], dict) else {}
-            return MCPStatus("error", url, f"initialize failed: {error.get('message', message['error'])}", latency_ms=latency)
+            return MCPStatus(
+                "error", url, f"initialize failed: {error.get('message', message['error'])}", latency_ms=latency
+            )
         result = message.get("result")
         if not isinstance(result, dict) or "protocolVersion" not in result:
             return MCPStatus("not_mcp", url, "JSON-RPC answer without an initialize result", latency_ms=latency)
@@ -98,6 +102,10 @@ def _read_message(response: httpx.Response) -> dict[str, Any] | None:
             message = json.loads(candidate)
         except ValueError:
             continue
-        if isinstance(message, dict) and message.get("jsonrpc") == "2.0" and ("result" in message or "error" in message):
+        if (
+            isinstance(message, dict)
+            and message.get("jsonrpc") == "2.0"
+            and ("result" in message or "error" in message)
+        ):
             return message
     return None

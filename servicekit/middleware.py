@@ -126,7 +126,9 @@ class SentryTracingMiddleware:
             sentry_sdk.set_tag("request_id", request_id)
             transaction.set_tag("request_id", request_id)
         incoming = extract_sentry_trace(scope)
-        transaction.set_tag("trace.incoming", "valid" if incoming.valid else "malformed" if incoming.present else "none")
+        transaction.set_tag(
+            "trace.incoming", "valid" if incoming.valid else "malformed" if incoming.present else "none"
+        )
         if incoming.problems:
             logger.warning("malformed trace headers: %s", "; ".join(incoming.problems))
             transaction.set_data("trace.incoming_problems", list(incoming.problems))

@@ -151,7 +151,9 @@ def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
 def _scrub(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {
-            key: FILTERED if isinstance(key, str) and SENSITIVE_KEY.search(key) and val not in (None, "") else _scrub(val)
+            key: FILTERED
+            if isinstance(key, str) and SENSITIVE_KEY.search(key) and val not in (None, "")
+            else _scrub(val)
             for key, val in value.items()
         }
     if isinstance(value, list):

@@ -107,9 +107,7 @@ class ServiceSettings(BaseSettings):
     @model_validator(mode="after")
     def _check_production(self) -> Self:
         if self.is_production and self.session_secret == DEVELOPMENT_SESSION_SECRET:
-            raise ValueError(
-                "SESSION_SECRET: production refuses the development default; set a secret of your own"
-            )
+            raise ValueError("SESSION_SECRET: production refuses the development default; set a secret of your own")
         return self
 
     @property

@@ -18,11 +18,15 @@ class OrderShopper(FastHttpUser):
     def create_and_read_order(self) -> None:
         trace = start_trace()
         body = {"sku": random.choice(SKUS), "quantity": random.randint(1, 3), "customer": "locust"}  # noqa: S311
-        with self.client.post("/orders", json=body, headers=trace.headers(), name="POST /orders", catch_response=True) as response:
+        with self.client.post(
+            "/orders", json=body, headers=trace.headers(), name="POST /orders", catch_response=True
+        ) as response:
             if response.status_code != 201:
                 response.failure(f"expected 201, got {response.status_code}")
                 return
             order_id = response.json()["id"]
-        with self.client.get(f"/orders/{order_id}", headers=start_trace().headers(), name="GET /orders/{id}", catch_response=True) as response:
+        with self.client.get(
+            f"/orders/{order_id}", headers=start_trace().headers(), name="GET /orders/{id}", catch_response=True
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"expected 200, got {response.status_code}")

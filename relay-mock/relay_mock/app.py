@@ -43,7 +43,11 @@ class RelayMock:
         self.inspector = self._inspection_app()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/") and not scope["path"].startswith("/api/relay/"):
+        if (
+            scope["type"] == "http"
+            and scope["path"].startswith("/api/")
+            and not scope["path"].startswith("/api/relay/")
+        ):
             await self.ingest(scope, receive, send)
         else:
             await self.inspector(scope, receive, send)

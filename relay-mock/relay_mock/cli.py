@@ -16,7 +16,9 @@ from relay_mock.settings import load_projects, load_settings
 def serve(_: argparse.Namespace) -> int:
     settings = load_settings()
     projects = load_projects()
-    logging.basicConfig(level=settings.log_level, stream=sys.stdout, format="%(asctime)s %(levelname)s relay-mock %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stdout, format="%(asctime)s %(levelname)s relay-mock %(name)s: %(message)s"
+    )
     uvicorn.run(
         RelayMock(settings, projects),
         host=settings.host,

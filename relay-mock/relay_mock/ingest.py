@@ -37,7 +37,10 @@ CORS_HEADERS = [
 PREFLIGHT_HEADERS = [
     *CORS_HEADERS,
     (b"access-control-allow-methods", b"POST, OPTIONS"),
-    (b"access-control-allow-headers", b"content-type, content-encoding, x-sentry-auth, authorization, sentry-trace, baggage"),
+    (
+        b"access-control-allow-headers",
+        b"content-type, content-encoding, x-sentry-auth, authorization, sentry-trace, baggage",
+    ),
     (b"access-control-max-age", b"3600"),
 ]
 
@@ -66,7 +69,18 @@ class IngestApp:
         try:
             body = await self._read_body(receive, headers)
             context["size"] = len(body)
-            record = self._accept(scope, match["project"], match["endpoint"], headers, body, received_at)
+            record = build_record(
+                self.projects,
+                self.settings,
+                project_part=match["project"],
+                endpoint=match["endpoint"],
+                path=scope["path"],
+                headers=headers,
+                query_string=scope.get("query_string", b"").decode("latin-1"),
+                body=body,
+                received_at=received_at,
+                remote_addr=_client(scope),
+            )
             context.update(project_id=record.project_id, public_key=record.public_key)
             await self.writer.append(record)
         except IngestError as exc:
@@ -80,80 +94,28 @@ class IngestApp:
         limit = self.settings.max_compressed_bytes
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
-            raise PayloadTooLarge("request body exceeds the size limit", f"Content-Length {declared} > {limit}", reason="too_large_compressed")
+            raise PayloadTooLarge(
+                "request body exceeds the size limit",
+                f"Content-Length {declared} > {limit}",
+                reason="too_large_compressed",
+            )
         chunks: list[bytes] = []
         size = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
-                raise IngestError("client disconnected", "the body did not arrive whole", status=400, reason="disconnected")
+                raise IngestError(
+                    "client disconnected", "the body did not arrive whole", status=400, reason="disconnected"
+                )
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
-                raise PayloadTooLarge("request body exceeds the size limit", f"more than {limit} bytes", reason="too_large_compressed")
+                raise PayloadTooLarge(
+                    "request body exceeds the size limit", f"more than {limit} bytes", reason="too_large_compressed"
+                )
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
-
-    def _accept(
-        self, scope: dict[str, Any], project_part: str, endpoint: str, headers: dict[str, str], body: bytes, received_at: float
-    ) -> EnvelopeRecord:
-        if not project_part.isdigit():
-            raise ProjectRejected("invalid project id", f"{project_part[:40]!r} is not a number", status=400, reason="invalid_project")
-        project_id = int(project_part)
-        self._project(project_id)
-        auth = auth_from_request(headers, scope.get("query_string", b"").decode("latin-1"))
-        encoding = normalise_encoding(headers.get("content-encoding"))
-        raw = decode_body(body, encoding, max_size=self.settings.max_envelope_bytes)
-        if endpoint == "store":
-            raw = _store_to_envelope(raw)
-        envelope = parse_envelope(raw)
-        if auth is None:
-            dsn = envelope.header.get("dsn")
-            if not dsn:
-                raise AuthError("missing authorization", "send X-Sentry-Auth, Authorization, ?sentry_key= or a dsn in the envelope header")
-            auth = auth_from_dsn(dsn)
-        project = self._authorise(project_id, auth)
-        items = index_envelope(envelope, max_event_bytes=self.settings.max_event_bytes)
-        return EnvelopeRecord(
-            envelope_id=uuid.uuid4().hex,
-            received_at=received_at,
-            project_id=project.id,
-            project=project.name,
-            public_key=auth.public_key,
-            auth_form=auth.form,
-            sdk_client=auth.client,
-            endpoint=endpoint,
-            path=scope["path"],
-            content_encoding=encoding,
-            compressed_size=len(body),
-            raw=raw,
-            header=envelope.header,
-            items=items,
-            user_agent=headers.get("user-agent"),
-            remote_addr=_client(scope),
-            event_id=_event_id(envelope),
-            trace_id=envelope_trace_id(envelope, items),
-        )
-
-    def _project(self, project_id: int) -> Project:
-        project = self.projects.get(project_id)
-        if project is None:
-            known = ", ".join(f"{p.id} ({p.name})" for p in self.projects.values())
-            raise ProjectRejected(f"unknown project {project_id}", f"configured projects: {known}")
-        return project
-
-    def _authorise(self, project_id: int, auth: Auth) -> Project:
-        project = self._project(project_id)
-        if auth.public_key != project.public_key:
-            owner = next((p for p in self.projects.values() if p.public_key == auth.public_key), None)
-            cause = (
-                f"that key belongs to project {owner.id} ({owner.name})"
-                if owner
-                else f"no configured project has the key {auth.public_key[:64]!r}"
-            )
-            raise AuthError(f"public key is not a key of project {project_id}", cause, reason="unknown_key")
-        return project
 
     def _refuse(self, exc: IngestError, scope: dict[str, Any], context: dict[str, Any]) -> None:
         headers = context["headers"]
@@ -175,6 +137,88 @@ class IngestApp:
             )
         except RuntimeError:
             logger.warning("refusal not recorded (store closing): %s", detail)
+
+
+def build_record(
+    projects: dict[int, Project],
+    settings: RelaySettings,
+    *,
+    project_part: str,
+    endpoint: str,
+    path: str,
+    headers: dict[str, str],
+    query_string: str,
+    body: bytes,
+    received_at: float,
+    remote_addr: str | None = None,
+) -> EnvelopeRecord:
+    """Everything ingest does short of storing: project, auth, decoding, parsing, indexing.
+
+    Pure (no I/O), so it can be fuzzed: any input yields a record or an IngestError.
+    """
+    if not project_part.isdigit():
+        raise ProjectRejected(
+            "invalid project id", f"{project_part[:40]!r} is not a number", status=400, reason="invalid_project"
+        )
+    project_id = int(project_part)
+    _project(projects, project_id)
+    auth = auth_from_request(headers, query_string)
+    encoding = normalise_encoding(headers.get("content-encoding"))
+    raw = decode_body(body, encoding, max_size=settings.max_envelope_bytes)
+    if endpoint == "store":
+        raw = _store_to_envelope(raw)
+    envelope = parse_envelope(raw)
+    if auth is None:
+        dsn = envelope.header.get("dsn")
+        if not dsn:
+            raise AuthError(
+                "missing authorization",
+                "send X-Sentry-Auth, Authorization, ?sentry_key= or a dsn in the envelope header",
+            )
+        auth = auth_from_dsn(dsn)
+    project = _authorise(projects, project_id, auth)
+    items = index_envelope(envelope, max_event_bytes=settings.max_event_bytes)
+    return EnvelopeRecord(
+        envelope_id=uuid.uuid4().hex,
+        received_at=received_at,
+        project_id=project.id,
+        project=project.name,
+        public_key=auth.public_key,
+        auth_form=auth.form,
+        sdk_client=auth.client,
+        endpoint=endpoint,
+        path=path,
+        content_encoding=encoding,
+        compressed_size=len(body),
+        raw=raw,
+        header=envelope.header,
+        items=items,
+        user_agent=headers.get("user-agent"),
+        remote_addr=remote_addr,
+        event_id=_event_id(envelope),
+        trace_id=envelope_trace_id(envelope, items),
+    )
+
+
+def _project(projects: dict[int, Project], project_id: int) -> Project:
+    project = projects.get(project_id)
+    if project is None:
+        known = ", ".join(f"{p.id} ({p.name})" for p in projects.values())
+        raise ProjectRejected(f"unknown project {project_id}", f"configured projects: {known}")
+    return project
+
+
+def _authorise(projects: dict[int, Project], project_id: int, auth: Auth) -> Project:
+    project = _project(projects, project_id)
+    if auth.public_key != project.public_key:
+        owner = next((p for p in projects.values() if p.public_key == auth.public_key), None)
+        cause = (
+            f"that key belongs to project {owner.id} ({owner.name})"
+            if owner
+            else f"no configured project has the key {auth.public_key[:64]!r}"
+        )
+        raise AuthError(f"public key is not a key of project {project_id}", cause, reason="unknown_key")
+    return project
 
 
 def _store_to_envelope(raw: bytes) -> bytes:
@@ -206,7 +250,9 @@ def _maybe_int(path: str) -> int | None:
     return int(match["project"]) if match and match["project"].isdigit() else None
 
 
-async def _respond(send: Any, status: int, body: dict[str, Any] | None, extra: list[tuple[bytes, bytes]] | None = None) -> None:
+async def _respond(
+    send: Any, status: int, body: dict[str, Any] | None, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
     payload = orjson.dumps(body) if body is not None else b""
     headers = [
         (b"content-type", b"application/json"),

@@ -94,7 +94,24 @@ def test_relay_refuses_bad_envelopes_with_json_naming_the_problem(
 
 
 def test_relay_refuses_an_unknown_project_and_keeps_serving(stack: Stack) -> None:
-    response = httpx.post(f"{stack.relay_url}/api/999/envelope/", content=b"{}\n", headers={"x-sentry-auth": "Sentry sentry_key=x"})
+    response = httpx.post(
+        f"{stack.relay_url}/api/999/envelope/", content=b"{}\n", headers={"x-sentry-auth": "Sentry sentry_key=x"}
+    )
     assert response.status_code == 403
     assert response.json()["detail"] == "unknown project 999"
     assert httpx.get(f"{stack.relay_url}/api/relay/healthcheck/ready/").status_code == 200
+
+
+def test_stored_envelopes_survive_a_relay_mock_restart(stack: Stack, relay: RelayClient) -> None:
+    trace_id = secrets.token_hex(16)
+    assert _order(stack, trace_id, secrets.token_hex(8)).status_code == 201
+    before = relay.wait_for_transactions(trace_id, {"api", "downstream"})
+    ids = sorted(envelope["id"] for pairs in before.values() for envelope, _ in pairs)
+
+    stack.compose("restart", "relay-mock")
+    stack.wait_healthy(f"{stack.relay_url}/api/relay/healthcheck/ready/")
+
+    after = relay.transactions_by_project(trace_id)
+    assert sorted(envelope["id"] for pairs in after.values() for envelope, _ in pairs) == ids
+    raw = httpx.get(f"{stack.relay_url}/inspect/envelopes/{ids[0]}/raw").content
+    assert raw.startswith(b"{") and b'"type":"transaction"' in raw

@@ -25,7 +25,7 @@ async def list_envelopes(request: Request) -> Response:
     newest_first = request.query_params.get("order", "desc") != "asc"
     payloads = request.query_params.get("payloads", "true") != "false"
     result = await reader.run(
-        lambda conn: reader.list_envelopes(conn, flt, limit=limit or 50, cursor=cursor, newest_first=newest_first, payloads=payloads)
+        reader.list_envelopes, flt, limit=limit or 50, cursor=cursor, newest_first=newest_first, payloads=payloads
     )
     return JSONResponse(result)
 
@@ -33,7 +33,7 @@ async def list_envelopes(request: Request) -> Response:
 async def get_envelope(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     envelope_id = request.path_params["envelope_id"]
-    envelope = await reader.run(lambda conn: reader.get_envelope(conn, envelope_id))
+    envelope = await reader.run(reader.get_envelope, envelope_id)
     if envelope is None:
         return error(404, f"no envelope {envelope_id}")
     return JSONResponse(envelope)
@@ -42,7 +42,7 @@ async def get_envelope(request: Request) -> Response:
 async def get_raw(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     envelope_id = request.path_params["envelope_id"]
-    raw = await reader.run(lambda conn: reader.get_raw(conn, envelope_id))
+    raw = await reader.run(reader.get_raw, envelope_id)
     if raw is None:
         return error(404, f"no envelope {envelope_id}")
     return Response(raw, media_type="application/x-sentry-envelope")
@@ -57,7 +57,7 @@ async def export_jsonl(request: Request) -> Response:
         cursor: int | None = None
         while True:
             page = await reader.run(
-                lambda conn: reader.list_envelopes(conn, flt, limit=EXPORT_PAGE, cursor=cursor, newest_first=False, payloads=True)
+                reader.list_envelopes, flt, limit=EXPORT_PAGE, cursor=cursor, newest_first=False, payloads=True
             )
             for envelope in page["envelopes"]:
                 yield orjson.dumps(envelope) + b"\n"

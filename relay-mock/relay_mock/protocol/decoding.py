@@ -78,9 +78,7 @@ def _decoder(encoding: str):  # type: ignore[no-untyped-def]
         return _inflate_brotli
     if encoding == "zstd":
         return _inflate_zstd
-    raise UnsupportedEncoding(
-        f"unsupported content encoding {encoding!r}", f"supported: {', '.join(SUPPORTED)}"
-    )
+    raise UnsupportedEncoding(f"unsupported content encoding {encoding!r}", f"supported: {', '.join(SUPPORTED)}")
 
 
 def _inflate_zlib(body: bytes, wbits: int, name: str) -> Iterator[bytes]:
@@ -103,7 +101,9 @@ def _inflate_zlib(body: bytes, wbits: int, name: str) -> Iterator[bytes]:
             if not data or (wbits & 16 and data.strip(b"\0") == b""):
                 return
             if not wbits & 16:
-                raise UndecodableBody(f"{name} body has trailing bytes", f"{len(data)} bytes after the end of the stream")
+                raise UndecodableBody(
+                    f"{name} body has trailing bytes", f"{len(data)} bytes after the end of the stream"
+                )
     except zlib.error as exc:
         raise UndecodableBody(f"{name} body cannot be decoded", str(exc)) from None
 

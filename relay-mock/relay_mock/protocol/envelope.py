@@ -67,7 +67,9 @@ def parse_envelope(data: bytes) -> Envelope:
             pos = end + 1
             continue
         if not isinstance(length, int) or isinstance(length, bool) or length < 0:
-            raise MalformedEnvelope(f"item {index} has an invalid length", f"length must be a non-negative integer, got {length!r}")
+            raise MalformedEnvelope(
+                f"item {index} has an invalid length", f"length must be a non-negative integer, got {length!r}"
+            )
         end = pos + length
         if end > size:
             raise MalformedEnvelope(
@@ -80,7 +82,7 @@ def parse_envelope(data: bytes) -> Envelope:
             if data[pos] != 0x0A:
                 raise MalformedEnvelope(
                     f"item {index} payload is not followed by a newline",
-                    f"byte {pos} is {data[pos:pos + 1]!r}; the payload is longer than its declared length {length}",
+                    f"byte {pos} is {data[pos : pos + 1]!r}; the payload is longer than its declared length {length}",
                 )
             pos += 1
     return Envelope(header, items)
@@ -92,9 +94,9 @@ def envelope_from_event(event: dict[str, Any]) -> bytes:
     payload = orjson.dumps(event)
     item_type = "transaction" if event.get("type") == "transaction" else "event"
     header: dict[str, Any] = {"event_id": event_id} if isinstance(event_id, str) else {}
-    return b"\n".join(
-        [orjson.dumps(header), orjson.dumps({"type": item_type, "length": len(payload)}), payload]
-    ) + b"\n"
+    return (
+        b"\n".join([orjson.dumps(header), orjson.dumps({"type": item_type, "length": len(payload)}), payload]) + b"\n"
+    )
 
 
 def _read_header(data: bytes, pos: int, what: str) -> tuple[dict[str, Any], int]:

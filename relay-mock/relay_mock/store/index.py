@@ -140,7 +140,9 @@ def _index_event(entry: ItemIndex, event: dict[str, Any], envelope: Envelope) ->
         entry.summary = {
             "exceptions": [
                 {"type": _str(e.get("type")), "value": _str(e.get("value"))}
-                for e in _list((event.get("exception") or {}).get("values") if isinstance(event.get("exception"), dict) else None)
+                for e in _list(
+                    (event.get("exception") or {}).get("values") if isinstance(event.get("exception"), dict) else None
+                )
                 if isinstance(e, dict)
             ],
             "message": _message(event),

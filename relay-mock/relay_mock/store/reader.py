@@ -87,13 +87,21 @@ class Reader:
             self._local.conn = conn
         return conn
 
-    async def run(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        return await asyncio.to_thread(lambda: query(self.connection()))
+    async def run(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run `query(connection, *args, **kwargs)` in a worker thread."""
+        return await asyncio.to_thread(lambda: query(self.connection(), *args, **kwargs))
 
     # -- envelopes ------------------------------------------------------------------
 
     def list_envelopes(
-        self, conn: sqlite3.Connection, flt: EnvelopeFilter, *, limit: int, cursor: int | None, newest_first: bool, payloads: bool
+        self,
+        conn: sqlite3.Connection,
+        flt: EnvelopeFilter,
+        *,
+        limit: int,
+        cursor: int | None,
+        newest_first: bool,
+        payloads: bool,
     ) -> dict[str, Any]:
         where, params = flt.where()
         if cursor is not None:
@@ -102,7 +110,7 @@ class Reader:
         order = "DESC" if newest_first else "ASC"
         columns = ENVELOPE_COLUMNS + (", raw" if payloads else "")
         rows = conn.execute(
-            f"SELECT {columns} FROM envelopes e WHERE {where} ORDER BY e.id {order} LIMIT ?",  # noqa: S608
+            f"SELECT {columns} FROM envelopes e WHERE {where} ORDER BY e.id {order} LIMIT ?",
             [*params, limit + 1],
         ).fetchall()
         more = len(rows) > limit
@@ -114,7 +122,8 @@ class Reader:
 
     def get_envelope(self, conn: sqlite3.Connection, envelope_id: str) -> dict[str, Any] | None:
         row = conn.execute(
-            f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE envelope_id = ?", (envelope_id,)  # noqa: S608
+            f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE envelope_id = ?",
+            (envelope_id,),
         ).fetchone()
         return envelope_json(row, payloads=True) if row else None
 

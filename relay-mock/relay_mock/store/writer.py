@@ -167,7 +167,7 @@ class StoreWriter:
             try:
                 results = self._write(conn, batch)
                 errors: list[BaseException | None] = [None] * len(batch)
-            except Exception:  # noqa: BLE001 - isolate the bad operation, keep the others
+            except Exception:
                 logger.exception("group commit of %d operations failed; retrying one by one", len(batch))
                 results, errors = [], []
                 for pending in batch:
@@ -223,10 +223,26 @@ class StoreWriter:
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
-                        r.rowid, r.envelope_id, r.received_at, r.project_id, r.project, r.public_key, r.auth_form,
-                        r.sdk_client, r.endpoint, r.path, r.content_encoding, r.compressed_size, len(r.raw),
-                        r.user_agent, r.remote_addr, r.event_id, r.trace_id, orjson.dumps(r.header).decode(),
-                        ",".join(i.type for i in r.items), r.raw,
+                        r.rowid,
+                        r.envelope_id,
+                        r.received_at,
+                        r.project_id,
+                        r.project,
+                        r.public_key,
+                        r.auth_form,
+                        r.sdk_client,
+                        r.endpoint,
+                        r.path,
+                        r.content_encoding,
+                        r.compressed_size,
+                        len(r.raw),
+                        r.user_agent,
+                        r.remote_addr,
+                        r.event_id,
+                        r.trace_id,
+                        orjson.dumps(r.header).decode(),
+                        ",".join(i.type for i in r.items),
+                        r.raw,
                     )
                     for r in envelopes
                 ],
@@ -238,10 +254,28 @@ class StoreWriter:
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
-                        r.rowid, i.idx, i.type, i.offset, i.length, i.event_id, i.trace_id, i.span_id,
-                        i.parent_span_id, i.name, i.op, i.status, i.release, i.environment, i.server_name, i.level,
-                        i.sdk_name, i.sdk_version, i.start_ts, i.end_ts,
-                        orjson.dumps(i.summary).decode() if i.summary is not None else None, i.problem,
+                        r.rowid,
+                        i.idx,
+                        i.type,
+                        i.offset,
+                        i.length,
+                        i.event_id,
+                        i.trace_id,
+                        i.span_id,
+                        i.parent_span_id,
+                        i.name,
+                        i.op,
+                        i.status,
+                        i.release,
+                        i.environment,
+                        i.server_name,
+                        i.level,
+                        i.sdk_name,
+                        i.sdk_version,
+                        i.start_ts,
+                        i.end_ts,
+                        orjson.dumps(i.summary).decode() if i.summary is not None else None,
+                        i.problem,
                     )
                     for r in envelopes
                     for i in r.items
@@ -256,8 +290,17 @@ class StoreWriter:
                 " size, user_agent, remote_addr) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
-                        f.received_at, f.status, f.reason, f.detail, int(f.injected), f.project_id, f.public_key,
-                        f.path, f.size, f.user_agent, f.remote_addr,
+                        f.received_at,
+                        f.status,
+                        f.reason,
+                        f.detail,
+                        int(f.injected),
+                        f.project_id,
+                        f.public_key,
+                        f.path,
+                        f.size,
+                        f.user_agent,
+                        f.remote_addr,
                     )
                     for f in refusals
                 ],
@@ -284,7 +327,7 @@ class StoreWriter:
 
     def _clear(self, conn: sqlite3.Connection) -> None:
         for table in ("items", "envelopes", "refusals", "counters"):
-            conn.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            conn.execute(f"DELETE FROM {table}")
         self.totals = Totals()
 
     def _bump(self, conn: sqlite3.Connection, name: str, amount: int) -> None:
@@ -299,7 +342,9 @@ class StoreWriter:
         count, size, max_id = conn.execute(
             "SELECT count(*), coalesce(sum(raw_size), 0), coalesce(max(id), 0) FROM envelopes"
         ).fetchone()
-        self.totals = Totals(count, size, {name: value for name, value in conn.execute("SELECT name, value FROM counters")})
+        self.totals = Totals(
+            count, size, {name: value for name, value in conn.execute("SELECT name, value FROM counters")}
+        )
         self._next_id = max_id + 1
 
     # -- back on the event loop ---------------------------------------------------
