@@ -5,24 +5,30 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from starlette.responses import FileResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
-from relay_mock import __version__
+from relay_mock import __version__, mcp
+from relay_mock.faults import FaultRules
 from relay_mock.ingest import IngestApp
-from relay_mock.inspect import envelopes
+from relay_mock.inspect import envelopes, errors, expectations, faults, live, stats, traces
 from relay_mock.inspect.params import BadParameter
 from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.reader import Reader
 from relay_mock.store.writer import StoreWriter
 
 logger = logging.getLogger(__name__)
+
+UI_DIR = Path(__file__).parent / "ui"
 
 
 class RelayMock:
@@ -32,14 +38,17 @@ class RelayMock:
     def __init__(self, settings: RelaySettings, projects: dict[int, Project]) -> None:
         self.settings = settings
         self.projects = projects
+        self.feed = LiveFeed()
         self.writer = StoreWriter(
             settings.database_path,
             retention_max_envelopes=settings.retention_max_envelopes,
             retention_max_bytes=settings.retention_max_bytes,
             batch_max=settings.commit_batch_max,
+            on_commit=self.feed.publish,
         )
         self.reader = Reader(settings.database_path)
-        self.ingest = IngestApp(settings, projects, self.writer)
+        self.faults = FaultRules()
+        self.ingest = IngestApp(settings, projects, self.writer, self.faults)
         self.inspector = self._inspection_app()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -65,6 +74,7 @@ class RelayMock:
             try:
                 yield
             finally:
+                self.feed.close()
                 await self.writer.close()
 
         app = Starlette(
@@ -73,6 +83,15 @@ class RelayMock:
                 Route("/api/relay/healthcheck/ready/", _ready),
                 Route("/health", _ready),
                 *envelopes.routes,
+                *traces.routes,
+                *errors.routes,
+                *stats.routes,
+                *live.routes,
+                *faults.routes,
+                *expectations.routes,
+                *mcp.routes,
+                Route("/", _index),
+                Mount("/ui", StaticFiles(directory=UI_DIR), name="ui"),
             ],
             lifespan=lifespan,
             exception_handlers={BadParameter: _bad_parameter, HTTPException: _http_exception},
@@ -81,7 +100,14 @@ class RelayMock:
         app.state.projects = self.projects
         app.state.writer = self.writer
         app.state.reader = self.reader
+        app.state.feed = self.feed
+        app.state.faults = self.faults
         return app
+
+
+async def _index(request: Request) -> Response:
+    # The UI is one static page; its script renders every captured value as text, never as HTML.
+    return FileResponse(UI_DIR / "index.html", headers={"cache-control": "no-cache"})
 
 
 async def _live(request: Request) -> Response:

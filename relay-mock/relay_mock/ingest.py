@@ -9,6 +9,7 @@ gets Relay's JSON body ({"detail", "causes"}) and is recorded with its reason.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -17,6 +18,7 @@ from typing import Any
 
 import orjson
 
+from relay_mock.faults import FaultRule, FaultRules
 from relay_mock.protocol.auth import Auth, auth_from_dsn, auth_from_request
 from relay_mock.protocol.decoding import decode_body, normalise_encoding
 from relay_mock.protocol.envelope import Envelope, envelope_from_event, parse_envelope
@@ -45,11 +47,18 @@ PREFLIGHT_HEADERS = [
 ]
 
 
+class InjectedFault(IngestError):
+    """A refusal a fault rule asked for."""
+
+
 class IngestApp:
-    def __init__(self, settings: RelaySettings, projects: dict[int, Project], writer: StoreWriter) -> None:
+    def __init__(
+        self, settings: RelaySettings, projects: dict[int, Project], writer: StoreWriter, faults: FaultRules
+    ) -> None:
         self.settings = settings
         self.projects = projects
         self.writer = writer
+        self.faults = faults
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         match = INGEST_PATH.match(scope["path"])
@@ -66,7 +75,18 @@ class IngestApp:
         received_at = time.time()
         headers = _headers(scope)
         context: dict[str, Any] = {"path": scope["path"], "headers": headers, "received_at": received_at}
+        project_id = _maybe_int(scope["path"])
         try:
+            if self.faults:
+                verdict = self.faults.before_body(project_id)
+                if verdict.latency_ms:
+                    await asyncio.sleep(verdict.latency_ms / 1000)
+                if verdict.rule is not None and verdict.rule.action == "drop":
+                    self._refuse(_injected(verdict.rule), scope, context)
+                    await _drop_connection(send)
+                    return
+                if verdict.rule is not None:
+                    raise _injected(verdict.rule)
             body = await self._read_body(receive, headers)
             context["size"] = len(body)
             record = build_record(
@@ -82,10 +102,25 @@ class IngestApp:
                 remote_addr=_client(scope),
             )
             context.update(project_id=record.project_id, public_key=record.public_key)
+            if self.faults:
+                limited = self.faults.after_parse(record.project_id, [item.type for item in record.items])
+                if limited is not None:
+                    raise _injected(limited)
             await self.writer.append(record)
         except IngestError as exc:
             self._refuse(exc, scope, context)
-            await _respond(send, exc.status, exc.body(), [(b"x-sentry-error", exc.detail.encode("latin-1", "replace"))])
+            extra = [(b"x-sentry-error", exc.detail.encode("latin-1", "replace"))]
+            rule = getattr(exc, "rule", None)
+            if rule is not None and rule.action == "rate_limit":
+                extra += [
+                    (b"retry-after", str(rule.retry_after).encode()),
+                    (b"x-sentry-rate-limits", rule.rate_limit_header()),
+                ]
+            await _respond(send, exc.status, exc.body(), extra)
+            return
+        except Exception:
+            logger.exception("storing an envelope failed")
+            await _respond(send, 503, {"detail": "store unavailable", "causes": ["the envelope was not stored; retry"]})
             return
         answer = {"id": record.event_id} if record.event_id else {}
         await _respond(send, 200, answer, [(b"x-relay-mock-envelope", record.envelope_id.encode())])
@@ -126,6 +161,7 @@ class IngestApp:
                     received_at=context["received_at"],
                     status=exc.status,
                     reason=exc.reason,
+                    injected=isinstance(exc, InjectedFault),
                     detail=detail[:1000],
                     project_id=context.get("project_id") or _maybe_int(scope["path"]),
                     public_key=context.get("public_key"),
@@ -137,6 +173,32 @@ class IngestApp:
             )
         except RuntimeError:
             logger.warning("refusal not recorded (store closing): %s", detail)
+
+
+def _injected(rule: FaultRule) -> InjectedFault:
+    status = 429 if rule.action == "rate_limit" else rule.status
+    fault = InjectedFault(
+        f"injected fault {rule.id}", rule.describe(), status=status or 502, reason=f"injected_{rule.action}"
+    )
+    fault.rule = rule  # type: ignore[attr-defined]
+    return fault
+
+
+async def _drop_connection(send: Any) -> None:
+    """Close the socket without an answer, as a crashed or unreachable ingest would.
+
+    ASGI has no message for this, so reach the server's transport (uvicorn keeps it on the
+    object behind `send`); let the loop run the close before returning to the server.
+    """
+    cycle = getattr(send, "__self__", None)
+    transport = getattr(cycle, "transport", None)
+    if transport is None:
+        raise RuntimeError("cannot drop the connection on this server")  # the server answers 500 instead
+    transport.abort()
+    for _ in range(10):
+        if getattr(cycle, "disconnected", True):
+            return
+        await asyncio.sleep(0)
 
 
 def build_record(

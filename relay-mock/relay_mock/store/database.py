@@ -77,6 +77,23 @@ CREATE TABLE IF NOT EXISTS refusals (
     remote_addr  TEXT
 );
 
+-- Traces a load generator (Locust) or a test started: the verifier's ground truth.
+CREATE TABLE IF NOT EXISTS expectations (
+    trace_id            TEXT PRIMARY KEY,
+    scenario            TEXT NOT NULL,
+    started_at          REAL NOT NULL,
+    sampled             INTEGER NOT NULL,
+    sample_rand         REAL,
+    sample_rate         REAL,
+    expect_services     TEXT NOT NULL,          -- JSON list
+    expect_errors_from  TEXT NOT NULL,          -- JSON list
+    baggage             TEXT,                   -- JSON object of the sentry-* baggage sent
+    status_code         INTEGER,
+    outcome             TEXT,
+    recorded_at         REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS expectations_started ON expectations (started_at);
+
 CREATE TABLE IF NOT EXISTS counters (
     name   TEXT PRIMARY KEY,
     value  INTEGER NOT NULL

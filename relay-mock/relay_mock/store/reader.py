@@ -87,49 +87,49 @@ class Reader:
             self._local.conn = conn
         return conn
 
-    async def run(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run `query(connection, *args, **kwargs)` in a worker thread."""
-        return await asyncio.to_thread(lambda: query(self.connection(), *args, **kwargs))
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run `fn(connection, *args, **kwargs)` in a worker thread."""
+        return await asyncio.to_thread(lambda: fn(self.connection(), *args, **kwargs))
 
-    # -- envelopes ------------------------------------------------------------------
 
-    def list_envelopes(
-        self,
-        conn: sqlite3.Connection,
-        flt: EnvelopeFilter,
-        *,
-        limit: int,
-        cursor: int | None,
-        newest_first: bool,
-        payloads: bool,
-    ) -> dict[str, Any]:
-        where, params = flt.where()
-        if cursor is not None:
-            where += " AND e.id < ?" if newest_first else " AND e.id > ?"
-            params.append(cursor)
-        order = "DESC" if newest_first else "ASC"
-        columns = ENVELOPE_COLUMNS + (", raw" if payloads else "")
-        rows = conn.execute(
-            f"SELECT {columns} FROM envelopes e WHERE {where} ORDER BY e.id {order} LIMIT ?",
-            [*params, limit + 1],
-        ).fetchall()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return {
-            "envelopes": [envelope_json(row, payloads=payloads) for row in rows],
-            "next_cursor": rows[-1]["id"] if more and rows else None,
-        }
+def list_envelopes(
+    conn: sqlite3.Connection,
+    flt: EnvelopeFilter,
+    *,
+    limit: int,
+    cursor: int | None,
+    newest_first: bool,
+    payloads: bool,
+) -> dict[str, Any]:
+    where, params = flt.where()
+    if cursor is not None:
+        where += " AND e.id < ?" if newest_first else " AND e.id > ?"
+        params.append(cursor)
+    order = "DESC" if newest_first else "ASC"
+    columns = ENVELOPE_COLUMNS + (", raw" if payloads else "")
+    rows = conn.execute(
+        f"SELECT {columns} FROM envelopes e WHERE {where} ORDER BY e.id {order} LIMIT ?",
+        [*params, limit + 1],
+    ).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "envelopes": [envelope_json(row, payloads=payloads) for row in rows],
+        "next_cursor": rows[-1]["id"] if more and rows else None,
+    }
 
-    def get_envelope(self, conn: sqlite3.Connection, envelope_id: str) -> dict[str, Any] | None:
-        row = conn.execute(
-            f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE envelope_id = ?",
-            (envelope_id,),
-        ).fetchone()
-        return envelope_json(row, payloads=True) if row else None
 
-    def get_raw(self, conn: sqlite3.Connection, envelope_id: str) -> bytes | None:
-        row = conn.execute("SELECT raw FROM envelopes WHERE envelope_id = ?", (envelope_id,)).fetchone()
-        return bytes(row["raw"]) if row else None
+def get_envelope(conn: sqlite3.Connection, envelope_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE envelope_id = ?",
+        (envelope_id,),
+    ).fetchone()
+    return envelope_json(row, payloads=True) if row else None
+
+
+def get_raw(conn: sqlite3.Connection, envelope_id: str) -> bytes | None:
+    row = conn.execute("SELECT raw FROM envelopes WHERE envelope_id = ?", (envelope_id,)).fetchone()
+    return bytes(row["raw"]) if row else None
 
 
 def envelope_json(row: sqlite3.Row, *, payloads: bool) -> dict[str, Any]:
@@ -179,3 +179,266 @@ def decode_payload(payload: bytes) -> Any:
 
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+TRACE_ITEM_COLUMNS = (
+    "i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status, i.release,"
+    " i.environment, i.server_name, i.level, i.start_ts, i.end_ts, i.summary, e.project, e.envelope_id,"
+    " e.header, e.received_at"
+)
+
+
+def trace_row(row: sqlite3.Row) -> dict[str, Any]:
+    header = orjson.loads(row["header"])
+    trace = header.get("trace")
+    return {
+        "type": row["type"],
+        "event_id": row["event_id"],
+        "trace_id": row["trace_id"],
+        "span_id": row["span_id"],
+        "parent_span_id": row["parent_span_id"],
+        "name": row["name"],
+        "op": row["op"],
+        "status": row["status"],
+        "release": row["release"],
+        "environment": row["environment"],
+        "server_name": row["server_name"],
+        "level": row["level"],
+        "start_ts": row["start_ts"],
+        "end_ts": row["end_ts"],
+        "summary": orjson.loads(row["summary"]) if row["summary"] else None,
+        "project": row["project"],
+        "envelope_id": row["envelope_id"],
+        "dsc": trace if isinstance(trace, dict) else None,
+        "received_at": row["received_at"],
+    }
+
+
+def trace_items(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Transactions and error events of the given traces, grouped by trace id."""
+    grouped: dict[str, list[dict[str, Any]]] = {trace_id: [] for trace_id in trace_ids}
+    for start in range(0, len(trace_ids), 500):
+        chunk = trace_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT {TRACE_ITEM_COLUMNS} FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
+            f" WHERE i.trace_id IN ({marks}) AND i.type IN ('transaction', 'event') ORDER BY e.id",
+            chunk,
+        )
+        for row in rows:
+            grouped[row["trace_id"]].append(trace_row(row))
+    return grouped
+
+
+def list_trace_ids(
+    conn: sqlite3.Connection, *, limit: int, cursor: int | None, project: str | None, since: float | None
+) -> tuple[list[str], int | None]:
+    """Trace ids, most recently active first; the cursor is the last envelope seq seen."""
+    clauses = ["i.trace_id IS NOT NULL", "i.type IN ('transaction', 'event')"]
+    params: list[Any] = []
+    if project:
+        clauses.append("e.project = ?" if not project.isdigit() else "e.project_id = ?")
+        params.append(int(project) if project.isdigit() else project)
+    if since is not None:
+        clauses.append("e.received_at >= ?")
+        params.append(since)
+    having = ""
+    if cursor is not None:
+        having = "HAVING last_seq < ?"
+    rows = conn.execute(
+        f"SELECT i.trace_id, max(e.id) AS last_seq FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
+        f" WHERE {' AND '.join(clauses)} GROUP BY i.trace_id {having} ORDER BY last_seq DESC LIMIT ?",
+        [*params, *([cursor] if cursor is not None else []), limit + 1],
+    ).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return [row["trace_id"] for row in rows], (rows[-1]["last_seq"] if more and rows else None)
+
+
+ERROR_COLUMNS = (
+    "i.event_id, i.trace_id, i.span_id, i.name, i.level, i.release, i.environment, i.server_name, i.summary,"
+    " i.end_ts, i.payload_offset, i.payload_length, e.envelope_id, e.project, e.received_at, e.id AS seq"
+)
+
+
+def list_errors(
+    conn: sqlite3.Connection,
+    *,
+    limit: int,
+    cursor: int | None,
+    project: str | None,
+    trace_id: str | None,
+    level: str | None,
+    query: str | None,
+) -> dict[str, Any]:
+    clauses = ["i.type = 'event'"]
+    params: list[Any] = []
+    if project:
+        clauses.append("e.project = ?" if not project.isdigit() else "e.project_id = ?")
+        params.append(int(project) if project.isdigit() else project)
+    if trace_id:
+        clauses.append("i.trace_id = ?")
+        params.append(trace_id)
+    if level:
+        clauses.append("i.level = ?")
+        params.append(level)
+    if query:
+        clauses.append("(i.summary LIKE ? OR i.name LIKE ?)")
+        params += [f"%{query}%", f"%{query}%"]
+    if cursor is not None:
+        clauses.append("e.id < ?")
+        params.append(cursor)
+    rows = conn.execute(
+        f"SELECT {ERROR_COLUMNS} FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
+        f" WHERE {' AND '.join(clauses)} ORDER BY e.id DESC LIMIT ?",
+        [*params, limit + 1],
+    ).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"errors": [error_summary(row) for row in rows], "next_cursor": rows[-1]["seq"] if more and rows else None}
+
+
+def error_summary(row: sqlite3.Row) -> dict[str, Any]:
+    summary = orjson.loads(row["summary"]) if row["summary"] else {}
+    exceptions = summary.get("exceptions") or []
+    last = exceptions[-1] if exceptions else {}
+    return {
+        "event_id": row["event_id"],
+        "envelope_id": row["envelope_id"],
+        "project": row["project"],
+        "received_at": iso(row["received_at"]),
+        "timestamp": row["end_ts"],
+        "level": row["level"],
+        "type": last.get("type"),
+        "value": last.get("value"),
+        "message": summary.get("message"),
+        "transaction": row["name"],
+        "trace_id": row["trace_id"],
+        "span_id": row["span_id"],
+        "release": row["release"],
+        "environment": row["environment"],
+        "server_name": row["server_name"],
+        "tags": summary.get("tags") or {},
+    }
+
+
+def get_error(conn: sqlite3.Connection, event_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        f"SELECT {ERROR_COLUMNS}, e.raw FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
+        " WHERE i.type = 'event' AND i.event_id = ? ORDER BY e.id DESC LIMIT 1",
+        (event_id,),
+    ).fetchone()
+    if row is None:
+        return None
+    result = error_summary(row)
+    start = row["payload_offset"]
+    payload = bytes(row["raw"])[start : start + row["payload_length"]]
+    try:
+        event = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        event = {}
+    if not isinstance(event, dict):
+        event = {}
+    exception = event.get("exception")
+    values = exception.get("values") if isinstance(exception, dict) else exception
+    breadcrumbs = event.get("breadcrumbs")
+    if isinstance(breadcrumbs, dict):
+        breadcrumbs = breadcrumbs.get("values")
+    result.update(
+        exceptions=values if isinstance(values, list) else [],
+        breadcrumbs=breadcrumbs if isinstance(breadcrumbs, list) else [],
+        contexts=event.get("contexts") if isinstance(event.get("contexts"), dict) else {},
+        request=event.get("request") if isinstance(event.get("request"), dict) else None,
+        tags=event.get("tags") or result["tags"],
+        sdk=event.get("sdk"),
+        event=event,
+    )
+    return result
+
+
+def count_items(conn: sqlite3.Connection, flt: EnvelopeFilter, *, item_type: str | None) -> int:
+    """How many stored items match (the blocking wait polls this)."""
+    where, params = flt.where()
+    type_clause = "i.type = ?" if item_type else "1"
+    row = conn.execute(
+        f"SELECT count(*) FROM items i JOIN envelopes e ON e.id = i.envelope_rowid WHERE {type_clause} AND {where}",
+        [*([item_type] if item_type else []), *params],
+    ).fetchone()
+    return int(row[0])
+
+
+def stats(conn: sqlite3.Connection) -> dict[str, Any]:
+    by_type = {row[0]: row[1] for row in conn.execute("SELECT type, count(*) FROM items GROUP BY type ORDER BY 2 DESC")}
+    by_project = {
+        row["project"]: {
+            "project_id": row["project_id"],
+            "envelopes": row["n"],
+            "raw_bytes": row["raw"],
+            "compressed_bytes": row["compressed"],
+        }
+        for row in conn.execute(
+            "SELECT project, project_id, count(*) AS n, sum(raw_size) AS raw, sum(compressed_size) AS compressed"
+            " FROM envelopes GROUP BY project, project_id ORDER BY project"
+        )
+    }
+    by_service: dict[str, dict[str, int]] = {}
+    for row in conn.execute(
+        "SELECT coalesce(server_name, '(none)'), type, count(*) FROM items"
+        " WHERE type IN ('event', 'transaction') GROUP BY 1, 2"
+    ):
+        by_service.setdefault(row[0], {})[row[1]] = row[2]
+    encodings = {row[0]: row[1] for row in conn.execute("SELECT content_encoding, count(*) FROM envelopes GROUP BY 1")}
+    refused: dict[str, Any] = {"total": 0, "injected": 0, "by_reason": {}, "by_status": {}}
+    for row in conn.execute("SELECT reason, status, injected, count(*) FROM refusals GROUP BY 1, 2, 3"):
+        refused["total"] += row[3]
+        refused["injected"] += row[3] if row[2] else 0
+        refused["by_reason"][row[0]] = refused["by_reason"].get(row[0], 0) + row[3]
+        refused["by_status"][str(row[1])] = refused["by_status"].get(str(row[1]), 0) + row[3]
+    reports: dict[str, Any] = {"total": 0, "by_reason": {}, "by_category": {}, "by_project": {}}
+    for row in conn.execute(
+        "SELECT e.project, json_extract(d.value, '$.reason'), json_extract(d.value, '$.category'),"
+        " sum(json_extract(d.value, '$.quantity'))"
+        " FROM items i JOIN envelopes e ON e.id = i.envelope_rowid, json_each(i.summary, '$.discarded_events') d"
+        " WHERE i.type = 'client_report' AND json_valid(i.summary) GROUP BY 1, 2, 3"
+    ):
+        project, reason, category, quantity = row[0], str(row[1]), str(row[2]), int(row[3] or 0)
+        reports["total"] += quantity
+        reports["by_reason"][reason] = reports["by_reason"].get(reason, 0) + quantity
+        reports["by_category"][category] = reports["by_category"].get(category, 0) + quantity
+        per = reports["by_project"].setdefault(project, [])
+        per.append({"reason": reason, "category": category, "quantity": quantity})
+    problems = conn.execute("SELECT count(*) FROM items WHERE problem IS NOT NULL").fetchone()[0]
+    return {
+        "items_by_type": by_type,
+        "by_project": by_project,
+        "by_service": by_service,
+        "content_encodings": encodings,
+        "refused": refused,
+        "client_reports": reports,
+        "items_with_problems": problems,
+    }
+
+
+def list_refusals(conn: sqlite3.Connection, *, limit: int) -> list[dict[str, Any]]:
+    rows = conn.execute("SELECT * FROM refusals ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+    return [{**dict(row), "received_at": iso(row["received_at"]), "injected": bool(row["injected"])} for row in rows]
+
+
+def expectation_rows(
+    conn: sqlite3.Connection, *, since: float | None, until: float | None, trace_id: str | None, limit: int | None
+) -> list[sqlite3.Row]:
+    clauses, params = ["1"], []
+    if since is not None:
+        clauses.append("started_at >= ?")
+        params.append(since)
+    if until is not None:
+        clauses.append("started_at < ?")
+        params.append(until)
+    if trace_id:
+        clauses.append("trace_id = ?")
+        params.append(trace_id)
+    sql = f"SELECT * FROM expectations WHERE {' AND '.join(clauses)} ORDER BY started_at"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return conn.execute(sql, params).fetchall()

@@ -63,11 +63,18 @@ class Refusal:
 
 
 @dataclass(slots=True)
+class ExpectationBatch:
+    """Rows for the expectations table (already validated)."""
+
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(slots=True)
 class _Clear:
     pass
 
 
-Operation = EnvelopeRecord | Refusal | _Clear
+Operation = EnvelopeRecord | Refusal | ExpectationBatch | _Clear
 
 
 @dataclass(slots=True)
@@ -135,6 +142,9 @@ class StoreWriter:
         """Queue a refusal; the refused client is not kept waiting for it."""
         self._enqueue(_Pending(refusal, None))
 
+    async def record_expectations(self, batch: ExpectationBatch) -> None:
+        await self._submit(batch)
+
     async def clear(self) -> None:
         await self._submit(_Clear())
 
@@ -198,6 +208,14 @@ class StoreWriter:
                 elif isinstance(op, Refusal):
                     refusals.append(op)
                     results.append(None)
+                elif isinstance(op, ExpectationBatch):
+                    conn.executemany(
+                        "INSERT OR REPLACE INTO expectations (trace_id, scenario, started_at, sampled, sample_rand,"
+                        " sample_rate, expect_services, expect_errors_from, baggage, status_code, outcome,"
+                        " recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        op.rows,
+                    )
+                    results.append(len(op.rows))
                 else:
                     self._flush(conn, envelopes, refusals)
                     envelopes, refusals = [], []
@@ -326,7 +344,7 @@ class StoreWriter:
         self._bump(conn, "evicted_bytes", freed)
 
     def _clear(self, conn: sqlite3.Connection) -> None:
-        for table in ("items", "envelopes", "refusals", "counters"):
+        for table in ("items", "envelopes", "refusals", "expectations", "counters"):
             conn.execute(f"DELETE FROM {table}")
         self.totals = Totals()
 

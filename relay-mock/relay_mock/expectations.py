@@ -1,0 +1,93 @@
+"""Expectations: the traces a load generator or a test started, recorded as ground truth.
+
+A trace that was expected and never arrived counts as lost, not as absent.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import orjson
+
+from relay_mock.verify.model import Expectation
+
+TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+MAX_BATCH = 10_000
+
+
+class ExpectationError(ValueError):
+    def __init__(self, index: int, field_name: str, message: str) -> None:
+        super().__init__(f"expectations[{index}].{field_name}: {message}")
+        self.where = f"expectations[{index}].{field_name}"
+        self.message = message
+
+
+def parse_batch(body: Any) -> list[tuple[Any, ...]]:
+    """Validate a POSTed batch (a list, or {"expectations": [...]}) into table rows."""
+    items = body.get("expectations") if isinstance(body, dict) else body
+    if not isinstance(items, list):
+        raise ExpectationError(0, "body", 'expected a list or {"expectations": [...]}')
+    if len(items) > MAX_BATCH:
+        raise ExpectationError(MAX_BATCH, "body", f"at most {MAX_BATCH} per request")
+    now = time.time()
+    return [_row(index, item, now) for index, item in enumerate(items)]
+
+
+_REQUIRED = object()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _row(index: int, item: Any, now: float) -> tuple[Any, ...]:
+    if not isinstance(item, dict):
+        raise ExpectationError(index, "", "expected an object")
+
+    def field(name: str, valid: Any, message: str, default: Any = _REQUIRED) -> Any:
+        value = item.get(name)
+        if value is None:
+            if default is _REQUIRED:
+                raise ExpectationError(index, name, "required")
+            return default
+        if not valid(value):
+            raise ExpectationError(index, name, message)
+        return value
+
+    baggage = field("baggage", lambda v: isinstance(v, dict), "an object of sentry-* baggage values", None)
+    return (
+        field("trace_id", lambda v: isinstance(v, str) and TRACE_ID.match(v), "32 lowercase hex characters"),
+        field("scenario", lambda v: isinstance(v, str) and v, "a non-empty string"),
+        float(field("started_at", _is_number, "seconds since the epoch", now)),
+        int(field("sampled", lambda v: isinstance(v, bool), "true or false", True)),
+        field("sample_rand", _is_number, "a number", None),
+        field("sample_rate", _is_number, "a number", None),
+        orjson.dumps(field("expect_services", _is_str_list, "a list of service names", ["api", "downstream"])).decode(),
+        orjson.dumps(field("expect_errors_from", _is_str_list, "a list of service names", [])).decode(),
+        orjson.dumps(baggage).decode() if baggage is not None else None,
+        field("status_code", lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", None),
+        field("outcome", lambda v: isinstance(v, str), "a string", None),
+        now,
+    )
+
+
+def from_row(row: Any) -> Expectation:
+    return Expectation(
+        trace_id=row["trace_id"],
+        scenario=row["scenario"],
+        started_at=row["started_at"],
+        sampled=bool(row["sampled"]),
+        sample_rand=row["sample_rand"],
+        sample_rate=row["sample_rate"],
+        expect_services=tuple(orjson.loads(row["expect_services"])),
+        expect_errors_from=tuple(orjson.loads(row["expect_errors_from"])),
+        baggage=orjson.loads(row["baggage"]) if row["baggage"] else None,
+        status_code=row["status_code"],
+        outcome=row["outcome"],
+    )

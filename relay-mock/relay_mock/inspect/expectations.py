@@ -1,0 +1,51 @@
+"""Expectations over HTTP: Locust (or a test) records each trace it started; the
+verifier reads them as ground truth."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relay_mock.expectations import ExpectationError, from_row, parse_batch
+from relay_mock.inspect.params import hex_param, int_param, time_param
+from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.store import reader as queries
+from relay_mock.store.reader import Reader
+from relay_mock.store.writer import ExpectationBatch, StoreWriter
+
+
+async def record(request: Request) -> Response:
+    writer: StoreWriter = request.app.state.writer
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        return error(400, "the body is not valid JSON", str(exc))
+    try:
+        rows = parse_batch(body)
+    except ExpectationError as exc:
+        return error(422, f"invalid {exc.where}", exc.message)
+    if rows:
+        await writer.record_expectations(ExpectationBatch(rows))
+    return ORJSONResponse({"recorded": len(rows)})
+
+
+async def list_expectations(request: Request) -> Response:
+    reader: Reader = request.app.state.reader
+    rows = await reader.run(
+        queries.expectation_rows,
+        since=time_param(request, "since"),
+        until=time_param(request, "until"),
+        trace_id=hex_param(request, "trace_id", 32),
+        limit=int_param(request, "limit", 1000, low=1, high=1_000_000),
+    )
+    return ORJSONResponse({"expectations": [asdict(from_row(row)) for row in rows]})
+
+
+routes = [
+    Route("/inspect/expectations", record, methods=["POST"]),
+    Route("/inspect/expectations", list_expectations, methods=["GET"]),
+]

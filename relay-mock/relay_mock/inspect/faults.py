@@ -1,0 +1,50 @@
+"""Fault rules over HTTP: list, add, remove. See relay_mock/faults.py for what they do."""
+
+from __future__ import annotations
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relay_mock.faults import FaultRules, RuleError
+from relay_mock.inspect.responses import ORJSONResponse, error
+
+
+async def list_rules(request: Request) -> Response:
+    rules: FaultRules = request.app.state.faults
+    return ORJSONResponse({"rules": [rule.to_dict() for rule in rules.list()]})
+
+
+async def add_rule(request: Request) -> Response:
+    rules: FaultRules = request.app.state.faults
+    try:
+        spec = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        return error(400, "the body is not valid JSON", str(exc))
+    try:
+        rule = rules.add(spec)
+    except RuleError as exc:
+        return error(422, f"invalid fault rule field {exc.field_name}", exc.message)
+    return ORJSONResponse(rule.to_dict(), status_code=201)
+
+
+async def remove_rule(request: Request) -> Response:
+    rules: FaultRules = request.app.state.faults
+    rule_id = request.path_params["rule_id"]
+    if not rules.remove(rule_id):
+        return error(404, f"no fault rule {rule_id}")
+    return Response(status_code=204)
+
+
+async def remove_all(request: Request) -> Response:
+    request.app.state.faults.clear()
+    return Response(status_code=204)
+
+
+routes = [
+    Route("/inspect/faults", list_rules, methods=["GET"]),
+    Route("/inspect/faults", add_rule, methods=["POST"]),
+    Route("/inspect/faults", remove_all, methods=["DELETE"]),
+    Route("/inspect/faults/{rule_id}", remove_rule, methods=["DELETE"]),
+]

@@ -1,0 +1,44 @@
+"""Statistics: what is stored, what was refused and why, and what the SDKs say they dropped."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relay_mock.inspect.params import int_param
+from relay_mock.inspect.responses import ORJSONResponse
+from relay_mock.store import reader as queries
+from relay_mock.store.reader import Reader
+from relay_mock.store.writer import StoreWriter
+
+
+async def get_stats(request: Request) -> Response:
+    reader: Reader = request.app.state.reader
+    writer: StoreWriter = request.app.state.writer
+    counters = writer.totals.counters
+    result = await reader.run(queries.stats)
+    result["envelopes"] = {
+        "stored": writer.totals.envelopes,
+        "bytes": writer.totals.bytes,
+        "received": counters.get("stored_envelopes", 0),
+        "evicted": counters.get("evicted_envelopes", 0),
+        "evicted_bytes": counters.get("evicted_bytes", 0),
+        "retention": {
+            "max_envelopes": writer.retention_max_envelopes,
+            "max_bytes": writer.retention_max_bytes,
+        },
+    }
+    return ORJSONResponse(result)
+
+
+async def get_refusals(request: Request) -> Response:
+    reader: Reader = request.app.state.reader
+    limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
+    return ORJSONResponse({"refusals": await reader.run(queries.list_refusals, limit=limit)})
+
+
+routes = [
+    Route("/inspect/stats", get_stats, methods=["GET"]),
+    Route("/inspect/refusals", get_refusals, methods=["GET"]),
+]
