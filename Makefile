@@ -4,7 +4,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export OFFLINE ?= 0
 
-.PHONY: help up down clean ps logs test offline-images wheelhouse lock
+RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
+
+.PHONY: help up down clean ps logs test offline-images wheelhouse lock load verify-traces envelopes tail export clear
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -26,6 +28,24 @@ logs: ## follow the services' logs (SERVICE=api to pick one)
 
 test: ## run the whole test suite (starts and tears down its own stack)
 	@scripts/test.sh $(ARGS)
+
+load: ## headless Locust (USERS=50 RATE=10 DURATION=60s WORKERS=0); reports in reports/
+	@scripts/load.sh
+
+verify-traces: ## check every trace crossed the hop intact (SINCE=, TRACE=, DEADLINE=30)
+	@scripts/verify-traces.sh
+
+envelopes: ## the newest captured envelopes as a table (TYPE=, PROJECT=, TRACE=, LIMIT=30)
+	@$(RELAY_CLI) envelopes --limit $(or $(LIMIT),30) $(if $(TYPE),--type $(TYPE)) $(if $(PROJECT),--project $(PROJECT)) $(if $(TRACE),--trace-id $(TRACE))
+
+tail: ## follow arriving envelopes live
+	@docker compose exec relay-mock python -m relay_mock tail $(if $(PROJECT),--project $(PROJECT)) $(if $(TYPE),--type $(TYPE))
+
+export: ## every envelope as JSON lines into reports/envelopes-<time>.jsonl
+	@mkdir -p reports && f=reports/envelopes-$$(date +%Y%m%d-%H%M%S).jsonl && $(RELAY_CLI) export > $$f && echo "wrote $$f"
+
+clear: ## delete everything relay-mock stored
+	@$(RELAY_CLI) clear
 
 offline-images: ## build local base images from Debian packages (no registry needed)
 	@scripts/offline-images.sh

@@ -39,11 +39,12 @@ _SCRUBBED_SECTIONS = ("request", "extra", "user", "breadcrumbs", "exception", "t
 _KEEP_CONTEXTS = frozenset({"trace", "runtime", "os", "device", "profile", "otel"})
 
 
-def configure_sentry(settings: ServiceSettings) -> bool:
+def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
     """Initialise the SDK from settings. Returns whether an SDK client is active.
 
     With no DSN the SDK is not initialised at all (no cost). With a DSN and
     `SENTRY_ENABLED=false` the SDK runs but the hooks drop everything it would send.
+    `sdk_overrides` go straight to `sentry_sdk.init` (tests pass a capturing transport).
     """
     if not settings.sentry_dsn:
         logger.info("sentry: no SENTRY_DSN, SDK not initialised")
@@ -89,6 +90,7 @@ def configure_sentry(settings: ServiceSettings) -> bool:
         ],
         before_send=make_before_send(enabled),
         before_send_transaction=make_before_send(enabled),
+        **sdk_overrides,
     )
     logger.info(
         "sentry: SDK initialised (release=%s, environment=%s, enabled=%s, traces_sample_rate=%s)",

@@ -1,11 +1,15 @@
-"""Every request Locust sends starts a trace whose id Locust chose, like a browser SDK
-at the head of a distributed trace would."""
+"""Every request Locust sends starts a trace whose id Locust chose, the way a browser SDK
+at the head of a distributed trace would: `sentry-trace` plus `baggage` carrying the
+sampling decision and the head's dynamic sampling context."""
 
 from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
+
+from scenarios import config
 
 
 @dataclass(frozen=True)
@@ -15,28 +19,39 @@ class StartedTrace:
     sampled: bool
     sample_rand: float
     sample_rate: float
+    started_at: float = field(default_factory=time.time)
+
+    @property
+    def baggage(self) -> dict[str, str]:
+        """The sentry-* baggage values (without prefix), exactly as sent."""
+        return {
+            "trace_id": self.trace_id,
+            "public_key": config.PUBLIC_KEY,
+            "release": config.RELEASE,
+            "environment": config.ENVIRONMENT,
+            "sample_rate": _number(self.sample_rate),
+            "sample_rand": f"{self.sample_rand:.6f}",
+            "sampled": "true" if self.sampled else "false",
+        }
 
     def headers(self) -> dict[str, str]:
+        baggage = ",".join(f"sentry-{key}={value}" for key, value in self.baggage.items())
         flag = "1" if self.sampled else "0"
-        baggage = ",".join(
-            [
-                f"sentry-trace_id={self.trace_id}",
-                f"sentry-sample_rand={self.sample_rand:.6f}",
-                f"sentry-sample_rate={self.sample_rate}",
-                f"sentry-sampled={'true' if self.sampled else 'false'}",
-                "sentry-environment=loadtest",
-                "sentry-release=locust@1",
-            ]
-        )
         return {"sentry-trace": f"{self.trace_id}-{self.span_id}-{flag}", "baggage": baggage}
 
 
-def start_trace(sample_rate: float = 1.0) -> StartedTrace:
-    sample_rand = random.random()  # noqa: S311 - sampling, not security
+def start_trace(sample_rate: float | None = None) -> StartedTrace:
+    rate = config.SAMPLE_RATE if sample_rate is None else sample_rate
+    # Six decimals on the wire: decide on the value the services will see.
+    sample_rand = round(random.random(), 6) % 1.0  # noqa: S311 - sampling, not security
     return StartedTrace(
         trace_id=secrets.token_hex(16),
         span_id=secrets.token_hex(8),
-        sampled=sample_rand < sample_rate,
+        sampled=sample_rand < rate,
         sample_rand=sample_rand,
-        sample_rate=sample_rate,
+        sample_rate=rate,
     )
+
+
+def _number(value: float) -> str:
+    return repr(float(value))

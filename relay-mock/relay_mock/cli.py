@@ -1,23 +1,35 @@
-"""relay-mock's command line: `serve` runs the server; the other commands talk to a
-running relay-mock over its HTTP API."""
+"""relay-mock's command line. `serve` runs the server; the other commands talk to a
+running relay-mock over its HTTP API (RELAY_URL, default http://127.0.0.1:9000)."""
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from datetime import datetime
+from typing import Any
 
-import uvicorn
+import httpx
+import orjson
+from rich.console import Console
+from rich.table import Table
 
-from relay_mock.app import RelayMock
-from relay_mock.settings import load_projects, load_settings
+DEFAULT_URL = os.environ.get("RELAY_URL", "http://127.0.0.1:9000")
 
 
-def serve(_: argparse.Namespace) -> int:
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from relay_mock.app import RelayMock
+    from relay_mock.settings import load_projects, load_settings
+
     settings = load_settings()
     projects = load_projects()
     logging.basicConfig(
-        level=settings.log_level, stream=sys.stdout, format="%(asctime)s %(levelname)s relay-mock %(name)s: %(message)s"
+        level=settings.log_level,
+        stream=sys.stdout,
+        format="%(asctime)s %(levelname)s relay-mock %(name)s: %(message)s",
     )
     uvicorn.run(
         RelayMock(settings, projects),
@@ -36,9 +48,158 @@ def serve(_: argparse.Namespace) -> int:
     return 0
 
 
+def _client(args: argparse.Namespace) -> httpx.Client:
+    return httpx.Client(base_url=args.url, timeout=args.timeout)
+
+
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    names = ("type", "trace_id", "event_id", "project", "release", "environment", "server_name", "since", "until")
+    return {name: getattr(args, name) for name in names if getattr(args, name, None)}
+
+
+def _fail(response: httpx.Response) -> int:
+    try:
+        body = response.json()
+        message = f"{body.get('detail')}: {'; '.join(body.get('causes') or [])}"
+    except ValueError:
+        message = response.text[:300]
+    print(f"relay-mock answered {response.status_code}: {message}", file=sys.stderr)
+    return 1
+
+
+def envelopes(args: argparse.Namespace) -> int:
+    with _client(args) as http:
+        response = http.get("/inspect/envelopes", params={**_filters(args), "limit": args.limit, "payloads": "false"})
+    if response.status_code != 200:
+        return _fail(response)
+    table = Table(title=f"newest {args.limit} envelopes at {args.url}")
+    for column in ("received", "project", "items", "trace id", "event id", "encoding", "bytes", "envelope"):
+        table.add_column(column, no_wrap=column != "items")
+    for envelope in response.json()["envelopes"]:
+        request = envelope["request"]
+        table.add_row(
+            _local(envelope["received_ts"]),
+            envelope["project"]["name"],
+            ",".join(envelope["item_types"]),
+            envelope["trace_id"] or "",
+            (envelope["event_id"] or "")[:12],
+            request["content_encoding"],
+            f"{request['compressed_size']}→{request['raw_size']}",
+            envelope["id"],
+        )
+    _console().print(table)
+    return 0
+
+
+def tail(args: argparse.Namespace) -> int:
+    console = _console()
+    params = {k: v for k, v in (("project", args.project), ("type", args.type)) if v}
+    console.print(f"[dim]following {args.url}/inspect/stream (Ctrl-C to stop)[/dim]")
+    try:
+        with httpx.Client(base_url=args.url, timeout=httpx.Timeout(10, read=None)) as http:
+            with http.stream("GET", "/inspect/stream", params=params) as response:
+                for line in response.iter_lines():
+                    if not line.startswith("data:"):
+                        continue
+                    summary = orjson.loads(line[5:])
+                    items = ", ".join(
+                        f"{item['type']}" + (f" {item['name']}" if item.get("name") else "")
+                        for item in summary["items"]
+                    )
+                    console.print(
+                        f"{_local(summary['received_ts'])}  [bold]{summary['project']['name']:<11}[/bold] {items}"
+                        + (f"  [dim]trace {summary['trace_id']}[/dim]" if summary.get("trace_id") else "")
+                    )
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")
+    count = 0
+    try:
+        with _client(args) as http, http.stream("GET", "/inspect/envelopes.jsonl", params=_filters(args)) as response:
+            if response.status_code != 200:
+                response.read()
+                return _fail(response)
+            for chunk in response.iter_bytes():
+                count += chunk.count(b"\n")
+                out.write(chunk)
+    finally:
+        if out is not sys.stdout.buffer:
+            out.close()
+    print(f"exported {count} envelopes", file=sys.stderr)
+    return 0
+
+
+def clear(args: argparse.Namespace) -> int:
+    with _client(args) as http:
+        response = http.delete("/inspect/envelopes")
+    if response.status_code != 200:
+        return _fail(response)
+    print("relay-mock: every stored envelope, refusal and expectation deleted", file=sys.stderr)
+    return 0
+
+
+def stats(args: argparse.Namespace) -> int:
+    with _client(args) as http:
+        response = http.get("/inspect/stats")
+    if response.status_code != 200:
+        return _fail(response)
+    print(orjson.dumps(response.json(), option=orjson.OPT_INDENT_2).decode())
+    return 0
+
+
+def _console() -> Console:
+    # Piped output (docker compose exec -T, CI logs) gets a wide table rather than 80 columns.
+    return Console() if sys.stdout.isatty() else Console(width=200)
+
+
+def _local(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:-3]
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--type", help="item type: transaction, event, session, client_report, ...")
+    parser.add_argument("--trace-id", dest="trace_id")
+    parser.add_argument("--event-id", dest="event_id")
+    parser.add_argument("--project", help="project name or id")
+    parser.add_argument("--release")
+    parser.add_argument("--environment")
+    parser.add_argument("--server-name", dest="server_name")
+    parser.add_argument("--since", help="epoch seconds or ISO 8601")
+    parser.add_argument("--until", help="epoch seconds or ISO 8601")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="relay-mock", description="Sentry ingest stand-in and inspector")
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"relay-mock's address (default {DEFAULT_URL})")
+    parser.add_argument("--timeout", type=float, default=30.0)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("serve", help="run the server").set_defaults(func=serve)
+
+    listing = commands.add_parser("envelopes", help="the newest envelopes as a table")
+    _add_filters(listing)
+    listing.add_argument("--limit", type=int, default=30)
+    listing.set_defaults(func=envelopes)
+
+    following = commands.add_parser("tail", help="follow arriving envelopes live")
+    following.add_argument("--project")
+    following.add_argument("--type")
+    following.set_defaults(func=tail)
+
+    exporting = commands.add_parser("export", help="every envelope as JSON lines, oldest first")
+    _add_filters(exporting)
+    exporting.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
+    exporting.set_defaults(func=export)
+
+    commands.add_parser("clear", help="delete everything stored").set_defaults(func=clear)
+    commands.add_parser("stats", help="statistics as JSON").set_defaults(func=stats)
+
     args = parser.parse_args(argv)
-    sys.exit(args.func(args))
+    try:
+        sys.exit(args.func(args))
+    except httpx.HTTPError as exc:
+        print(f"cannot reach relay-mock at {args.url}: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,28 @@
+"""Load settings from the environment (documented in the README and .env.example)."""
+
+from __future__ import annotations
+
+import os
+
+
+def _float(name: str, default: float, low: float, high: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise SystemExit(f"invalid configuration: {name} must be a number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SystemExit(f"invalid configuration: {name} must be between {low} and {high}, got {value}")
+    return value
+
+
+RELAY_URL = os.environ.get("RELAY_URL", "http://relay-mock:9000").rstrip("/")
+# The head-of-trace sampling decision Locust makes for each trace it starts.
+SAMPLE_RATE = _float("LOCUST_SAMPLE_RATE", 1.0, 0.0, 1.0)
+# Locust plays a browser SDK at the head of the trace: its baggage names this project's key.
+PUBLIC_KEY = os.environ.get("LOCUST_SENTRY_PUBLIC_KEY", "c3d4e5f6a7b8091a2b3c4d5e6f708192")
+RELEASE = os.environ.get("LOCUST_RELEASE", "locust@1.0.0")
+ENVIRONMENT = os.environ.get("LOCUST_ENVIRONMENT", "loadtest")
+SLOW_DOWNSTREAM_MS = int(_float("LOCUST_SLOW_DOWNSTREAM_MS", 300, 0, 60_000))
+# Record every started trace in relay-mock (the verifier's ground truth).
+RECORD_EXPECTATIONS = os.environ.get("LOCUST_RECORD_EXPECTATIONS", "true").lower() not in ("0", "false", "no")

@@ -1,0 +1,102 @@
+"""Locust's record of every trace it started, sent to relay-mock in batches.
+
+That record is the verifier's ground truth: a trace Locust started that never arrives
+counts as lost, not as absent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import gevent
+import requests
+
+from scenarios import config
+from scenarios.tracing import StartedTrace
+
+logger = logging.getLogger(__name__)
+
+FLUSH_EVERY_S = 1.0
+BATCH_MAX = 2000
+
+
+class GroundTruth:
+    def __init__(self, relay_url: str) -> None:
+        self.url = f"{relay_url}/inspect/expectations"
+        self._pending: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._session = requests.Session()
+        self._flusher: gevent.Greenlet | None = None
+        self.recorded = 0
+        self.failed = 0
+
+    def record(
+        self,
+        trace: StartedTrace,
+        scenario: str,
+        *,
+        status_code: int,
+        outcome: str,
+        expect_services: tuple[str, ...] = ("api", "downstream"),
+        expect_errors_from: tuple[str, ...] = (),
+    ) -> None:
+        if not config.RECORD_EXPECTATIONS:
+            return
+        reached = status_code > 0  # 0: the request never got an answer, so no service may have seen it
+        entry = {
+            "trace_id": trace.trace_id,
+            "scenario": scenario,
+            "started_at": trace.started_at,
+            "sampled": trace.sampled,
+            "sample_rand": trace.sample_rand,
+            "sample_rate": trace.sample_rate,
+            "expect_services": list(expect_services) if reached else [],
+            "expect_errors_from": list(expect_errors_from) if reached else [],
+            "baggage": trace.baggage,
+            "status_code": status_code,
+            "outcome": outcome,
+        }
+        with self._lock:
+            self._pending.append(entry)
+        if self._flusher is None:
+            self._flusher = gevent.spawn(self._run)
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending[:BATCH_MAX], self._pending[BATCH_MAX:]
+        if not batch:
+            return
+        try:
+            response = self._session.post(self.url, json=batch, timeout=10)
+            response.raise_for_status()
+            self.recorded += len(batch)
+        except requests.RequestException as exc:
+            # Keep them for the next attempt: losing ground truth would hide lost traces.
+            logger.warning("could not record %d expectations in relay-mock: %s", len(batch), exc)
+            with self._lock:
+                self._pending[:0] = batch
+            self.failed += 1
+            raise
+
+    def flush_all(self) -> None:
+        for _ in range(100):
+            with self._lock:
+                if not self._pending:
+                    return
+            try:
+                self.flush()
+            except requests.RequestException:
+                return
+
+    def _run(self) -> None:
+        while True:
+            gevent.sleep(FLUSH_EVERY_S)
+            try:
+                self.flush()
+            except requests.RequestException:
+                gevent.sleep(FLUSH_EVERY_S)
+
+
+ground_truth = GroundTruth(config.RELAY_URL)
