@@ -22,6 +22,7 @@ def serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from relay_mock.app import RelayMock
+    from relay_mock.server import UVICORN_OPTIONS
     from relay_mock.settings import load_projects, load_settings
 
     settings = load_settings()
@@ -31,20 +32,7 @@ def serve(args: argparse.Namespace) -> int:
         stream=sys.stdout,
         format="%(asctime)s %(levelname)s relay-mock %(name)s: %(message)s",
     )
-    uvicorn.run(
-        RelayMock(settings, projects),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        # Deliberate limits (docs/resilience.md): bounded connections and header sizes,
-        # idle keep-alives dropped, so floods and slow clients cannot exhaust the process.
-        limit_concurrency=2000,
-        backlog=4096,
-        timeout_keep_alive=30,
-        h11_max_incomplete_event_size=64 * 1024,
-    )
+    uvicorn.run(RelayMock(settings, projects), host=settings.host, port=settings.port, **UVICORN_OPTIONS)
     return 0
 
 
