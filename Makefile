@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up down clean ps logs test offline-images wheelhouse lock load verify-traces envelopes tail export clear
+.PHONY: help up down clean ps logs test offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,6 +46,13 @@ export: ## every envelope as JSON lines into reports/envelopes-<time>.jsonl
 
 clear: ## delete everything relay-mock stored
 	@$(RELAY_CLI) clear
+
+chaos: ## break one part under load and report (SCENARIO=relay-down|relay-429|relay-slow|db-restart|downstream-down)
+	@test -n "$(SCENARIO)" || { echo "usage: make chaos SCENARIO=relay-down|relay-429|relay-slow|db-restart|downstream-down"; exit 2; }
+	@scripts/py.sh scripts/chaos.py $(SCENARIO) --json reports/chaos-$(SCENARIO).json
+
+bench-relay: ## relay-mock ingest throughput vs a no-op ceiling (TOTAL=100000)
+	@scripts/py.sh -m bench.relay --total $(or $(TOTAL),100000) --json reports/bench-relay.json
 
 offline-images: ## build local base images from Debian packages (no registry needed)
 	@scripts/offline-images.sh

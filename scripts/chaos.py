@@ -1,0 +1,255 @@
+"""`make chaos SCENARIO=...`: run a short Locust load against the running stack while one
+part of it breaks, then report what users and the SDKs went through.
+
+Phases: `before` (baseline), `during` (the part is broken), `after` (healed). For each:
+api's requests per second and p50/p99 latency, and the failures users saw (Locust's own
+verdict per request). Then what the SDKs dropped and why (their client reports, as
+relay-mock counted them), what relay-mock refused, and how long recovery took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+RELAY = f"http://127.0.0.1:{os.environ.get('RELAY_PORT', '9000')}"
+
+
+def compose(*args: str) -> None:
+    subprocess.run(["docker", "compose", *args], cwd=ROOT, check=True, capture_output=True, text=True)
+
+
+def add_fault(rule: dict[str, Any]) -> Callable[[], None]:
+    return lambda: httpx.post(f"{RELAY}/inspect/faults", json=rule, timeout=10).raise_for_status()
+
+
+def clear_faults() -> None:
+    httpx.delete(f"{RELAY}/inspect/faults", timeout=10).raise_for_status()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    description: str
+    breaks: Callable[[], None]
+    heals: Callable[[], None] | None
+    # What the tests hold the sandbox to (see tests/e2e/test_chaos.py and docs/resilience.md).
+    expect: str
+
+
+SCENARIOS = {
+    "relay-down": Scenario(
+        "relay-mock stopped, then started again",
+        lambda: compose("stop", "relay-mock"),
+        lambda: compose("start", "relay-mock"),
+        "api keeps its request rate and latency: the SDK sends in the background",
+    ),
+    "relay-429": Scenario(
+        "relay-mock answers 429 with X-Sentry-Rate-Limits for transactions",
+        add_fault({"action": "rate_limit", "categories": ["transaction"], "retry_after": 5}),
+        clear_faults,
+        "api keeps its request rate and latency; the SDKs back off and report ratelimit_backoff drops",
+    ),
+    "relay-slow": Scenario(
+        "relay-mock adds 3 s of latency to every ingest request",
+        add_fault({"action": "latency", "latency_ms": 3000}),
+        clear_faults,
+        "api keeps its request rate and latency; the SDKs' queues overflow and say so",
+    ),
+    "db-restart": Scenario(
+        "Postgres restarted under load",
+        lambda: compose("restart", "db"),
+        None,
+        "both services recover on their own (stale pooled connections are detected)",
+    ),
+    "downstream-down": Scenario(
+        "downstream stopped, then started again",
+        lambda: compose("stop", "downstream"),
+        lambda: compose("start", "downstream"),
+        "api answers fast with 503 and reports one error per request, then recovers",
+    ),
+}
+
+
+def client_report_totals() -> dict[str, int]:
+    try:
+        stats = httpx.get(f"{RELAY}/inspect/stats", timeout=10).json()
+    except httpx.HTTPError:
+        return {}
+    totals: dict[str, int] = {}
+    for project, entries in stats["client_reports"]["by_project"].items():
+        for entry in entries:
+            key = f"{project}: {entry['reason']} / {entry['category']}"
+            totals[key] = totals.get(key, 0) + entry["quantity"]
+    for reason, count in stats["refused"]["by_reason"].items():
+        totals[f"relay-mock refused: {reason}"] = count
+    return totals
+
+
+def api_error_events(since: float, until: float) -> int:
+    response = httpx.get(f"{RELAY}/inspect/errors", params={"project": "api", "limit": 1000}, timeout=30)
+    return sum(1 for error in response.json()["errors"] if since <= error["timestamp"] <= until + 5)
+
+
+def run_locust(log: Path, duration: int, users: int) -> subprocess.Popen[str]:
+    command = [
+        "docker", "compose", "run", "--rm", "--no-deps", "--user", f"{os.getuid()}:{os.getgid()}",
+        "-v", f"{ROOT / 'reports'}:/reports", "-e", f"LOCUST_REQUEST_LOG=/reports/{log.name}",
+        "locust", "--headless", "-u", str(users), "-r", str(users), "-t", f"{duration}s",
+        "--host", "http://api:8000", "--only-summary", "--exit-code-on-error", "0",
+    ]  # fmt: skip
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def phase_stats(rows: list[tuple[float, str, int, float, int]], start: float, end: float) -> dict[str, Any]:
+    inside = [row for row in rows if start <= row[0] < end]
+    latencies = sorted(row[3] for row in inside)
+
+    def pct(p: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1) if latencies else 0.0
+
+    failures = [row for row in inside if row[4]]
+    by_status: dict[str, int] = {}
+    for row in failures:
+        by_status[str(row[2])] = by_status.get(str(row[2]), 0) + 1
+    return {
+        "requests": len(inside),
+        "per_second": round(len(inside) / (end - start), 1) if end > start else 0.0,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+        "failures": len(failures),
+        "failures_by_status": by_status,
+    }
+
+
+def recovery_seconds(
+    rows: list[tuple[float, str, int, float, int]], healed: float, end: float, baseline: float
+) -> float | None:
+    """Seconds from the heal until 3 consecutive seconds run with the baseline failure rate."""
+    threshold = baseline + 0.02
+    second = healed
+    streak_start: float | None = None
+    streak = 0
+    while second + 1 <= end:
+        bucket = [row for row in rows if second <= row[0] < second + 1]
+        rate = sum(row[4] for row in bucket) / len(bucket) if bucket else 1.0
+        if bucket and rate <= threshold:
+            streak_start = second if streak == 0 else streak_start
+            streak += 1
+            if streak >= 3:
+                return round((streak_start or second) - healed, 1)
+        else:
+            streak = 0
+        second += 1
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="break one part of the sandbox under load and report")
+    parser.add_argument("scenario", choices=sorted(SCENARIOS))
+    parser.add_argument("--before", type=int, default=20)
+    parser.add_argument("--during", type=int, default=20)
+    parser.add_argument("--after", type=int, default=30)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--json", help="write the report here too")
+    args = parser.parse_args()
+    scenario = SCENARIOS[args.scenario]
+
+    (ROOT / "reports").mkdir(exist_ok=True)
+    log = ROOT / "reports" / f"chaos-{args.scenario}-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+    clear_faults()
+    drops_before = client_report_totals()
+    total = args.before + args.during + args.after
+    print(f"chaos {args.scenario}: {scenario.description}", file=sys.stderr)
+    print(
+        f"  {args.users} Locust users for {total}s: {args.before}s before, {args.during}s broken, {args.after}s after",
+        file=sys.stderr,
+    )
+    locust = run_locust(log, total + 5, args.users)
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(locust.stdout or []), daemon=True)
+    reader.start()
+    deadline = time.time() + 60
+    while not log.exists() or log.stat().st_size == 0:  # the first request marks t0
+        if time.time() > deadline or locust.poll() is not None:
+            raise SystemExit("Locust did not start:\n" + "".join(output))
+        time.sleep(0.2)
+    t0 = time.time()
+    time.sleep(args.before)
+    broke = time.time()
+    print("  breaking ...", file=sys.stderr)
+    scenario.breaks()
+    time.sleep(max(0.0, broke + args.during - time.time()))
+    healed = time.time()
+    if scenario.heals is not None:
+        print("  healing ...", file=sys.stderr)
+        scenario.heals()
+    locust.wait()
+    end = min(t0 + total, time.time())
+
+    rows = []
+    for line in log.read_text().splitlines():
+        ts, name, status, latency, failed = line.split(",")
+        rows.append((float(ts), name, int(status), float(latency), int(failed)))
+    before = phase_stats(rows, t0, broke)
+    during = phase_stats(rows, broke, healed)
+    after = phase_stats(rows, healed, end)
+    baseline_rate = before["failures"] / before["requests"] if before["requests"] else 0.0
+    drops_after = client_report_totals()
+    report = {
+        "scenario": args.scenario,
+        "description": scenario.description,
+        "expect": scenario.expect,
+        "phases": {"before": before, "during": during, "after": after},
+        "during_vs_before": {
+            "rate": round(during["per_second"] / before["per_second"], 3) if before["per_second"] else None,
+            "p99": round(during["p99_ms"] / before["p99_ms"], 3) if before["p99_ms"] else None,
+        },
+        "recovery_s": recovery_seconds(rows, healed, end, baseline_rate),
+        "sdk_drops_and_refusals": {
+            key: drops_after.get(key, 0) - drops_before.get(key, 0)
+            for key in sorted(set(drops_after) | set(drops_before))
+            if drops_after.get(key, 0) != drops_before.get(key, 0)
+        },
+        "api_error_events_during": api_error_events(broke, healed) if args.scenario == "downstream-down" else None,
+        "window": {"t0": t0, "broke": broke, "healed": healed, "end": end},
+        "request_log": str(log.relative_to(ROOT)),
+    }
+    print_report(report)
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print(f"\n{report['scenario']}: {report['description']}")
+    print(f"{'phase':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failures':>9}  by status")
+    for name, phase in report["phases"].items():
+        print(
+            f"{name:<8} {phase['per_second']:>8} {phase['p50_ms']:>8} {phase['p99_ms']:>8} {phase['failures']:>9}"
+            f"  {phase['failures_by_status'] or ''}"
+        )
+    ratio = report["during_vs_before"]
+    print(f"during/before: request rate x{ratio['rate']}, p99 x{ratio['p99']}")
+    recovery = report["recovery_s"]
+    print(f"recovery: {'not within the run' if recovery is None else f'{recovery} s after healing'}")
+    print("what the SDKs dropped (client reports) and relay-mock refused, during the run:")
+    for key, count in report["sdk_drops_and_refusals"].items() or [("(nothing)", 0)]:
+        print(f"  {key}: {count}")
+    if report["api_error_events_during"] is not None:
+        print(f"api error events while broken: {report['api_error_events_during']}")
+    print(f"expected: {report['expect']}\nper-request log: {report['request_log']}")
+
+
+if __name__ == "__main__":
+    main()
