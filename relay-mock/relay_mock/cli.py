@@ -7,6 +7,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from datetime import datetime
 from typing import Any
 
@@ -139,6 +140,43 @@ def stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def verify(args: argparse.Namespace) -> int:
+    from relay_mock.verify.render import render_json, render_junit, render_table
+    from relay_mock.verify.report import Report
+
+    params = {"deadline": args.deadline}
+    for name in ("since", "until"):
+        value = getattr(args, name)
+        if value:
+            params[name] = _when(value)
+    if args.trace_id:
+        params["trace_id"] = args.trace_id
+    with httpx.Client(base_url=args.url, timeout=args.deadline + args.timeout) as http:
+        response = http.get("/inspect/verify", params=params)
+    if response.status_code != 200:
+        return _fail(response)
+    body = response.json()
+    report = Report.from_dict(body["report"])
+    console = _console()
+    print(render_table(report, color=sys.stdout.isatty(), width=console.width))
+    if body["still_pending"]:
+        print(f"(gave up waiting after {body['waited_s']} s: {body['still_pending']} expected traces still incomplete)")
+    for path, render in ((args.json, render_json), (args.junit, render_junit)):
+        if path:
+            with open(path, "w") as out:
+                out.write(render(report))
+            print(f"wrote {path}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _when(value: str) -> str:
+    """`10m`, `90s`, `2h` ago as epoch seconds; anything else is passed through (epoch or ISO)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if value[-1:] in units and value[:-1].replace(".", "", 1).isdigit():
+        return str(time.time() - float(value[:-1]) * units[value[-1]])
+    return value
+
+
 def _console() -> Console:
     # Piped output (docker compose exec -T, CI logs) gets a wide table rather than 80 columns.
     return Console() if sys.stdout.isatty() else Console(width=200)
@@ -181,6 +219,15 @@ def main(argv: list[str] | None = None) -> None:
     _add_filters(exporting)
     exporting.add_argument("--output", "-o", default="-", help="file to write (default: standard output)")
     exporting.set_defaults(func=export)
+
+    checking = commands.add_parser("verify", help="check that every trace crossed the hop intact")
+    checking.add_argument("--since", help="window start: epoch seconds, ISO 8601, or an age like 10m")
+    checking.add_argument("--until", help="window end, same forms")
+    checking.add_argument("--trace-id", dest="trace_id", help="check one trace")
+    checking.add_argument("--deadline", type=float, default=30.0, help="seconds to wait for traces still arriving")
+    checking.add_argument("--json", help="write the JSON report here")
+    checking.add_argument("--junit", help="write a JUnit XML report here")
+    checking.set_defaults(func=verify)
 
     commands.add_parser("clear", help="delete everything stored").set_defaults(func=clear)
     commands.add_parser("stats", help="statistics as JSON").set_defaults(func=stats)

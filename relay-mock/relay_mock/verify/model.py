@@ -129,7 +129,10 @@ class VerifyConfig:
     # Public keys per project name, to check that the DSC names the head service.
     public_keys: dict[str, str] = field(default_factory=dict)
     clock_skew_tolerance_s: float = 0.1
-    # Transactions with this status must hold at least one span whose op starts with "db".
+    # Transactions with these names and one of these statuses must hold a span whose op starts
+    # with "db": both sides of the hop write to Postgres when they succeed. An empty names tuple
+    # means every transaction.
+    db_span_required_names: tuple[str, ...] = ("/orders", "/reservations")
     db_span_required_status: tuple[str, ...] = ("ok",)
     ui_base_url: str = "http://127.0.0.1:9000"
     # relay-mock project ids per project name, to match refused requests (RefusalFact.project_id).

@@ -1,0 +1,61 @@
+"""The trace verifier over HTTP: `GET /inspect/verify` checks every trace in the window and
+answers with the report (the CLI and `make verify-traces` render it)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relay_mock.inspect.params import float_param, hex_param, time_param
+from relay_mock.inspect.responses import ORJSONResponse
+from relay_mock.live import LiveFeed
+from relay_mock.settings import Project, RelaySettings
+from relay_mock.store.reader import Reader
+from relay_mock.verify.checks import verify
+from relay_mock.verify.collect import Collected, collect
+from relay_mock.verify.model import VerifyConfig
+
+
+def verify_config(settings: RelaySettings, projects: dict[int, Project]) -> VerifyConfig:
+    return VerifyConfig(
+        public_keys={p.name: p.public_key for p in projects.values()},
+        project_ids={p.name: p.id for p in projects.values()},
+        ui_base_url=settings.public_url,
+    )
+
+
+async def verify_traces(request: Request) -> Response:
+    """Query: `since`, `until` (epoch seconds or ISO 8601), `trace_id`, and `deadline`: how long
+    to keep waiting (seconds) while sampled expected traces still miss transactions."""
+    reader: Reader = request.app.state.reader
+    feed: LiveFeed = request.app.state.feed
+    since, until = time_param(request, "since"), time_param(request, "until")
+    trace_id = hex_param(request, "trace_id", 32)
+    deadline = time.monotonic() + float_param(request, "deadline", 0.0, low=0.0, high=600.0)
+    started = time.monotonic()
+    while True:
+        collected: Collected = await reader.run(collect, since=since, until=until, trace_id=trace_id)
+        remaining = deadline - time.monotonic()
+        if collected.pending == 0 or remaining <= 0:
+            break
+        await feed.changed(min(remaining, 1.0))
+    config = verify_config(request.app.state.settings, request.app.state.projects)
+    report = await asyncio.to_thread(
+        verify, collected.bundles, client_reports=collected.client_reports, refusals=collected.refusals, config=config
+    )
+    return ORJSONResponse(
+        {
+            "ok": report.ok,
+            "report": report.to_dict(),
+            "waited_s": round(time.monotonic() - started, 3),
+            "still_pending": collected.pending,
+        },
+        headers={"x-verify-ok": "true" if report.ok else "false"},
+    )
+
+
+routes = [Route("/inspect/verify", verify_traces, methods=["GET"])]

@@ -1,0 +1,269 @@
+"""The trace checks. Each looks at one trace and returns what is wrong with it as findings.
+
+`verify` runs every check over every trace, then lets the drops the SDKs reported (and the
+requests relay-mock refused) explain lost items, so the report keeps propagation failures apart
+from losses. Pure: no I/O, the same input always gives the same report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from relay_mock.verify.attribution import attribute
+from relay_mock.verify.heap import collector_paused
+from relay_mock.verify.model import (
+    ClientReportFact,
+    ErrorFact,
+    ProfileFact,
+    RefusalFact,
+    TraceBundle,
+    TransactionFact,
+    VerifyConfig,
+)
+from relay_mock.verify.report import Finding, Report, build_report
+from relay_mock.verify.sampling import check_dsc, check_sampling
+from relay_mock.verify.spans import check_db_spans, check_timing
+from relay_mock.verify.view import Item, TraceView, build_views
+
+Check = Callable[[TraceView], list[Finding]]
+
+# Every finding kind, per check: the verifier's vocabulary.
+FINDING_KINDS: dict[str, tuple[str, ...]] = {
+    "completeness": ("missing_transaction",),
+    "linkage": ("wrong_parent", "duplicate_child", "orphan", "propagation_lost"),
+    "identity": ("trace_id_mismatch",),
+    "dsc": ("dsc_mismatch", "dsc_wrong_head"),
+    "sampling": ("sampling_contradiction", "unsampled_sent"),
+    "errors": ("missing_error", "error_without_trace"),
+    "db_spans": ("missing_db_span",),
+    "timing": ("clock_skew",),
+}
+
+
+def verify(
+    bundles: list[TraceBundle],
+    *,
+    client_reports: list[ClientReportFact],
+    refusals: list[RefusalFact],
+    config: VerifyConfig,
+) -> Report:
+    """Check every trace, explain the losses that reported drops account for, and count it all.
+
+    `bundles` must hold every trace of the run: an item filed under the wrong trace id is found
+    through the spans of the other bundles.
+    """
+    with collector_paused():
+        views = build_views(bundles, config)
+        # A trace that is only a child cut off from its caller is reported in the caller's trace.
+        findings = [
+            finding for view in views if view.adopted_by is None for check in CHECKS.values() for finding in check(view)
+        ]
+        started_at = {view.trace_id: view.started_at for view in views}
+        findings = attribute(findings, started_at, client_reports=client_reports, refusals=refusals, config=config)
+        return build_report(bundles, findings, list(CHECKS))
+
+
+def check_completeness(view: TraceView) -> list[Finding]:
+    """Each owed service sent a transaction, and each call to downstream was continued by one."""
+    if not view.sampled:
+        return []  # only sampled traces owe transactions
+    # Cheap test first: on a healthy trace every call has its child.
+    findings = _unanswered_calls(view) if len(view.children) < len(view.calls) else []
+    reported = {f.service for f in findings}
+    arrived = {tx.project for tx in view.transactions}
+    arrived.update(tx.project for tx in (*view.joined, *view.adopted.values()))
+    for service in _owed_services(view):
+        if service not in arrived and service not in reported:
+            message = f"no {service} transaction arrived for this sampled trace"
+            findings.append(
+                view.finding(
+                    "completeness",
+                    "missing_transaction",
+                    message,
+                    expected=f"at least one {service} transaction",
+                    observed="none",
+                    items=view.transactions,
+                    service=service,
+                )
+            )
+    return findings
+
+
+def _unanswered_calls(view: TraceView) -> list[Finding]:
+    config = view.config
+    downstream = config.downstream_service
+    unanswered = [
+        (tx, span)
+        for span_id, (tx, span) in view.calls.items()
+        if span_id not in view.children and span_id not in view.adopted
+    ]
+    # A downstream transaction hung on the wrong span still arrived: linkage reports it, not this check.
+    strays = sum(
+        1
+        for tx in (*view.transactions, *view.joined)
+        if tx.project == downstream and tx.parent_span_id not in view.calls
+    )
+    return [
+        view.finding(
+            "completeness",
+            "missing_transaction",
+            f"{tx.project} called {downstream} ({span.description}) but no {downstream} transaction followed",
+            expected=f"a {downstream} transaction with parent_span_id {span.span_id}",
+            observed="none",
+            items=[tx],
+            service=downstream,
+        )
+        for tx, span in unanswered[strays:]
+    ]
+
+
+def _owed_services(view: TraceView) -> Sequence[str]:
+    if view.bundle.expectation is not None:
+        return view.bundle.expectation.expect_services
+    # Found in the store only: a transaction whose parent span is nowhere, in a trace without a
+    # head transaction, is what a lost head transaction leaves behind.
+    dangling = (tx.parent_span_id is not None and tx.parent_span_id not in view.spans for tx in view.transactions)
+    if view.root is None and any(dangling):
+        return (view.config.head_service,)
+    return ()
+
+
+def check_linkage(view: TraceView) -> list[Finding]:
+    """Every transaction hangs on a span of the trace; downstream ones on their own call span."""
+    root = view.root
+    if root is None:
+        return []  # no tree to hang anything on; completeness names the missing head
+    findings = []
+    for tx in view.transactions:
+        if tx is root or _beside_root(tx, root, view.config):
+            continue
+        parent = tx.parent_span_id
+        if parent is None or parent not in view.spans:
+            message = f"{tx.project} transaction {tx.name} hangs on span {parent}, which is not in the trace"
+            findings.append(
+                view.finding(
+                    "linkage",
+                    "orphan",
+                    message,
+                    expected="a parent span of this trace",
+                    observed=str(parent),
+                    items=[tx],
+                )
+            )
+        elif tx.project == view.config.downstream_service and parent not in view.calls:
+            message = f"{tx.project} transaction {tx.name} hangs on {_describe(view, parent)}, not on a call to it"
+            expected = f"one of the call spans {sorted(view.calls)}"
+            findings.append(
+                view.finding("linkage", "wrong_parent", message, expected=expected, observed=parent, items=[tx])
+            )
+    for span_id, child in view.adopted.items():
+        caller, call = view.calls[span_id]
+        message = (
+            f"{child.project} transaction {child.name} answered the call {call.description} but started a new "
+            f"trace {child.trace_id}: the call carried no usable sentry-trace/baggage (propagation lost)"
+        )
+        findings.append(
+            view.finding(
+                "linkage",
+                "propagation_lost",
+                message,
+                expected=f"trace {view.trace_id}, parent_span_id {span_id}",
+                observed=f"trace {child.trace_id}, parent_span_id None",
+                items=[caller, child],
+            )
+        )
+    for span_id, children in view.children.items():
+        if len(children) > 1:
+            message = f"{len(children)} transactions continue the single call span {span_id}"
+            observed = f"{len(children)}: {', '.join(sorted(str(c.event_id) for c in children))}"
+            caller = view.calls[span_id][0]
+            findings.append(
+                view.finding(
+                    "linkage", "duplicate_child", message, expected="1", observed=observed, items=[caller, *children]
+                )
+            )
+    return findings
+
+
+def _beside_root(tx: TransactionFact, root: TransactionFact, config: VerifyConfig) -> bool:
+    """Another request of the head service made by the same external caller: a sibling, not an orphan."""
+    return tx.project == config.head_service and tx.parent_span_id in (None, root.parent_span_id)
+
+
+def _describe(view: TraceView, span_id: str) -> str:
+    tx = view.spans[span_id]
+    if tx.span_id == span_id:
+        return f"the {tx.project} transaction {tx.name} itself"
+    span = next(s for s in tx.spans if s.span_id == span_id)
+    return f"a {span.op} span ({span.description}) of {tx.project} {tx.name}"
+
+
+def check_identity(view: TraceView) -> list[Finding]:
+    """Everything that belongs to the trace by linkage carries its trace id."""
+    trace_id = view.trace_id
+    items: list[Item] = [
+        *view.transactions,
+        *view.joined,
+        # An error with no trace id at all is the errors check's business.
+        *(e for e in (*view.errors, *view.joined_errors) if e.trace_id is not None),
+        *view.bundle.profiles,
+    ]
+    return [
+        view.finding(
+            "identity",
+            "trace_id_mismatch",
+            f"{_ITEM_NAMES[type(item)]} from {item.project} belongs to this trace but carries trace_id {item.trace_id}",
+            expected=trace_id,
+            observed=str(item.trace_id),
+            items=[item],
+        )
+        for item in items
+        if item.trace_id != trace_id
+    ]
+
+
+_ITEM_NAMES: dict[type, str] = {TransactionFact: "A transaction", ErrorFact: "An error event", ProfileFact: "A profile"}
+
+
+def check_errors(view: TraceView) -> list[Finding]:
+    """Expected errors arrived, and every error raised inside the trace carries its trace id."""
+    findings = []
+    errors = [e for e in (*view.errors, *view.joined_errors) if e.trace_id == view.trace_id or e.span_id in view.spans]
+    for e in errors:
+        if e.trace_id is None:
+            message = (
+                f"a {e.project} error ({e.exception_type}) raised in span {e.span_id} of this trace has no trace id"
+            )
+            findings.append(
+                view.finding(
+                    "errors", "error_without_trace", message, expected=view.trace_id, observed="None", items=[e]
+                )
+            )
+    expectation = view.bundle.expectation
+    senders = {e.project for e in errors}
+    for service in expectation.expect_errors_from if expectation else ():
+        if service not in senders:
+            findings.append(
+                view.finding(
+                    "errors",
+                    "missing_error",
+                    f"{service} sent no error event for this trace",
+                    expected=f"an error event from {service}",
+                    observed="none",
+                    items=view.transactions,
+                    service=service,
+                )
+            )
+    return findings
+
+
+CHECKS: dict[str, Check] = {
+    "completeness": check_completeness,
+    "linkage": check_linkage,
+    "identity": check_identity,
+    "dsc": check_dsc,
+    "sampling": check_sampling,
+    "errors": check_errors,
+    "db_spans": check_db_spans,
+    "timing": check_timing,
+}

@@ -1,0 +1,188 @@
+"""From the store to the verifier's facts: every transaction, error event and profile that
+arrived in the window, grouped per trace, with the expectations (ground truth) recorded for it,
+the SDKs' client reports and relay-mock's refusals."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from relay_mock.expectations import from_row
+from relay_mock.store.reader import expectation_rows
+from relay_mock.store.spans import transaction_spans
+from relay_mock.verify.model import (
+    ClientReportFact,
+    ErrorFact,
+    ProfileFact,
+    RefusalFact,
+    SpanFact,
+    TraceBundle,
+    TransactionFact,
+)
+
+# Items of traces started inside the window may arrive a little before its start (clocks) and
+# long after its end (SDKs send in the background): read a margin either side.
+MARGIN_S = 5.0
+
+ITEMS_SQL = """
+SELECT i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status,
+       i.release, i.environment, i.start_ts, i.end_ts, i.summary, e.project, e.envelope_id,
+       e.received_at, e.header,
+       CASE WHEN i.type IN ('transaction', 'profile')
+            THEN substr(e.raw, i.payload_offset + 1, i.payload_length) END AS payload
+FROM items i JOIN envelopes e ON e.id = i.envelope_rowid
+WHERE i.type IN ('transaction', 'event', 'profile') AND {where}
+"""
+
+
+@dataclass
+class Collected:
+    bundles: list[TraceBundle]
+    client_reports: list[ClientReportFact]
+    refusals: list[RefusalFact]
+    pending: int  # sampled expected traces still missing a transaction (worth waiting for)
+
+
+def collect(conn: sqlite3.Connection, *, since: float | None, until: float | None, trace_id: str | None) -> Collected:
+    expectations = {
+        row["trace_id"]: from_row(row)
+        for row in expectation_rows(conn, since=since, until=until, trace_id=trace_id, limit=None)
+    }
+    bundles: dict[str, TraceBundle] = {tid: TraceBundle(tid, expectation=e) for tid, e in expectations.items()}
+    clauses: list[str] = []
+    params: list[Any] = []
+    if trace_id:
+        clauses.append("i.trace_id = ?")
+        params.append(trace_id)
+    else:
+        if since is not None:
+            clauses.append("e.received_at >= ?")
+            params.append(since - MARGIN_S)
+        if until is not None:
+            clauses.append(
+                "(e.received_at < ? OR i.trace_id IN (SELECT trace_id FROM expectations"
+                " WHERE started_at >= ? AND started_at < ?))"
+            )
+            params += [until + MARGIN_S, since if since is not None else 0, until]
+    where = " AND ".join(clauses) or "1"
+    for row in conn.execute(ITEMS_SQL.format(where=where), params):
+        _add(bundles, row)
+    if expectations and since is None and not trace_id:
+        pass
+    client_reports = _client_reports(conn, since)
+    refusals = [
+        RefusalFact(row[0], row[1], row[2], row[3], bool(row[4]))
+        for row in conn.execute(
+            "SELECT received_at, status, reason, project_id, injected FROM refusals WHERE received_at >= ?",
+            ((since or 0) - MARGIN_S,),
+        )
+    ]
+    pending = sum(
+        1
+        for bundle in bundles.values()
+        if bundle.expectation is not None
+        and bundle.expectation.sampled
+        and not set(bundle.expectation.expect_services) <= {tx.project for tx in bundle.transactions}
+    )
+    return Collected(sorted(bundles.values(), key=lambda b: b.trace_id), client_reports, refusals, pending)
+
+
+def _add(bundles: dict[str, TraceBundle], row: sqlite3.Row) -> None:
+    kind = row["type"]
+    trace = row["trace_id"] or ""
+    bundle = bundles.get(trace)
+    if bundle is None:
+        bundle = bundles[trace] = TraceBundle(trace)
+    if kind == "transaction":
+        bundle.transactions.append(_transaction(row))
+    elif kind == "event":
+        bundle.errors.append(_error(row))
+    elif kind == "profile":
+        bundle.profiles.append(ProfileFact(row["envelope_id"], row["project"], _profile_trace(row), row["received_at"]))
+
+
+def _dsc(row: sqlite3.Row) -> dict[str, Any] | None:
+    header = orjson.loads(row["header"])
+    trace = header.get("trace") if isinstance(header, dict) else None
+    return trace if isinstance(trace, dict) else None
+
+
+def _transaction(row: sqlite3.Row) -> TransactionFact:
+    try:
+        event = orjson.loads(row["payload"]) if row["payload"] else {}
+    except orjson.JSONDecodeError:
+        event = {}
+    spans = tuple(
+        SpanFact(s["span_id"] or "", s["parent_span_id"], s["op"], s["description"], s["start"], s["end"], s["status"])
+        for s in (transaction_spans(event) if isinstance(event, dict) else [])
+    )
+    return TransactionFact(
+        envelope_id=row["envelope_id"],
+        event_id=row["event_id"],
+        project=row["project"],
+        trace_id=row["trace_id"],
+        span_id=row["span_id"],
+        parent_span_id=row["parent_span_id"],
+        name=row["name"],
+        op=row["op"],
+        status=row["status"],
+        start=row["start_ts"],
+        end=row["end_ts"],
+        release=row["release"],
+        environment=row["environment"],
+        dsc=_dsc(row),
+        received_at=row["received_at"],
+        spans=spans,
+    )
+
+
+def _error(row: sqlite3.Row) -> ErrorFact:
+    summary = orjson.loads(row["summary"]) if row["summary"] else {}
+    exceptions = summary.get("exceptions") or []
+    last = exceptions[-1] if exceptions else {}
+    return ErrorFact(
+        envelope_id=row["envelope_id"],
+        event_id=row["event_id"],
+        project=row["project"],
+        trace_id=row["trace_id"],
+        span_id=row["span_id"],
+        exception_type=last.get("type"),
+        message=last.get("value") or summary.get("message"),
+        transaction=row["name"],
+        dsc=_dsc(row),
+        received_at=row["received_at"],
+    )
+
+
+def _profile_trace(row: sqlite3.Row) -> str | None:
+    try:
+        profile = orjson.loads(row["payload"]) if row["payload"] else {}
+    except orjson.JSONDecodeError:
+        return None
+    transaction = profile.get("transaction") if isinstance(profile, dict) else None
+    return transaction.get("trace_id") if isinstance(transaction, dict) else None
+
+
+def _client_reports(conn: sqlite3.Connection, since: float | None) -> list[ClientReportFact]:
+    reports = []
+    rows = conn.execute(
+        "SELECT e.project, e.received_at, i.summary FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
+        " WHERE i.type = 'client_report' AND e.received_at >= ?",
+        ((since or 0) - MARGIN_S,),
+    )
+    for project, received_at, summary in rows:
+        for entry in (orjson.loads(summary) or {}).get("discarded_events", []) if summary else []:
+            if isinstance(entry, dict):
+                reports.append(
+                    ClientReportFact(
+                        project,
+                        received_at,
+                        str(entry.get("reason")),
+                        str(entry.get("category")),
+                        int(entry.get("quantity") or 0),
+                    )
+                )
+    return reports
