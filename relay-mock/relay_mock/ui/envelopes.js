@@ -1,0 +1,429 @@
+// Envelopes: the live list with filters, and one envelope with its items.
+
+import {
+  api,
+  append,
+  bytes,
+  empty,
+  errorBox,
+  h,
+  idEl,
+  jsonView,
+  kvTable,
+  link,
+  loading,
+  route,
+  routeWithQuery,
+  section,
+  serviceChip,
+  timeEl,
+  typeBadge,
+} from "./lib.js";
+
+const FILTERS = [
+  { key: "type", label: "type", placeholder: "any type", list: "item-types" },
+  { key: "project", label: "project", placeholder: "name or id", list: "project-names" },
+  { key: "trace_id", label: "trace", placeholder: "trace id" },
+  { key: "event_id", label: "event", placeholder: "event id" },
+  { key: "release", label: "release", placeholder: "release" },
+  { key: "environment", label: "env", placeholder: "environment" },
+  { key: "server_name", label: "server", placeholder: "server name" },
+];
+const ITEM_TYPES = [
+  "event", "transaction", "attachment", "session", "sessions", "client_report", "check_in",
+  "profile", "profile_chunk", "span", "log", "statsd", "replay_event", "user_report", "feedback",
+];
+const PAGE = 50;
+const MAX_ROWS = 1000;
+
+// ---------------------------------------------------------------- list
+
+export async function envelopeList(page, ctx) {
+  const filters = Object.fromEntries(FILTERS.map((f) => [f.key, (ctx.params.get(f.key) || "").trim()]));
+  const active = Object.values(filters).some(Boolean);
+  const tbody = h("tbody", {});
+  const seen = new Set();
+  const emptyNote = empty(active ? "No envelope matches these filters yet." : "No envelopes yet. Point an SDK at this relay.");
+  emptyNote.hidden = true;
+  const status = h("div", { class: "list-status" }, emptyNote);
+  const moreButton = h("button", { type: "button", class: "btn", hidden: true }, "Load more");
+  let cursor = null;
+  let paused = false;
+  let pending = [];
+
+  const pauseButton = h("button", { type: "button", class: "btn", title: "stop adding arriving envelopes" }, "Pause");
+  const pendingNote = h("button", { type: "button", class: "btn pending", hidden: true });
+
+  page.append(
+    h("div", { class: "page-head" }, h("h1", {}, "Envelopes"), h("span", { class: "spacer" }), pendingNote, pauseButton),
+    filterBar(filters),
+    h(
+      "table",
+      { class: "grid envelopes" },
+      h(
+        "thead",
+        {},
+        h("tr", {}, ["received", "project", "items", "event", "trace", "size"].map((c) => h("th", {}, c))),
+      ),
+      tbody,
+    ),
+    status,
+    h("div", { class: "more" }, moreButton),
+  );
+
+  function addRows(envelopes, { atTop }) {
+    const rows = [];
+    for (const envelope of envelopes) {
+      if (seen.has(envelope.id)) continue;
+      seen.add(envelope.id);
+      rows.push(envelopeRow(envelope, atTop));
+    }
+    if (atTop) tbody.prepend(...rows);
+    else tbody.append(...rows);
+    // A flood must not grow the page without bound: drop the oldest rows and page on from there.
+    while (tbody.rows.length > MAX_ROWS) {
+      const last = tbody.rows[tbody.rows.length - 1];
+      seen.delete(last.dataset.id);
+      last.remove();
+      cursor = Number(tbody.rows[tbody.rows.length - 1].dataset.seq);
+      moreButton.hidden = false;
+    }
+    updateStatus();
+  }
+
+  function updateStatus() {
+    emptyNote.hidden = tbody.rows.length > 0;
+  }
+
+  async function loadPage() {
+    moreButton.disabled = true;
+    const query = new URLSearchParams({ ...nonEmpty(filters), payloads: "false", limit: String(PAGE) });
+    if (cursor !== null) query.set("cursor", String(cursor));
+    try {
+      const data = await api(`/inspect/envelopes?${query}`, { signal: ctx.signal });
+      addRows(data.envelopes, { atTop: false });
+      cursor = data.next_cursor;
+      moreButton.hidden = cursor === null || cursor === undefined;
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      status.append(errorBox(err));
+    } finally {
+      moreButton.disabled = false;
+    }
+  }
+
+  function flushPending() {
+    const batch = pending;
+    pending = [];
+    pendingNote.hidden = true;
+    addRows(batch.reverse(), { atTop: true });
+  }
+
+  moreButton.addEventListener("click", loadPage);
+  pauseButton.addEventListener("click", () => {
+    paused = !paused;
+    pauseButton.textContent = paused ? "Resume" : "Pause";
+    pauseButton.classList.toggle("active", paused);
+    if (!paused) flushPending();
+  });
+  pendingNote.addEventListener("click", () => {
+    if (paused) pauseButton.click();
+  });
+
+  let frame = null;
+  ctx.onLive((summary) => {
+    if (!matches(summary, filters)) return;
+    if (summary.lagged && !status.querySelector(".lagged")) {
+      status.append(h("div", { class: "notice lagged" }, "The live stream fell behind and skipped envelopes; reload for a complete list."));
+    }
+    pending.push(summary);
+    if (paused) {
+      pendingNote.hidden = false;
+      pendingNote.textContent = `${pending.length} new`;
+      return;
+    }
+    // Batch arrivals into one DOM update per frame: load tests send thousands a second.
+    if (!frame) {
+      frame = requestAnimationFrame(() => {
+        frame = null;
+        if (!paused) flushPending();
+      });
+    }
+  });
+  ctx.onCleanup(() => frame && cancelAnimationFrame(frame));
+  ctx.onReconnect(catchUp);
+
+  async function catchUp() {
+    // Whatever arrived during the outage: the newest page, minus what is already shown.
+    const query = new URLSearchParams({ ...nonEmpty(filters), payloads: "false", limit: String(PAGE) });
+    try {
+      const data = await api(`/inspect/envelopes?${query}`, { signal: ctx.signal });
+      const top = tbody.rows.length ? Number(tbody.rows[0].dataset.seq) : -1;
+      addRows(data.envelopes.filter((e) => e.seq > top), { atTop: true });
+    } catch (err) {
+      if (err.name !== "AbortError") status.append(errorBox(err));
+    }
+  }
+
+  append(page, datalists());
+  await loadPage();
+}
+
+function nonEmpty(object) {
+  return Object.fromEntries(Object.entries(object).filter(([, v]) => v));
+}
+
+function filterBar(filters) {
+  const inputs = {};
+  const form = h("form", { class: "filters", autocomplete: "off" });
+  for (const f of FILTERS) {
+    inputs[f.key] = h("input", {
+      type: "search",
+      name: f.key,
+      value: filters[f.key],
+      placeholder: f.placeholder,
+      spellcheck: false,
+      attrs: f.list ? { list: f.list } : {},
+    });
+    form.append(h("label", { class: ["filter", filters[f.key] ? "set" : ""] }, h("span", {}, f.label), inputs[f.key]));
+  }
+  const apply = () => {
+    const values = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim()]));
+    location.hash = routeWithQuery("#/envelopes", values);
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply();
+  });
+  form.addEventListener("change", apply);
+  append(form, [
+    h("button", { type: "submit", class: "btn" }, "Filter"),
+    Object.values(filters).some(Boolean) ? link("#/envelopes", "reset") : null,
+  ]);
+  return form;
+}
+
+function datalists() {
+  const projects = h("datalist", { id: "project-names" });
+  api("/inspect/stats")
+    .then((stats) => {
+      for (const [name, info] of Object.entries(stats.by_project || {})) {
+        projects.append(h("option", { value: name }), h("option", { value: String(info.project_id) }));
+      }
+    })
+    .catch(() => {});
+  return [h("datalist", { id: "item-types" }, ITEM_TYPES.map((t) => h("option", { value: t }))), projects];
+}
+
+/** Whether a live summary passes the active filters, as /inspect/envelopes would decide. */
+export function matches(summary, filters) {
+  if (filters.project) {
+    const p = summary.project || {};
+    if (filters.project !== p.name && filters.project !== String(p.id)) return false;
+  }
+  const items = summary.items || [];
+  const norm = (id) => (id ? String(id).replace(/-/g, "").toLowerCase() : "");
+  if (filters.trace_id) {
+    const wanted = norm(filters.trace_id);
+    if (norm(summary.trace_id) !== wanted && !items.some((i) => norm(i.trace_id) === wanted)) return false;
+  }
+  const itemFilters = [
+    ["type", filters.type],
+    ["event_id", norm(filters.event_id)],
+    ["release", filters.release],
+    ["environment", filters.environment],
+    ["server_name", filters.server_name],
+  ].filter(([, v]) => v);
+  if (!itemFilters.length) return true;
+  // The API requires one item to match every item-level filter at once.
+  return items.some((item) =>
+    itemFilters.every(([key, value]) => (key === "event_id" ? norm(item.event_id) === value : item[key] === value)),
+  );
+}
+
+function envelopeRow(envelope, fresh) {
+  const request = envelope.request || {};
+  const rawSize = envelope.raw_size ?? request.raw_size;
+  const encoding = envelope.content_encoding ?? request.content_encoding;
+  const href = route("envelopes", envelope.id);
+  const row = h(
+    "tr",
+    {
+      class: ["clickable", fresh ? "fresh" : ""],
+      dataset: { id: envelope.id, seq: String(envelope.seq) },
+      on: {
+        click: (event) => {
+          if (event.target.closest("a") || window.getSelection().toString()) return;
+          location.hash = href;
+        },
+      },
+    },
+    h("td", { class: "nowrap" }, h("a", { href, class: "row-link" }, timeEl(envelope.received_at))),
+    h("td", {}, serviceChip(envelope.project?.name ?? String(envelope.project?.id ?? "?"))),
+    h("td", { class: "items-cell" }, itemSummary(envelope)),
+    h("td", {}, idEl(envelope.event_id)),
+    h("td", {}, envelope.trace_id ? h("a", { href: route("traces", envelope.trace_id) }, idEl(envelope.trace_id)) : idEl(null)),
+    h(
+      "td",
+      { class: "num nowrap" },
+      bytes(rawSize),
+      encoding && encoding !== "identity" ? h("span", { class: "muted" }, ` ${encoding}`) : null,
+    ),
+  );
+  return row;
+}
+
+function itemSummary(envelope) {
+  if (Array.isArray(envelope.items) && envelope.items.length && !("payload" in envelope.items[0])) {
+    return envelope.items.map((item) =>
+      h(
+        "span",
+        { class: "item-sum" },
+        typeBadge(item.type),
+        item.level && item.type === "event" ? h("span", { class: `lvl level-${safe(item.level)}` }, item.level) : null,
+        item.name ? h("span", { class: "item-name" }, item.name) : null,
+        item.problem ? h("span", { class: "problem", title: item.problem }, "⚠ ", item.problem) : null,
+      ),
+    );
+  }
+  const counts = new Map();
+  for (const type of envelope.item_types || []) counts.set(type, (counts.get(type) || 0) + 1);
+  const dscTransaction = envelope.header?.trace?.transaction;
+  return [
+    [...counts].map(([type, n]) => h("span", { class: "item-sum" }, typeBadge(type), n > 1 ? h("span", { class: "muted" }, `×${n}`) : null)),
+    typeof dscTransaction === "string"
+      ? h("span", { class: "dsc-hint", title: "the transaction that started this trace (from the envelope's DSC)" }, "trace ", h("span", {}, dscTransaction))
+      : null,
+  ];
+}
+
+function safe(text) {
+  return String(text).replace(/[^a-z0-9_-]/gi, "");
+}
+
+// ---------------------------------------------------------------- one envelope
+
+export async function envelopeDetail(page, ctx, id) {
+  const placeholder = loading();
+  page.append(placeholder);
+  let envelope;
+  try {
+    envelope = await api(`/inspect/envelopes/${encodeURIComponent(id)}`, { signal: ctx.signal });
+  } finally {
+    placeholder.remove();
+  }
+  const request = envelope.request || {};
+  const header = envelope.header || {};
+
+  page.append(
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Envelope ", h("code", {}, envelope.id)),
+      h("span", { class: "spacer" }),
+      h("a", { class: "btn", href: `/inspect/envelopes/${encodeURIComponent(envelope.id)}/raw`, target: "_blank" }, "Raw bytes"),
+      envelope.trace_id ? h("a", { class: "btn", href: route("traces", envelope.trace_id) }, "Trace view") : null,
+      envelope.trace_id
+        ? h("a", { class: "btn", href: routeWithQuery("#/envelopes", { trace_id: envelope.trace_id }) }, "Same trace")
+        : null,
+    ),
+    h(
+      "div",
+      { class: "columns" },
+      section(
+        "Received",
+        kvTable(
+          [
+            ["project", h("span", {}, serviceChip(envelope.project?.name ?? "?"), h("span", { class: "muted" }, ` id ${envelope.project?.id}`))],
+            ["received", timeEl(envelope.received_at)],
+            ["sequence", String(envelope.seq)],
+            ["event id", envelope.event_id ? h("code", {}, envelope.event_id) : null],
+            ["trace id", envelope.trace_id ? h("a", { href: route("traces", envelope.trace_id) }, h("code", {}, envelope.trace_id)) : null],
+            ["items", (envelope.item_types || []).map(typeBadge)],
+          ],
+          { skipEmpty: true },
+        ),
+      ),
+      section(
+        "Request",
+        kvTable(
+          [
+            ["endpoint", request.endpoint],
+            ["path", request.path ? h("code", {}, request.path) : null],
+            ["auth", request.auth],
+            ["public key", request.public_key ? h("code", {}, request.public_key) : null],
+            ["sdk client", request.sdk_client],
+            ["encoding", request.content_encoding],
+            ["compressed", request.compressed_size === null || request.compressed_size === undefined ? null : bytes(request.compressed_size)],
+            ["raw size", bytes(request.raw_size)],
+            ["user agent", request.user_agent],
+            ["remote addr", request.remote_addr],
+          ],
+          { skipEmpty: true },
+        ),
+      ),
+    ),
+  );
+
+  const trace = header.trace;
+  const headerFields = Object.entries(header).filter(([key]) => key !== "trace");
+  page.append(
+    section(
+      "Envelope header",
+      h(
+        "div",
+        { class: "columns tight" },
+        h("div", {}, h("h3", {}, "fields"), headerFields.length ? kvTable(headerFields) : empty("none")),
+        trace && typeof trace === "object"
+          ? h("div", { class: "dsc" }, h("h3", {}, "dynamic sampling context (trace)"), kvTable(Object.entries(trace)))
+          : h("div", { class: "dsc" }, h("h3", {}, "dynamic sampling context (trace)"), empty("none: this envelope carries no DSC")),
+      ),
+      h("details", {}, h("summary", {}, "header as JSON"), jsonView(header)),
+    ),
+  );
+
+  const items = envelope.items || [];
+  items.forEach((item, index) => page.append(itemPanel(item, index, items.length)));
+  if (!items.length) page.append(empty("This envelope has no items."));
+}
+
+function itemPanel(item, index, total) {
+  const header = item.header || {};
+  const payload = item.payload;
+  const type = header.type ?? "?";
+  const links = [];
+  if (payload && typeof payload === "object" && typeof payload.event_id === "string") {
+    if (type === "event") links.push(h("a", { href: route("errors", payload.event_id) }, "error view"));
+  }
+  return h(
+    "section",
+    { class: ["panel", "item"] },
+    h(
+      "h2",
+      {},
+      `Item ${index + 1}/${total} `,
+      typeBadge(type),
+      typeof header.length === "number" ? h("span", { class: "muted" }, ` ${bytes(header.length)}`) : null,
+      header.content_type ? h("span", { class: "muted" }, ` ${header.content_type}`) : null,
+      h("span", { class: "spacer" }),
+      links,
+    ),
+    h("details", { class: "item-header" }, h("summary", {}, "item header"), jsonView(header)),
+    h("div", { class: "payload" }, payloadView(payload)),
+  );
+}
+
+function payloadView(payload) {
+  if (payload === null || payload === undefined) return empty("empty payload");
+  if (typeof payload === "string") return h("pre", { class: "text-payload" }, payload);
+  if (typeof payload === "object" && !Array.isArray(payload) && Object.keys(payload).length === 1 && typeof payload.base64 === "string") {
+    const approx = Math.floor((payload.base64.length * 3) / 4);
+    return h(
+      "div",
+      {},
+      h("div", { class: "muted" }, `binary payload, about ${bytes(approx)} (base64):`),
+      h("pre", { class: "text-payload base64" }, payload.base64.length > 20000 ? `${payload.base64.slice(0, 20000)}…` : payload.base64),
+    );
+  }
+  return jsonView(payload);
+}

@@ -1,0 +1,402 @@
+// Traces: the list, and one trace as a waterfall across services.
+
+import {
+  api,
+  clear,
+  count,
+  duration,
+  empty,
+  errorBox,
+  h,
+  idEl,
+  kvTable,
+  levelBadge,
+  loading,
+  plain,
+  route,
+  routeWithQuery,
+  section,
+  serviceChip,
+  serviceColor,
+  timeEl,
+} from "./lib.js";
+import { debounce } from "./live.js";
+
+// ---------------------------------------------------------------- list
+
+export async function traceList(page, ctx) {
+  const tbody = h("tbody", {});
+  const status = h("div", { class: "list-status" });
+  const moreButton = h("button", { type: "button", class: "btn", hidden: true }, "Load more");
+  let cursor = null;
+  let pages = 0;
+
+  page.append(
+    h("div", { class: "page-head" }, h("h1", {}, "Traces"), h("span", { class: "muted" }, "most recently active first")),
+    h(
+      "table",
+      { class: "grid traces" },
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          ["started", "root transaction", "services", "tx", "errors", "duration", "status"].map((c) => h("th", {}, c)),
+        ),
+      ),
+      tbody,
+    ),
+    status,
+    h("div", { class: "more" }, moreButton),
+  );
+
+  async function load({ reset }) {
+    const query = new URLSearchParams({ limit: "50" });
+    if (!reset && cursor !== null) query.set("cursor", String(cursor));
+    try {
+      const data = await api(`/inspect/traces?${query}`, { signal: ctx.signal });
+      if (reset) {
+        clear(tbody);
+        pages = 0;
+      }
+      clear(status);
+      pages += 1;
+      tbody.append(...data.traces.map(traceRow));
+      cursor = data.next_cursor ?? null;
+      moreButton.hidden = cursor === null;
+      if (!tbody.rows.length) status.append(empty("No traces yet: transactions and errors with a trace id appear here."));
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      clear(status).append(errorBox(err));
+    }
+  }
+
+  moreButton.addEventListener("click", () => load({ reset: false }));
+  // Traces grow as services report; refresh the first page while nobody paged further.
+  const refresh = debounce(() => pages <= 1 && load({ reset: true }), 1000);
+  ctx.onLive((summary) => {
+    if (summary.trace_id || (summary.items || []).some((i) => i.trace_id)) refresh();
+  });
+  ctx.onCleanup(refresh.cancel);
+  ctx.onReconnect(refresh);
+  await load({ reset: true });
+}
+
+function traceRow(trace) {
+  const href = route("traces", trace.trace_id);
+  const flags = [];
+  if (trace.complete) flags.push(h("span", { class: "badge ok" }, "complete"));
+  if (trace.broken_links) flags.push(h("span", { class: "badge bad" }, `${trace.broken_links} broken`));
+  if (!trace.dsc_consistent) flags.push(h("span", { class: "badge bad" }, "DSC mismatch"));
+  if (!trace.transactions) flags.push(h("span", { class: "badge muted-badge" }, "errors only"));
+  return h(
+    "tr",
+    {
+      class: "clickable",
+      dataset: { traceId: trace.trace_id },
+      on: {
+        click: (event) => {
+          if (!event.target.closest("a")) location.hash = href;
+        },
+      },
+    },
+    h("td", { class: "nowrap" }, h("a", { href, class: "row-link" }, timeEl(trace.start))),
+    h("td", { class: "wrap-text" }, trace.root ?? h("span", { class: "muted" }, "—"), h("div", {}, idEl(trace.trace_id, 32))),
+    h("td", {}, (trace.services || []).map(serviceChip)),
+    h("td", { class: "num" }, count(trace.transactions)),
+    h("td", { class: ["num", trace.errors ? "has-errors" : ""] }, count(trace.errors)),
+    h("td", { class: "num nowrap" }, duration(trace.duration_ms)),
+    h("td", {}, flags),
+  );
+}
+
+// ---------------------------------------------------------------- one trace
+
+export async function traceDetail(page, ctx, traceId) {
+  const body = h("div", {});
+  page.append(body);
+  let state = { collapsed: new Set() };
+
+  async function load() {
+    const trace = await api(`/inspect/traces/${encodeURIComponent(traceId)}`, { signal: ctx.signal });
+    clear(body).append(...renderTrace(trace, state));
+  }
+
+  body.append(loading());
+  try {
+    await load();
+  } catch (err) {
+    clear(body);
+    throw err;
+  }
+  const refresh = debounce(() => load().catch((err) => err.name !== "AbortError" && body.prepend(errorBox(err))), 800);
+  const wanted = traceId.replace(/-/g, "").toLowerCase();
+  ctx.onLive((summary) => {
+    if (summary.trace_id === wanted || (summary.items || []).some((i) => i.trace_id === wanted)) refresh();
+  });
+  ctx.onCleanup(refresh.cancel);
+  ctx.onReconnect(refresh);
+}
+
+function renderTrace(trace, state) {
+  const services = trace.services || [];
+  const dscs = trace.dsc || [];
+  const broken = trace.broken_links || [];
+  const out = [];
+
+  out.push(
+    h(
+      "div",
+      { class: "page-head" },
+      h("h1", {}, "Trace ", h("code", {}, trace.trace_id)),
+      h("span", { class: "spacer" }),
+      h("a", { class: "btn", href: routeWithQuery("#/envelopes", { trace_id: trace.trace_id }) }, "Envelopes of this trace"),
+    ),
+    h(
+      "div",
+      { class: "trace-summary" },
+      h("span", { class: "legend" }, services.map(serviceChip)),
+      stat("duration", duration(trace.duration_ms)),
+      stat("started", timeEl(trace.start)),
+      stat("transactions", count(trace.transactions)),
+      stat("errors", count(trace.error_count ?? (trace.errors || []).length)),
+      trace.complete
+        ? h("span", { class: "badge ok", title: "every link resolved and every call answered" }, "complete")
+        : h("span", { class: "badge bad" }, "incomplete"),
+      dscs.length > 1
+        ? h("span", { class: "badge bad", title: "the envelopes carry different dynamic sampling contexts" }, `DSC mismatch (${dscs.length})`)
+        : h("span", { class: "badge ok" }, "DSC consistent"),
+    ),
+  );
+
+  if (broken.length) {
+    out.push(
+      h(
+        "section",
+        { class: ["panel", "broken-panel"] },
+        h("h2", {}, `Broken links (${broken.length})`),
+        h(
+          "ul",
+          { class: "broken-list" },
+          broken.map((b) =>
+            h(
+              "li",
+              {},
+              h("span", { class: "broken-reason" }, "⚠ ", b.reason ?? "broken link"),
+              " ",
+              serviceChip(b.service),
+              h("span", { class: "muted" }, ` ${b.kind} `),
+              b.description ?? "",
+              " ",
+              b.envelope_id ? h("a", { href: route("envelopes", b.envelope_id) }, "envelope") : null,
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+
+  out.push(waterfall(trace, state));
+
+  const errors = trace.errors || [];
+  if (errors.length) {
+    out.push(
+      section(
+        `Errors (${errors.length})`,
+        h(
+          "table",
+          { class: "grid" },
+          h("tbody", {}, errors.map((e) => errorRow(e))),
+        ),
+      ),
+    );
+  }
+
+  out.push(dscSection(dscs));
+  return out;
+}
+
+function stat(label, value) {
+  return h("span", { class: "stat" }, h("span", { class: "stat-label" }, label), value);
+}
+
+function errorRow(e) {
+  return h(
+    "tr",
+    {},
+    h("td", {}, serviceChip(e.service)),
+    h("td", {}, levelBadge(e.level)),
+    h("td", { class: "wrap-text" }, h("a", { href: route("errors", e.event_id) }, h("strong", {}, e.type ?? "message"), " ", e.value ?? "")),
+    h("td", { class: "muted wrap-text" }, e.transaction ?? ""),
+    h("td", { class: "nowrap" }, timeEl(e.timestamp)),
+  );
+}
+
+// ---------------------------------------------------------------- the waterfall
+
+function waterfall(trace, state) {
+  const total = trace.duration_ms || 0;
+  const rows = h("div", { class: "wf-rows" });
+  for (const root of trace.roots || []) rows.append(nodeEl(root, 0, trace, total, state));
+
+  const ticks = h("div", { class: "wf-ticks" });
+  for (const fraction of [0, 0.25, 0.5, 0.75, 1]) {
+    ticks.append(
+      h("span", { class: "wf-tick", style: { left: `${fraction * 100}%` } }, h("span", {}, fraction ? duration(total * fraction) : "0")),
+    );
+  }
+  if (!(trace.roots || []).length) return section("Waterfall", empty("No transactions in this trace (errors only)."));
+  return h(
+    "section",
+    { class: ["panel", "waterfall"] },
+    h("div", { class: "wf-axis" }, h("div", { class: "wf-label-head" }, "operation"), ticks),
+    rows,
+  );
+}
+
+function nodeEl(node, depth, trace, total, state) {
+  const children = node.children || [];
+  const key = `${node.envelope_id}:${node.span_id}`;
+  const childBox = h("div", { class: "wf-children", hidden: state.collapsed.has(key) });
+  for (const child of children) childBox.append(nodeEl(child, depth + 1, trace, total, state));
+
+  const caret = children.length
+    ? h(
+        "button",
+        {
+          type: "button",
+          class: "caret",
+          title: "collapse / expand",
+          on: {
+            click: (event) => {
+              event.stopPropagation();
+              childBox.hidden = !childBox.hidden;
+              caret.textContent = childBox.hidden ? "▸" : "▾";
+              if (childBox.hidden) state.collapsed.add(key);
+              else state.collapsed.delete(key);
+            },
+          },
+        },
+        childBox.hidden ? "▸" : "▾",
+      )
+    : h("span", { class: "caret-space" });
+
+  const problem = node.broken || node.missing_child;
+  const isTx = node.kind === "transaction";
+  const statusBad = node.status && node.status !== "ok";
+  const label = h(
+    "div",
+    { class: "wf-label", style: { paddingLeft: `${6 + depth * 16}px` } },
+    caret,
+    isTx ? h("span", { class: "svc-dot", title: node.service }) : null,
+    isTx ? h("span", { class: "wf-service" }, node.service) : null,
+    node.op ? h("span", { class: "wf-op" }, node.op) : null,
+    h("span", { class: "wf-desc" }, node.description ?? ""),
+    statusBad ? h("span", { class: "badge bad small" }, node.status) : null,
+    (node.errors || []).length
+      ? h("a", { class: "err-chip", href: route("errors", node.errors[0].event_id), title: errorsTitle(node.errors) }, `● ${node.errors.length} error${node.errors.length > 1 ? "s" : ""}`)
+      : null,
+  );
+
+  const track = h("div", { class: "wf-track" });
+  if (node.offset_ms !== null && node.offset_ms !== undefined && total > 0) {
+    const left = clamp((node.offset_ms / total) * 100);
+    const width = Math.max(clamp(((node.duration_ms || 0) / total) * 100), 0.15);
+    track.append(h("div", { class: "wf-bar", style: { left: `${left}%`, width: `${Math.min(width, 100 - left)}%` } }));
+    // The duration goes beside its bar where there is room, else inside it.
+    const durLabel = h("span", { class: "wf-dur" }, duration(node.duration_ms));
+    if (left + width < 85) durLabel.style.left = `calc(${left + width}% + 6px)`;
+    else if (left > 15) durLabel.style.right = `calc(${100 - left}% + 6px)`;
+    else {
+      durLabel.classList.add("inside");
+      durLabel.style.right = `calc(${100 - left - width}% + 6px)`;
+    }
+    track.append(durLabel);
+    for (const err of node.errors || []) {
+      if (typeof err.timestamp !== "number" || typeof trace.start !== "number") continue;
+      const at = clamp((((err.timestamp - trace.start) * 1000) / total) * 100);
+      track.append(h("a", { class: "err-marker", href: route("errors", err.event_id), title: errorsTitle([err]), style: { left: `${at}%` } }));
+    }
+  } else if (total <= 0 && node.offset_ms !== null && node.offset_ms !== undefined) {
+    track.append(h("div", { class: "wf-bar", style: { left: "0%", width: "100%" } }));
+  }
+
+  const details = h("div", { class: "wf-details", hidden: true });
+  const row = h(
+    "div",
+    {
+      class: ["wf-row", `kind-${node.kind}`, problem ? "broken" : "", node.errors?.length ? "has-errors" : ""],
+      style: { "--svc": serviceColor(node.service) },
+      dataset: { service: node.service, kind: node.kind, spanId: node.span_id ?? "" },
+      title: isTx ? "open this transaction's envelope" : "show span details",
+      on: {
+        click: (event) => {
+          if (event.target.closest("a")) return;
+          if (isTx) location.hash = route("envelopes", node.envelope_id);
+          else toggleDetails(details, node);
+        },
+      },
+    },
+    label,
+    track,
+  );
+
+  const notes = [];
+  if (problem) notes.push(h("div", { class: "wf-broken-reason" }, "⚠ broken link: ", problem));
+  if (node.external_parent) {
+    notes.push(h("div", { class: "wf-note" }, "continues a trace begun upstream: parent span ", h("code", {}, node.parent_span_id ?? "?"), " was not sent here"));
+  }
+  return h("div", { class: ["wf-node", problem ? "broken" : ""] }, row, notes.length ? h("div", { class: "wf-notes", style: { paddingLeft: `${22 + depth * 16}px` } }, notes) : null, details, childBox);
+}
+
+function toggleDetails(details, node) {
+  if (!details.hidden) {
+    details.hidden = true;
+    return;
+  }
+  clear(details).append(
+    kvTable(
+      [
+        ["service", node.service],
+        ["op", node.op],
+        ["description", node.description],
+        ["span id", node.span_id],
+        ["parent span id", node.parent_span_id],
+        ["status", node.status],
+        ["offset", duration(node.offset_ms)],
+        ["duration", duration(node.duration_ms)],
+        ["envelope", node.envelope_id ? h("a", { href: route("envelopes", node.envelope_id) }, node.envelope_id) : null],
+      ],
+      { skipEmpty: true },
+    ),
+  );
+  details.hidden = false;
+}
+
+function errorsTitle(errors) {
+  return errors.map((e) => `${e.type ?? "message"}: ${e.value ?? ""}`).join("\n");
+}
+
+function clamp(pct) {
+  return Math.min(100, Math.max(0, pct));
+}
+
+function dscSection(dscs) {
+  if (!dscs.length) return section("Dynamic sampling context", empty("No envelope of this trace carried a DSC."));
+  const keys = [...new Set(dscs.flatMap((d) => Object.keys(d)))];
+  const mismatch = dscs.length > 1;
+  const differs = (key) => new Set(dscs.map((d) => JSON.stringify(d[key] ?? null))).size > 1;
+  return h(
+    "section",
+    { class: ["panel", mismatch ? "dsc-mismatch" : ""] },
+    h("h2", {}, mismatch ? `DSC mismatch: ${dscs.length} different dynamic sampling contexts` : "Dynamic sampling context"),
+    mismatch ? h("p", { class: "warn-text" }, "Every envelope of one trace should carry the same DSC; highlighted keys differ.") : null,
+    h(
+      "table",
+      { class: "grid dsc-table" },
+      h("thead", {}, h("tr", {}, keys.map((k) => h("th", { class: differs(k) ? "differs" : "" }, k)))),
+      h("tbody", {}, dscs.map((d) => h("tr", {}, keys.map((k) => h("td", { class: differs(k) ? "differs" : "" }, plain(d[k])))))),
+    ),
+  );
+}
