@@ -7,13 +7,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from relay_mock.store.reader import iso
+from relay_mock.store.reader import iso, item_summary
 from relay_mock.store.writer import EnvelopeRecord
 
 QUEUE_SIZE = 1000
 
 
 def envelope_summary(record: EnvelopeRecord) -> dict[str, Any]:
+    """The same shape as an entry of /inspect/envelopes?payloads=false."""
     return {
         "id": record.envelope_id,
         "seq": record.rowid,
@@ -22,23 +23,35 @@ def envelope_summary(record: EnvelopeRecord) -> dict[str, Any]:
         "project": {"id": record.project_id, "name": record.project},
         "event_id": record.event_id,
         "trace_id": record.trace_id,
+        "header": record.header,
         "item_types": [item.type for item in record.items],
-        "raw_size": len(record.raw),
-        "content_encoding": record.content_encoding,
+        "request": {
+            "endpoint": record.endpoint,
+            "path": record.path,
+            "public_key": record.public_key,
+            "auth": record.auth_form,
+            "sdk_client": record.sdk_client,
+            "content_encoding": record.content_encoding,
+            "compressed_size": record.compressed_size,
+            "raw_size": len(record.raw),
+            "user_agent": record.user_agent,
+            "remote_addr": record.remote_addr,
+        },
         "items": [
-            {
-                "type": item.type,
-                "name": item.name,
-                "op": item.op,
-                "status": item.status,
-                "level": item.level,
-                "event_id": item.event_id,
-                "trace_id": item.trace_id,
-                "release": item.release,
-                "environment": item.environment,
-                "server_name": item.server_name,
-                "problem": item.problem,
-            }
+            item_summary(
+                type=item.type,
+                event_id=item.event_id,
+                trace_id=item.trace_id,
+                name=item.name,
+                op=item.op,
+                status=item.status,
+                level=item.level,
+                release=item.release,
+                environment=item.environment,
+                server_name=item.server_name,
+                summary=item.summary,
+                problem=item.problem,
+            )
             for item in record.items
         ],
     }

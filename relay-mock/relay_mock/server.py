@@ -19,4 +19,6 @@ UVICORN_OPTIONS: dict[str, Any] = {
     "backlog": 4096,
     "timeout_keep_alive": 30,
     "h11_max_incomplete_event_size": 64 * 1024,
+    # Live streams never end by themselves: on shutdown give them this long, then close them.
+    "timeout_graceful_shutdown": 3,
 }

@@ -97,8 +97,9 @@ def build_trace(trace_id: str, rows: list[dict[str, Any]], services: set[str]) -
     for error in errors:
         owner = by_span.get(error["span_id"]) if error["span_id"] else None
         (owner.errors if owner else []).append(error)
-    starts = [n.start for n in nodes if n.start is not None]
-    ends = [n.end for n in nodes if n.end is not None]
+    # Error events count too: a trace of errors alone still has a time.
+    starts = [n.start for n in nodes if n.start is not None] + [e["timestamp"] for e in errors if e["timestamp"]]
+    ends = [n.end for n in nodes if n.end is not None] + [e["timestamp"] for e in errors if e["timestamp"]]
     trace_start = min(starts) if starts else None
     return {
         "trace_id": trace_id,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 from starlette.requests import Request
@@ -15,7 +16,7 @@ from relay_mock.inspect.params import envelope_filter, float_param, int_param
 from relay_mock.inspect.responses import ORJSONResponse
 from relay_mock.live import LiveFeed
 from relay_mock.store import reader as queries
-from relay_mock.store.reader import Reader
+from relay_mock.store.reader import EnvelopeFilter, Reader
 
 KEEPALIVE_S = 15.0
 
@@ -39,16 +40,48 @@ async def wait(request: Request) -> Response:
         await feed.changed(min(remaining, 1.0))
 
 
+REPLAY_MAX = 1000
+
+
 async def stream(request: Request) -> Response:
-    """Server-sent events: one `envelope` event per stored envelope, as it is committed."""
+    """Server-sent events: one `envelope` event per stored envelope, as it is committed.
+
+    A client that reconnects with `Last-Event-ID` (the last `seq` it saw) first gets what it
+    missed meanwhile (up to REPLAY_MAX envelopes), then the live feed.
+    """
     feed: LiveFeed = request.app.state.feed
+    reader: Reader = request.app.state.reader
     project = request.query_params.get("project")
     item_type = request.query_params.get("type")
+    last_seen = request.headers.get("last-event-id", "")
+
+    def wanted(summary: dict[str, Any]) -> bool:
+        if project and project not in (summary["project"]["name"], str(summary["project"]["id"])):
+            return False
+        return not item_type or item_type in summary["item_types"]
+
+    def event(summary: dict[str, Any]) -> bytes:
+        return b"event: envelope\nid: %d\ndata: %s\n\n" % (summary["seq"], orjson.dumps(summary))
 
     async def events() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n: connected\n\n"
+        # Subscribe before reading the backlog so nothing falls between the two.
         subscription = feed.subscribe()
         next_event = asyncio.ensure_future(anext(subscription))
+        replayed = 0
+        if last_seen.isdigit():
+            page = await reader.run(
+                queries.list_envelopes,
+                EnvelopeFilter(),
+                limit=REPLAY_MAX,
+                cursor=int(last_seen),
+                newest_first=False,
+                payloads=False,
+            )
+            for summary in page["envelopes"]:
+                replayed = summary["seq"]
+                if wanted(summary):
+                    yield event(summary)
         try:
             while True:
                 done, _ = await asyncio.wait({next_event}, timeout=KEEPALIVE_S)
@@ -60,11 +93,8 @@ async def stream(request: Request) -> Response:
                 except StopAsyncIteration:
                     return
                 next_event = asyncio.ensure_future(anext(subscription))
-                if project and project not in (summary["project"]["name"], str(summary["project"]["id"])):
-                    continue
-                if item_type and item_type not in summary["item_types"]:
-                    continue
-                yield b"event: envelope\nid: %d\ndata: %s\n\n" % (summary["seq"], orjson.dumps(summary))
+                if summary["seq"] > replayed and wanted(summary):
+                    yield event(summary)
         finally:
             next_event.cancel()
             await subscription.aclose()

@@ -8,7 +8,6 @@ of them, the envelope header's `dsn` is the fallback (checked after parsing).
 from __future__ import annotations
 
 import base64
-import binascii
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
@@ -64,7 +63,10 @@ def auth_from_request(headers: dict[str, str], query_string: str) -> Auth | None
 
 
 def auth_from_dsn(dsn: str) -> Auth:
-    parts = urlsplit(dsn)
+    try:
+        parts = urlsplit(dsn)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL" for an unclosed "["
+        raise AuthError("envelope header dsn is not a URL", f"{exc}: got {dsn[:100]!r}") from None
     if not parts.username:
         raise AuthError("envelope header dsn has no public key", f"got {dsn[:100]!r}")
     return Auth(parts.username, "envelope-dsn")
@@ -88,6 +90,6 @@ def _parse_sentry_header(value: str, form: str) -> Auth:
 def _parse_basic(token: str) -> Auth:
     try:
         decoded = base64.b64decode(token.strip(), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # binascii.Error, UnicodeDecodeError, and a non-ASCII token
         raise AuthError("Authorization: Basic is not valid base64", "expected base64 of 'public_key:'") from None
     return Auth(decoded.partition(":")[0].strip(), "basic")

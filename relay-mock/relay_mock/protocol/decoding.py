@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 import zlib
 from collections.abc import Iterator
+from typing import IO
 
 import brotli
 import zstandard
@@ -17,6 +18,7 @@ import zstandard
 from relay_mock.protocol.errors import PayloadTooLarge, UndecodableBody, UnsupportedEncoding
 
 STEP = 256 * 1024  # output produced per decompressor call
+IN_FIRST, IN_STEP = 1024, 64 * 1024  # input handed to zlib per call: from IN_FIRST doubling to IN_STEP
 ZSTD_MAX_WINDOW = 1 << 25  # 32 MiB: above any SDK's setting, far below a memory hazard
 
 IDENTITY = frozenset({"", "identity", "utf-8", "utf8"})
@@ -38,14 +40,16 @@ def decode_body(body: bytes, encoding: str, *, max_size: int, spool_bytes: int =
     chunks = _decoder(encoding)(body)
     parts: list[bytes] = []
     total = 0
-    spool: tempfile.SpooledTemporaryFile[bytes] | None = None
+    spool: IO[bytes] | None = None
     try:
         for chunk in chunks:
             total += len(chunk)
             if total > max_size:
                 raise _too_large(max_size)
             if spool is None and total > spool_bytes:
-                spool = tempfile.SpooledTemporaryFile(max_size=0)
+                # A plain temporary file: SpooledTemporaryFile(max_size=0) never rolls over to
+                # disk (0 means "no limit"), which kept a whole bomb's output in memory.
+                spool = tempfile.TemporaryFile()
                 spool.writelines(parts)
                 parts.clear()
             if spool is None:
@@ -82,28 +86,42 @@ def _decoder(encoding: str):  # type: ignore[no-untyped-def]
 
 
 def _inflate_zlib(body: bytes, wbits: int, name: str) -> Iterator[bytes]:
-    data = body
+    # Input goes in as memoryview slices, small at the start of each stream and doubling:
+    # zlib copies everything it was given past a stream's end into `unused_data`, so
+    # handing it the whole body made a body of many tiny gzip members cost quadratic time.
+    view = memoryview(body)
+    size = len(body)
+    pos = 0  # input handed to zlib so far
     try:
         while True:
             inflater = zlib.decompressobj(wbits)
-            pending = data
-            while True:
+            feed = IN_FIRST
+            pending: bytes | memoryview = b""
+            out = b""
+            while not inflater.eof:
+                if not pending:
+                    if pos >= size and not out:
+                        raise UndecodableBody(
+                            f"{name} body is truncated", "the compressed stream ends before its end marker"
+                        )
+                    pending = view[pos : pos + feed]
+                    pos += len(pending)
+                    feed = min(feed * 2, IN_STEP)
                 out = inflater.decompress(pending, STEP)
                 if out:
                     yield out
                 pending = inflater.unconsumed_tail
-                if inflater.eof or (not pending and not out):
-                    break
-            if not inflater.eof:
-                raise UndecodableBody(f"{name} body is truncated", "the compressed stream ends before its end marker")
-            data = inflater.unused_data
-            # gzip allows several members back to back; anything else after the end is garbage.
-            if not data or (wbits & 16 and data.strip(b"\0") == b""):
+            pos -= len(inflater.unused_data)  # re-read from the view, not from zlib's copy
+            if pos == size:
                 return
+            # gzip allows several members back to back (and zero padding after the last);
+            # anything else after the end is garbage.
             if not wbits & 16:
                 raise UndecodableBody(
-                    f"{name} body has trailing bytes", f"{len(data)} bytes after the end of the stream"
+                    f"{name} body has trailing bytes", f"{size - pos} bytes after the end of the stream"
                 )
+            if body[pos] == 0 and body.count(0, pos) == size - pos:
+                return
     except zlib.error as exc:
         raise UndecodableBody(f"{name} body cannot be decoded", str(exc)) from None
 

@@ -15,6 +15,11 @@ from relay_mock.protocol.envelope import Envelope, Item
 
 JSON_ITEM_TYPES = frozenset({"event", "transaction", "feedback", "user_report", "security", "raw_security"})
 MAX_SUMMARY_SPANS = 1000
+MAX_SUMMARY_ENTRIES = 1000  # list entries kept in a summary (discarded events, aggregates, exceptions)
+# JSON payload bytes parsed per envelope. Parsing costs up to ~30 bytes of memory and ~0.2 µs
+# per payload byte (a payload of "[],[],..."), so this bounds an envelope's indexing work
+# whatever it holds; payloads past the budget are stored verbatim, flagged and not indexed.
+JSON_INDEX_BUDGET = 8 * 1024 * 1024
 DESCRIPTION_CHARS = 200
 
 
@@ -43,8 +48,11 @@ class ItemIndex:
     problem: str | None = None
 
 
-def index_envelope(envelope: Envelope, *, max_event_bytes: int) -> list[ItemIndex]:
-    return [_index_item(i, item, envelope, max_event_bytes) for i, item in enumerate(envelope.items)]
+def index_envelope(
+    envelope: Envelope, *, max_event_bytes: int, json_budget: int = JSON_INDEX_BUDGET
+) -> list[ItemIndex]:
+    budget = _JsonBudget(json_budget)
+    return [_index_item(i, item, envelope, max_event_bytes, budget) for i, item in enumerate(envelope.items)]
 
 
 def envelope_trace_id(envelope: Envelope, items: list[ItemIndex]) -> str | None:
@@ -54,22 +62,45 @@ def envelope_trace_id(envelope: Envelope, items: list[ItemIndex]) -> str | None:
     return next((i.trace_id for i in items if i.trace_id), None)
 
 
-def _index_item(idx: int, item: Item, envelope: Envelope, max_event_bytes: int) -> ItemIndex:
+class _JsonBudget:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.left = size
+
+    def loads(self, item: Item, entry: ItemIndex) -> Any:
+        if not item.payload:
+            return None
+        if len(item.payload) > self.left:
+            _flag(entry, f"not indexed: the envelope's JSON payloads exceed relay-mock's {self.size}-byte budget")
+            return None
+        self.left -= len(item.payload)
+        try:
+            return orjson.loads(item.payload)
+        except orjson.JSONDecodeError as exc:
+            _flag(entry, f"payload is not valid JSON: {exc}")
+            return None
+
+
+def _flag(entry: ItemIndex, problem: str) -> None:
+    entry.problem = f"{entry.problem}; {problem}" if entry.problem else problem
+
+
+def _index_item(idx: int, item: Item, envelope: Envelope, max_event_bytes: int, budget: _JsonBudget) -> ItemIndex:
     entry = ItemIndex(idx=idx, type=item.type, offset=item.offset, length=len(item.payload))
     kind = entry.type
     if kind in JSON_ITEM_TYPES:
         if len(item.payload) > max_event_bytes:
             entry.problem = f"{len(item.payload)} bytes exceed Relay's {max_event_bytes}-byte limit for {kind} items"
-        payload = _json(item, entry)
+        payload = budget.loads(item, entry)
         if isinstance(payload, dict):
             _index_event(entry, payload, envelope)
         return entry
     if kind in ("client_report", "session", "sessions", "check_in", "profile_chunk", "profile", "attachment"):
-        payload = _json(item, entry) if kind != "attachment" else None
+        payload = budget.loads(item, entry) if kind != "attachment" else None
         if kind == "client_report" and isinstance(payload, dict):
             entry.summary = {
-                "discarded_events": _list(payload.get("discarded_events")),
-                "rate_limited_events": _list(payload.get("rate_limited_events")),
+                "discarded_events": _list(payload.get("discarded_events"))[:MAX_SUMMARY_ENTRIES],
+                "rate_limited_events": _list(payload.get("rate_limited_events"))[:MAX_SUMMARY_ENTRIES],
             }
             entry.start_ts = _timestamp(payload.get("timestamp"))
         elif kind == "session" and isinstance(payload, dict):
@@ -80,7 +111,7 @@ def _index_item(idx: int, item: Item, envelope: Envelope, max_event_bytes: int) 
         elif kind == "sessions" and isinstance(payload, dict):
             attrs = payload.get("attrs") if isinstance(payload.get("attrs"), dict) else {}
             entry.release, entry.environment = _str(attrs.get("release")), _str(attrs.get("environment"))
-            entry.summary = {"aggregates": _list(payload.get("aggregates"))}
+            entry.summary = {"aggregates": _list(payload.get("aggregates"))[:MAX_SUMMARY_ENTRIES]}
         elif kind == "check_in" and isinstance(payload, dict):
             entry.event_id = _str(payload.get("check_in_id"))
             entry.name, entry.status = _str(payload.get("monitor_slug")), _str(payload.get("status"))
@@ -142,7 +173,7 @@ def _index_event(entry: ItemIndex, event: dict[str, Any], envelope: Envelope) ->
                 {"type": _str(e.get("type")), "value": _str(e.get("value"))}
                 for e in _list(
                     (event.get("exception") or {}).get("values") if isinstance(event.get("exception"), dict) else None
-                )
+                )[:MAX_SUMMARY_ENTRIES]
                 if isinstance(e, dict)
             ],
             "message": _message(event),
@@ -171,16 +202,6 @@ def _message(event: dict[str, Any]) -> str | None:
     if isinstance(message, dict):
         return _str(message.get("formatted") or message.get("message"))
     return _str(message)
-
-
-def _json(item: Item, entry: ItemIndex) -> Any:
-    if not item.payload:
-        return None
-    try:
-        return orjson.loads(item.payload)
-    except orjson.JSONDecodeError as exc:
-        entry.problem = f"payload is not valid JSON: {exc}"
-        return None
 
 
 def _timestamp(value: Any) -> float | None:

@@ -113,8 +113,9 @@ def list_envelopes(
     ).fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
+    items = item_summaries(conn, [row["id"] for row in rows])
     return {
-        "envelopes": [envelope_json(row, payloads=payloads) for row in rows],
+        "envelopes": [envelope_json(row, payloads=payloads, items=items[row["id"]]) for row in rows],
         "next_cursor": rows[-1]["id"] if more and rows else None,
     }
 
@@ -124,7 +125,9 @@ def get_envelope(conn: sqlite3.Connection, envelope_id: str) -> dict[str, Any] |
         f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE envelope_id = ?",
         (envelope_id,),
     ).fetchone()
-    return envelope_json(row, payloads=True) if row else None
+    if row is None:
+        return None
+    return envelope_json(row, payloads=True, items=item_summaries(conn, [row["id"]])[row["id"]])
 
 
 def get_raw(conn: sqlite3.Connection, envelope_id: str) -> bytes | None:
@@ -132,8 +135,88 @@ def get_raw(conn: sqlite3.Connection, envelope_id: str) -> bytes | None:
     return bytes(row["raw"]) if row else None
 
 
-def envelope_json(row: sqlite3.Row, *, payloads: bool) -> dict[str, Any]:
-    """An envelope as the inspection API shows it: metadata, headers and decoded payloads."""
+ITEM_INDEX_COLUMNS = (
+    "envelope_rowid, idx, type, event_id, trace_id, name, op, status, level, release, environment,"
+    " server_name, summary, problem"
+)
+
+
+def item_summary(
+    *,
+    type: str,
+    event_id: str | None,
+    trace_id: str | None,
+    name: str | None,
+    op: str | None,
+    status: str | None,
+    level: str | None,
+    release: str | None,
+    environment: str | None,
+    server_name: str | None,
+    summary: dict[str, Any] | None,
+    problem: str | None,
+) -> dict[str, Any]:
+    """What the lists and the live stream say of one item, without its payload."""
+    return {
+        "type": type,
+        "title": _title(type, name, summary),
+        "name": name,
+        "op": op,
+        "status": status,
+        "level": level,
+        "event_id": event_id,
+        "trace_id": trace_id,
+        "release": release,
+        "environment": environment,
+        "server_name": server_name,
+        "problem": problem,
+    }
+
+
+def _title(kind: str, name: str | None, summary: dict[str, Any] | None) -> str | None:
+    """A one-line headline: the exception or message of an event, the name of anything else."""
+    if kind == "event" and summary:
+        exceptions = summary.get("exceptions") or []
+        if exceptions:
+            last = exceptions[-1]
+            return ": ".join(part for part in (last.get("type"), last.get("value")) if part) or None
+        if summary.get("message"):
+            return str(summary["message"])
+    return name
+
+
+def item_summaries(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    grouped: dict[int, list[dict[str, Any]]] = {rowid: [] for rowid in rowids}
+    for start in range(0, len(rowids), 500):
+        chunk = rowids[start : start + 500]
+        rows = conn.execute(
+            f"SELECT {ITEM_INDEX_COLUMNS} FROM items WHERE envelope_rowid IN ({','.join('?' * len(chunk))})"
+            " ORDER BY envelope_rowid, idx",
+            chunk,
+        )
+        for row in rows:
+            grouped[row["envelope_rowid"]].append(
+                item_summary(
+                    type=row["type"],
+                    event_id=row["event_id"],
+                    trace_id=row["trace_id"],
+                    name=row["name"],
+                    op=row["op"],
+                    status=row["status"],
+                    level=row["level"],
+                    release=row["release"],
+                    environment=row["environment"],
+                    server_name=row["server_name"],
+                    summary=orjson.loads(row["summary"]) if row["summary"] else None,
+                    problem=row["problem"],
+                )
+            )
+    return grouped
+
+
+def envelope_json(row: sqlite3.Row, *, payloads: bool, items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """An envelope as the inspection API shows it: metadata, headers, each item's index
+    entry and, with `payloads`, its header and decoded payload."""
     result: dict[str, Any] = {
         "id": row["envelope_id"],
         "seq": row["id"],
@@ -157,9 +240,19 @@ def envelope_json(row: sqlite3.Row, *, payloads: bool) -> dict[str, Any]:
             "remote_addr": row["remote_addr"],
         },
     }
+    summaries = items or []
     if payloads:
         envelope = parse_envelope(bytes(row["raw"]))
-        result["items"] = [{"header": item.header, "payload": decode_payload(item.payload)} for item in envelope.items]
+        result["items"] = [
+            {
+                **(summaries[i] if i < len(summaries) else {}),
+                "header": item.header,
+                "payload": decode_payload(item.payload),
+            }
+            for i, item in enumerate(envelope.items)
+        ]
+    else:
+        result["items"] = summaries
     return result
 
 

@@ -281,7 +281,8 @@ function itemSummary(envelope) {
         { class: "item-sum" },
         typeBadge(item.type),
         item.level && item.type === "event" ? h("span", { class: `lvl level-${safe(item.level)}` }, item.level) : null,
-        item.name ? h("span", { class: "item-name" }, item.name) : null,
+        item.title || item.name ? h("span", { class: "item-name" }, item.title || item.name) : null,
+        item.title && item.name && item.title !== item.name ? h("span", { class: "muted" }, ` in ${item.name}`) : null,
         item.problem ? h("span", { class: "problem", title: item.problem }, "⚠ ", item.problem) : null,
       ),
     );
