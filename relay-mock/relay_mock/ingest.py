@@ -10,6 +10,7 @@ gets Relay's JSON body ({"detail", "causes"}) and is recorded with its reason.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -28,6 +29,12 @@ from relay_mock.store.index import envelope_trace_id, index_envelope
 from relay_mock.store.writer import EnvelopeRecord, Refusal, StoreWriter
 
 logger = logging.getLogger(__name__)
+
+# ASCII digits only, and few enough for a 64-bit id: str.isdigit() accepts "²", which int() refuses.
+_DIGITS = re.compile(r"[0-9]{1,18}")
+# Bodies above this are decoded and parsed in a worker thread, so a large (or hostile) one
+# cannot stall every other request on the event loop.
+INLINE_BODY_MAX = 64 * 1024
 
 INGEST_PATH = re.compile(r"^/api/(?P<project>[^/]+)/(?P<endpoint>envelope|store)/?$")
 
@@ -89,7 +96,8 @@ class IngestApp:
                     raise _injected(verdict.rule)
             body = await self._read_body(receive, headers)
             context["size"] = len(body)
-            record = build_record(
+            build = functools.partial(
+                build_record,
                 self.projects,
                 self.settings,
                 project_part=match["project"],
@@ -101,6 +109,7 @@ class IngestApp:
                 received_at=received_at,
                 remote_addr=_client(scope),
             )
+            record = build() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build)
             context.update(project_id=record.project_id, public_key=record.public_key)
             if self.faults:
                 limited = self.faults.after_parse(record.project_id, [item.type for item in record.items])
@@ -128,7 +137,7 @@ class IngestApp:
     async def _read_body(self, receive: Any, headers: dict[str, str]) -> bytes:
         limit = self.settings.max_compressed_bytes
         declared = headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
+        if declared and _DIGITS.fullmatch(declared) and int(declared) > limit:
             raise PayloadTooLarge(
                 "request body exceeds the size limit",
                 f"Content-Length {declared} > {limit}",
@@ -218,7 +227,7 @@ def build_record(
 
     Pure (no I/O), so it can be fuzzed: any input yields a record or an IngestError.
     """
-    if not project_part.isdigit():
+    if not _DIGITS.fullmatch(project_part):
         raise ProjectRejected(
             "invalid project id", f"{project_part[:40]!r} is not a number", status=400, reason="invalid_project"
         )
@@ -226,9 +235,11 @@ def build_record(
     _project(projects, project_id)
     auth = auth_from_request(headers, query_string)
     encoding = normalise_encoding(headers.get("content-encoding"))
-    raw = decode_body(body, encoding, max_size=settings.max_envelope_bytes)
     if endpoint == "store":
-        raw = _store_to_envelope(raw)
+        # One event per request: Relay holds the whole body to the per-event limit.
+        raw = _store_to_envelope(decode_body(body, encoding, max_size=settings.max_event_bytes))
+    else:
+        raw = decode_body(body, encoding, max_size=settings.max_envelope_bytes)
     envelope = parse_envelope(raw)
     if auth is None:
         dsn = envelope.header.get("dsn")
@@ -309,7 +320,7 @@ def _client(scope: dict[str, Any]) -> str | None:
 
 def _maybe_int(path: str) -> int | None:
     match = INGEST_PATH.match(path)
-    return int(match["project"]) if match and match["project"].isdigit() else None
+    return int(match["project"]) if match and _DIGITS.fullmatch(match["project"]) else None
 
 
 async def _respond(

@@ -19,7 +19,7 @@ from relay_mock.protocol.errors import PayloadTooLarge, UndecodableBody, Unsuppo
 
 STEP = 256 * 1024  # output produced per decompressor call
 IN_FIRST, IN_STEP = 1024, 64 * 1024  # input handed to zlib per call: from IN_FIRST doubling to IN_STEP
-ZSTD_MAX_WINDOW = 1 << 25  # 32 MiB: above any SDK's setting, far below a memory hazard
+ZSTD_MAX_WINDOW = 1 << 23  # 8 MiB: zstd's own default for levels up to 19; no SDK sends more
 
 IDENTITY = frozenset({"", "identity", "utf-8", "utf8"})
 SUPPORTED = ("identity", "gzip", "deflate", "br", "zstd")
