@@ -6,21 +6,19 @@ Pure functions over a parsed envelope; item payloads stay verbatim in the envelo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 import orjson
 
 from relay_mock.protocol.envelope import Envelope, Item
+from relay_mock.store.spans import timestamp as _timestamp
 
 JSON_ITEM_TYPES = frozenset({"event", "transaction", "feedback", "user_report", "security", "raw_security"})
-MAX_SUMMARY_SPANS = 1000
 MAX_SUMMARY_ENTRIES = 1000  # list entries kept in a summary (discarded events, aggregates, exceptions)
 # JSON payload bytes parsed per envelope. Parsing costs up to ~30 bytes of memory and ~0.2 µs
 # per payload byte (a payload of "[],[],..."), so this bounds an envelope's indexing work
 # whatever it holds; payloads past the budget are stored verbatim, flagged and not indexed.
 JSON_INDEX_BUDGET = 8 * 1024 * 1024
-DESCRIPTION_CHARS = 200
 
 
 @dataclass(slots=True)
@@ -157,16 +155,9 @@ def _index_event(entry: ItemIndex, event: dict[str, Any], envelope: Envelope) ->
     if isinstance(tags, list):  # the protocol allows [[key, value], ...]
         tags = {str(pair[0]): pair[1] for pair in tags if isinstance(pair, list) and len(pair) == 2}
     if entry.type == "transaction":
-        spans = [s for s in _list(event.get("spans"))[:MAX_SUMMARY_SPANS] if isinstance(s, dict)]
-        entry.summary = {
-            "spans": [_span_summary(span) for span in spans],
-            "span_count": len(_list(event.get("spans"))),
-            "measurements": event.get("measurements") if isinstance(event.get("measurements"), dict) else {},
-            "tags": tags if isinstance(tags, dict) else {},
-            "profiler_id": (contexts.get("profile") or {}).get("profiler_id")
-            if isinstance(contexts.get("profile"), dict)
-            else None,
-        }
+        # Spans stay in the verbatim payload: readers that need them parse it (store/spans.py).
+        # Summarising every span here cost more than the rest of ingest together.
+        return
     else:
         entry.summary = {
             "exceptions": [
@@ -181,19 +172,6 @@ def _index_event(entry: ItemIndex, event: dict[str, Any], envelope: Envelope) ->
         }
 
 
-def _span_summary(span: dict[str, Any]) -> dict[str, Any]:
-    description = span.get("description")
-    return {
-        "span_id": _str(span.get("span_id")),
-        "parent_span_id": _str(span.get("parent_span_id")),
-        "op": _str(span.get("op")),
-        "description": description[:DESCRIPTION_CHARS] if isinstance(description, str) else None,
-        "start": _timestamp(span.get("start_timestamp")),
-        "end": _timestamp(span.get("timestamp")),
-        "status": _str(span.get("status")),
-    }
-
-
 def _message(event: dict[str, Any]) -> str | None:
     logentry = event.get("logentry")
     if isinstance(logentry, dict):
@@ -202,19 +180,6 @@ def _message(event: dict[str, Any]) -> str | None:
     if isinstance(message, dict):
         return _str(message.get("formatted") or message.get("message"))
     return _str(message)
-
-
-def _timestamp(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-        except ValueError:
-            return None
-    return None
 
 
 def _str(value: Any) -> str | None:

@@ -17,6 +17,7 @@ import orjson
 
 from relay_mock.protocol.envelope import parse_envelope
 from relay_mock.store.database import connect
+from relay_mock.store.spans import transaction_spans
 
 T = TypeVar("T")
 
@@ -277,7 +278,8 @@ def iso(ts: float) -> str:
 TRACE_ITEM_COLUMNS = (
     "i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status, i.release,"
     " i.environment, i.server_name, i.level, i.start_ts, i.end_ts, i.summary, e.project, e.envelope_id,"
-    " e.header, e.received_at"
+    " e.header, e.received_at,"
+    " CASE WHEN i.type = 'transaction' THEN substr(e.raw, i.payload_offset + 1, i.payload_length) END AS payload"
 )
 
 
@@ -299,12 +301,23 @@ def trace_row(row: sqlite3.Row) -> dict[str, Any]:
         "level": row["level"],
         "start_ts": row["start_ts"],
         "end_ts": row["end_ts"],
-        "summary": orjson.loads(row["summary"]) if row["summary"] else None,
+        "summary": _trace_summary(row),
         "project": row["project"],
         "envelope_id": row["envelope_id"],
         "dsc": trace if isinstance(trace, dict) else None,
         "received_at": row["received_at"],
     }
+
+
+def _trace_summary(row: sqlite3.Row) -> dict[str, Any] | None:
+    """An error's stored summary, or a transaction's spans read from its payload."""
+    if row["type"] != "transaction":
+        return orjson.loads(row["summary"]) if row["summary"] else None
+    try:
+        event = orjson.loads(row["payload"]) if row["payload"] else None
+    except orjson.JSONDecodeError:
+        return None
+    return {"spans": transaction_spans(event)} if isinstance(event, dict) else None
 
 
 def trace_items(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
