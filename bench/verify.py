@@ -1,0 +1,221 @@
+"""`make bench-verify`: how long the trace verifier takes over 100,000 stored envelopes.
+
+Fills a fresh relay-mock store with two-hop traces (api → downstream, captured once from the
+real sentry-sdk, then given fresh trace, span and event ids per trace) plus the expectations
+a Locust run would have recorded, then times `GET /inspect/verify` end to end: reading the
+store, building the facts, checking every trace and answering. Target: under 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import brotli
+import httpx
+import sentry_sdk
+
+from bench.envelopes import API_KEY, Captured, capture
+from bench.relay import ROOT, _env, free_port, wait_ready
+
+DOWNSTREAM_KEY = "b2e3d4c5f6a70819203b4c5d6e7f8091"
+HEX_ID = re.compile(rb"\b[0-9a-f]{32}\b|\b[0-9a-f]{16}\b")
+
+
+def two_hop_template() -> tuple[bytes, bytes]:
+    """The raw (decompressed) envelopes of one api → downstream trace, from the real SDK."""
+    headers: dict[str, str] = {}
+
+    def api() -> None:
+        with sentry_sdk.start_transaction(op="http.server", name="/orders", source="route"):
+            with sentry_sdk.start_span(op="db", name="INSERT INTO orders.orders (id, sku) VALUES ($1, $2)"):
+                pass
+            with sentry_sdk.start_span(op="http.client", name="POST http://downstream:8001/reservations"):
+                headers.update(
+                    {"sentry-trace": sentry_sdk.get_traceparent() or "", "baggage": sentry_sdk.get_baggage() or ""}
+                )
+                time.sleep(0.002)
+            with sentry_sdk.start_span(op="db", name="UPDATE orders.orders SET status=$1 WHERE id = $2"):
+                pass
+
+    def downstream() -> None:
+        transaction = sentry_sdk.continue_trace(headers, op="http.server", name="/reservations")
+        with sentry_sdk.start_transaction(transaction):
+            with sentry_sdk.start_span(op="db", name="UPDATE inventory.stock SET available=available - $1"):
+                pass
+            with sentry_sdk.start_span(op="db", name="INSERT INTO inventory.reservations (id) VALUES ($1)"):
+                pass
+
+    (api_env,) = capture(api)
+    (down_env,) = capture(downstream, dsn_project=2)
+    api_raw = _raw(api_env)
+    call = next(s for s in _payload(api_raw)["spans"] if s["op"] == "http.client")
+    # Captured one after the other, so move downstream's work inside the call that caused it.
+    return api_raw, _shifted(_raw(down_env), _seconds(call["start_timestamp"]) + 0.0002)
+
+
+def _payload(raw: bytes) -> dict:  # type: ignore[type-arg]
+    header, item_header, payload = raw.split(b"\n", 2)
+    return json.loads(payload[: json.loads(item_header)["length"]])
+
+
+def _seconds(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _shifted(raw: bytes, start: float) -> bytes:
+    """The envelope with its transaction (and spans) moved to begin at `start`."""
+    header, item_header, _ = raw.split(b"\n", 2)
+    event = _payload(raw)
+    delta = start - _seconds(event["start_timestamp"])
+    for node in (event, *event["spans"]):
+        for key in ("start_timestamp", "timestamp"):
+            node[key] = _iso(_seconds(node[key]) + delta)
+    payload = json.dumps(event, separators=(",", ":")).encode()
+    item = {**json.loads(item_header), "length": len(payload)}
+    return b"\n".join([header, json.dumps(item).encode(), payload]) + b"\n"
+
+
+def _raw(captured: Captured) -> bytes:
+    return brotli.decompress(captured.body) if captured.headers.get("content-encoding") == "br" else captured.body
+
+
+def fresh_ids(api: bytes, down: bytes) -> tuple[bytes, bytes, str]:
+    """The same trace with new ids everywhere (same lengths, so item lengths still hold)."""
+    mapping: dict[bytes, bytes] = {}
+
+    def swap(match: re.Match[bytes]) -> bytes:
+        old = match.group(0)
+        if old in (API_KEY.encode(), DOWNSTREAM_KEY.encode()):
+            return old
+        if old not in mapping:
+            mapping[old] = secrets.token_hex(len(old) // 2).encode()
+        return mapping[old]
+
+    new_api, new_down = HEX_ID.sub(swap, api), HEX_ID.sub(swap, down)
+    trace_id = json.loads(new_api.split(b"\n", 1)[0])["trace"]["trace_id"]
+    return new_api, new_down, trace_id
+
+
+async def fill(data_dir: Path, traces: int) -> None:
+    from relay_mock.ingest import build_record
+    from relay_mock.settings import RelaySettings, load_projects
+    from relay_mock.store.writer import ExpectationBatch, StoreWriter
+
+    settings = RelaySettings(data_dir=data_dir)
+    projects = load_projects({})
+    writer = StoreWriter(settings.database_path, retention_max_envelopes=10**9, retention_max_bytes=10**13)
+    writer.start()
+    api, down = two_hop_template()
+    auth = {1: API_KEY, 2: DOWNSTREAM_KEY}
+    started = time.time()
+    batch: list = []  # type: ignore[type-arg]
+    rows: list[tuple] = []  # type: ignore[type-arg]
+    for n in range(traces):
+        new_api, new_down, trace_id = fresh_ids(api, down)
+        for project, raw in ((2, new_down), (1, new_api)):
+            batch.append(
+                build_record(
+                    projects,
+                    settings,
+                    project_part=str(project),
+                    endpoint="envelope",
+                    path=f"/api/{project}/envelope/",
+                    headers={"x-sentry-auth": f"Sentry sentry_key={auth[project]}, sentry_version=7"},
+                    query_string="",
+                    body=raw,
+                    received_at=started + n * 0.001,
+                )
+            )
+        rows.append(
+            (
+                trace_id,
+                "orders",
+                started + n * 0.001,
+                1,
+                None,
+                None,
+                '["api","downstream"]',
+                "[]",
+                None,
+                201,
+                "ok",
+                started,
+            )
+        )
+        if len(batch) >= 2000:
+            await asyncio.gather(*(writer.append(record) for record in batch))
+            await writer.record_expectations(ExpectationBatch(rows))
+            batch, rows = [], []
+            print(f"\r  stored {2 * (n + 1):,} envelopes", end="", file=sys.stderr)
+    if batch:
+        await asyncio.gather(*(writer.append(record) for record in batch))
+        await writer.record_expectations(ExpectationBatch(rows))
+    print(file=sys.stderr)
+    await writer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="time the trace verifier over a large store")
+    parser.add_argument("--envelopes", type=int, default=100_000)
+    parser.add_argument("--json", help="also write the result here")
+    args = parser.parse_args()
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-verify-"))
+    traces = args.envelopes // 2
+    print(f"filling a store with {traces:,} two-hop traces ({2 * traces:,} envelopes) ...", file=sys.stderr)
+    asyncio.run(fill(data_dir, traces))
+    port = free_port()
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "relay_mock", "serve"],
+        cwd=ROOT,
+        env={
+            **_env(),
+            "RELAY_DATA_DIR": str(data_dir),
+            "RELAY_PORT": str(port),
+            "RELAY_HOST": "127.0.0.1",
+            "RELAY_LOG_LEVEL": "WARNING",
+        },
+    )
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/api/relay/healthcheck/ready/")
+        started = time.perf_counter()
+        response = httpx.get(f"http://127.0.0.1:{port}/inspect/verify", timeout=300)
+        elapsed = time.perf_counter() - started
+    finally:
+        relay.terminate()
+        relay.wait(10)
+        subprocess.run(["rm", "-rf", str(data_dir)], check=False)
+    body = response.json()
+    report = body["report"]
+    result = {
+        "envelopes": 2 * traces,
+        "traces_checked": report["traces_checked"],
+        "seconds": round(elapsed, 2),
+        "ok": body["ok"],
+        "failures": report["failures"],
+    }
+    print(
+        f"verified {result['traces_checked']:,} traces ({result['envelopes']:,} envelopes) in {elapsed:.2f} s "
+        f"(target: under 10 s); verdict: {'ok' if body['ok'] else 'FAILED'} with {report['failures']} failures"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
