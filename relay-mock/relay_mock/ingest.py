@@ -43,8 +43,9 @@ CORS_HEADERS = [
     (b"access-control-allow-origin", b"*"),
     (b"access-control-expose-headers", b"x-sentry-error, x-sentry-rate-limits, retry-after"),
 ]
+# Only what a preflight adds: `_respond` sends CORS_HEADERS with every answer, and a repeated
+# `Access-Control-Allow-Origin` ("*, *") makes browsers block the request that follows.
 PREFLIGHT_HEADERS = [
-    *CORS_HEADERS,
     (b"access-control-allow-methods", b"POST, OPTIONS"),
     (
         b"access-control-allow-headers",
