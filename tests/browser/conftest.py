@@ -3,96 +3,16 @@ Debian's Chromium driven by Playwright (CHROMIUM_PATH overrides the browser)."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.browser.traffic import send_many, wait_for
-
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-READY_DEADLINE_S = 20
-STOP_GRACE_S = 3
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class RelayMock:
-    """relay-mock as a subprocess on a fixed port and data directory: it can stop and come back."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = data_dir
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir / "relay-mock.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        env = {key: value for key, value in os.environ.items() if not key.startswith("RELAY_")}
-        env |= {"RELAY_DATA_DIR": str(self.data_dir), "RELAY_PORT": str(self.port), "RELAY_HOST": "127.0.0.1"}
-        with self.log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "relay_mock", "serve"],
-                cwd=REPO / "relay-mock",
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        self._wait_ready()
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            # uvicorn waits for open event streams to end before it exits; do not wait for them long.
-            self.process.wait(timeout=STOP_GRACE_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def crash(self) -> None:
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-        self.process = None
-
-    def _wait_ready(self) -> None:
-        assert self.process is not None
-        deadline = time.monotonic() + READY_DEADLINE_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(
-                    f"relay-mock exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
-                )
-            try:
-                if httpx.get(f"{self.url}/api/relay/healthcheck/ready/", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise AssertionError(f"relay-mock not ready after {READY_DEADLINE_S}s:\n{self.log.read_text()[-3000:]}")
+from tests.support.chromium import CHROMIUM_ARGS, chromium_path, missing_chromium
+from tests.support.relay_server import RelayMock
 
 
 @pytest.fixture(scope="session")
@@ -139,15 +59,11 @@ def seeded(relay_url: str) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if not Path(executable).is_file():
-        pytest.fail(
-            f"no Chromium at {executable}: install Debian's (apt-get install -y chromium) "
-            "or point CHROMIUM_PATH at a Chromium binary",
-            pytrace=False,
-        )
+    missing = missing_chromium()
+    if missing:
+        pytest.fail(missing, pytrace=False)
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from playwright.sync_api import Dialog, Locator, Page, expect
 
-from tests.browser.conftest import RelayMock
 from tests.browser.sdk_traffic import HOSTILE_IMG, HOSTILE_SCRIPT
 from tests.browser.traffic import send
+from tests.support.relay_server import RelayMock
 
 expect.set_options(timeout=10_000)
 

@@ -1,0 +1,129 @@
+"""The real sentry-python SDK as a client of relay-mock, one process per run (the SDK is per
+process, as in a service). Runs the actions in order, flushes, and prints what it sent as one
+JSON line on stdout.
+
+    python tests/relay_http/sdk_client.py DSN [options] ACTION...
+
+ACTION is one of:
+  error        an exception raised two calls deep, captured (stack frames); --card names the card
+  message      a captured message
+  transaction  a transaction with one child span
+  head         the upstream side of a two-service trace: a transaction whose http.client span
+               runs `hop` in a child process with that span's sentry-trace and baggage, as the
+               HTTP call would (--downstream-dsn; --orphan hands the child a made-up parent span)
+  hop          the downstream side: continues the trace of --sentry-trace and --baggage
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import subprocess
+import sys
+from typing import Any
+
+import sentry_sdk
+from sentry_sdk.integrations.stdlib import StdlibIntegration
+
+
+class PaymentDeclined(Exception):
+    pass
+
+
+def charge(amount: int, card: str) -> None:
+    raise PaymentDeclined(f"card {card} declined for {amount} EUR")
+
+
+def checkout(amount: int, card: str) -> None:
+    charge(amount, card)
+
+
+def error(sent: dict[str, Any], card: str) -> None:
+    try:
+        checkout(42, card)
+    except PaymentDeclined:
+        sent["errors"].append(sentry_sdk.capture_exception())
+
+
+def message(sent: dict[str, Any], text: str) -> None:
+    sent["messages"].append(sentry_sdk.capture_message(text, level="warning"))
+
+
+def transaction(sent: dict[str, Any], name: str) -> None:
+    with sentry_sdk.start_transaction(op="http.server", name=name, source="route") as tx:
+        with sentry_sdk.start_span(op="db.query", name="SELECT 1"):
+            pass
+    sent["transactions"].append(tx.trace_id)
+
+
+def head(sent: dict[str, Any], args: argparse.Namespace) -> None:
+    with sentry_sdk.start_transaction(op="http.server", name="POST /orders", source="route") as tx:
+        with sentry_sdk.start_span(op="http.client", name="POST http://downstream:8001/reservations") as call:
+            traceparent = sentry_sdk.get_traceparent() or ""
+            if args.orphan:
+                # A proxy that re-rooted the call: the child's parent span was never sent.
+                traceparent = f"{call.trace_id}-{secrets.token_hex(8)}-1"
+            command = [sys.executable, __file__, args.downstream_dsn, "--release", "downstream@2.0.1"]
+            command += ["--sentry-trace", traceparent, "--baggage", sentry_sdk.get_baggage() or "", "hop"]
+            child = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+            sent["http_client_span"] = call.span_id
+    sent["trace_id"] = tx.trace_id
+    sent["head_span"] = tx.span_id
+    sent["hop"] = json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def hop(sent: dict[str, Any], args: argparse.Namespace) -> None:
+    headers = {"sentry-trace": args.sentry_trace, "baggage": args.baggage}
+    tx = sentry_sdk.continue_trace(headers, op="http.server", name="POST /reservations", source="route")
+    with sentry_sdk.start_transaction(tx):
+        with sentry_sdk.start_span(op="db.query", name="UPDATE stock SET quantity = quantity - 1"):
+            pass
+    sent.update(trace_id=tx.trace_id, span_id=tx.span_id, parent_span_id=tx.parent_span_id)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dsn")
+    parser.add_argument("actions", nargs="+", choices=["error", "message", "transaction", "head", "hop"])
+    parser.add_argument("--release", default="shop@1.0.0")
+    parser.add_argument("--environment", default="sandbox")
+    parser.add_argument("--server-name", default="shop-1")
+    parser.add_argument("--text", default="inventory low", help="the captured message")
+    parser.add_argument("--card", default="4242", help="the declined card, in the exception message")
+    parser.add_argument("--name", default="GET /orders", help="the transaction name")
+    parser.add_argument("--downstream-dsn", default="")
+    parser.add_argument("--sentry-trace", default="")
+    parser.add_argument("--baggage", default="")
+    parser.add_argument("--orphan", action="store_true")
+    args = parser.parse_args()
+    sentry_sdk.init(
+        dsn=args.dsn,
+        traces_sample_rate=1.0,
+        release=args.release,
+        environment=args.environment,
+        server_name=args.server_name,
+        auto_enabling_integrations=False,
+        # Its subprocess spans would stand in for the HTTP call `head` only simulates.
+        disabled_integrations=[StdlibIntegration()],
+        # Rate limits here are the test's own: keep the sample rate where it is.
+        enable_backpressure_handling=False,
+    )
+    sent: dict[str, Any] = {"sdk": sentry_sdk.VERSION, "errors": [], "messages": [], "transactions": []}
+    for action in args.actions:
+        if action == "error":
+            error(sent, args.card)
+        elif action == "message":
+            message(sent, args.text)
+        elif action == "transaction":
+            transaction(sent, args.name)
+        elif action == "head":
+            head(sent, args)
+        else:
+            hop(sent, args)
+    sentry_sdk.flush(timeout=10)
+    print(json.dumps(sent), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""relay-mock's command line against a running relay-mock (envelopes, export, stats, clear,
+verify), and `serve` refusing bad settings with a message naming the variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+
+from tests.relay_http.inspector import Inspector
+from tests.relay_http.wire import new_id, send_event
+from tests.support.relay_server import REPO, RelayMock, free_port
+
+
+def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    base = {key: value for key, value in os.environ.items() if not key.startswith("RELAY_")}
+    return subprocess.run(
+        [sys.executable, "-m", "relay_mock", *args],
+        cwd=REPO / "relay-mock",
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def test_envelopes_lists_the_newest_envelopes_as_a_table(relay: RelayMock, http: httpx.Client) -> None:
+    release = f"cli@{new_id()}"
+    event_id = send_event(http, relay.url, release=release)
+
+    done = cli("--url", relay.url, "envelopes", "--release", release)
+
+    assert done.returncode == 0, done.stderr
+    assert event_id[:12] in done.stdout
+    assert "api" in done.stdout and "event" in done.stdout
+
+
+def test_export_writes_every_matching_envelope_as_a_json_line(
+    relay: RelayMock, http: httpx.Client, tmp_path: Path
+) -> None:
+    release = f"exported@{new_id()}"
+    sent = [send_event(http, relay.url, release=release) for _ in range(3)]
+    out = tmp_path / "envelopes.jsonl"
+
+    done = cli("--url", relay.url, "export", "--release", release, "-o", str(out))
+
+    assert done.returncode == 0, done.stderr
+    assert [orjson.loads(line)["event_id"] for line in out.read_bytes().splitlines()] == sent
+    assert "exported 3 envelopes" in done.stderr
+
+
+def test_stats_prints_the_statistics_as_json(relay: RelayMock, inspector: Inspector, http: httpx.Client) -> None:
+    send_event(http, relay.url)
+
+    done = cli("--url", relay.url, "stats")
+
+    assert done.returncode == 0, done.stderr
+    printed = orjson.loads(done.stdout)
+    assert printed["envelopes"]["stored"] == inspector.stats()["envelopes"]["stored"] > 0
+
+
+def test_clear_deletes_everything_stored(relay: RelayMock, inspector: Inspector, http: httpx.Client) -> None:
+    send_event(http, relay.url)
+
+    done = cli("--url", relay.url, "clear")
+
+    assert done.returncode == 0, done.stderr
+    assert inspector.envelopes() == []
+
+
+def test_verify_on_an_empty_store_passes_and_writes_json_and_junit_reports(
+    relay: RelayMock, inspector: Inspector, tmp_path: Path
+) -> None:
+    inspector.clear()
+    report, junit = tmp_path / "verify.json", tmp_path / "verify.xml"
+
+    done = cli("--url", relay.url, "verify", "--deadline", "0", "--json", str(report), "--junit", str(junit))
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert orjson.loads(report.read_bytes())["ok"] is True
+    suites = ET.parse(junit).getroot()
+    assert int(suites.get("failures", "0")) + int(suites.get("errors", "0")) == 0
+
+
+def test_a_command_that_cannot_reach_relay_mock_exits_2_naming_the_address() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+
+    done = cli("--url", url, "--timeout", "2", "stats")
+
+    assert done.returncode == 2
+    assert f"cannot reach relay-mock at {url}" in done.stderr
+
+
+BAD_SETTINGS = [
+    ({"RELAY_PORT": "abc"}, "RELAY_PORT"),
+    ({"RELAY_PORT": "70000"}, "RELAY_PORT"),
+    ({"RELAY_MAX_COMPRESSED_BYTES": "10"}, "RELAY_MAX_COMPRESSED_BYTES"),
+    ({"RELAY_RETENTION_MAX_ENVELOPES": "many"}, "RELAY_RETENTION_MAX_ENVELOPES"),
+    ({"RELAY_PROJECT_SHOP": "not a dsn"}, "RELAY_PROJECT_SHOP"),
+    ({"RELAY_PROJECT_SHOP": "http://key@relay-mock:9000/shop"}, "RELAY_PROJECT_SHOP"),
+]
+
+
+@pytest.mark.parametrize(("env", "variable"), BAD_SETTINGS, ids=[f"{v}={e[v]}" for e, v in BAD_SETTINGS])
+def test_serve_refuses_a_bad_setting_naming_the_variable(tmp_path: Path, env: dict[str, str], variable: str) -> None:
+    settings = {"RELAY_DATA_DIR": str(tmp_path), "RELAY_HOST": "127.0.0.1", "RELAY_PORT": str(free_port()), **env}
+
+    done = cli("serve", env=settings, timeout=30)
+
+    assert done.returncode != 0
+    assert "invalid configuration" in done.stderr
+    assert variable in done.stderr
+    assert "Traceback" not in done.stderr
