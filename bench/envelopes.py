@@ -27,7 +27,7 @@ def capture(produce, dsn_project: int = 1) -> list[Captured]:  # type: ignore[no
     captured: list[Captured] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             captured.append(Captured({k.lower(): v for k, v in self.headers.items()}, body))
             self.send_response(200)

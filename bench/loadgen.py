@@ -67,7 +67,7 @@ class Connection(asyncio.Protocol):
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
-    bodies = [open(path, "rb").read() for path in args.body] or [b""]  # noqa: SIM115, ASYNC230
+    bodies = [open(path, "rb").read() for path in args.body] or [b""]  # noqa: ASYNC230
     headers = "".join(f"{h.strip()}\r\n" for h in args.header)
     requests = [
         (

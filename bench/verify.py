@@ -65,7 +65,7 @@ def two_hop_template() -> tuple[bytes, bytes]:
 
 
 def _payload(raw: bytes) -> dict:  # type: ignore[type-arg]
-    header, item_header, payload = raw.split(b"\n", 2)
+    _, item_header, payload = raw.split(b"\n", 2)
     return json.loads(payload[: json.loads(item_header)["length"]])
 
 

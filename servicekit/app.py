@@ -17,6 +17,7 @@ from servicekit import db
 from servicekit.errors import install_error_handlers
 from servicekit.mcp import check_sentry_mcp_connection
 from servicekit.middleware import middleware_stack
+from servicekit.sentry import instrument_event_loop, loop_is_instrumented
 from servicekit.sentry_test_routes import PeerCall, sentry_test_router
 from servicekit.settings import ServiceSettings
 
@@ -40,6 +41,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        instrument_event_loop()
         engine = db.create_engine(settings)
         try:
             await db.create_schema(engine, metadata)
@@ -104,6 +106,7 @@ def health_router() -> APIRouter:
             "environment": settings.environment,
             "traces_sample_rate": settings.sentry_traces_sample_rate,
             "propagate_traces": settings.sentry_propagate_traces,
+            "asyncio_loop_instrumented": loop_is_instrumented(),
             "mcp": mcp,
         }
 

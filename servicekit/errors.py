@@ -2,6 +2,7 @@
 
 Errors with a 5xx status are captured by Sentry's Starlette integration (its
 `failed_request_status_codes`), once per request; 4xx are expected and are not.
+Any other exception answers 500 in the same shape and is captured by Sentry's ASGI middleware.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from servicekit.tracing import inject_sentry_trace_headers
 
 
 class ServiceError(Exception):
@@ -66,5 +69,22 @@ async def _handle_service_error(request: Request, exc: Exception) -> JSONRespons
     return JSONResponse(body, status_code=exc.status_code)
 
 
+async def _handle_unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """The 500 for an exception nobody handled.
+
+    Starlette sends it from its outermost layer, outside the services' middleware, so
+    the request id and the trace headers are added here: the caller of a failed request
+    needs them most. Starlette re-raises `exc` afterwards, and Sentry reports it once.
+    """
+    body: dict[str, Any] = {"error": ServiceError.error, "detail": "internal server error"}
+    headers = {}
+    request_id = getattr(request.state, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
+        headers["x-request-id"] = request_id
+    return inject_sentry_trace_headers(JSONResponse(body, status_code=500, headers=headers))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _handle_service_error)
+    app.add_exception_handler(Exception, _handle_unexpected_error)

@@ -18,6 +18,8 @@ NOISY_LOGGERS = (
     "sqlalchemy.engine",
     "sqlalchemy.engine.Engine",
     "sqlalchemy.pool",
+    # Created with the first engine, after Sentry is configured: named here, not found by the walk below.
+    "sqlalchemy.pool.impl.AsyncAdaptedQueuePool",
     "sqlalchemy.dialects",
     "sqlalchemy.orm",
     "httpx",
@@ -29,8 +31,16 @@ NOISY_LOGGERS = (
 
 
 def configure_sentry_loggers(extra: tuple[str, ...] = ()) -> None:
-    """Stop the noisy loggers' records from becoming Sentry breadcrumbs or events."""
-    for name in (*NOISY_LOGGERS, *extra):
+    """Stop the noisy loggers' records, and their children's, from becoming Sentry
+    breadcrumbs or events.
+
+    Sentry matches logger names exactly, but libraries log from children
+    (`httpcore.http11`, `sqlalchemy.pool.impl.*`): every child registered so far is
+    ignored too, so call this once the libraries are imported.
+    """
+    names = (*NOISY_LOGGERS, *extra)
+    children = tuple(f"{name}." for name in names)
+    for name in (*names, *(known for known in logging.root.manager.loggerDict if known.startswith(children))):
         ignore_logger(name)
 
 

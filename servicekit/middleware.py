@@ -132,7 +132,8 @@ class SentryTracingMiddleware:
         if incoming.problems:
             logger.warning("malformed trace headers: %s", "; ".join(incoming.problems))
             transaction.set_data("trace.incoming_problems", list(incoming.problems))
-        user_id = _header(scope, self.user_header)
+        # Set before the endpoint runs, so errors it reports carry the user too.
+        user_id = _header(scope, self.user_header) or _session_user(scope)
         if user_id:
             self._set_user(transaction, user_id[:128])
 
@@ -144,9 +145,10 @@ class SentryTracingMiddleware:
         transaction.set_tag("http.status_code", str(status_code))
         # Set last, after the SDK's own mapping ran, so this table is what Sentry sees.
         transaction.set_status(span_status_for(status_code))
-        session = scope.get("session")
-        if isinstance(session, dict) and session.get("user_id") and not _header(scope, self.user_header):
-            self._set_user(transaction, str(session["user_id"]))
+        # A login during the request put the user into the session only now.
+        session_user = _session_user(scope)
+        if session_user and not _header(scope, self.user_header):
+            self._set_user(transaction, session_user[:128])
 
     @staticmethod
     def _set_user(transaction: Any, user_id: str) -> None:
@@ -169,6 +171,14 @@ def middleware_stack(settings: ServiceSettings, *, sentry_active: bool) -> list[
     if sentry_active and settings.sentry_enabled:
         stack.append(Middleware(SentryTracingMiddleware, user_header=settings.user_header))
     return stack
+
+
+def _session_user(scope: Scope) -> str | None:
+    """The user id SessionMiddleware decoded from the session cookie, if any."""
+    session = scope.get("session")
+    if isinstance(session, dict) and session.get("user_id"):
+        return str(session["user_id"])
+    return None
 
 
 def _header(scope: Scope, name: str) -> str | None:

@@ -6,15 +6,18 @@ they are the kill switch (`SENTRY_ENABLED=false`) and the scrubber for secrets.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import platform
 import re
+import sys
 import warnings
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import sentry_sdk
-from sentry_sdk.integrations.asyncio import AsyncioIntegration
+from sentry_sdk.integrations.asyncio import AsyncioIntegration, enable_asyncio_integration
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.httpx import HttpxIntegration
 from sentry_sdk.integrations.logging import LoggingIntegration
@@ -60,6 +63,12 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
 
     configure_sentry_loggers()
     enabled = settings.sentry_enabled
+    if enabled and settings.profile_session_sample_rate > 0 and profiler_may_deadlock():
+        logger.warning(
+            "sentry: profiling on Python %s can freeze this process (CPython gh-106883, fixed in 3.11.9 and"
+            " 3.12.3); upgrade Python or set SENTRY_PROFILE_SESSION_SAMPLE_RATE=0",
+            platform.python_version(),
+        )
     sentry_sdk.init(
         dsn=settings.sentry_dsn,
         environment=settings.environment,
@@ -67,9 +76,13 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
         server_name=settings.sentry_server_name or settings.service_name,
         attach_stacktrace=settings.sentry_attach_stacktrace,
         traces_sampler=make_traces_sampler(settings.sentry_traces_sample_rate),
-        profile_session_sample_rate=settings.profile_session_sample_rate,
+        # The hooks below only see events and transactions: release-health sessions,
+        # profiles and client reports bypass them, so SENTRY_ENABLED=false stops those at the source.
+        profile_session_sample_rate=settings.profile_session_sample_rate if enabled else 0.0,
         profile_lifecycle="trace",
-        send_default_pii=False,
+        auto_session_tracking=enabled,
+        # No `send_default_pii`: sentry-sdk 2.75 deprecates it, and leaving it unset means
+        # False (no PII, the SDK's own EventScrubber on) without the DeprecationWarning.
         send_client_reports=enabled,
         debug=settings.sentry_debug,
         # An empty list is the documented way to stop outgoing propagation.
@@ -100,6 +113,34 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
         settings.sentry_traces_sample_rate,
     )
     return True
+
+
+def profiler_may_deadlock(version: tuple[int, ...] | None = None) -> bool:
+    """Whether this CPython can deadlock while a profiler samples stacks: a garbage collection
+    inside `sys._current_frames()` that frees a `threading.local` waits for a lock its own
+    thread holds, with the GIL held (python/cpython#106883, fixed in 3.11.9 and 3.12.3)."""
+    current = tuple(version or sys.version_info[:3])
+    return current < (3, 11, 9) or (3, 12) <= current < (3, 12, 3)
+
+
+def instrument_event_loop() -> bool:
+    """Let the asyncio integration patch the running event loop; call it from the lifespan.
+
+    `configure_sentry` runs before uvicorn creates its loop, and the asyncio integration
+    patches only a loop that is already running: without this call it silently does
+    nothing, and an exception in a background task never reaches Sentry.
+    Returns whether the running loop now reports to Sentry.
+    """
+    if sentry_sdk.get_client().get_integration(AsyncioIntegration) is None:
+        return False
+    enable_asyncio_integration()
+    return loop_is_instrumented()
+
+
+def loop_is_instrumented() -> bool:
+    """Whether the running loop's tasks report to Sentry (the asyncio integration's task factory)."""
+    factory = asyncio.get_running_loop().get_task_factory()
+    return bool(getattr(factory, "_is_sentry_task_factory", False))
 
 
 # Probes poll these every few seconds; tracing them would bury real traffic.
@@ -133,7 +174,23 @@ def make_before_send(enabled: bool) -> Any:
 
 
 def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
-    """Replace every value stored under a sensitive key by "[Filtered]", in place."""
+    """Replace every value stored under a sensitive key by "[Filtered]", in place, then
+    redact those values wherever else they appear in the event.
+
+    The second pass matters for stack traces: frame variables hold the raw request in
+    shapes no key names, such as the ASGI scope's header pairs or a `Headers(...)` repr.
+    """
+    scrubber = _Scrubber()
+    request = event.get("request")
+    if isinstance(request, dict) and isinstance(request.get("query_string"), str):
+        request["query_string"] = scrubber.scrub_query(request["query_string"])
+    _each_section(event, scrubber.scrub)
+    if scrubber.secrets:
+        _each_section(event, scrubber.redact)
+    return event
+
+
+def _each_section(event: dict[str, Any], apply: Any) -> None:
     for section in _SCRUBBED_SECTIONS:
         value = event.get(section)
         if value is None:
@@ -141,30 +198,84 @@ def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
         if section == "contexts" and isinstance(value, dict):
             for name, context in value.items():
                 if name not in _KEEP_CONTEXTS:
-                    value[name] = _scrub(context)
+                    value[name] = apply(context)
         else:
-            event[section] = _scrub(value)
-    request = event.get("request")
-    if isinstance(request, dict) and isinstance(request.get("query_string"), str):
-        request["query_string"] = _scrub_query(request["query_string"])
-    return event
+            event[section] = apply(value)
 
 
-def _scrub(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {
-            key: FILTERED
-            if isinstance(key, str) and SENSITIVE_KEY.search(key) and val not in (None, "")
-            else _scrub(val)
-            for key, val in value.items()
-        }
-    if isinstance(value, list):
-        return [_scrub(item) for item in value]
-    return value
+# How the SDK writes str and bytes values of frame variables: 'text', b'text' (or with ").
+_REPR = re.compile(r"""b?(['"])(.*)\1""", re.DOTALL)
+_KEY_LIKE = re.compile(r"[\w.-]{1,64}")
+# Shorter values are too common to redact wherever they appear.
+_MIN_SECRET_LENGTH = 8
 
 
-def _scrub_query(query: str) -> str:
-    pairs = parse_qsl(query, keep_blank_values=True)
-    if not any(SENSITIVE_KEY.search(key) for key, _ in pairs):
-        return query
-    return urlencode([(key, FILTERED if SENSITIVE_KEY.search(key) else val) for key, val in pairs])
+class _Scrubber:
+    """Filters sensitive values and remembers them, so `redact` can find their copies."""
+
+    def __init__(self) -> None:
+        self.secrets: set[str] = set()
+
+    def scrub(self, value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {
+                key: self._filter(val)
+                if isinstance(key, str) and SENSITIVE_KEY.search(key) and val not in (None, "")
+                else self.scrub(val)
+                for key, val in value.items()
+            }
+        if isinstance(value, list | tuple):
+            # A (name, value) pair, as ASGI headers appear among frame variables.
+            if len(value) == 2 and _is_sensitive_name(value[0]) and value[1] not in (None, ""):
+                return [value[0], self._filter(value[1])]
+            return [self.scrub(item) for item in value]
+        return value
+
+    def scrub_query(self, query: str) -> str:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if not any(SENSITIVE_KEY.search(key) for key, _ in pairs):
+            return query
+        return urlencode([(key, self._filter(val) if SENSITIVE_KEY.search(key) else val) for key, val in pairs])
+
+    def redact(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in sorted(self.secrets, key=len, reverse=True):
+                if secret in value:
+                    value = value.replace(secret, FILTERED)
+            return value
+        if isinstance(value, Mapping):
+            return {key: self.redact(val) for key, val in value.items()}
+        if isinstance(value, list | tuple):
+            return [self.redact(item) for item in value]
+        return value
+
+    def _filter(self, value: Any) -> str:
+        self._remember(value)
+        return FILTERED
+
+    def _remember(self, value: Any) -> None:
+        if isinstance(value, Mapping):
+            value = list(value.values())
+        if isinstance(value, list | tuple):
+            for item in value:
+                self._remember(item)
+            return
+        if not isinstance(value, str) or value == FILTERED:
+            return
+        text = _unrepr(value)
+        # The whole value, and its parts: "Bearer <token>", "session=<value>; theme=<value>".
+        candidates = [text, *(part.partition("=")[2] or part for part in re.split(r"[;,]\s*|\s+", text))]
+        self.secrets.update(c for c in candidates if len(c) >= _MIN_SECRET_LENGTH and c != FILTERED)
+
+
+def _unrepr(text: str) -> str:
+    match = _REPR.fullmatch(text)
+    return match.group(2) if match else text
+
+
+def _is_sensitive_name(value: Any) -> bool:
+    """Whether a pair's first item is a sensitive name (a header name, possibly as bytes repr)."""
+    if not isinstance(value, str):
+        return False
+    name = _unrepr(value)
+    return bool(_KEY_LIKE.fullmatch(name) and SENSITIVE_KEY.search(name))

@@ -128,7 +128,12 @@ def load_settings(cls: type[SettingsT], **overrides: object) -> SettingsT:
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
-            name = "_".join(str(part) for part in error["loc"]).upper() or "settings"
             message = str(error["msg"]).removeprefix("Value error, ")
+            if not error["loc"]:
+                # A check across settings names its variables itself; its input is every
+                # setting read (database password included), which must not reach the logs.
+                lines.append(f"  {message}")
+                continue
+            name = "_".join(str(part) for part in error["loc"]).upper()
             lines.append(f"  {name}: {message} (got {error.get('input')!r})")
         raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None

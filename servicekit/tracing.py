@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import unquote
 
 import sentry_sdk
@@ -127,7 +127,10 @@ class _HasMutableHeaders(Protocol):
     def headers(self) -> _MutableHeaders: ...
 
 
-def inject_sentry_trace_headers(response: _HasMutableHeaders) -> _HasMutableHeaders:
+ResponseT = TypeVar("ResponseT", bound=_HasMutableHeaders)
+
+
+def inject_sentry_trace_headers(response: ResponseT) -> ResponseT:
     """Add the current trace's `sentry-trace` and `baggage` to a response, so its caller
     can tell which trace served it. Returns the response for chaining."""
     for name, value in trace_headers():

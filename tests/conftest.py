@@ -1,7 +1,8 @@
 """Fixtures shared by the whole suite.
 
 `stack` starts the compose stack once per session (project `sentry-sandbox-test`, its
-own ports) and always tears it down, also when tests fail. KEEP_STACK=1 leaves it up.
+own ports) and always tears it down, also when tests fail. KEEP_STACK=1 leaves it up, and
+the next session reuses it (`up --build` still rebuilds whatever changed).
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ from tests.support.stack import Stack, make_test_stack
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
     stack = make_test_stack()
-    stack.down()
+    keep = os.environ.get("KEEP_STACK") == "1"
+    if not keep:
+        stack.down()
     try:
         stack.up()
         yield stack
     finally:
-        if os.environ.get("KEEP_STACK") != "1":
+        if not keep:
             stack.down()
 
 

@@ -57,6 +57,47 @@ class RelayClient:
 
         return poll(fetch, deadline_s=deadline_s, what=f"transactions of {sorted(projects)} in trace {trace_id}")
 
+    def wait(self, item_type: str, *, count: int = 1, timeout_s: float = 20, **filters: Any) -> int:
+        """Block in relay-mock's `/inspect/wait` until `count` items of `item_type` match the
+        filters (those of `/inspect/envelopes`); fail at the deadline. Returns the count."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        response = self.http.get(
+            "/inspect/wait",
+            params={**params, "type": item_type, "count": count, "timeout": timeout_s},
+            timeout=timeout_s + 10,
+        )
+        response.raise_for_status()
+        result = response.json()
+        if not result["satisfied"]:
+            raise AssertionError(
+                f"relay-mock holds {result['count']} {item_type} item(s) matching {params}, wanted {count}"
+                f" within {timeout_s}s"
+            )
+        return int(result["count"])
+
+    def payloads(self, item_type: str, **filters: Any) -> list[dict[str, Any]]:
+        """Decoded payloads of one item type (events, transactions), newest first."""
+        return [item["payload"] for _, item in self.items(item_type, **filters)]
+
+    def errors(self, **filters: Any) -> list[dict[str, Any]]:
+        """Error summaries from `/inspect/errors` (filters: trace_id, project, level, q)."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        response = self.http.get("/inspect/errors", params={"limit": 1000, **params})
+        response.raise_for_status()
+        return list(response.json()["errors"])
+
+    def error(self, event_id: str) -> dict[str, Any]:
+        """One error event in full (`event` holds the payload as the SDK sent it)."""
+        response = self.http.get(f"/inspect/errors/{event_id}")
+        response.raise_for_status()
+        return dict(response.json())
+
+    def raw(self, envelope_id: str) -> bytes:
+        """An envelope exactly as it was stored (decompressed)."""
+        response = self.http.get(f"/inspect/envelopes/{envelope_id}/raw")
+        response.raise_for_status()
+        return response.content
+
     def close(self) -> None:
         self.http.close()
 
