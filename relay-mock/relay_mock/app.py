@@ -44,6 +44,8 @@ class RelayMock:
             retention_max_envelopes=settings.retention_max_envelopes,
             retention_max_bytes=settings.retention_max_bytes,
             batch_max=settings.commit_batch_max,
+            synchronous=settings.synchronous,
+            commit_delay=settings.commit_delay,
             on_commit=self.feed.publish,
         )
         self.reader = Reader(settings.database_path)

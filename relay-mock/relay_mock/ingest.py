@@ -253,7 +253,6 @@ def build_record(
     project = _authorise(projects, project_id, auth)
     items = index_envelope(envelope, max_event_bytes=settings.max_event_bytes)
     return EnvelopeRecord(
-        envelope_id=uuid.uuid4().hex,
         received_at=received_at,
         project_id=project.id,
         project=project.name,

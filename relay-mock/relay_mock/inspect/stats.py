@@ -24,6 +24,8 @@ async def get_stats(request: Request) -> Response:
         "received": counters.get("stored_envelopes", 0),
         "evicted": counters.get("evicted_envelopes", 0),
         "evicted_bytes": counters.get("evicted_bytes", 0),
+        "commits": writer.batches,
+        "mean_commit_group": round(writer.batched / writer.batches, 1) if writer.batches else 0,
         "retention": {
             "max_envelopes": writer.retention_max_envelopes,
             "max_bytes": writer.retention_max_bytes,

@@ -50,7 +50,17 @@ def index_envelope(
     envelope: Envelope, *, max_event_bytes: int, json_budget: int = JSON_INDEX_BUDGET
 ) -> list[ItemIndex]:
     budget = _JsonBudget(json_budget)
-    return [_index_item(i, item, envelope, max_event_bytes, budget) for i, item in enumerate(envelope.items)]
+    entries = [_index_item(i, item, envelope, max_event_bytes, budget) for i, item in enumerate(envelope.items)]
+    trace = envelope.header.get("trace")
+    dsc_trace_id = trace.get("trace_id") if isinstance(trace, dict) else None
+    if isinstance(dsc_trace_id, str):
+        # Items with no trace context of their own (span containers, attachments, profile chunks)
+        # belong to the envelope's trace. Events and transactions keep only what they carry:
+        # a missing trace id there is a finding, not something to paper over.
+        for entry in entries:
+            if entry.trace_id is None and entry.type not in JSON_ITEM_TYPES:
+                entry.trace_id = dsc_trace_id
+    return entries
 
 
 def envelope_trace_id(envelope: Envelope, items: list[ItemIndex]) -> str | None:

@@ -18,6 +18,7 @@ import orjson
 from relay_mock.protocol.envelope import parse_envelope
 from relay_mock.store.database import connect
 from relay_mock.store.spans import transaction_spans
+from relay_mock.store.writer import rowid_of
 
 T = TypeVar("T")
 
@@ -55,8 +56,8 @@ class EnvelopeFilter:
                 item_clauses.append(f"{column} = ?")
                 item_params.append(value)
         if self.trace_id:
-            clauses.append("(e.trace_id = ? OR e.id IN (SELECT envelope_rowid FROM items WHERE trace_id = ?))")
-            params += [self.trace_id, self.trace_id]
+            clauses.append("e.id IN (SELECT envelope_rowid FROM items WHERE trace_id = ?)")
+            params.append(self.trace_id)
         if item_clauses:
             clauses.append(f"e.id IN (SELECT envelope_rowid FROM items WHERE {' AND '.join(item_clauses)})")
             params += item_params
@@ -123,8 +124,8 @@ def list_envelopes(
 
 def get_envelope(conn: sqlite3.Connection, envelope_id: str) -> dict[str, Any] | None:
     row = conn.execute(
-        f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE envelope_id = ?",
-        (envelope_id,),
+        f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE id = ? AND envelope_id = ?",
+        (rowid_of(envelope_id), envelope_id),
     ).fetchone()
     if row is None:
         return None
@@ -132,7 +133,9 @@ def get_envelope(conn: sqlite3.Connection, envelope_id: str) -> dict[str, Any] |
 
 
 def get_raw(conn: sqlite3.Connection, envelope_id: str) -> bytes | None:
-    row = conn.execute("SELECT raw FROM envelopes WHERE envelope_id = ?", (envelope_id,)).fetchone()
+    row = conn.execute(
+        "SELECT raw FROM envelopes WHERE id = ? AND envelope_id = ?", (rowid_of(envelope_id), envelope_id)
+    ).fetchone()
     return bytes(row["raw"]) if row else None
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -24,9 +25,20 @@ from relay_mock.store.index import ItemIndex
 logger = logging.getLogger(__name__)
 
 
+def envelope_id(rowid: int) -> str:
+    """32 hex characters: the row id, then randomness. Ids are unguessable but in arrival order,
+    so they need no index of their own (a lookup reads the row id back from the first 12)."""
+    return f"{rowid:012x}{secrets.token_hex(10)}"
+
+
+def rowid_of(envelope_id: str) -> int | None:
+    if len(envelope_id) != 32 or not all(c in "0123456789abcdef" for c in envelope_id):
+        return None
+    return int(envelope_id[:12], 16)
+
+
 @dataclass(slots=True)
 class EnvelopeRecord:
-    envelope_id: str
     received_at: float
     project_id: int
     project: str
@@ -44,7 +56,8 @@ class EnvelopeRecord:
     remote_addr: str | None = None
     event_id: str | None = None
     trace_id: str | None = None
-    rowid: int = 0
+    rowid: int = 0  # assigned by the writer, like envelope_id
+    envelope_id: str = ""
 
 
 @dataclass(slots=True)
@@ -98,12 +111,18 @@ class StoreWriter:
         retention_max_envelopes: int,
         retention_max_bytes: int,
         batch_max: int = 1024,
+        synchronous: str = "FULL",
+        commit_delay: float = 0.0,
         on_commit: Callable[[list[EnvelopeRecord]], None] | None = None,
     ) -> None:
         self.path = path
         self.retention_max_envelopes = retention_max_envelopes
         self.retention_max_bytes = retention_max_bytes
         self.batch_max = batch_max
+        self.synchronous = synchronous
+        self.commit_delay = commit_delay
+        self.batches = 0  # commits so far, and the operations they carried (mean group size)
+        self.batched = 0
         self.on_commit = on_commit
         self.totals = Totals()
         self._pending: list[_Pending] = []
@@ -118,7 +137,7 @@ class StoreWriter:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._conn = connect(self.path)
+        self._conn = connect(self.path, synchronous=self.synchronous)
         self._load_totals(self._conn)
         self._thread = threading.Thread(target=self._run, name="relay-store-writer", daemon=True)
         self._thread.start()
@@ -159,7 +178,8 @@ class StoreWriter:
             if self._closing:
                 raise RuntimeError("the store is closing")
             self._pending.append(pending)
-            self._cond.notify()
+            if len(self._pending) == 1 or len(self._pending) >= self.batch_max:
+                self._cond.notify()  # the writer sleeps only when nothing is pending
 
     # -- the writer thread --------------------------------------------------------
 
@@ -172,8 +192,14 @@ class StoreWriter:
                     self._cond.wait()
                 if not self._pending and self._closing:
                     return
+                if self.commit_delay and len(self._pending) < self.batch_max and not self._closing:
+                    # Let the group grow: requests already on their way join this commit
+                    # instead of each paying for one of their own.
+                    self._cond.wait(self.commit_delay)
                 batch = self._pending[: self.batch_max]
                 del self._pending[: self.batch_max]
+            self.batches += 1
+            self.batched += len(batch)
             try:
                 results = self._write(conn, batch)
                 errors: list[BaseException | None] = [None] * len(batch)
@@ -202,6 +228,7 @@ class StoreWriter:
                 op = pending.op
                 if isinstance(op, EnvelopeRecord):
                     op.rowid = self._next_id
+                    op.envelope_id = envelope_id(op.rowid)
                     self._next_id += 1
                     envelopes.append(op)
                     results.append(op.rowid)
@@ -234,11 +261,11 @@ class StoreWriter:
 
     def _flush(self, conn: sqlite3.Connection, envelopes: list[EnvelopeRecord], refusals: list[Refusal]) -> None:
         if envelopes:
-            conn.executemany(
+            _insert_rows(
+                conn,
                 "INSERT INTO envelopes (id, envelope_id, received_at, project_id, project, public_key, auth_form,"
                 " sdk_client, endpoint, path, content_encoding, compressed_size, raw_size, user_agent, remote_addr,"
-                " event_id, trace_id, header, item_types, raw)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " event_id, trace_id, header, item_types, raw) VALUES ",
                 [
                     (
                         r.rowid,
@@ -265,11 +292,11 @@ class StoreWriter:
                     for r in envelopes
                 ],
             )
-            conn.executemany(
+            _insert_rows(
+                conn,
                 "INSERT INTO items (envelope_rowid, idx, type, payload_offset, payload_length, event_id, trace_id,"
                 " span_id, parent_span_id, name, op, status, release, environment, server_name, level, sdk_name,"
-                " sdk_version, start_ts, end_ts, summary, problem)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " sdk_version, start_ts, end_ts, summary, problem) VALUES ",
                 [
                     (
                         r.rowid,
@@ -381,3 +408,25 @@ class StoreWriter:
                 future.set_exception(error)
         if committed and self.on_commit is not None:
             self.on_commit(committed)
+
+
+# SQLite's limit on bound parameters per statement (SQLITE_MAX_VARIABLE_NUMBER since 3.32).
+_MAX_PARAMETERS = 32_000
+
+
+def _insert_rows(conn: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]]) -> None:
+    """Insert many rows with few statements.
+
+    executemany() runs one statement per row, and each run releases and retakes the GIL: with
+    the event loop busy on the other side of the GIL, every retake can wait a whole switch
+    interval (5 ms), so a group of a hundred envelopes took longer to write than to receive.
+    A multi-row VALUES list is one step for many rows.
+    """
+    if not rows:
+        return
+    width = len(rows[0])
+    per_statement = max(1, _MAX_PARAMETERS // width)
+    group = "(" + ",".join("?" * width) + ")"
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        conn.execute(insert + ",".join([group] * len(chunk)), [value for row in chunk for value in row])
