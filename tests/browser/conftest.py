@@ -57,7 +57,9 @@ def seeded(relay_url: str) -> dict[str, dict[str, Any]]:
     return sent
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an asyncio loop marked as running in
+# this thread until it stops, and every asyncio test after it would fail to start its own.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     missing = missing_chromium()
     if missing:
