@@ -15,6 +15,8 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 NOISY_LOGGERS = (
     "uvicorn.access",
     "uvicorn.error",
+    # Logs exceptions the SDK already captured (servicekit.server.KeepAliveAfterErrors).
+    "servicekit.server",
     "sqlalchemy.engine",
     "sqlalchemy.engine.Engine",
     "sqlalchemy.pool",

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,6 +68,20 @@ class Stack:
         if result.returncode != 0:
             logs = self.compose("logs", "--tail", "60", check=False).stdout
             raise RuntimeError(f"stack did not come up:\n{result.stderr}\n{logs}")
+
+    @contextmanager
+    def reconfigured(self, service: str, **env: str) -> Iterator[None]:
+        """Recreate one service with extra settings for the block, then as it was."""
+        changed = Stack(self.project, {**self.env, **env})
+        changed.up(service)
+        try:
+            yield
+        finally:
+            self.up(service)
+
+    def run(self, service: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        """A one-off container of a service (its image's entry point), on the stack's network."""
+        return self.compose("run", "--rm", "--no-deps", "-T", service, *args, check=False, timeout=timeout)
 
     def down(self) -> None:
         self.compose("down", "--volumes", "--remove-orphans", "--timeout", "5", check=False)

@@ -101,3 +101,24 @@ def test_missing_timestamps_prove_no_skew() -> None:
     api = with_span(t.api, span_id(t.n, API_DB), start=None, end=None)
 
     assert run(replace(t, api=api).bundle()).findings == ()
+
+
+def test_a_downstream_transaction_may_outlive_the_call_that_started_it() -> None:
+    # The SDK captures an unhandled error after the 500 went out: the server transaction ends
+    # after its caller's span. Only where it starts says something about the clocks.
+    t = healthy_trace()
+    assert t.downstream is not None and t.downstream.end is not None
+    late = replace(t, downstream=replace(t.downstream, end=t.downstream.end + 0.5))
+
+    assert run(late.bundle()).findings == ()
+
+
+def test_a_store_only_trace_headed_outside_the_sandbox_is_not_judged_on_its_head() -> None:
+    t = healthy_trace()
+    assert t.api is not None and t.downstream is not None
+    foreign = head_dsc(t.n, public_key="f" * 32, release="frontend@3.1.0", environment="browser")
+    found_only = replace(
+        t, expectation=None, api=replace(t.api, dsc=foreign), downstream=replace(t.downstream, dsc=dict(foreign))
+    )
+
+    assert run(found_only.bundle()).findings == ()
