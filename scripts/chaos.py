@@ -97,15 +97,22 @@ def client_report_totals() -> dict[str, int]:
     return totals
 
 
-def api_error_events(since: float, until: float) -> int:
-    response = httpx.get(f"{RELAY}/inspect/errors", params={"project": "api", "limit": 1000}, timeout=30)
-    return sum(1 for error in response.json()["errors"] if since <= error["timestamp"] <= until + 5)
+def api_unavailable_errors(since: float, until: float) -> int:
+    """api's error events saying downstream was unreachable, captured in the window."""
+    response = httpx.get(
+        f"{RELAY}/inspect/errors", params={"project": "api", "q": "DependencyUnavailable", "limit": 1000}, timeout=30
+    )
+    return sum(
+        1
+        for error in response.json()["errors"]
+        if error["type"] == "DependencyUnavailable" and since <= (error["timestamp"] or 0) <= until
+    )
 
 
 def run_locust(log: Path, duration: int, users: int) -> subprocess.Popen[str]:
     command = [
-        "docker", "compose", "run", "--rm", "--no-deps", "--user", f"{os.getuid()}:{os.getgid()}",
-        "-v", f"{ROOT / 'reports'}:/reports", "-e", f"LOCUST_REQUEST_LOG=/reports/{log.name}",
+        "docker", "compose", "run", "--rm", "--no-deps", "-T", "--user", f"{os.getuid()}:{os.getgid()}",
+        "-v", f"{log.parent}:/reports", "-e", f"LOCUST_REQUEST_LOG=/reports/{log.name}",
         "locust", "--headless", "-u", str(users), "-r", str(users), "-t", f"{duration}s",
         "--host", "http://api:8000", "--only-summary", "--exit-code-on-error", "0",
     ]  # fmt: skip
@@ -163,11 +170,13 @@ def main() -> None:
     parser.add_argument("--after", type=int, default=30)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--json", help="write the report here too")
+    parser.add_argument("--reports", default=str(ROOT / "reports"), help="where the per-request log goes")
     args = parser.parse_args()
     scenario = SCENARIOS[args.scenario]
 
-    (ROOT / "reports").mkdir(exist_ok=True)
-    log = ROOT / "reports" / f"chaos-{args.scenario}-{time.strftime('%Y%m%d-%H%M%S')}.csv"
+    reports = Path(args.reports).resolve()
+    reports.mkdir(parents=True, exist_ok=True)
+    log = reports / f"chaos-{args.scenario}-{time.strftime('%Y%m%d-%H%M%S')}.csv"
     clear_faults()
     drops_before = client_report_totals()
     total = args.before + args.during + args.after
@@ -222,13 +231,30 @@ def main() -> None:
             for key in sorted(set(drops_after) | set(drops_before))
             if drops_after.get(key, 0) != drops_before.get(key, 0)
         },
-        "api_error_events_during": api_error_events(broke, healed) if args.scenario == "downstream-down" else None,
+        "unavailable": _unavailable(rows, broke, end) if args.scenario == "downstream-down" else None,
         "window": {"t0": t0, "broke": broke, "healed": healed, "end": end},
-        "request_log": str(log.relative_to(ROOT)),
+        "request_log": str(log),
     }
     print_report(report)
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
+
+
+def _unavailable(rows: list[tuple[float, str, int, float, int]], broke: float, end: float) -> dict[str, Any]:
+    """While downstream was away: how api answered, and how often it told Sentry."""
+    answered = [row for row in rows if broke <= row[0] < end and row[2] == 503]
+    latencies = sorted(row[3] for row in answered)
+    # The SDK sends in the background: give the last events a few seconds to arrive.
+    deadline = time.time() + 15
+    events = api_unavailable_errors(broke - 1, end + 5)
+    while events < len(answered) and time.time() < deadline:
+        time.sleep(0.5)
+        events = api_unavailable_errors(broke - 1, end + 5)
+    return {
+        "responses_503": len(answered),
+        "p99_ms_503": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else None,
+        "error_events": events,
+    }
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -246,8 +272,12 @@ def print_report(report: dict[str, Any]) -> None:
     print("what the SDKs dropped (client reports) and relay-mock refused, during the run:")
     for key, count in report["sdk_drops_and_refusals"].items() or [("(nothing)", 0)]:
         print(f"  {key}: {count}")
-    if report["api_error_events_during"] is not None:
-        print(f"api error events while broken: {report['api_error_events_during']}")
+    unavailable = report["unavailable"]
+    if unavailable is not None:
+        print(
+            f"api answered 503 {unavailable['responses_503']} times (p99 {unavailable['p99_ms_503']} ms) and "
+            f"reported {unavailable['error_events']} DependencyUnavailable errors to Sentry"
+        )
     print(f"expected: {report['expect']}\nper-request log: {report['request_log']}")
 
 

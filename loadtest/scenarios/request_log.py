@@ -14,7 +14,8 @@ from locust import events
 PATH = os.environ.get("LOCUST_REQUEST_LOG")
 
 if PATH:
-    _file = open(PATH, "a", buffering=1 << 16)
+    # Line-buffered: the chaos runner watches the file to know when traffic started.
+    _file = open(PATH, "a", buffering=1)
     atexit.register(_file.close)
 
     @events.request.add_listener
