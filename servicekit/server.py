@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -9,6 +10,7 @@ from typing import TypeVar
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from servicekit.loggers import configure_logging
 from servicekit.sentry import configure_sentry
@@ -16,6 +18,8 @@ from servicekit.settings import ServiceSettings, load_settings
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
 logger = logging.getLogger(__name__)
+
+MAX_HEADER_BYTES = 32 * 1024
 
 
 class KeepAliveAfterErrors:
@@ -48,6 +52,38 @@ class KeepAliveAfterErrors:
             logger.exception("unhandled exception after the response was sent")
 
 
+class BoundedHeadersProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with a cap on the request line and headers (httptools
+    has none): past it the request gets 431 with the services' JSON error shape, and the
+    connection is closed. (relay-mock has its own copy: it shares no code with the services.)"""
+
+    max_header_bytes = MAX_HEADER_BYTES
+
+    def on_message_begin(self) -> None:
+        self._header_bytes = 0
+        self._headers_done = False
+        super().on_message_begin()
+
+    def on_headers_complete(self) -> None:
+        self._headers_done = True
+        super().on_headers_complete()
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if getattr(self, "_headers_done", True) or self.transport.is_closing():
+            return
+        self._header_bytes += len(data)
+        if self._header_bytes > self.max_header_bytes:
+            body = json.dumps(
+                {"error": "headers_too_large", "detail": f"more than {self.max_header_bytes} bytes of headers"}
+            ).encode()
+            self.transport.write(
+                b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+                b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+            )
+            self.transport.close()
+
+
 def serve(settings_cls: type[SettingsT], create_app: Callable[[SettingsT], FastAPI]) -> None:
     settings = load_settings(settings_cls)
     configure_logging(settings.service_name, settings.log_level)
@@ -60,10 +96,11 @@ def serve(settings_cls: type[SettingsT], create_app: Callable[[SettingsT], FastA
         log_config=None,
         access_log=False,
         server_header=False,
-        # Deliberate limits (see docs/resilience.md): cap concurrent connections so a flood
-        # gets fast 503s instead of exhausting memory, and drop idle keep-alives.
+        http=BoundedHeadersProtocol,
+        # Deliberate limits (see docs/resilience.md): bounded headers (above), concurrent
+        # requests capped so a flood gets fast 503s instead of exhausting memory, idle
+        # keep-alives dropped.
         limit_concurrency=1000,
         backlog=2048,
         timeout_keep_alive=15,
-        h11_max_incomplete_event_size=16 * 1024,
     )
