@@ -26,6 +26,7 @@ def schemathesis_run(
             "--phases", "examples,coverage,fuzzing",
             "--max-examples", str(max_examples),
             "--seed", "20261128",
+            "--generation-database", "none",
             "--workers", "2",
             "--report", "junit", "--report-junit-path", str(report),
         ],
