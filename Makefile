@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up down clean ps logs test offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-verify fuzz
+.PHONY: help up down clean ps logs test offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify fuzz
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -53,6 +53,9 @@ chaos: ## break one part under load and report (SCENARIO=relay-down|relay-429|re
 
 bench-relay: ## relay-mock ingest throughput vs a no-op ceiling (TOTAL=100000)
 	@scripts/py.sh -m bench.relay --total $(or $(TOTAL),100000) --json reports/bench-relay.json
+
+bench-overhead: ## what Sentry costs api: no SDK vs the SDK alone vs the SDK with this project's layer
+	@scripts/py.sh -m bench.overhead --json reports/bench-overhead.json
 
 bench-verify: ## time the trace verifier over 100,000 stored envelopes (ENVELOPES=100000)
 	@scripts/py.sh -m bench.verify --envelopes $(or $(ENVELOPES),100000) --json reports/bench-verify.json

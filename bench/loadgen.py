@@ -71,7 +71,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     headers = "".join(f"{h.strip()}\r\n" for h in args.header)
     requests = [
         (
-            f"POST {args.path} HTTP/1.1\r\nhost: {args.host}:{args.port}\r\n{headers}"
+            f"{args.method} {args.path} HTTP/1.1\r\nhost: {args.host}:{args.port}\r\n{headers}"
             f"content-length: {len(body)}\r\n\r\n"
         ).encode()
         + body
@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--path", default="/")
+    parser.add_argument("--method", default="POST")
     parser.add_argument("--total", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--body", action="append", default=[], help="a request body file (repeat to rotate)")

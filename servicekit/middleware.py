@@ -168,7 +168,7 @@ def middleware_stack(settings: ServiceSettings, *, sentry_active: bool) -> list[
             same_site="lax",
         ),
     ]
-    if sentry_active and settings.sentry_enabled:
+    if sentry_active and settings.sentry_enabled and not settings.sentry_bare_sdk:
         stack.append(Middleware(SentryTracingMiddleware, user_header=settings.user_header))
     return stack
 

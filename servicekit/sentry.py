@@ -69,14 +69,22 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
             " 3.12.3); upgrade Python or set SENTRY_PROFILE_SESSION_SAMPLE_RATE=0",
             platform.python_version(),
         )
+    layer: dict[str, Any] = (
+        {"traces_sample_rate": settings.sentry_traces_sample_rate}
+        if settings.sentry_bare_sdk
+        else {
+            "traces_sampler": make_traces_sampler(settings.sentry_traces_sample_rate),
+            "before_send": make_before_send(enabled),
+            "before_send_transaction": make_before_send(enabled),
+        }
+    )
     sentry_sdk.init(
         dsn=settings.sentry_dsn,
         environment=settings.environment,
         release=settings.release,
         server_name=settings.sentry_server_name or settings.service_name,
         attach_stacktrace=settings.sentry_attach_stacktrace,
-        traces_sampler=make_traces_sampler(settings.sentry_traces_sample_rate),
-        # The hooks below only see events and transactions: release-health sessions,
+        # The hooks (in `layer`) only see events and transactions: release-health sessions,
         # profiles and client reports bypass them, so SENTRY_ENABLED=false stops those at the source.
         profile_session_sample_rate=settings.profile_session_sample_rate if enabled else 0.0,
         profile_lifecycle="trace",
@@ -101,8 +109,7 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
             ),
             HttpxIntegration(),
         ],
-        before_send=make_before_send(enabled),
-        before_send_transaction=make_before_send(enabled),
+        **layer,
         **sdk_overrides,
     )
     logger.info(

@@ -45,6 +45,9 @@ class ServiceSettings(BaseSettings):
     # Off is the documented switch that breaks outgoing trace propagation on purpose.
     sentry_propagate_traces: bool = True
     sentry_debug: bool = False
+    # For `make bench-overhead` only: the SDK with the same integrations (active, the asyncio
+    # one included) and sample rate, without this project's hooks, sampler and middleware.
+    sentry_bare_sdk: bool = False
     sentry_mcp_url: str | None = "http://relay-mock:9000/mcp"
 
     allowed_hosts: Annotated[list[str], NoDecode] = ["*"]

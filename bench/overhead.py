@@ -1,0 +1,168 @@
+"""`make bench-overhead`: what Sentry costs api, measured side by side in one run.
+
+Three api/downstream pairs run at once, identical but for Sentry: `off` (no SDK), `sdk`
+(the SDK with the same integrations, all active, and sample rate, nothing of this project's)
+and `full` (the SDK plus this project's layer: hooks, sampler, tracing middleware).
+api runs alone on core 0; downstream, relay-mock, Postgres and the load generator share core 1,
+so api's own cost decides the rate. Rounds interleave the modes to cancel drift.
+Target: `full` at least 95% of `sdk` (the project's layer costs at most 5%).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from bench.relay import PYTHON, ROOT, _env, free_port, pinned, wait_ready
+
+API_DSN = "http://a1f2c3d4e5f60718293a4b5c6d7e8f90@127.0.0.1:{port}/1"
+DOWNSTREAM_DSN = "http://b2e3d4c5f6a70819203b4c5d6e7f8091@127.0.0.1:{port}/2"
+MODES = {
+    "off": {"SENTRY_DSN": ""},
+    "sdk": {"SENTRY_BARE_SDK": "true"},
+    "full": {},
+}
+
+
+def compose_db(port: int, up: bool) -> None:
+    env = {**os.environ, "DB_PORT": str(port), "COMPOSE_PROJECT_NAME": "sentry-sandbox-bench"}
+    if env.get("OFFLINE") == "1":
+        env.setdefault("POSTGRES_IMAGE", "sandbox-offline/postgres:15")
+    args = ["up", "-d", "--wait", "db"] if up else ["down", "--volumes", "--timeout", "5"]
+    subprocess.run(["docker", "compose", *args], cwd=ROOT, env=env, check=up, capture_output=True)
+    if up:
+        # Postgres shares the second core with everything but api, and does not fsync every
+        # commit: three commits per order would otherwise make the disk, not api, the limit.
+        subprocess.run(["docker", "update", "--cpuset-cpus", "1", "sentry-sandbox-bench-db-1"], capture_output=True)
+        subprocess.run(
+            ["docker", "exec", "sentry-sandbox-bench-db-1", "psql", "-U", "sandbox", "-d", "sandbox", "-c",
+             "ALTER DATABASE sandbox SET synchronous_commit = off"],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+
+
+def start_service(name: str, core: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [*pinned(core), PYTHON, "-m", name], cwd=ROOT, env={**_env(), **env}, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def load(port: int, method: str, path: str, total: int, body: Path | None) -> float:
+    command = [*pinned(1), PYTHON, "-m", "bench.loadgen", "--port", str(port), "--method", method, "--path", path]
+    command += ["--total", str(total), "--concurrency", "16", "--header", "content-type: application/json"]
+    if body is not None:
+        command += ["--body", str(body)]
+    out = subprocess.run(command, cwd=ROOT, env=_env(), check=True, capture_output=True, text=True)
+    result = json.loads(out.stdout)
+    if result["acknowledged"] != result["answered"]:
+        raise SystemExit(f"{method} {path} on port {port}: not every answer was 2xx: {result['statuses']}")
+    return float(result["per_second"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=3000, help="per endpoint, mode and round")
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench-overhead-"))
+    db_port, relay_port = free_port(), free_port()
+    processes: list[subprocess.Popen[bytes]] = []
+    print("starting Postgres, relay-mock and three api/downstream pairs ...", file=sys.stderr)
+    compose_db(db_port, up=True)
+    try:
+        processes.append(
+            subprocess.Popen(
+                [*pinned(1), PYTHON, "-m", "relay_mock", "serve"],
+                cwd=ROOT,
+                env={**_env(), "RELAY_DATA_DIR": str(work / "relay"), "RELAY_PORT": str(relay_port),
+                     "RELAY_HOST": "127.0.0.1", "RELAY_LOG_LEVEL": "WARNING"},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )  # fmt: skip
+        wait_ready(f"http://127.0.0.1:{relay_port}/api/relay/healthcheck/ready/")
+        database = f"postgresql+asyncpg://sandbox:sandbox@127.0.0.1:{db_port}/sandbox"
+        common = {
+            "DATABASE_URL": database,
+            "LOG_LEVEL": "WARNING",
+            "SENTRY_MCP_URL": "",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "SENTRY_TRACES_SAMPLE_RATE": "1.0",
+        }
+        api_ports: dict[str, int] = {}
+        for mode, settings in MODES.items():
+            down_port, api_port = free_port(), free_port()
+            env = {**common, **settings}
+            processes.append(
+                start_service(
+                    "downstream",
+                    1,
+                    {"SENTRY_DSN": DOWNSTREAM_DSN.format(port=relay_port), **env, "PORT": str(down_port)},
+                    work / f"downstream-{mode}.log",
+                )
+            )
+            processes.append(
+                start_service(
+                    "api",
+                    0,
+                    {
+                        "SENTRY_DSN": API_DSN.format(port=relay_port),
+                        **env,
+                        "PORT": str(api_port),
+                        "DOWNSTREAM_URL": f"http://127.0.0.1:{down_port}",
+                    },
+                    work / f"api-{mode}.log",
+                )
+            )
+            api_ports[mode] = api_port
+        for port in api_ports.values():
+            wait_ready(f"http://127.0.0.1:{port}/health", deadline_s=60)
+        order = work / "order.json"
+        order.write_text(json.dumps({"sku": "SKU-1", "quantity": 1, "customer": "bench"}))
+        order_ids = {
+            mode: httpx.post(f"http://127.0.0.1:{port}/orders", json=json.loads(order.read_text())).json()["id"]
+            for mode, port in api_ports.items()
+        }
+        endpoints = {"POST /orders": ("POST", "/orders", order), "GET /orders/{id}": ("GET", None, None)}
+        rates: dict[str, dict[str, list[float]]] = {e: {m: [] for m in MODES} for e in endpoints}
+        for port in api_ports.values():  # warm-up
+            load(port, "POST", "/orders", 300, order)
+        for round_ in range(args.rounds):
+            for endpoint, (method, path, body) in endpoints.items():
+                for mode, port in api_ports.items():
+                    target = path or f"/orders/{order_ids[mode]}"
+                    rates[endpoint][mode].append(load(port, method, target, args.requests, body))
+            print(f"  round {round_ + 1}/{args.rounds} done", file=sys.stderr)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(10)
+        compose_db(db_port, up=False)
+
+    results = {e: {m: statistics.median(r) for m, r in per.items()} for e, per in rates.items()}
+    print(f"\n{'requests/s (median of rounds)':<32}{'off':>10}{'sdk':>10}{'full':>10}{'sdk/off':>10}{'full/sdk':>10}")
+    for endpoint, per in results.items():
+        print(
+            f"{endpoint:<32}{per['off']:>10.0f}{per['sdk']:>10.0f}{per['full']:>10.0f}"
+            f"{per['sdk'] / per['off']:>10.2f}{per['full'] / per['sdk']:>10.2f}"
+        )
+    print("target: full/sdk at least 0.95 (this project's layer costs at most 5% on top of the SDK)")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"rates": rates, "median": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
