@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up down clean ps logs test offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify fuzz
+.PHONY: help up down clean ps logs test offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -59,6 +59,9 @@ bench-overhead: ## what Sentry costs api: no SDK vs the SDK alone vs the SDK wit
 
 bench-verify: ## time the trace verifier over 100,000 stored envelopes (ENVELOPES=100000)
 	@scripts/py.sh -m bench.verify --envelopes $(or $(ENVELOPES),100000) --json reports/bench-verify.json
+
+soak: ## relay-mock at a steady rate for 5 minutes; the books must balance (RATE=1800 DURATION=300)
+	@scripts/py.sh -m bench.soak --rate $(or $(RATE),1800) --duration $(or $(DURATION),300) --json reports/soak.json
 
 fuzz: ## coverage-guided fuzzing of relay-mock's ingest (RUNS=100000)
 	@scripts/fuzz.sh $(or $(RUNS),100000)

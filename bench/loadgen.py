@@ -84,12 +84,21 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     statuses: dict[int, int] = {}
     failures = 0
 
+    sent = 0
+    t0 = time.perf_counter()
+
     async def worker() -> None:
-        nonlocal remaining, failures
+        nonlocal remaining, failures, sent
         _, conn = await loop.create_connection(Connection, args.host, args.port)
         try:
             while remaining > 0:
                 remaining -= 1
+                if args.rate:  # open loop: request n leaves at t0 + n / rate, whatever the answers do
+                    slot = t0 + sent / args.rate
+                    sent += 1
+                    delay = slot - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
                 started = time.perf_counter()
                 try:
                     status = await conn.request(next(order))
@@ -132,6 +141,7 @@ def main() -> None:
     parser.add_argument("--method", default="POST")
     parser.add_argument("--total", type=int, default=10_000)
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=0.0, help="requests per second (0: as fast as answered)")
     parser.add_argument("--body", action="append", default=[], help="a request body file (repeat to rotate)")
     parser.add_argument("--header", action="append", default=[], help="'name: value' (repeatable)")
     args = parser.parse_args()

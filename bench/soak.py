@@ -1,0 +1,113 @@
+"""`make soak`: relay-mock under a steady load for minutes, then the books must balance.
+
+Sends at a fixed rate (default 80% of what `make bench-relay` sustains here) for DURATION
+seconds from a separate process, samples relay-mock's resident memory every few seconds,
+and checks at the end: stored == acknowledged by the sender, /inspect/stats agrees, and
+memory stayed flat (the last sample within 15% of the one a minute in).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import brotli
+import httpx
+
+from bench.envelopes import sample_envelopes
+from bench.relay import PYTHON, ROOT, TRANSACTION, _env, free_port, pinned, rss_mb, wait_ready
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=300, help="seconds")
+    parser.add_argument("--rate", type=float, default=1800.0, help="envelopes per second")
+    parser.add_argument("--json", help="also write the result here")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="soak-"))
+    synthetic, error = sample_envelopes()
+    (work / "tx.br").write_bytes(brotli.compress(TRANSACTION.read_bytes(), quality=4))
+    (work / "err.br").write_bytes(error.body)
+    port = free_port()
+    relay = subprocess.Popen(
+        [*pinned(0), PYTHON, "-m", "relay_mock", "serve"],
+        cwd=ROOT,
+        env={**_env(), "RELAY_DATA_DIR": str(work / "data"), "RELAY_PORT": str(port), "RELAY_HOST": "127.0.0.1",
+             "RELAY_LOG_LEVEL": "WARNING"},
+    )  # fmt: skip
+    samples: list[tuple[float, float]] = []
+    stop = threading.Event()
+    try:
+        wait_ready(f"http://127.0.0.1:{port}/api/relay/healthcheck/ready/")
+        started = time.monotonic()
+
+        def sample() -> None:
+            while not stop.wait(5):
+                samples.append((round(time.monotonic() - started), round(rss_mb(relay.pid), 1)))
+                print(f"\r  {samples[-1][0]:>4} s  resident {samples[-1][1]:.0f} MB", end="", file=sys.stderr)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        total = int(args.duration * args.rate)
+        command = [*pinned(1), PYTHON, "-m", "bench.loadgen", "--port", str(port), "--path", "/api/1/envelope/"]
+        command += ["--total", str(total), "--concurrency", "128", "--rate", str(args.rate)]
+        command += ["--body", str(work / "tx.br")] * 4 + ["--body", str(work / "err.br")]
+        command += [
+            "--header",
+            f"x-sentry-auth: {synthetic.headers['x-sentry-auth']}",
+            "--header",
+            "content-encoding: br",
+        ]
+        print(f"soak: {args.rate:.0f} envelopes/s for {args.duration} s ({total:,} envelopes)", file=sys.stderr)
+        sent = json.loads(
+            subprocess.run(command, cwd=ROOT, env=_env(), check=True, capture_output=True, text=True).stdout
+        )
+        stop.set()
+        print(file=sys.stderr)
+        stats = httpx.get(f"http://127.0.0.1:{port}/inspect/stats", timeout=60).json()
+        stored = httpx.get(f"http://127.0.0.1:{port}/api/relay/healthcheck/ready/", timeout=10).json()["envelopes"]
+    finally:
+        stop.set()
+        relay.terminate()
+        relay.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+    early = next((rss for t, rss in samples if t >= 60), samples[0][1] if samples else 0.0)
+    late = samples[-1][1] if samples else 0.0
+    result = {
+        "rate_target": args.rate,
+        "rate_achieved": sent["per_second"],
+        "duration_s": sent["elapsed_s"],
+        "acknowledged": sent["acknowledged"],
+        "refused_or_failed": sent["answered"] - sent["acknowledged"] + sent["connection_failures"],
+        "stored": stored,
+        "stats_stored": stats["envelopes"]["stored"],
+        "p50_ms": sent["p50_ms"],
+        "p99_ms": sent["p99_ms"],
+        "rss_mb_at_60s": early,
+        "rss_mb_at_end": late,
+        "rss_samples": samples,
+    }
+    balanced = stored == sent["acknowledged"] == stats["envelopes"]["stored"]
+    flat = late <= early * 1.15
+    print(
+        f"sent {total:,} at {sent['per_second']:,.0f}/s: acknowledged {sent['acknowledged']:,}, stored {stored:,}, "
+        f"/inspect/stats says {stats['envelopes']['stored']:,} -> {'balanced' if balanced else 'MISMATCH'}\n"
+        f"ack latency p50 {sent['p50_ms']} ms, p99 {sent['p99_ms']} ms; resident memory {early:.0f} MB at 60 s, "
+        f"{late:.0f} MB at the end -> {'flat' if flat else 'GROWING'}"
+    )
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2))
+    sys.exit(0 if balanced and flat else 1)
+
+
+if __name__ == "__main__":
+    main()
