@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up down clean ps logs test offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz
+.PHONY: help up down clean ps logs test offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -65,6 +65,9 @@ soak: ## relay-mock at a steady rate for 5 minutes; the books must balance (RATE
 
 fuzz: ## coverage-guided fuzzing of relay-mock's ingest (RUNS=100000)
 	@scripts/fuzz.sh $(or $(RUNS),100000)
+
+fuzz-api: ## fuzz the running services' OpenAPI schemas with schemathesis (MAX_EXAMPLES=50)
+	@scripts/fuzz-api.sh
 
 offline-images: ## build local base images from Debian packages (no registry needed)
 	@scripts/offline-images.sh
