@@ -21,7 +21,7 @@ def create_app(settings: ApiSettings) -> FastAPI:
     async def resources(app: FastAPI) -> AsyncIterator[None]:
         async with httpx.AsyncClient(
             base_url=settings.downstream_url,
-            timeout=httpx.Timeout(settings.downstream_timeout_s),
+            timeout=httpx.Timeout(settings.downstream_timeout_s, connect=settings.downstream_connect_timeout_s),
             limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
         ) as http:
             app.state.inventory = InventoryClient(http, connect_retries=settings.downstream_connect_retries)

@@ -81,6 +81,8 @@ def test_api_answers_fast_and_reports_once_per_request_while_downstream_is_down(
 
     unavailable = report["unavailable"]
     assert unavailable["responses_503"] > 0, report
-    assert unavailable["p99_ms_503"] < 1000, report  # far below the 2 s call timeout: no pile-up
+    # Bounded by two 0.5 s connect attempts and the pause between them, not by the 2 s call
+    # timeout, and nothing piles up: a little slack for the machine.
+    assert unavailable["p99_ms_503"] < 1500, report
     assert unavailable["error_events"] == unavailable["responses_503"], report
     assert report["recovery_s"] is not None, report
