@@ -24,9 +24,10 @@ from relay_mock.verify.model import (
     TransactionFact,
 )
 
-# Items of traces started inside the window may arrive a little before its start (clocks) and
-# long after its end (SDKs send in the background): read a margin either side.
+# Client reports and refusals explain losses in the window: read a margin either side of it.
 MARGIN_S = 5.0
+# The services' clocks and the caller's may differ a little: a trace is in the window within this.
+SKEW_S = 0.5
 
 ITEMS_SQL = """
 SELECT i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status,
@@ -60,26 +61,9 @@ def _collect(conn: sqlite3.Connection, *, since: float | None, until: float | No
         for row in expectation_rows(conn, since=since, until=until, trace_id=trace_id, limit=None)
     }
     bundles: dict[str, TraceBundle] = {tid: TraceBundle(tid, expectation=e) for tid, e in expectations.items()}
-    clauses: list[str] = []
-    params: list[Any] = []
-    if trace_id:
-        clauses.append("i.trace_id = ?")
-        params.append(trace_id)
-    else:
-        if since is not None:
-            clauses.append("e.received_at >= ?")
-            params.append(since - MARGIN_S)
-        if until is not None:
-            clauses.append(
-                "(e.received_at < ? OR i.trace_id IN (SELECT trace_id FROM expectations"
-                " WHERE started_at >= ? AND started_at < ?))"
-            )
-            params += [until + MARGIN_S, since if since is not None else 0, until]
-    where = " AND ".join(clauses) or "1"
+    where, params = _window(since, until, trace_id)
     for row in conn.execute(ITEMS_SQL.format(where=where), params):
         _add(bundles, row)
-    if expectations and since is None and not trace_id:
-        pass
     client_reports = _client_reports(conn, since)
     refusals = [
         RefusalFact(row[0], row[1], row[2], row[3], bool(row[4]))
@@ -96,6 +80,30 @@ def _collect(conn: sqlite3.Connection, *, since: float | None, until: float | No
         and not set(bundle.expectation.expect_services) <= {tx.project for tx in bundle.transactions}
     )
     return Collected(sorted(bundles.values(), key=lambda b: b.trace_id), client_reports, refusals, pending)
+
+
+def _window(since: float | None, until: float | None, trace_id: str | None) -> tuple[str, list[Any]]:
+    """Which items to read: every item of every trace that happened in the window.
+
+    A trace is in the window by when it happened (its items' own timestamps) or because an
+    expectation recorded it there, not by when its envelopes arrived: an SDK drains its queue
+    long after an ingest outage, and those stragglers belong to the run that produced them.
+    Once a trace is in, all of it is read, also the parts that started just outside.
+    """
+    if trace_id:
+        return "i.trace_id = ?", [trace_id]
+    if since is None and until is None:
+        return "1", []
+    low = (since if since is not None else 0.0) - SKEW_S
+    high = (until if until is not None else 1e18) + SKEW_S
+    return (
+        "(i.trace_id IN (SELECT trace_id FROM items WHERE trace_id IS NOT NULL"
+        "   AND coalesce(start_ts, end_ts) >= ? AND coalesce(start_ts, end_ts) < ?"
+        " UNION SELECT trace_id FROM expectations WHERE started_at >= ? AND started_at < ?)"
+        " OR (i.trace_id IS NULL AND coalesce(i.start_ts, i.end_ts, e.received_at) >= ?"
+        "   AND coalesce(i.start_ts, i.end_ts, e.received_at) < ?))",
+        [low, high, low, high, low, high],
+    )
 
 
 def _add(bundles: dict[str, TraceBundle], row: sqlite3.Row) -> None:

@@ -1,0 +1,51 @@
+"""The verifier's window is about when traces happened, not when their envelopes arrived:
+an SDK that drains its queue after an outage delivers old traces late, and those belong to
+the run that produced them."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+
+import httpx
+
+from tests.support.relay_server import RelayMock
+
+API_AUTH = {"x-sentry-auth": "Sentry sentry_key=a1f2c3d4e5f60718293a4b5c6d7e8f90, sentry_version=7"}
+
+
+def _transaction(started: float) -> tuple[str, bytes]:
+    trace_id = secrets.token_hex(16)
+    event = {
+        "type": "transaction",
+        "event_id": secrets.token_hex(16),
+        "transaction": "/orders",
+        "start_timestamp": started,
+        "timestamp": started + 0.05,
+        "contexts": {"trace": {"trace_id": trace_id, "span_id": secrets.token_hex(8), "op": "http.server"}},
+        "spans": [],
+    }
+    payload = json.dumps(event).encode()
+    header = json.dumps({"event_id": event["event_id"], "trace": {"trace_id": trace_id}}).encode()
+    item = json.dumps({"type": "transaction", "length": len(payload)}).encode()
+    return trace_id, b"\n".join([header, item, payload]) + b"\n"
+
+
+def _checked(relay: RelayMock, since: float) -> list[str]:
+    report = httpx.get(f"{relay.url}/inspect/verify", params={"since": since}, timeout=30).json()["report"]
+    return list(report["trace_ids"])
+
+
+def test_a_trace_that_arrives_late_belongs_to_the_window_it_happened_in(relay: RelayMock) -> None:
+    now = time.time()
+    old_trace, old = _transaction(now - 120)  # happened two minutes ago, delivered only now
+    new_trace, new = _transaction(now)
+    for body in (old, new):
+        httpx.post(f"{relay.url}/api/1/envelope/", content=body, headers=API_AUTH).raise_for_status()
+
+    recent = _checked(relay, since=now - 10)
+    earlier = _checked(relay, since=now - 180)
+
+    assert new_trace in recent and old_trace not in recent
+    assert {new_trace, old_trace} <= set(earlier)
