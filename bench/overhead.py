@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.relay import PYTHON, ROOT, _env, free_port, pinned, wait_ready
+from bench.relay import PYTHON, ROOT, _env, free_port, pinned, wait_ready, write_json
 
 API_DSN = "http://a1f2c3d4e5f60718293a4b5c6d7e8f90@127.0.0.1:{port}/1"
 DOWNSTREAM_DSN = "http://b2e3d4c5f6a70819203b4c5d6e7f8091@127.0.0.1:{port}/2"
@@ -161,7 +161,7 @@ def main() -> None:
         )
     print("target: full/sdk at least 0.95 (this project's layer costs at most 5% on top of the SDK)")
     if args.json:
-        Path(args.json).write_text(json.dumps({"rates": rates, "median": results}, indent=2))
+        write_json(args.json, {"rates": rates, "median": results})
 
 
 if __name__ == "__main__":

@@ -51,6 +51,12 @@ def wait_ready(url: str, deadline_s: float = 20) -> None:
     raise SystemExit(f"{url} did not come up")
 
 
+def write_json(path: str, data: object) -> None:
+    """A benchmark's machine-readable result; reports/ does not exist in a fresh clone."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(data, indent=2))
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -183,7 +189,7 @@ def main() -> None:
         )
     print("targets: at least 2,000 envelopes/s, at least 60% of the ceiling, stored == acknowledged, under 150 MB")
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=2))
+        write_json(args.json, results)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import brotli
 import httpx
 
 from bench.envelopes import sample_envelopes
-from bench.relay import PYTHON, ROOT, TRANSACTION, _env, free_port, pinned, rss_mb, wait_ready
+from bench.relay import PYTHON, ROOT, TRANSACTION, _env, free_port, pinned, rss_mb, wait_ready, write_json
 
 
 def main() -> None:
@@ -115,7 +115,7 @@ def main() -> None:
         f"time, {late:.0f} MB at the end -> {'flat' if flat else 'GROWING'}"
     )
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
+        write_json(args.json, result)
     sys.exit(0 if balanced and flat else 1)
 
 

@@ -26,7 +26,7 @@ import httpx
 import sentry_sdk
 
 from bench.envelopes import API_KEY, Captured, capture
-from bench.relay import ROOT, _env, free_port, wait_ready
+from bench.relay import ROOT, _env, free_port, wait_ready, write_json
 
 DOWNSTREAM_KEY = "b2e3d4c5f6a70819203b4c5d6e7f8091"
 HEX_ID = re.compile(rb"\b[0-9a-f]{32}\b|\b[0-9a-f]{16}\b")
@@ -213,7 +213,7 @@ def main() -> None:
         f"(target: under 10 s); verdict: {'ok' if body['ok'] else 'FAILED'} with {report['failures']} failures"
     )
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2))
+        write_json(args.json, result)
 
 
 if __name__ == "__main__":
