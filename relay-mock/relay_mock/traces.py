@@ -1,5 +1,8 @@
 """Traces as trees: every service's transactions and their spans, joined by parent
-span ids, with broken links marked. Pure functions over the store's item rows."""
+span ids, with broken links marked. Pure functions over the store's item rows.
+
+SDKs that stream spans send `span` items instead of transactions; their segment spans
+(a service's entry point) stand where a transaction would."""
 
 from __future__ import annotations
 
@@ -53,7 +56,7 @@ class Node:
 
 
 def build_trace(trace_id: str, rows: list[dict[str, Any]], services: set[str]) -> dict[str, Any]:
-    """Assemble one trace from item rows (transactions and error events).
+    """Assemble one trace from item rows (transactions, span items and error events).
 
     `services` are the instrumented services' names: an http.client span whose URL host
     is one of them must be answered by a transaction of that service.
@@ -66,11 +69,16 @@ def build_trace(trace_id: str, rows: list[dict[str, Any]], services: set[str]) -
             dscs.append(row["dsc"])
         if row["type"] == "transaction":
             nodes.extend(_transaction_nodes(row))
+        elif row["type"] == "span":
+            nodes.extend(_streamed_nodes(row))
         elif row["type"] == "event":
             errors.append(_error(row))
     by_span = {node.span_id: node for node in nodes if node.span_id}
     transactions = [node for node in nodes if node.kind == "transaction"]
-    head = min(transactions, key=_start_key, default=None)
+    # The head is the earliest transaction that continues nothing inside this trace: on a
+    # coarse clock a child can start in the same microsecond as its caller.
+    unlinked = [node for node in transactions if node.parent_span_id not in by_span]
+    head = min(unlinked, key=_start_key, default=None)
     roots: list[Node] = []
     broken: list[dict[str, Any]] = []
     for node in nodes:
@@ -150,6 +158,26 @@ def _transaction_nodes(row: dict[str, Any]) -> list[Node]:
         for span in summary.get("spans", [])
     ]
     return [root, *spans]
+
+
+def _streamed_nodes(row: dict[str, Any]) -> list[Node]:
+    summary = row.get("summary") or {}
+    return [
+        Node(
+            kind="transaction" if span.get("segment") else "span",
+            service=row["project"],
+            span_id=span.get("span_id"),
+            parent_span_id=span.get("parent_span_id"),
+            op=span.get("op"),
+            description=span.get("description"),
+            start=span.get("start"),
+            end=span.get("end"),
+            status=span.get("status"),
+            envelope_id=row["envelope_id"],
+            release=span.get("release") or row["release"],
+        )
+        for span in summary.get("spans", [])
+    ]
 
 
 def _error(row: dict[str, Any]) -> dict[str, Any]:

@@ -85,6 +85,22 @@ def test_node_sdk_streams_its_transaction_as_a_segment_span_by_default(
     assert (segment["name"], segment["is_segment"], segment["trace_id"]) == ("POST /checkout", True, sent["traceId"])
 
 
+def test_a_streamed_trace_is_drawn_from_its_span_items_with_the_error_on_its_segment(
+    relay: RelayMock, inspector: Inspector, js_sdks: JavaScriptSdks
+) -> None:
+    sent = run_node(js_sdks, API.dsn(relay.url), f"checkout@{new_id()}", "stream")
+    inspector.wait("span", trace_id=sent["traceId"])
+    inspector.wait("event", trace_id=sent["traceId"])
+
+    trace = inspector.get(f"/inspect/traces/{sent['traceId']}")
+
+    [segment] = trace["roots"]
+    assert (segment["kind"], segment["service"], segment["description"]) == ("transaction", "api", "POST /checkout")
+    assert segment["op"] == "http.server" and segment["broken"] is None
+    assert [error["event_id"].replace("-", "") for error in segment["errors"]] == [sent["eventId"].replace("-", "")]
+    assert (trace["services"], trace["transactions"], trace["complete"]) == (["api"], 1, True)
+
+
 def test_node_sdk_sends_a_transaction_item_with_the_static_trace_lifecycle(
     relay: RelayMock, inspector: Inspector, js_sdks: JavaScriptSdks
 ) -> None:

@@ -17,7 +17,7 @@ import orjson
 
 from relay_mock.protocol.envelope import parse_envelope
 from relay_mock.store.database import connect
-from relay_mock.store.spans import transaction_spans
+from relay_mock.store.spans import streamed_spans, transaction_spans
 from relay_mock.store.writer import rowid_of
 
 T = TypeVar("T")
@@ -282,7 +282,8 @@ TRACE_ITEM_COLUMNS = (
     "i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status, i.release,"
     " i.environment, i.server_name, i.level, i.start_ts, i.end_ts, i.summary, e.project, e.envelope_id,"
     " e.header, e.received_at,"
-    " CASE WHEN i.type = 'transaction' THEN substr(e.raw, i.payload_offset + 1, i.payload_length) END AS payload"
+    " CASE WHEN i.type IN ('transaction', 'span') THEN substr(e.raw, i.payload_offset + 1, i.payload_length) END"
+    " AS payload"
 )
 
 
@@ -313,25 +314,27 @@ def trace_row(row: sqlite3.Row) -> dict[str, Any]:
 
 
 def _trace_summary(row: sqlite3.Row) -> dict[str, Any] | None:
-    """An error's stored summary, or a transaction's spans read from its payload."""
-    if row["type"] != "transaction":
+    """An error's stored summary, or the spans read from a transaction's or span item's payload."""
+    if row["type"] not in ("transaction", "span"):
         return orjson.loads(row["summary"]) if row["summary"] else None
     try:
-        event = orjson.loads(row["payload"]) if row["payload"] else None
+        payload = orjson.loads(row["payload"]) if row["payload"] else None
     except orjson.JSONDecodeError:
         return None
-    return {"spans": transaction_spans(event)} if isinstance(event, dict) else None
+    if row["type"] == "span":
+        return {"spans": streamed_spans(payload)}
+    return {"spans": transaction_spans(payload)} if isinstance(payload, dict) else None
 
 
 def trace_items(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Transactions and error events of the given traces, grouped by trace id."""
+    """Transactions, span items and error events of the given traces, grouped by trace id."""
     grouped: dict[str, list[dict[str, Any]]] = {trace_id: [] for trace_id in trace_ids}
     for start in range(0, len(trace_ids), 500):
         chunk = trace_ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
         rows = conn.execute(
             f"SELECT {TRACE_ITEM_COLUMNS} FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
-            f" WHERE i.trace_id IN ({marks}) AND i.type IN ('transaction', 'event') ORDER BY e.id",
+            f" WHERE i.trace_id IN ({marks}) AND i.type IN ('transaction', 'span', 'event') ORDER BY e.id",
             chunk,
         )
         for row in rows:
@@ -343,7 +346,7 @@ def list_trace_ids(
     conn: sqlite3.Connection, *, limit: int, cursor: int | None, project: str | None, since: float | None
 ) -> tuple[list[str], int | None]:
     """Trace ids, most recently active first; the cursor is the last envelope seq seen."""
-    clauses = ["i.trace_id IS NOT NULL", "i.type IN ('transaction', 'event')"]
+    clauses = ["i.trace_id IS NOT NULL", "i.type IN ('transaction', 'span', 'event')"]
     params: list[Any] = []
     if project:
         clauses.append("e.project = ?" if not project.isdigit() else "e.project_id = ?")

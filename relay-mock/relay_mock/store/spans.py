@@ -1,6 +1,8 @@
-"""Spans read back out of a stored transaction's payload, when a trace view or the verifier
-needs them. Ingest does not index spans: keeping them only in the verbatim payload keeps
-writes small, and readers that need them parse just the payloads they look at."""
+"""Spans read back out of a stored payload, when a trace view or the verifier needs them: a
+transaction's spans, or the spans of a `span` item (SDKs that stream spans, such as
+@sentry/node since v11, send those instead of transactions). Ingest does not index spans:
+keeping them only in the verbatim payload keeps writes small, and readers that need them
+parse just the payloads they look at."""
 
 from __future__ import annotations
 
@@ -16,6 +18,38 @@ def transaction_spans(event: dict[str, Any]) -> list[dict[str, Any]]:
     if not isinstance(spans, list):
         return []
     return [_span(span) for span in spans[:MAX_SPANS] if isinstance(span, dict)]
+
+
+def streamed_spans(payload: Any) -> list[dict[str, Any]]:
+    """The spans of a `span` item: a v2 container ({"items": [...]}) or one v1 standalone span.
+
+    A segment span (`is_segment`) is what a transaction used to be: a service's entry point.
+    """
+    if not isinstance(payload, dict):
+        return []
+    spans = payload["items"] if isinstance(payload.get("items"), list) else [payload]
+    found = []
+    for span in spans[:MAX_SPANS]:
+        if not isinstance(span, dict):
+            continue
+        attributes: dict[str, Any] = span["attributes"] if isinstance(span.get("attributes"), dict) else {}
+        entry = _span(span)
+        entry["op"] = entry["op"] or _attribute(attributes, "sentry.op")
+        if entry["description"] is None and isinstance(span.get("name"), str):
+            entry["description"] = span["name"][:DESCRIPTION_CHARS]
+        if entry["end"] is None:
+            entry["end"] = timestamp(span.get("end_timestamp"))
+        entry["segment"] = span.get("is_segment") is True
+        entry["release"] = _attribute(attributes, "sentry.release")
+        found.append(entry)
+    return found
+
+
+def _attribute(attributes: dict[str, Any], name: str) -> str | None:
+    # v2 attributes are typed: {"type": "string", "value": ...}
+    value = attributes.get(name)
+    value = value.get("value") if isinstance(value, dict) else value
+    return value if isinstance(value, str) else None
 
 
 def _span(span: dict[str, Any]) -> dict[str, Any]:

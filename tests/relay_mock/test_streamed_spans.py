@@ -1,0 +1,102 @@
+"""Traces drawn from `span` items, as SDKs that stream spans send them: a v2 container whose
+segment span stands where a transaction would, a v1 standalone span, and payloads that are
+not spans at all."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from relay_mock.store.spans import streamed_spans
+from relay_mock.traces import build_trace
+
+TRACE = "a" * 32
+
+
+def span_row(project: str, payload: Any, envelope_id: str = "e1") -> dict[str, Any]:
+    return {
+        "type": "span",
+        "project": project,
+        "envelope_id": envelope_id,
+        "release": None,
+        "dsc": None,
+        "summary": {"spans": streamed_spans(payload)},
+    }
+
+
+def v2(*spans: dict[str, Any]) -> dict[str, Any]:
+    return {"items": list(spans)}
+
+
+def v2_span(span_id: str, name: str, *, parent: str | None = None, segment: bool = False, op: str) -> dict[str, Any]:
+    typed = {"type": "string"}
+    return {
+        "trace_id": TRACE,
+        "span_id": span_id,
+        "parent_span_id": parent,
+        "name": name,
+        "status": "ok",
+        "is_segment": segment,
+        "start_timestamp": 1_800_000_000.0,
+        "end_timestamp": 1_800_000_000.25,
+        "attributes": {"sentry.op": {**typed, "value": op}, "sentry.release": {**typed, "value": "shop@1"}},
+    }
+
+
+def test_a_v2_segment_is_its_services_transaction_and_its_children_hang_off_it() -> None:
+    payload = v2(
+        v2_span("1" * 16, "POST /checkout", segment=True, op="http.server"),
+        v2_span("2" * 16, "POST http://downstream/reservations", parent="1" * 16, op="http.client"),
+    )
+
+    trace = build_trace(TRACE, [span_row("api", payload)], {"api", "downstream"})
+
+    [segment] = trace["roots"]
+    assert (segment["kind"], segment["op"], segment["description"], segment["release"]) == (
+        "transaction",
+        "http.server",
+        "POST /checkout",
+        "shop@1",
+    )
+    assert segment["duration_ms"] == 250.0
+    [call] = segment["children"]
+    assert (call["kind"], call["op"]) == ("span", "http.client")
+    # Nobody answered the call to an instrumented service: the tree says so.
+    assert call["missing_child"] == "no downstream transaction answered this call"
+    assert trace["complete"] is False
+
+
+def test_a_downstream_segment_continuing_the_call_completes_the_trace() -> None:
+    api = v2(
+        v2_span("1" * 16, "POST /checkout", segment=True, op="http.server"),
+        v2_span("2" * 16, "POST http://downstream/reservations", parent="1" * 16, op="http.client"),
+    )
+    downstream = v2(v2_span("3" * 16, "POST /reservations", parent="2" * 16, segment=True, op="http.server"))
+
+    trace = build_trace(TRACE, [span_row("downstream", downstream, "e2"), span_row("api", api)], {"api", "downstream"})
+
+    assert (trace["complete"], trace["transactions"], trace["services"]) == (True, 2, ["api", "downstream"])
+    [call] = trace["roots"][0]["children"]
+    [answer] = call["children"]
+    assert (answer["service"], answer["kind"], answer["envelope_id"]) == ("downstream", "transaction", "e2")
+
+
+def test_a_v1_standalone_span_keeps_its_op_and_description() -> None:
+    payload = {
+        "trace_id": TRACE,
+        "span_id": "4" * 16,
+        "op": "ui.interaction.click",
+        "description": "body > button",
+        "start_timestamp": 1_800_000_000.0,
+        "timestamp": 1_800_000_000.1,
+    }
+
+    [span] = streamed_spans(payload)
+
+    assert (span["op"], span["description"], span["segment"]) == ("ui.interaction.click", "body > button", False)
+    assert round(span["end"] - span["start"], 3) == 0.1
+
+
+def test_payloads_that_are_not_spans_give_no_spans() -> None:
+    assert streamed_spans(None) == []
+    assert streamed_spans([1, 2]) == []
+    assert streamed_spans({"items": [1, "x", None]}) == []
