@@ -2,6 +2,10 @@
 
 `relay_mock.verify.collect` builds these from the store; tests build them by hand.
 Timestamps are seconds since the epoch (floats).
+
+The facts built once per span, item or expected trace are plain slotted dataclasses that
+nothing mutates: a frozen dataclass sets every field through object.__setattr__ and takes
+3.5 times as long to build, which is a second per 100,000 envelopes.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SpanFact:
     """A child span inside a transaction."""
 
@@ -23,7 +27,7 @@ class SpanFact:
     status: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TransactionFact:
     envelope_id: str
     event_id: str | None
@@ -43,7 +47,7 @@ class TransactionFact:
     spans: tuple[SpanFact, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ErrorFact:
     envelope_id: str
     event_id: str | None
@@ -57,7 +61,7 @@ class ErrorFact:
     received_at: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ProfileFact:
     """A profile item that names its trace (transaction-based profiles do; chunks do not)."""
 
@@ -89,7 +93,7 @@ class RefusalFact:
     injected: bool
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Expectation:
     """A trace Locust (or a test) started: the ground truth of what should have arrived."""
 
