@@ -6,7 +6,13 @@ source scripts/lib.sh
 
 prepare_images
 step "building images"
-compose build --quiet
+if ! compose build --quiet; then
+  if [ "${OFFLINE:-0}" != 1 ]; then
+    echo "the build failed; if it could not pull base images (no registry reachable)," >&2
+    echo "build on local ones made from Debian packages instead:  OFFLINE=1 make up" >&2
+  fi
+  exit 1
+fi
 step "starting the stack (waiting for every healthcheck)"
 if ! compose up -d --wait --wait-timeout "${WAIT_TIMEOUT:-240}"; then
   echo "the stack did not become healthy; last logs:" >&2
