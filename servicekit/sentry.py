@@ -26,6 +26,7 @@ from sentry_sdk.integrations.starlette import StarletteIntegration
 
 from servicekit.loggers import configure_sentry_loggers
 from servicekit.settings import ServiceSettings
+from servicekit.tracing import extract_sentry_trace
 
 logger = logging.getLogger(__name__)
 
@@ -155,18 +156,42 @@ UNTRACED_PATH_PREFIXES = ("/health",)
 
 
 def make_traces_sampler(rate: float) -> Any:
-    """Sample at `rate`, follow the caller's decision when there is one, never trace probes."""
+    """Sample at `rate`, follow the caller's decision when there is one, never trace probes.
+
+    Following the caller means answering with the caller's own sample rate, not 1.0: with a
+    traces_sampler set, the SDK writes the rate it returns into the DSC it sends and
+    propagates, so 1.0 would rewrite the DSC the head froze (a caller sampling at 0.25
+    would have its traces counted as if it kept them all). The SDK rolls the caller's
+    sample_rand against the caller's rate, which gives the caller's decision back; where
+    the caller's numbers do not give its decision, the decision wins.
+    """
 
     def traces_sampler(context: dict[str, Any]) -> float:
         asgi_scope = context.get("asgi_scope") or {}
         if str(asgi_scope.get("path", "")).startswith(UNTRACED_PATH_PREFIXES):
             return 0.0
         parent_sampled = context.get("parent_sampled")
-        if parent_sampled is not None:
-            return 1.0 if parent_sampled else 0.0
-        return rate
+        if parent_sampled is None:
+            return rate
+        caller_rate = _caller_sample_rate(asgi_scope, bool(parent_sampled)) if asgi_scope else None
+        return caller_rate if caller_rate is not None else float(parent_sampled)
 
     return traces_sampler
+
+
+def _caller_sample_rate(asgi_scope: Mapping[str, Any], sampled: bool) -> float | None:
+    """The caller's baggage sample rate, if it is valid and agrees with the caller's decision."""
+    dsc = extract_sentry_trace(asgi_scope).dsc
+    try:
+        caller_rate = float(dsc["sample_rate"])
+        sample_rand = float(dsc["sample_rand"]) if "sample_rand" in dsc else None
+    except (KeyError, ValueError):
+        return None
+    if not 0.0 < caller_rate <= 1.0:
+        return None
+    if sample_rand is not None and (sample_rand < caller_rate) is not sampled:
+        return None
+    return caller_rate
 
 
 def make_before_send(enabled: bool) -> Any:

@@ -94,6 +94,34 @@ async def test_a_request_continues_the_callers_trace(sentry_init: SentryInit) ->
     assert (trace["trace_id"], trace["parent_span_id"]) == (trace_id, caller_span)
 
 
+@pytest.mark.parametrize(("sample_rand", "sent"), [("0.1", 1), ("0.6", 0)])
+async def test_a_callers_sample_rate_stays_in_the_dsc_and_its_decision_holds(
+    sentry_init: SentryInit, sample_rand: str, sent: int
+) -> None:
+    # The traces sampler follows the caller; answering 1.0 instead of the caller's rate would
+    # make the SDK rewrite the DSC the head froze.
+    captured = sentry_init(sentry_traces_sample_rate=1.0)
+    trace_id, caller_span = secrets.token_hex(16), secrets.token_hex(8)
+    flag = "1" if sent else "0"
+    decision = "true" if sent else "false"
+    baggage = (
+        f"sentry-trace_id={trace_id},sentry-sample_rate=0.25,sentry-sample_rand={sample_rand},sentry-sampled={decision}"
+    )
+
+    response = await request(
+        make_settings(),
+        "GET",
+        "/items/1",
+        headers={"sentry-trace": f"{trace_id}-{caller_span}-{flag}", "baggage": baggage},
+    )
+
+    assert len(captured.transactions()) == sent
+    assert "sentry-sample_rate=0.25" in response.headers["baggage"].split(",")
+    if sent:
+        [envelope] = [e for e in captured.envelopes if e.get_transaction_event() is not None]
+        assert envelope.headers["trace"]["sample_rate"] == "0.25"
+
+
 async def test_a_malformed_sentry_trace_starts_a_new_trace_and_is_tagged_malformed(sentry_init: SentryInit) -> None:
     captured = sentry_init()
     trace_id = secrets.token_hex(16)
