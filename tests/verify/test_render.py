@@ -79,7 +79,7 @@ def test_the_table_names_failing_traces_and_keeps_explained_losses_apart() -> No
 
     table = render_table(report)
 
-    failures, _, losses = table.partition("LOST")
+    failures, _, losses = table.partition("EXPLAINED")
     assert "FAILED" in table
     assert healthy_trace(2).trace_id in failures and "wrong_parent" in failures
     assert healthy_trace(3).trace_id in losses and "sdk:queue_overflow" in losses

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from relay_mock.verify.attribution import attribute
+from relay_mock.verify.backpressure import explain_backpressure
 from relay_mock.verify.heap import collector_paused
 from relay_mock.verify.model import (
     ClientReportFact,
@@ -47,7 +48,7 @@ def verify(
     refusals: list[RefusalFact],
     config: VerifyConfig,
 ) -> Report:
-    """Check every trace, explain the losses that reported drops account for, and count it all.
+    """Check every trace, explain what reported drops and SDK backpressure account for, and count it all.
 
     `bundles` must hold every trace of the run: an item filed under the wrong trace id is found
     through the spans of the other bundles.
@@ -60,6 +61,7 @@ def verify(
         ]
         started_at = {view.trace_id: view.started_at for view in views}
         findings = attribute(findings, started_at, client_reports=client_reports, refusals=refusals, config=config)
+        findings = explain_backpressure(findings, views, client_reports, config)
         return build_report(bundles, findings, list(CHECKS))
 
 

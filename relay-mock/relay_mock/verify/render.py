@@ -63,8 +63,8 @@ def _summary(report: Report) -> Table:
         ("sampled expected traces", report.sampled_expected),
         ("complete (every expected transaction arrived)", report.complete),
         ("traces failing a check", report.failed_traces),
-        ("failures: not explained by any drop", report.failures),
-        ("lost items explained by SDK or relay drops", report.attributed_losses),
+        ("failures: not explained by the SDK or relay-mock", report.failures),
+        ("explained: SDK drops and backpressure, relay refusals", report.attributed_losses),
     ]
     for label, count in rows:
         table.add_row(label, str(count))
@@ -85,7 +85,8 @@ def _counts(title: str, key: str, counts: dict[str, dict[str, int]], columns: tu
 
 
 def _failures(findings: list[Finding], limit: int) -> Table:
-    table = Table(title="FAILURES: broken propagation or content, not explained by any drop", title_style="bold red")
+    title = "FAILURES: broken propagation or content, not explained by the SDK or relay-mock"
+    table = Table(title=title, title_style="bold red")
     table.add_column("trace id", no_wrap=True, min_width=32)
     table.add_column("check / kind")
     table.add_column("what happened (and where to look)")
@@ -98,7 +99,7 @@ def _failures(findings: list[Finding], limit: int) -> Table:
 
 
 def _losses(findings: list[Finding], limit: int) -> Table:
-    table = Table(title="LOST, explained by drops the SDK reported or relay-mock refused (not failures)")
+    table = Table(title="EXPLAINED, not failures: drops the SDK reported, its backpressure, relay-mock's refusals")
     table.add_column("trace id", no_wrap=True, min_width=32)
     table.add_column("kind")
     table.add_column("service")

@@ -10,6 +10,8 @@ from typing import Any
 from relay_mock.verify.report import Finding
 from relay_mock.verify.view import TraceView
 
+DSC_CONTRADICTION = "the DSC's sampled flag contradicts its sample_rand and sample_rate"
+
 
 def check_dsc(view: TraceView) -> list[Finding]:
     """All envelopes carry the one DSC the head froze, and it names the head."""
@@ -84,7 +86,7 @@ def check_sampling(view: TraceView) -> list[Finding]:
             view.finding(
                 "sampling",
                 "sampling_contradiction",
-                "the DSC's sampled flag contradicts its sample_rand and sample_rate",
+                DSC_CONTRADICTION,
                 expected="sampled == (sample_rand < sample_rate)",
                 observed=observed,
                 items=view.transactions,

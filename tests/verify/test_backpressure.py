@@ -1,0 +1,133 @@
+"""Backpressure: under load sentry-python lowers its sample rate, overrides the caller's decision
+and rewrites the DSC's sample_rate. Those marks are explained, not failed, only when the trace's
+own numbers fit and the service reported backpressure drops around that time; anything else
+stays a failure."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from relay_mock.verify.report import Report
+from tests.verify.builders import T0, TwoHop, client_report, error_event, head_dsc, healthy_trace, run
+
+BACKPRESSURE = client_report("api", "backpressure", at=T0 + 20)
+
+
+def sampled_with(sample_rand: float, n: int = 1) -> TwoHop:
+    """A healthy trace whose caller (Locust) sampled it at 1.0 with this sample_rand."""
+    trace = healthy_trace(n)
+    dsc = head_dsc(n, sample_rand=f"{sample_rand:.6f}")
+    assert trace.expectation is not None and trace.api is not None and trace.downstream is not None
+    return replace(
+        trace,
+        expectation=replace(trace.expectation, sample_rand=sample_rand, baggage=dsc),
+        api=replace(trace.api, dsc=dsc),
+        downstream=replace(trace.downstream, dsc=dsc),
+    )
+
+
+def unsampled_by_api(sample_rand: float) -> TwoHop:
+    """api's lowered rate turned the trace away: neither service sent a transaction."""
+    return replace(sampled_with(sample_rand), api=None, downstream=None)
+
+
+def explained(report: Report) -> list[tuple[str, str | None, str | None]]:
+    return sorted((f.kind, f.service, f.attributed_to) for f in report.findings)
+
+
+def test_a_trace_the_heads_lowered_rate_turned_away_is_explained_for_both_services() -> None:
+    report = run(unsampled_by_api(0.7).bundle(), client_reports=[BACKPRESSURE])
+
+    assert explained(report) == [
+        ("missing_transaction", "api", "sdk:backpressure"),
+        ("missing_transaction", "downstream", "sdk:backpressure"),
+    ]
+    assert report.ok and report.attributions == {"sdk:backpressure": 2}
+
+
+def test_a_sample_rand_that_a_halved_rate_still_keeps_is_not_explained() -> None:
+    report = run(unsampled_by_api(0.3).bundle(), client_reports=[BACKPRESSURE])
+
+    assert {f.attributed_to for f in report.findings} == {None}
+    assert not report.ok
+
+
+def test_without_a_backpressure_report_nothing_is_explained() -> None:
+    deliberate = client_report("api", "sample_rate", at=T0 + 20)
+
+    report = run(unsampled_by_api(0.7).bundle(), client_reports=[deliberate])
+
+    assert {f.attributed_to for f in report.findings} == {None}
+
+
+def test_a_backpressure_report_long_after_the_trace_explains_nothing() -> None:
+    late = client_report("api", "backpressure", at=T0 + 600)
+
+    report = run(unsampled_by_api(0.7).bundle(), client_reports=[late])
+
+    assert {f.attributed_to for f in report.findings} == {None}
+
+
+def test_a_head_loss_is_not_backpressure_when_downstream_received_a_sampled_call() -> None:
+    # downstream's transaction proves api kept the trace: its own transaction went missing.
+    trace = replace(sampled_with(0.7), api=None)
+
+    report = run(trace.bundle(), client_reports=[BACKPRESSURE])
+
+    [loss] = [f for f in report.findings if f.kind == "missing_transaction"]
+    assert (loss.service, loss.attributed_to) == ("api", None)
+
+
+def test_a_downstream_that_lowered_its_own_rate_needs_its_own_reports() -> None:
+    trace = replace(sampled_with(0.7), downstream=None)
+
+    alone = run(trace.bundle(), client_reports=[BACKPRESSURE])
+    reported = run(trace.bundle(), client_reports=[client_report("downstream", "backpressure", at=T0 + 20)])
+
+    assert [(f.service, f.attributed_to) for f in alone.findings] == [("downstream", None)]
+    assert [(f.service, f.attributed_to) for f in reported.findings] == [("downstream", "sdk:backpressure")]
+
+
+def test_a_dsc_whose_sample_rate_api_halved_is_explained() -> None:
+    trace = sampled_with(0.3)
+    assert trace.api is not None and trace.expectation is not None and trace.expectation.baggage is not None
+    trace = replace(trace, api=replace(trace.api, dsc={**trace.expectation.baggage, "sample_rate": "0.5"}))
+
+    unexplained = run(trace.bundle())
+    report = run(trace.bundle(), client_reports=[BACKPRESSURE])
+
+    assert {f.kind for f in unexplained.findings} == {"dsc_mismatch", "dsc_wrong_head"}
+    assert not unexplained.ok
+    assert {(f.kind, f.attributed_to) for f in report.findings} == {
+        ("dsc_mismatch", "sdk:backpressure"),
+        ("dsc_wrong_head", "sdk:backpressure"),
+    }
+    assert report.ok
+
+
+def test_a_dsc_that_differs_in_anything_but_a_halved_sample_rate_is_still_a_failure() -> None:
+    trace = sampled_with(0.3)
+    assert trace.api is not None and trace.expectation is not None and trace.expectation.baggage is not None
+    baggage = trace.expectation.baggage
+    for changed in ({"sample_rate": "0.3"}, {"sample_rate": "0.5", "release": "api@2.0.0"}):
+        broken = replace(trace, api=replace(trace.api, dsc={**baggage, **changed}))
+
+        report = run(broken.bundle(), client_reports=[BACKPRESSURE])
+
+        assert report.findings and {f.attributed_to for f in report.findings} == {None}, changed
+
+
+def test_the_stale_sampled_flag_of_a_lowered_dsc_is_explained() -> None:
+    # api turned the trace away (sample_rand 0.7 against 0.5) but still reported an error, whose
+    # DSC says sampled=true with the lowered rate.
+    trace = unsampled_by_api(0.7)
+    assert trace.expectation is not None and trace.expectation.baggage is not None
+    lowered = {**trace.expectation.baggage, "sample_rate": "0.5"}
+    error = replace(error_event(trace, project="api"), dsc=lowered)
+    trace = replace(trace, errors=(error,))
+
+    report = run(trace.bundle(), client_reports=[BACKPRESSURE])
+
+    kinds = {(f.kind, f.attributed_to) for f in report.findings}
+    assert ("sampling_contradiction", "sdk:backpressure") in kinds
+    assert report.ok, [f for f in report.findings if f.is_failure]
