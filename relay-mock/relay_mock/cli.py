@@ -144,6 +144,8 @@ def verify(args: argparse.Namespace) -> int:
     from relay_mock.verify.render import render_json, render_junit, render_table
     from relay_mock.verify.report import Report
 
+    for url in args.flush:
+        _flush(url, args.timeout)
     params = {"deadline": args.deadline}
     for name in ("since", "until"):
         value = getattr(args, name)
@@ -167,6 +169,18 @@ def verify(args: argparse.Namespace) -> int:
                 out.write(render(report))
             print(f"wrote {path}", file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def _flush(url: str, timeout: float) -> None:
+    """Ask a service to send what its SDK holds (its latest client reports above all)."""
+    try:
+        response = httpx.post(url, timeout=timeout)
+        response.raise_for_status()
+        print(f"flushed {url} in {response.json().get('seconds')} s", file=sys.stderr)
+    except (httpx.HTTPError, ValueError) as exc:
+        # Not fatal: a service that is down (a chaos run) has nothing to flush; its last drops
+        # may just go unreported.
+        print(f"could not flush {url} ({exc}); drops it has not reported yet stay unexplained", file=sys.stderr)
 
 
 def _when(value: str) -> str:
@@ -227,6 +241,13 @@ def main(argv: list[str] | None = None) -> None:
     checking.add_argument("--deadline", type=float, default=30.0, help="seconds to wait for traces still arriving")
     checking.add_argument("--json", help="write the JSON report here")
     checking.add_argument("--junit", help="write a JUnit XML report here")
+    checking.add_argument(
+        "--flush",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="POST here first so a service's SDK sends its pending client reports (repeatable)",
+    )
     checking.set_defaults(func=verify)
 
     commands.add_parser("clear", help="delete everything stored").set_defaults(func=clear)

@@ -131,3 +131,17 @@ def test_the_stale_sampled_flag_of_a_lowered_dsc_is_explained() -> None:
     kinds = {(f.kind, f.attributed_to) for f in report.findings}
     assert ("sampling_contradiction", "sdk:backpressure") in kinds
     assert report.ok, [f for f in report.findings if f.is_failure]
+
+
+def test_a_lowered_dsc_that_downstream_copied_needs_reports_from_api_only() -> None:
+    trace = sampled_with(0.3)
+    assert trace.api is not None and trace.downstream is not None and trace.expectation is not None
+    assert trace.expectation.baggage is not None
+    lowered = {**trace.expectation.baggage, "sample_rate": "0.25"}
+    trace = replace(trace, api=replace(trace.api, dsc=lowered), downstream=replace(trace.downstream, dsc=lowered))
+
+    from_api = run(trace.bundle(), client_reports=[BACKPRESSURE])
+    from_downstream = run(trace.bundle(), client_reports=[client_report("downstream", "backpressure", at=T0 + 20)])
+
+    assert from_api.ok and {f.attributed_to for f in from_api.findings} == {"sdk:backpressure"}
+    assert not from_downstream.ok

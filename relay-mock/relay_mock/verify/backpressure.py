@@ -15,8 +15,9 @@ The SDK reports such drops as `backpressure` (or as `sample_rate` when the monit
 recovered by the time the transaction finished). The reports are counts per project, so a
 finding is explained by the trace's own numbers and the service's reports together: the
 sample_rand is one the lowered rate turns away, or every differing DSC is the caller's with
-its sample_rate divided by a power of two; and the service that lowered it reported
-`backpressure` drops around that time.
+its sample_rate divided by a power of two; and the service that lowered it (the first on
+the trace's path whose DSC carries the lowered rate; the services after it copy that DSC)
+reported `backpressure` drops around that time.
 """
 
 from __future__ import annotations
@@ -79,7 +80,11 @@ def explain_backpressure(
             explained.add(id(finding))
         elif finding.check == "dsc" or finding.message == DSC_CONTRADICTION:
             lowered_by = _lowered_by(view)
-            if lowered_by and all(evidence(project, view) for project in lowered_by):
+            # The services after the one that lowered the rate copy its DSC: when the head's
+            # DSC is lowered, the head did it.
+            if config.head_service in lowered_by:
+                lowered_by = {config.head_service}
+            if any(evidence(project, view) for project in lowered_by):
                 explained.add(id(finding))
     return [replace(f, attributed_to=LABEL) if id(f) in explained else f for f in findings]
 
