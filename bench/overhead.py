@@ -37,7 +37,9 @@ def compose_db(port: int, up: bool) -> None:
     if env.get("OFFLINE") == "1":
         env.setdefault("POSTGRES_IMAGE", "sandbox-offline/postgres:15")
     args = ["up", "-d", "--wait", "db"] if up else ["down", "--volumes", "--timeout", "5"]
-    subprocess.run(["docker", "compose", *args], cwd=ROOT, env=env, check=up, capture_output=True)
+    result = subprocess.run(["docker", "compose", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if up and result.returncode != 0:
+        sys.exit(f"could not start Postgres for the benchmark (OFFLINE=1 without a registry?):\n{result.stderr}")
     if up:
         # Postgres shares the second core with everything but api, and does not fsync every
         # commit: three commits per order would otherwise make the disk, not api, the limit.
