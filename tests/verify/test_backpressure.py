@@ -1,21 +1,21 @@
 """Backpressure: under load sentry-python lowers its sample rate, overrides the caller's decision
-and rewrites the DSC's sample_rate. Those marks are explained, not failed, only when the trace's
-own numbers fit and the service reported backpressure drops around that time; anything else
-stays a failure."""
+and rewrites the DSC's sample_rate. Those marks are explained, not failed, only when the service
+reported backpressure drops around that time (one lost transaction per reported unit) and, for a
+DSC, its numbers are the caller's with a halved rate; anything else stays a failure."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
 from relay_mock.verify.report import Report
-from tests.verify.builders import T0, TwoHop, client_report, error_event, head_dsc, healthy_trace, run
+from tests.verify.builders import CONFIG, T0, TwoHop, client_report, error_event, head_dsc, healthy_trace, run
 
 BACKPRESSURE = client_report("api", "backpressure", at=T0 + 20)
 
 
-def sampled_with(sample_rand: float, n: int = 1) -> TwoHop:
+def sampled_with(sample_rand: float, n: int = 1, started_at: float = T0) -> TwoHop:
     """A healthy trace whose caller (Locust) sampled it at 1.0 with this sample_rand."""
-    trace = healthy_trace(n)
+    trace = healthy_trace(n, started_at=started_at)
     dsc = head_dsc(n, sample_rand=f"{sample_rand:.6f}")
     assert trace.expectation is not None and trace.api is not None and trace.downstream is not None
     return replace(
@@ -26,9 +26,9 @@ def sampled_with(sample_rand: float, n: int = 1) -> TwoHop:
     )
 
 
-def unsampled_by_api(sample_rand: float) -> TwoHop:
+def unsampled_by_api(sample_rand: float, n: int = 1, started_at: float = T0) -> TwoHop:
     """api's lowered rate turned the trace away: neither service sent a transaction."""
-    return replace(sampled_with(sample_rand), api=None, downstream=None)
+    return replace(sampled_with(sample_rand, n, started_at), api=None, downstream=None)
 
 
 def explained(report: Report) -> list[tuple[str, str | None, str | None]]:
@@ -45,10 +45,18 @@ def test_a_trace_the_heads_lowered_rate_turned_away_is_explained_for_both_servic
     assert report.ok and report.attributions == {"sdk:backpressure": 2}
 
 
-def test_a_sample_rand_that_a_halved_rate_still_keeps_is_not_explained() -> None:
-    report = run(unsampled_by_api(0.3).bundle(), client_reports=[BACKPRESSURE])
+def test_one_reported_unit_explains_one_head_loss_oldest_first() -> None:
+    first, second = unsampled_by_api(0.7, 1, T0), unsampled_by_api(0.7, 2, T0 + 1)
+    bundles = [first.bundle(), second.bundle()]
 
-    assert {f.attributed_to for f in report.findings} == {None}
+    report = run(*bundles, client_reports=[BACKPRESSURE])
+
+    by_trace = {(f.trace_id, f.service): f.attributed_to for f in report.findings}
+    assert by_trace[(first.trace_id, "api")] == "sdk:backpressure"
+    assert by_trace[(second.trace_id, "api")] is None
+    # downstream follows its head in both: the head did report backpressure at the time.
+    assert by_trace[(first.trace_id, "downstream")] == "sdk:backpressure"
+    assert by_trace[(second.trace_id, "downstream")] == "sdk:backpressure"
     assert not report.ok
 
 
@@ -60,10 +68,10 @@ def test_without_a_backpressure_report_nothing_is_explained() -> None:
     assert {f.attributed_to for f in report.findings} == {None}
 
 
-def test_a_backpressure_report_long_after_the_trace_explains_nothing() -> None:
+def test_a_backpressure_report_outside_a_bounded_window_explains_nothing() -> None:
     late = client_report("api", "backpressure", at=T0 + 600)
 
-    report = run(unsampled_by_api(0.7).bundle(), client_reports=[late])
+    report = run(unsampled_by_api(0.7).bundle(), client_reports=[late], config=replace(CONFIG, attribution_after_s=60))
 
     assert {f.attributed_to for f in report.findings} == {None}
 
@@ -145,3 +153,20 @@ def test_a_lowered_dsc_that_downstream_copied_needs_reports_from_api_only() -> N
 
     assert from_api.ok and {f.attributed_to for f in from_api.findings} == {"sdk:backpressure"}
     assert not from_downstream.ok
+
+
+def test_backpressure_explains_its_signature_first_and_leaves_other_drops_to_other_losses() -> None:
+    # Older: both services missing (the head turned the trace away). Newer: only api's own
+    # transaction missing, downstream present (a queue overflow after api kept the trace).
+    turned_away = unsampled_by_api(0.7, 1, T0)
+    overflowed = replace(sampled_with(0.7, 2, T0 + 1), api=None)
+    overflow = client_report("api", "queue_overflow", at=T0 + 20)
+
+    report = run(turned_away.bundle(), overflowed.bundle(), client_reports=[BACKPRESSURE, overflow])
+
+    assert {(f.trace_id, f.service): f.attributed_to for f in report.findings} == {
+        (turned_away.trace_id, "api"): "sdk:backpressure",
+        (turned_away.trace_id, "downstream"): "sdk:backpressure",
+        (overflowed.trace_id, "api"): "sdk:queue_overflow",
+    }
+    assert report.ok

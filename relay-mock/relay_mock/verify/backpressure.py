@@ -11,20 +11,24 @@ marks the checks see, none of them a propagation failure:
   writes its effective rate into the DSC), so it differs from the caller's;
 - that DSC keeps the caller's `sampled=true`, which contradicts the lowered rate.
 
-The SDK reports such drops as `backpressure` (or as `sample_rate` when the monitor had
-recovered by the time the transaction finished). The reports are counts per project, so a
-finding is explained by the trace's own numbers and the service's reports together: the
-sample_rand is one the lowered rate turns away, or every differing DSC is the caller's with
-its sample_rate divided by a power of two; and the service that lowered it (the first on
-the trace's path whose DSC carries the lowered rate; the services after it copy that DSC)
-reported `backpressure` drops around that time.
+The SDK reports the transactions it turned away as `backpressure` drops, counted per project
+(or as `sample_rate` when the monitor had recovered by the time the transaction finished). So,
+like the other drops (see `attribution`), each reported unit explains at most one lost
+transaction of that project, oldest loss first, in the same window as other drops; a head
+service's loss is never backpressure when downstream received a sampled call (the head kept the
+trace). A downstream loss in a trace whose head transaction is missing too, while the head
+reported backpressure, follows from the head's decision: downstream was told the trace is
+unsampled and reported a deliberate `sample_rate` drop. A DSC finding is explained when every
+differing DSC of the trace is the caller's with its sample_rate divided by a power of two, and
+the service that lowered it (the first on the trace's path whose DSC carries the lowered rate;
+the services after it copy that DSC) reported backpressure at the time.
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -35,9 +39,6 @@ from relay_mock.verify.view import TraceView
 
 LABEL = "sdk:backpressure"
 MAX_DOWNSAMPLE_FACTOR = 10  # sentry-python halves the rate at most ten times
-# The monitor looks every 10 s and client reports go out at most every 30 s or so: a drop
-# is reported within about a minute.
-REPORT_DELAY_S = 60.0
 # The DSC keys backpressure rewrites (sample_rate) or leaves stale (sampled).
 REWRITTEN = frozenset({"sample_rate", "sampled"})
 
@@ -48,36 +49,35 @@ def explain_backpressure(
     client_reports: Iterable[ClientReportFact],
     config: VerifyConfig,
 ) -> list[Finding]:
-    """Return `findings` with `attributed_to` set on those backpressure explains."""
-    reported = _backpressure_reports(client_reports)
-    if not reported:
+    """Explain the marks backpressure leaves that are not a counted loss: the losses of the
+    services after a head that turned the trace away, and lowered DSCs. The head's own losses
+    are counted drops like any other (`attribute`, with `ruled_out`)."""
+    reports = [r for r in client_reports if r.reason == "backpressure" and r.quantity > 0]
+    if not reports:
         return findings
     by_trace = {view.trace_id: view for view in views}
-    explained: set[int] = set()
-    dropped_by_head: set[str] = set()  # traces the head service's backpressure unsampled
+    reported = _report_times(reports)
 
     def evidence(project: str, view: TraceView) -> bool:
+        # The same window as every other drop's (see VerifyConfig): client reports come late.
+        after = math.inf if config.attribution_after_s is None else config.attribution_after_s
         times = reported.get(project, [])
         start = bisect.bisect_left(times, view.started_at - config.attribution_before_s)
-        return start < len(times) and times[start] <= view.started_at + REPORT_DELAY_S
+        return start < len(times) and times[start] <= view.started_at + after
 
-    # The head's losses first: a downstream loss may follow from one.
-    ordered = sorted(findings, key=lambda f: f.service != config.head_service)
-    for finding in ordered:
+    head_missing = {
+        f.trace_id for f in findings if f.kind == "missing_transaction" and f.service == config.head_service
+    }
+    explained: set[int] = set()
+    for finding in findings:
         view = by_trace.get(finding.trace_id)
         if finding.attributed_to is not None or view is None:
             continue
-        if finding.kind == "missing_transaction" and finding.service is not None:
-            if not _turned_away(view):
-                continue
-            service = finding.service
-            if service == config.head_service:
-                if _arrived(view, config.downstream_service) or not evidence(service, view):
-                    continue  # downstream's transaction proves the head kept the trace
-                dropped_by_head.add(view.trace_id)
-            elif view.trace_id not in dropped_by_head and not evidence(service, view):
-                continue
-            explained.add(id(finding))
+        if finding.kind == "missing_transaction":
+            # Told the trace was unsampled, downstream dropped it on purpose (`sample_rate`).
+            if finding.service != config.head_service and view.trace_id in head_missing:
+                if evidence(config.head_service, view):
+                    explained.add(id(finding))
         elif finding.check == "dsc" or finding.message == DSC_CONTRADICTION:
             lowered_by = _lowered_by(view)
             # The services after the one that lowered the rate copy its DSC: when the head's
@@ -89,24 +89,22 @@ def explain_backpressure(
     return [replace(f, attributed_to=LABEL) if id(f) in explained else f for f in findings]
 
 
-def _backpressure_reports(reports: Iterable[ClientReportFact]) -> dict[str, list[float]]:
+def ruled_out(views: Sequence[TraceView], config: VerifyConfig) -> Callable[[Finding], Collection[str]]:
+    """For `attribute`: a head service's loss is never backpressure when downstream received
+    a sampled call from it (the head kept the trace)."""
+    kept = {view.trace_id for view in views if _arrived(view, config.downstream_service)}
+
+    def reasons(loss: Finding) -> Collection[str]:
+        return ("backpressure",) if loss.service == config.head_service and loss.trace_id in kept else ()
+
+    return reasons
+
+
+def _report_times(reports: Iterable[ClientReportFact]) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {}
     for report in reports:
-        if report.reason == "backpressure" and report.quantity > 0:
-            times.setdefault(report.project, []).append(report.received_at)
+        times.setdefault(report.project, []).append(report.received_at)
     return {project: sorted(at) for project, at in times.items()}
-
-
-def _turned_away(view: TraceView) -> bool:
-    """Whether the caller sampled the trace with a sample_rand that a halved rate refuses."""
-    exp = view.bundle.expectation
-    if exp is not None:
-        if not exp.sampled or exp.sample_rand is None or exp.sample_rate is None:
-            return False
-        return exp.sample_rand >= exp.sample_rate / 2
-    dsc = view.dsc
-    rand, rate = (_number(dsc.get("sample_rand")), _number(dsc.get("sample_rate"))) if dsc else (None, None)
-    return rand is not None and rate is not None and rand >= rate / 2
 
 
 def _arrived(view: TraceView, service: str) -> bool:

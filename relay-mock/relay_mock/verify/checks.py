@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 
 from relay_mock.verify.attribution import attribute
 from relay_mock.verify.backpressure import explain_backpressure
+from relay_mock.verify.backpressure import ruled_out as backpressure_ruled_out
 from relay_mock.verify.heap import collector_paused
 from relay_mock.verify.model import (
     ClientReportFact,
@@ -60,8 +61,15 @@ def verify(
             finding for view in views if view.adopted_by is None for check in CHECKS.values() for finding in check(view)
         ]
         started_at = {view.trace_id: view.started_at for view in views}
-        findings = attribute(findings, started_at, client_reports=client_reports, refusals=refusals, config=config)
         findings = explain_backpressure(findings, views, client_reports, config)
+        findings = attribute(
+            findings,
+            started_at,
+            client_reports=client_reports,
+            refusals=refusals,
+            config=config,
+            ruled_out=backpressure_ruled_out(views, config),
+        )
         return build_report(bundles, findings, list(CHECKS))
 
 

@@ -26,6 +26,7 @@ from relay_mock.verify.model import (
 
 # Client reports and refusals explain losses in the window: read a margin either side of it.
 MARGIN_S = 5.0
+REFUSAL_DELAY_S = 60.0
 # The services' clocks and the caller's may differ a little: a trace is in the window within this.
 SKEW_S = 0.5
 
@@ -65,11 +66,14 @@ def _collect(conn: sqlite3.Connection, *, since: float | None, until: float | No
     for row in conn.execute(ITEMS_SQL.format(where=where), params):
         _add(bundles, row)
     client_reports = _client_reports(conn, since)
+    # A refusal happens when the SDK sends, a minute at most after the trace (queues drain, backoffs
+    # end); client reports may come much later, so only refusals are bounded after the window.
     refusals = [
         RefusalFact(row[0], row[1], row[2], row[3], bool(row[4]))
         for row in conn.execute(
-            "SELECT received_at, status, reason, project_id, injected FROM refusals WHERE received_at >= ?",
-            ((since or 0) - MARGIN_S,),
+            "SELECT received_at, status, reason, project_id, injected FROM refusals"
+            " WHERE received_at >= ? AND received_at < ?",
+            ((since or 0) - MARGIN_S, (until + REFUSAL_DELAY_S) if until is not None else 1e18),
         )
     ]
     pending = sum(
