@@ -142,42 +142,32 @@ def _transaction_nodes(row: dict[str, Any]) -> list[Node]:
         event_id=row["event_id"],
         release=row["release"],
     )
-    spans = [
-        Node(
-            kind="span",
-            service=row["project"],
-            span_id=span.get("span_id"),
-            parent_span_id=span.get("parent_span_id"),
-            op=span.get("op"),
-            description=span.get("description"),
-            start=span.get("start"),
-            end=span.get("end"),
-            status=span.get("status"),
-            envelope_id=row["envelope_id"],
-        )
-        for span in summary.get("spans", [])
-    ]
-    return [root, *spans]
+    return [root, *(_span_node(row, span) for span in summary.get("spans", []))]
 
 
 def _streamed_nodes(row: dict[str, Any]) -> list[Node]:
     summary = row.get("summary") or {}
     return [
-        Node(
-            kind="transaction" if span.get("segment") else "span",
-            service=row["project"],
-            span_id=span.get("span_id"),
-            parent_span_id=span.get("parent_span_id"),
-            op=span.get("op"),
-            description=span.get("description"),
-            start=span.get("start"),
-            end=span.get("end"),
-            status=span.get("status"),
-            envelope_id=row["envelope_id"],
-            release=span.get("release") or row["release"],
-        )
+        _span_node(row, span, kind="transaction" if span.get("segment") else "span", release=span.get("release"))
         for span in summary.get("spans", [])
     ]
+
+
+def _span_node(row: dict[str, Any], span: dict[str, Any], *, kind: str = "span", release: str | None = None) -> Node:
+    """A node for one span read out of the row's payload (store/spans.py shapes them)."""
+    return Node(
+        kind=kind,
+        service=row["project"],
+        span_id=span.get("span_id"),
+        parent_span_id=span.get("parent_span_id"),
+        op=span.get("op"),
+        description=span.get("description"),
+        start=span.get("start"),
+        end=span.get("end"),
+        status=span.get("status"),
+        envelope_id=row["envelope_id"],
+        release=release or (row["release"] if kind == "transaction" else None),
+    )
 
 
 def _error(row: dict[str, Any]) -> dict[str, Any]:
