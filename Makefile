@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up down clean ps logs test offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
+.PHONY: help up down clean ps logs test lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,6 +28,9 @@ logs: ## follow the services' logs (SERVICE=api to pick one)
 
 test: ## run the whole test suite (starts and tears down its own stack)
 	@scripts/test.sh $(ARGS)
+
+lint: ## ruff (lint and format) and mypy --strict over the project's code
+	@scripts/lint.sh
 
 load: ## headless Locust (USERS=50 RATE=10 DURATION=60s WORKERS=0); reports in reports/
 	@scripts/load.sh

@@ -21,7 +21,7 @@ import time
 try:
     import uvloop
 except ImportError:  # pragma: no cover - uvloop ships with uvicorn[standard]
-    uvloop = None
+    uvloop = None  # type: ignore[assignment]
 
 
 class Connection(asyncio.Protocol):

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import brotli
 import httpx
@@ -64,7 +65,7 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def load(port: int, path: str, total: int, concurrency: int, bodies: list[Path], headers: list[str]) -> dict:  # type: ignore[type-arg]
+def load(port: int, path: str, total: int, concurrency: int, bodies: list[Path], headers: list[str]) -> dict[str, Any]:
     command = [*pinned(1), PYTHON, "-m", "bench.loadgen", "--port", str(port), "--path", path]
     command += ["--total", str(total), "--concurrency", str(concurrency)]
     for body in bodies:
@@ -72,7 +73,8 @@ def load(port: int, path: str, total: int, concurrency: int, bodies: list[Path],
     for header in headers:
         command += ["--header", header]
     out = subprocess.run(command, cwd=ROOT, env=_env(), check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)
+    result: dict[str, Any] = json.loads(out.stdout)
+    return result
 
 
 def _env() -> dict[str, str]:

@@ -20,6 +20,7 @@ import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import brotli
 import httpx
@@ -64,9 +65,10 @@ def two_hop_template() -> tuple[bytes, bytes]:
     return api_raw, _shifted(_raw(down_env), _seconds(call["start_timestamp"]) + 0.0002)
 
 
-def _payload(raw: bytes) -> dict:  # type: ignore[type-arg]
+def _payload(raw: bytes) -> dict[str, Any]:
     _, item_header, payload = raw.split(b"\n", 2)
-    return json.loads(payload[: json.loads(item_header)["length"]])
+    event: dict[str, Any] = json.loads(payload[: json.loads(item_header)["length"]])
+    return event
 
 
 def _seconds(value: str) -> float:

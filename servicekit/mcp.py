@@ -63,7 +63,8 @@ async def check_sentry_mcp_connection(
         result = message.get("result")
         if not isinstance(result, dict) or "protocolVersion" not in result:
             return MCPStatus("not_mcp", url, "JSON-RPC answer without an initialize result", latency_ms=latency)
-        server = result.get("serverInfo") if isinstance(result.get("serverInfo"), dict) else {}
+        server_info = result.get("serverInfo")
+        server: dict[str, Any] = server_info if isinstance(server_info, dict) else {}
         session = response.headers.get("mcp-session-id")
         notify_headers = {**headers, **({"mcp-session-id": session} if session else {})}
         # Completing the handshake is part of the protocol; a failure here is not fatal to the check.

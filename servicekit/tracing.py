@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import unquote
 
 import sentry_sdk
@@ -195,8 +195,10 @@ class sentry_span:  # noqa: N801 - reads like the context manager it is
 
 def _lower_headers(source: HeaderSource) -> dict[str, str]:
     if isinstance(source, Mapping) and source.get("type") in ("http", "websocket"):
-        return dict(_decode_raw(source.get("headers", ())))  # an ASGI scope
-    headers = getattr(source, "headers", source)
+        # An ASGI scope: a mapping of anything, its headers raw byte pairs.
+        raw = cast(Iterable[tuple[bytes, bytes]], source.get("headers", ()))
+        return dict(_decode_raw(raw))
+    headers: Any = getattr(source, "headers", source)
     if isinstance(headers, Mapping):
         return {str(k).lower(): str(v) for k, v in headers.items()}
     return dict(_decode_raw(headers))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -156,7 +157,7 @@ class FaultRules:
                     refusing = rule
         return Verdict(latency_ms=latency, rule=refusing)
 
-    def after_parse(self, project_id: int | None, item_types: list[str]) -> FaultRule | None:
+    def after_parse(self, project_id: int | None, item_types: Sequence[str]) -> FaultRule | None:
         """Rate limits for categories: they refuse an envelope that holds a limited item."""
         categories = {CATEGORY_OF_ITEM.get(t, t) for t in item_types if t not in NEVER_LIMITED}
         for rule in list(self._rules.values()):

@@ -4,7 +4,7 @@ stream, the UI, `make tail`) and a change signal for blocking waits."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from relay_mock.store.reader import iso, item_summary
@@ -84,7 +84,7 @@ class LiveFeed:
         except TimeoutError:
             return False
 
-    async def subscribe(self) -> AsyncIterator[dict[str, Any]]:
+    async def subscribe(self) -> AsyncGenerator[dict[str, Any], None]:
         queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_SIZE)
         self._subscribers.add(queue)
         try:

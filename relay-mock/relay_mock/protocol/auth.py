@@ -45,8 +45,8 @@ def auth_from_request(headers: dict[str, str], query_string: str) -> Auth | None
                 Auth(
                     keys[0].strip(),
                     "query",
-                    client=(params.get("sentry_client") or [None])[0],
-                    version=(params.get("sentry_version") or [None])[0],
+                    client=_first(params, "sentry_client"),
+                    version=_first(params, "sentry_version"),
                 )
             )
     if len(found) > 1:
@@ -81,10 +81,15 @@ def _parse_sentry_header(value: str, form: str) -> Auth:
         key, sep, val = part.strip().partition("=")
         if sep:
             pairs[key.strip().lower()] = val.strip()
-    key = pairs.get("sentry_key")
-    if key is None:
+    public_key = pairs.get("sentry_key")
+    if public_key is None:
         raise AuthError(f"{form} has no sentry_key", f"got {value[:120]!r}")
-    return Auth(key, form, client=pairs.get("sentry_client"), version=pairs.get("sentry_version"))
+    return Auth(public_key, form, client=pairs.get("sentry_client"), version=pairs.get("sentry_version"))
+
+
+def _first(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name)
+    return values[0] if values else None
 
 
 def _parse_basic(token: str) -> Auth:

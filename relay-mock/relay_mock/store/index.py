@@ -65,8 +65,9 @@ def index_envelope(
 
 def envelope_trace_id(envelope: Envelope, items: list[ItemIndex]) -> str | None:
     trace = envelope.header.get("trace")
-    if isinstance(trace, dict) and isinstance(trace.get("trace_id"), str):
-        return trace["trace_id"]
+    trace_id = _dict(trace).get("trace_id")
+    if isinstance(trace_id, str):
+        return trace_id
     return next((i.trace_id for i in items if i.trace_id), None)
 
 
@@ -112,12 +113,12 @@ def _index_item(idx: int, item: Item, envelope: Envelope, max_event_bytes: int, 
             }
             entry.start_ts = _timestamp(payload.get("timestamp"))
         elif kind == "session" and isinstance(payload, dict):
-            attrs = payload.get("attrs") if isinstance(payload.get("attrs"), dict) else {}
+            attrs = _dict(payload.get("attrs"))
             entry.status = _str(payload.get("status"))
             entry.release, entry.environment = _str(attrs.get("release")), _str(attrs.get("environment"))
             entry.summary = {"sid": payload.get("sid"), "errors": payload.get("errors"), "init": payload.get("init")}
         elif kind == "sessions" and isinstance(payload, dict):
-            attrs = payload.get("attrs") if isinstance(payload.get("attrs"), dict) else {}
+            attrs = _dict(payload.get("attrs"))
             entry.release, entry.environment = _str(attrs.get("release")), _str(attrs.get("environment"))
             entry.summary = {"aggregates": _list(payload.get("aggregates"))[:MAX_SUMMARY_ENTRIES]}
         elif kind == "check_in" and isinstance(payload, dict):
@@ -145,8 +146,8 @@ def _index_item(idx: int, item: Item, envelope: Envelope, max_event_bytes: int, 
 
 def _index_event(entry: ItemIndex, event: dict[str, Any], envelope: Envelope) -> None:
     entry.event_id = _str(event.get("event_id")) or envelope.event_id
-    contexts = event.get("contexts") if isinstance(event.get("contexts"), dict) else {}
-    trace = contexts.get("trace") if isinstance(contexts.get("trace"), dict) else {}
+    contexts = _dict(event.get("contexts"))
+    trace = _dict(contexts.get("trace"))
     entry.trace_id = _str(trace.get("trace_id"))
     entry.span_id = _str(trace.get("span_id"))
     entry.parent_span_id = _str(trace.get("parent_span_id"))
@@ -157,7 +158,7 @@ def _index_event(entry: ItemIndex, event: dict[str, Any], envelope: Envelope) ->
     entry.environment = _str(event.get("environment"))
     entry.server_name = _str(event.get("server_name"))
     entry.level = _str(event.get("level")) or ("error" if entry.type == "event" else None)
-    sdk = event.get("sdk") if isinstance(event.get("sdk"), dict) else {}
+    sdk = _dict(event.get("sdk"))
     entry.sdk_name, entry.sdk_version = _str(sdk.get("name")), _str(sdk.get("version"))
     entry.start_ts = _timestamp(event.get("start_timestamp"))
     entry.end_ts = _timestamp(event.get("timestamp"))
@@ -196,6 +197,10 @@ def _str(value: Any) -> str | None:
     if value is None:
         return None
     return value if isinstance(value, str) else str(value)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _list(value: Any) -> list[Any]:

@@ -539,7 +539,8 @@ def list_refusals(conn: sqlite3.Connection, *, limit: int) -> list[dict[str, Any
 def expectation_rows(
     conn: sqlite3.Connection, *, since: float | None, until: float | None, trace_id: str | None, limit: int | None
 ) -> list[sqlite3.Row]:
-    clauses, params = ["1"], []
+    clauses: list[str] = ["1"]
+    params: list[Any] = []
     if since is not None:
         clauses.append("started_at >= ?")
         params.append(since)
