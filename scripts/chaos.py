@@ -25,6 +25,10 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 RELAY = f"http://127.0.0.1:{os.environ.get('RELAY_PORT', '9000')}"
+SERVICES = {
+    "api": f"http://127.0.0.1:{os.environ.get('API_PORT', '8000')}",
+    "downstream": f"http://127.0.0.1:{os.environ.get('DOWNSTREAM_PORT', '8001')}",
+}
 
 
 def compose(*args: str) -> None:
@@ -80,6 +84,16 @@ SCENARIOS = {
         "api answers fast with 503 and reports one error per request, then recovers",
     ),
 }
+
+
+def flush_sdks() -> None:
+    """Have both services' SDKs send their pending client reports now (they otherwise send
+    them with a later envelope, at most once a minute)."""
+    for name, url in SERVICES.items():
+        try:
+            httpx.post(f"{url}/test-flush", timeout=15).raise_for_status()
+        except httpx.HTTPError as exc:
+            print(f"  could not flush {name}'s SDK ({exc}); its latest drops may be missing", file=sys.stderr)
 
 
 def client_report_totals() -> dict[str, int]:
@@ -215,6 +229,7 @@ def main() -> None:
     during = phase_stats(rows, broke, healed)
     after = phase_stats(rows, healed, end)
     baseline_rate = before["failures"] / before["requests"] if before["requests"] else 0.0
+    flush_sdks()
     drops_after = client_report_totals()
     report = {
         "scenario": args.scenario,

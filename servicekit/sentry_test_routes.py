@@ -50,7 +50,7 @@ def sentry_test_router(peer_call: PeerCall | None = None) -> APIRouter:
     async def test_flush(timeout: float = Query(5.0, gt=0, le=30)) -> dict[str, object]:
         """Send what the SDK holds now: its queued envelopes and its client reports.
 
-        The SDK sends client reports only along with a later envelope, at most every 30 s, so
+        The SDK sends client reports only along with a later envelope, at most once a minute, so
         the drops of a load run's last seconds stay in memory once traffic stops; the trace
         verifier calls this first so every drop is counted before it explains losses.
         """
