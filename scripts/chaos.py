@@ -123,10 +123,11 @@ def api_unavailable_errors(since: float, until: float) -> int:
     )
 
 
-def run_locust(log: Path, duration: int, users: int) -> subprocess.Popen[str]:
+def run_locust(log: Path, duration: int, users: int, user_rate: float) -> subprocess.Popen[str]:
     command = [
         "docker", "compose", "run", "--rm", "--no-deps", "-T", "--user", f"{os.getuid()}:{os.getgid()}",
         "-v", f"{log.parent}:/reports", "-e", f"LOCUST_REQUEST_LOG=/reports/{log.name}",
+        "-e", f"LOCUST_USER_RATE={user_rate}",
         "locust", "--headless", "-u", str(users), "-r", str(users), "-t", f"{duration}s",
         "--host", "http://api:8000", "--only-summary", "--exit-code-on-error", "0",
     ]  # fmt: skip
@@ -183,6 +184,9 @@ def main() -> None:
     parser.add_argument("--during", type=int, default=20)
     parser.add_argument("--after", type=int, default=30)
     parser.add_argument("--users", type=int, default=20)
+    # A fixed offered load: the phases compare what api served of the same demand, so Locust's
+    # random think time and the latency of the moment do not move the rate.
+    parser.add_argument("--user-rate", type=float, default=1.5, help="requests per second per user")
     parser.add_argument("--json", help="write the report here too")
     parser.add_argument("--reports", default=str(ROOT / "reports"), help="where the per-request log goes")
     args = parser.parse_args()
@@ -199,7 +203,7 @@ def main() -> None:
         f"  {args.users} Locust users for {total}s: {args.before}s before, {args.during}s broken, {args.after}s after",
         file=sys.stderr,
     )
-    locust = run_locust(log, total + 5, args.users)
+    locust = run_locust(log, total + 5, args.users, args.user_rate)
     output: list[str] = []
     reader = threading.Thread(target=lambda: output.extend(locust.stdout or []), daemon=True)
     reader.start()

@@ -24,5 +24,9 @@ PUBLIC_KEY = os.environ.get("LOCUST_SENTRY_PUBLIC_KEY", "c3d4e5f6a7b8091a2b3c4d5
 RELEASE = os.environ.get("LOCUST_RELEASE", "locust@1.0.0")
 ENVIRONMENT = os.environ.get("LOCUST_ENVIRONMENT", "loadtest")
 SLOW_DOWNSTREAM_MS = int(_float("LOCUST_SLOW_DOWNSTREAM_MS", 300, 0, 60_000))
+# Requests per second each user aims for (Locust's constant_throughput); 0 keeps a random think
+# time of 0.1-0.5 s. A fixed rate makes the offered load independent of latency: a service that
+# keeps up serves exactly it, one that falls behind serves less (the chaos runs rely on this).
+USER_RATE = _float("LOCUST_USER_RATE", 0.0, 0.0, 100.0)
 # Record every started trace in relay-mock (the verifier's ground truth).
 RECORD_EXPECTATIONS = os.environ.get("LOCUST_RECORD_EXPECTATIONS", "true").lower() not in ("0", "false", "no")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from locust import FastHttpUser, between, events, task
+from locust import FastHttpUser, between, constant_throughput, events, task
 
 from scenarios import config
 from scenarios.ground_truth import ground_truth
@@ -21,7 +21,7 @@ FAULT_HEADER = "X-Sandbox-Fault"
 
 
 class SandboxUser(FastHttpUser):
-    wait_time = between(0.1, 0.5)
+    wait_time = constant_throughput(config.USER_RATE) if config.USER_RATE > 0 else between(0.1, 0.5)
 
     def _order_body(self, sku: str | None = None) -> dict[str, Any]:
         return {"sku": sku or random.choice(SKUS), "quantity": random.randint(1, 3), "customer": "locust"}  # noqa: S311

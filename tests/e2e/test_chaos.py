@@ -3,7 +3,11 @@ serving while its Sentry ingest is down, slow or rate limiting, recovers from a 
 restart by itself, and answers fast and reports once per request while downstream is away.
 
 Latency budgets carry a small absolute floor: on a 2-core machine a few milliseconds of
-scheduling noise would otherwise decide a 1.5x ratio of tiny numbers.
+scheduling noise would otherwise decide a 1.5x ratio of tiny numbers. The normal request rate is
+measured twice, before the break and after the heal, and the lower of the two is the baseline:
+two unbroken 10-second phases of the same offered load differ by up to ~12% here (the random
+task mix changes the requests per task). A service whose requests waited for Sentry would fall
+far below both.
 """
 
 from __future__ import annotations
@@ -42,8 +46,9 @@ def _chaos(
 
 
 def _keeps_serving(report: dict[str, Any]) -> None:
-    before, during = report["phases"]["before"], report["phases"]["during"]
-    assert during["per_second"] >= 0.95 * before["per_second"], report
+    before, during, after = (report["phases"][phase] for phase in ("before", "during", "after"))
+    normal_rate = min(before["per_second"], after["per_second"])
+    assert during["per_second"] >= 0.95 * normal_rate, report
     assert during["p99_ms"] <= max(1.5 * before["p99_ms"], before["p99_ms"] + P99_FLOOR_MS), report
     assert during["failures"] == 0, report
 
