@@ -42,8 +42,10 @@ class InventoryClient:
         while True:
             try:
                 return await self.http.request(method, path, headers=headers, **kwargs)
-            except httpx.ConnectError as exc:
-                # Nothing reached downstream, so a retry cannot duplicate a reservation.
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                # Nothing reached downstream, so a retry cannot duplicate a reservation. A connect
+                # that timed out is retried too: on a busy machine opening a connection to a
+                # healthy downstream can take longer than the (short) connect timeout once.
                 if attempt >= self.connect_retries:
                     raise DependencyUnavailable(f"downstream unreachable: {exc}") from exc
                 attempt += 1

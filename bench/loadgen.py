@@ -49,14 +49,24 @@ class Connection(asyncio.Protocol):
         if end < 0 or self.waiter is None or self.waiter.done():
             return
         head = bytes(self.buffer[:end]).decode("latin-1")
-        length = 0
+        length, chunked = 0, False
         for line in head.split("\r\n")[1:]:
             name, _, value = line.partition(":")
-            if name.strip().lower() == "content-length":
+            name = name.strip().lower()
+            if name == "content-length":
                 length = int(value)
-        if len(self.buffer) < end + 4 + length:
-            return
-        del self.buffer[: end + 4 + length]
+            elif name == "transfer-encoding" and "chunked" in value.lower():
+                chunked = True
+        if chunked:
+            # Node servers (Spotlight) answer chunked: the body ends with a zero-size chunk.
+            body_end = _chunked_end(self.buffer, end + 4)
+            if body_end < 0:
+                return
+        else:
+            body_end = end + 4 + length
+            if len(self.buffer) < body_end:
+                return
+        del self.buffer[:body_end]
         self.waiter.set_result(int(head.split(" ", 2)[1]))
 
     async def request(self, data: bytes) -> int:
@@ -64,6 +74,22 @@ class Connection(asyncio.Protocol):
         self.waiter = asyncio.get_running_loop().create_future()
         self.transport.write(data)
         return await self.waiter
+
+
+def _chunked_end(buffer: bytearray, start: int) -> int:
+    """Where a chunked body that begins at `start` ends, or -1 while it is incomplete."""
+    position = start
+    while True:
+        line_end = buffer.find(b"\r\n", position)
+        if line_end < 0:
+            return -1
+        size = int(bytes(buffer[position:line_end]).split(b";", 1)[0], 16)
+        if size == 0:
+            trailer_end = buffer.find(b"\r\n\r\n", line_end)  # no trailers: the CRLF right after
+            return -1 if trailer_end < 0 else trailer_end + 4
+        position = line_end + 2 + size + 2
+        if position > len(buffer):
+            return -1
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:

@@ -5,7 +5,9 @@ Three api/downstream pairs run at once, identical but for Sentry: `off` (no SDK)
 and `full` (the SDK plus this project's layer: hooks, sampler, tracing middleware).
 api runs alone on core 0; downstream, relay-mock, Postgres and the load generator share core 1,
 so api's own cost decides the rate. Rounds interleave the modes to cancel drift.
-Target: `full` at least 95% of `sdk` (the project's layer costs at most 5%).
+Reports request rates and, steadier on a shared VM, api's CPU time per request read from the
+kernel's accounting of each api process (/proc/<pid>/stat). Failed requests are counted, not fatal.
+Target: `full` costs at most 5% more CPU per request than `sdk` (the project's layer).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
@@ -59,16 +62,41 @@ def start_service(name: str, core: int, env: dict[str, str], log: Path) -> subpr
         )
 
 
-def load(port: int, method: str, path: str, total: int, body: Path | None) -> float:
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU the process has used so far, from the kernel's own accounting: on a
+    shared VM this moves far less from run to run than a request rate does."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+@dataclass
+class Round:
+    per_second: float
+    cpu_ms_per_request: float
+    failed: int
+    statuses: dict[str, int]
+
+
+def load(port: int, pid: int, method: str, path: str, total: int, body: Path | None) -> Round:
     command = [*pinned(1), PYTHON, "-m", "bench.loadgen", "--port", str(port), "--method", method, "--path", path]
     command += ["--total", str(total), "--concurrency", "16", "--header", "content-type: application/json"]
     if body is not None:
         command += ["--body", str(body)]
+    cpu_before = cpu_seconds(pid)
     out = subprocess.run(command, cwd=ROOT, env=_env(), check=True, capture_output=True, text=True)
+    cpu = cpu_seconds(pid) - cpu_before
     result = json.loads(out.stdout)
-    if result["acknowledged"] != result["answered"]:
-        raise SystemExit(f"{method} {path} on port {port}: not every answer was 2xx: {result['statuses']}")
-    return float(result["per_second"])
+    # A busy machine fails the odd request (a timeout); count it and go on rather than lose the run.
+    failed = result["answered"] - result["acknowledged"] + result["connection_failures"]
+    return Round(
+        per_second=float(result["per_second"]),
+        cpu_ms_per_request=round(cpu * 1000 / max(1, result["answered"]), 3),
+        failed=failed,
+        statuses=result["statuses"],
+    )
 
 
 def main() -> None:
@@ -104,6 +132,7 @@ def main() -> None:
             "SENTRY_TRACES_SAMPLE_RATE": "1.0",
         }
         api_ports: dict[str, int] = {}
+        api_pids: dict[str, int] = {}
         for mode, settings in MODES.items():
             down_port, api_port = free_port(), free_port()
             env = {**common, **settings}
@@ -129,6 +158,7 @@ def main() -> None:
                 )
             )
             api_ports[mode] = api_port
+            api_pids[mode] = processes[-1].pid  # taskset execs python: the same process
         for port in api_ports.values():
             wait_ready(f"http://127.0.0.1:{port}/health", deadline_s=60)
         order = work / "order.json"
@@ -138,14 +168,14 @@ def main() -> None:
             for mode, port in api_ports.items()
         }
         endpoints = {"POST /orders": ("POST", "/orders", order), "GET /orders/{id}": ("GET", None, None)}
-        rates: dict[str, dict[str, list[float]]] = {e: {m: [] for m in MODES} for e in endpoints}
-        for port in api_ports.values():  # warm-up
-            load(port, "POST", "/orders", 300, order)
+        rounds: dict[str, dict[str, list[Round]]] = {e: {m: [] for m in MODES} for e in endpoints}
+        for mode, port in api_ports.items():  # warm-up
+            load(port, api_pids[mode], "POST", "/orders", 300, order)
         for round_ in range(args.rounds):
             for endpoint, (method, path, body) in endpoints.items():
                 for mode, port in api_ports.items():
                     target = path or f"/orders/{order_ids[mode]}"
-                    rates[endpoint][mode].append(load(port, method, target, args.requests, body))
+                    rounds[endpoint][mode].append(load(port, api_pids[mode], method, target, args.requests, body))
             print(f"  round {round_ + 1}/{args.rounds} done", file=sys.stderr)
     finally:
         for process in processes:
@@ -154,16 +184,39 @@ def main() -> None:
             process.wait(10)
         compose_db(db_port, up=False)
 
-    results = {e: {m: statistics.median(r) for m, r in per.items()} for e, per in rates.items()}
+    def median(field: str) -> dict[str, dict[str, float]]:
+        return {
+            endpoint: {mode: statistics.median(getattr(r, field) for r in runs) for mode, runs in per.items()}
+            for endpoint, per in rounds.items()
+        }
+
+    rates, cpu = median("per_second"), median("cpu_ms_per_request")
+    failures = {e: {m: sum(r.failed for r in rs) for m, rs in per.items()} for e, per in rounds.items()}
     print(f"\n{'requests/s (median of rounds)':<32}{'off':>10}{'sdk':>10}{'full':>10}{'sdk/off':>10}{'full/sdk':>10}")
-    for endpoint, per in results.items():
+    for endpoint, per in rates.items():
         print(
             f"{endpoint:<32}{per['off']:>10.0f}{per['sdk']:>10.0f}{per['full']:>10.0f}"
             f"{per['sdk'] / per['off']:>10.2f}{per['full'] / per['sdk']:>10.2f}"
         )
-    print("target: full/sdk at least 0.95 (this project's layer costs at most 5% on top of the SDK)")
+    print(f"\n{'api CPU ms per request (median)':<32}{'off':>10}{'sdk':>10}{'full':>10}{'layer':>10}")
+    for endpoint, per in cpu.items():
+        layer = per["full"] / per["sdk"] - 1
+        print(f"{endpoint:<32}{per['off']:>10.3f}{per['sdk']:>10.3f}{per['full']:>10.3f}{layer:>+10.1%}")
+    print(f"\n{'failed requests (all rounds)':<32}{'off':>10}{'sdk':>10}{'full':>10}")
+    for endpoint, counts in failures.items():
+        print(f"{endpoint:<32}{counts['off']:>10}{counts['sdk']:>10}{counts['full']:>10}")
+    print(
+        "target: the layer costs at most 5% of api's CPU per request on top of the SDK alone "
+        "(full/sdk - 1 <= +5.0%); the request rates are shown for context (noisier on a shared VM)"
+    )
     if args.json:
-        write_json(args.json, {"rates": rates, "median": results})
+        summary: dict[str, object] = {
+            "rounds": {e: {m: [asdict(r) for r in rs] for m, rs in per.items()} for e, per in rounds.items()},
+            "median_per_second": rates,
+            "median_cpu_ms_per_request": cpu,
+            "failed": failures,
+        }
+        write_json(args.json, summary)
 
 
 if __name__ == "__main__":

@@ -3,8 +3,11 @@
 Both servers run on the same stack (uvicorn, one worker, the same options) on one core;
 the load generator is a separate process on the other core. relay-mock parses, indexes
 and durably stores every envelope before answering; the no-op app only reads the body.
-Reports envelopes/s, acknowledgement latency, stored == acknowledged, and relay-mock's
-resident memory after the run.
+Spotlight's sidecar, the closest peer, runs in the same run on the same envelopes and load
+generator (installed from npm into a cache folder on first use; `--no-spotlight` leaves it out).
+Reports envelopes/s, acknowledgement latency under load, the latency one sender sees (one
+connection, one envelope after another, as an SDK's transport sends) next to the same server's
+cheapest route, stored == acknowledged, and resident memory after the run.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import brotli
 import httpx
 
+from bench import spotlight
 from bench.envelopes import Captured, sample_envelopes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +70,16 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def load(port: int, path: str, total: int, concurrency: int, bodies: list[Path], headers: list[str]) -> dict[str, Any]:
-    command = [*pinned(1), PYTHON, "-m", "bench.loadgen", "--port", str(port), "--path", path]
+def load(
+    port: int,
+    path: str,
+    total: int,
+    concurrency: int,
+    bodies: list[Path],
+    headers: list[str],
+    method: str = "POST",
+) -> dict[str, Any]:
+    command = [*pinned(1), PYTHON, "-m", "bench.loadgen", "--port", str(port), "--path", path, "--method", method]
     command += ["--total", str(total), "--concurrency", str(concurrency)]
     for body in bodies:
         command += ["--body", str(body)]
@@ -81,11 +94,49 @@ def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": f"{ROOT / 'relay-mock'}:{ROOT}"}
 
 
+@dataclass
+class Server:
+    """One server under test: how to start it, where it ingests, and its cheapest route."""
+
+    label: str
+    command: list[str]
+    port: int
+    env: dict[str, str] = field(default_factory=dict)
+    cheapest_route: str = "/"
+    ready_route: str = "/"
+    stats: bool = False  # relay-mock: compare what it stored with what it acknowledged
+    total: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [*pinned(0), *self.command],
+            cwd=ROOT,
+            env={**_env(), **self.env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_ready(f"http://127.0.0.1:{self.port}{self.ready_route}", deadline_s=60)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="relay-mock ingest benchmark")
-    parser.add_argument("--total", type=int, default=100_000, help="envelopes sent to each server")
+    parser.add_argument("--total", type=int, default=100_000, help="envelopes sent to relay-mock and the ceiling")
+    parser.add_argument("--peer-total", type=int, default=10_000, help="envelopes sent to Spotlight (slower)")
+    parser.add_argument("--sequential", type=int, default=2_000, help="envelopes one after another, one sender")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--errors-every", type=int, default=5, help="one error envelope per N envelopes")
+    parser.add_argument("--no-spotlight", action="store_true", help="leave Spotlight out")
+    parser.add_argument(
+        "--stack-port",
+        type=int,
+        help="also time one sender against a relay-mock already running on this port (make up's: 9000)",
+    )
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
@@ -105,93 +156,141 @@ def main() -> None:
     ]
     print(
         f"envelopes: transaction {len(transaction.body)} B sent ({transaction.headers.get('content-encoding')}), "
-        f"error {len(error.body)} B sent; 1 error per {args.errors_every}; {args.total} each; "
-        f"{args.concurrency} connections",
+        f"error {len(error.body)} B sent; 1 error per {args.errors_every}; {args.concurrency} connections",
         file=sys.stderr,
     )
 
-    noop_port = free_port()
-    relays = {mode: free_port() for mode in ("FULL", "NORMAL")}
-    servers = [
-        subprocess.Popen(
-            [*pinned(0), PYTHON, "-m", "relay_mock", "serve"],
-            cwd=ROOT,
-            env={
-                **_env(),
-                "RELAY_DATA_DIR": str(work / f"data-{mode}"),
-                "RELAY_PORT": str(port),
-                "RELAY_HOST": "127.0.0.1",
-                "RELAY_LOG_LEVEL": "WARNING",
-                "RELAY_SYNCHRONOUS": mode,
-            },
-        )
-        for mode, port in relays.items()
-    ]
-    servers.append(
-        subprocess.Popen(
-            [*pinned(0), PYTHON, "-m", "bench.noop", "--port", str(noop_port)],
-            cwd=ROOT,
-            env=_env(),
-            stderr=subprocess.DEVNULL,
-        )
-    )
-    path = "/api/1/envelope/"
-    results: dict[str, dict] = {}  # type: ignore[type-arg]
-    try:
-        for port in relays.values():
-            wait_ready(f"http://127.0.0.1:{port}/api/relay/healthcheck/ready/")
-        wait_ready(f"http://127.0.0.1:{noop_port}/")
-        for port in (noop_port, *relays.values()):  # warm up every server
-            load(port, path, 2000, args.concurrency, bodies, headers)
-        for port in relays.values():
-            httpx.delete(f"http://127.0.0.1:{port}/inspect/envelopes").raise_for_status()
-        # Only one server is loaded at a time; the idle ones cost nothing.
-        print("no-op ceiling ...", file=sys.stderr)
-        results["ceiling"] = load(noop_port, path, args.total, args.concurrency, bodies, headers)
-        for (mode, port), process in zip(relays.items(), servers, strict=False):
-            print(f"relay-mock, synchronous={mode} ...", file=sys.stderr)
-            rss_before = rss_mb(process.pid)
-            result = load(port, path, args.total, args.concurrency, bodies, headers)
-            stats = httpx.get(f"http://127.0.0.1:{port}/inspect/stats", timeout=60).json()
-            result.update(
-                stored=stats["envelopes"]["stored"],
-                rss_mb_before=round(rss_before, 1),
-                rss_mb_after=round(rss_mb(process.pid), 1),
+    servers = [Server("no-op ceiling", [PYTHON, "-m", "bench.noop", "--port", "{port}"], free_port(), total=args.total)]
+    for mode in ("FULL", "NORMAL"):
+        port = free_port()
+        servers.append(
+            Server(
+                f"relay {mode}",
+                [PYTHON, "-m", "relay_mock", "serve"],
+                port,
+                env={
+                    "RELAY_DATA_DIR": str(work / f"data-{mode}"),
+                    "RELAY_PORT": str(port),
+                    "RELAY_HOST": "127.0.0.1",
+                    "RELAY_LOG_LEVEL": "WARNING",
+                    "RELAY_SYNCHRONOUS": mode,
+                },
+                cheapest_route="/api/relay/healthcheck/live/",
+                ready_route="/api/relay/healthcheck/ready/",
+                stats=True,
+                total=args.total,
             )
-            results[mode] = result
+        )
+    if not args.no_spotlight and spotlight.install() is not None:
+        port = free_port()
+        servers.append(
+            Server("Spotlight", spotlight.command(port), port, cheapest_route="/health", ready_route="/health",
+                   total=args.peer_total)
+        )  # fmt: skip
+    for server in servers:
+        server.command = [part.replace("{port}", str(server.port)) for part in server.command]
+
+    path = "/api/1/envelope/"
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        for server in servers:
+            server.start()
+            load(server.port, path, 2000, args.concurrency, bodies, headers)  # warm up
+            if server.stats:
+                httpx.delete(f"http://127.0.0.1:{server.port}/inspect/envelopes").raise_for_status()
+        # Only one server is loaded at a time; the idle ones cost nothing.
+        for server in servers:
+            assert server.process is not None
+            print(f"{server.label}: {server.total:,} envelopes, {args.concurrency} connections ...", file=sys.stderr)
+            rss_before = rss_mb(server.process.pid)
+            result = load(server.port, path, server.total, args.concurrency, bodies, headers)
+            result["rss_mb_before"] = round(rss_before, 1)
+            result["rss_mb_after"] = round(rss_mb(server.process.pid), 1)
+            if server.stats:
+                stats = httpx.get(f"http://127.0.0.1:{server.port}/inspect/stats", timeout=60).json()
+                result["stored"] = stats["envelopes"]["stored"]
+            # An SDK's transport sends one envelope at a time on one connection: what it waits
+            # for each acknowledgement, next to the same server's cheapest answer.
+            print(f"{server.label}: {args.sequential:,} envelopes one after another ...", file=sys.stderr)
+            sequential = load(server.port, path, args.sequential, 1, bodies, headers)
+            route = load(server.port, server.cheapest_route, args.sequential, 1, [], [], method="GET")
+            result["sequential_p50_ms"] = sequential["p50_ms"]
+            result["sequential_p99_ms"] = sequential["p99_ms"]
+            result["route_p50_ms"] = route["p50_ms"]
+            result["sequential_to_route"] = round(sequential["p50_ms"] / route["p50_ms"], 2) if route["p50_ms"] else 0
+            results[server.label] = result
     finally:
-        for process in servers:
-            process.terminate()
-            process.wait(10)
+        for server in servers:
+            server.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    ceiling = results["ceiling"]
-    full, normal = results["FULL"], results["NORMAL"]
-    rows = [
-        ("", "no-op ceiling", "relay FULL", "relay NORMAL"),
+    if args.stack_port:
+        # In the compose stack every answer also crosses Docker's port forwarding.
+        sequential = load(args.stack_port, path, args.sequential, 1, bodies, headers)
+        route = load(args.stack_port, "/api/relay/healthcheck/live/", args.sequential, 1, [], [], method="GET")
+        results["compose stack"] = {
+            "sequential_p50_ms": sequential["p50_ms"],
+            "sequential_p99_ms": sequential["p99_ms"],
+            "route_p50_ms": route["p50_ms"],
+            "sequential_to_route": round(sequential["p50_ms"] / route["p50_ms"], 2) if route["p50_ms"] else 0,
+        }
+        print(
+            f"compose stack (port {args.stack_port}): one sender p50 {sequential['p50_ms']} ms, p99 "
+            f"{sequential['p99_ms']} ms; cheapest route p50 {route['p50_ms']} ms: "
+            f"{results['compose stack']['sequential_to_route']:.2f}x",
+            file=sys.stderr,
+        )
+    report({k: v for k, v in results.items() if k != "compose stack"}, args.total)
+    if "compose stack" in results:
+        stack = results["compose stack"]
+        print(
+            f"compose stack: one sender p50 {stack['sequential_p50_ms']} ms / cheapest route "
+            f"{stack['route_p50_ms']} ms = {stack['sequential_to_route']:.2f}x"
+        )
+    if args.json:
+        write_json(args.json, results)
+
+
+def report(results: dict[str, dict[str, Any]], total: int) -> None:
+    labels = list(results)
+    rows: list[tuple[str, ...]] = [
+        ("", *labels),
         *(
-            (label, *(fmt(r[key]) for r in (ceiling, full, normal)))
+            (label, *(fmt(results[server][key]) for server in labels))
             for label, key, fmt in (
+                ("envelopes sent", "answered", lambda v: f"{v:,}"),
+                ("acknowledged (2xx)", "acknowledged", lambda v: f"{v:,}"),
+                ("failed connections", "connection_failures", lambda v: f"{v:,}"),
                 ("answered per second", "per_second", lambda v: f"{v:,.0f}"),
                 ("p50 ack latency (ms)", "p50_ms", str),
                 ("p99 ack latency (ms)", "p99_ms", str),
-                ("acknowledged (2xx)", "acknowledged", lambda v: f"{v:,}"),
+                ("one sender: p50 (ms)", "sequential_p50_ms", str),
+                ("one sender: p99 (ms)", "sequential_p99_ms", str),
+                ("cheapest route p50 (ms)", "route_p50_ms", str),
+                ("one sender / route", "sequential_to_route", lambda v: f"{v:.2f}x"),
+                ("resident memory (MB)", "rss_mb_after", lambda v: f"{v:.0f}"),
             )
         ),
     ]
     for row in rows:
-        print(f"{row[0]:<22}" + "".join(f"{cell:>15}" for cell in row[1:]))
-    for mode, result in (("FULL", full), ("NORMAL", normal)):
-        ratio = result["per_second"] / ceiling["per_second"]
-        result["ratio_to_ceiling"] = round(ratio, 3)
-        print(
-            f"relay-mock {mode}: {ratio:.0%} of the ceiling; stored {result['stored']:,} == acknowledged "
-            f"{result['acknowledged']:,}: {result['stored'] == result['acknowledged']}; resident memory "
-            f"{result['rss_mb_before']:.0f} MB before, {result['rss_mb_after']:.0f} MB after {args.total:,} envelopes"
+        print(f"{row[0]:<26}" + "".join(f"{cell:>16}" for cell in row[1:]))
+    ceiling = results["no-op ceiling"]["per_second"]
+    for mode in ("FULL", "NORMAL"):
+        result = results[f"relay {mode}"]
+        result["ratio_to_ceiling"] = round(result["per_second"] / ceiling, 3)
+        line = (
+            f"relay-mock {mode}: {result['per_second']:,.0f}/s, {result['ratio_to_ceiling']:.0%} of the ceiling; "
+            f"stored {result['stored']:,} == acknowledged {result['acknowledged']:,}: "
+            f"{result['stored'] == result['acknowledged']}; {result['rss_mb_after']:.0f} MB after {total:,} envelopes"
         )
-    print("targets: at least 2,000 envelopes/s, at least 60% of the ceiling, stored == acknowledged, under 150 MB")
-    if args.json:
-        write_json(args.json, results)
+        if "Spotlight" in results:
+            result["ratio_to_spotlight"] = round(result["per_second"] / results["Spotlight"]["per_second"], 1)
+            line += f"; {result['ratio_to_spotlight']:.1f}x Spotlight's rate"
+        print(line)
+    print(
+        "targets: at least 3,000 envelopes/s, at least 10x Spotlight, stored == acknowledged, under 150 MB, "
+        "one sender's p50 at most 2x the cheapest route"
+    )
 
 
 if __name__ == "__main__":

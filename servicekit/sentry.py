@@ -241,34 +241,59 @@ _REPR = re.compile(r"""b?(['"])(.*)\1""", re.DOTALL)
 _KEY_LIKE = re.compile(r"[\w.-]{1,64}")
 # Shorter values are too common to redact wherever they appear.
 _MIN_SECRET_LENGTH = 8
+# Every transaction repeats the same few dozen keys (span data, contexts, headers): asking the
+# regex once per distinct key, not once per occurrence, is most of what scrubbing a
+# transaction costs. Keys come from code, not from users, so the cache stays small; it is
+# bounded anyway, in case a service puts user-chosen keys into its events.
+_KEY_CACHE_MAX = 4096
+_sensitive_keys: dict[str, bool] = {}
+
+
+def _is_sensitive_key(key: str) -> bool:
+    known = _sensitive_keys.get(key)
+    if known is None:
+        known = SENSITIVE_KEY.search(key) is not None
+        if len(_sensitive_keys) < _KEY_CACHE_MAX:
+            _sensitive_keys[key] = known
+    return known
 
 
 class _Scrubber:
-    """Filters sensitive values and remembers them, so `redact` can find their copies."""
+    """Filters sensitive values and remembers them, so `redact` can find their copies.
+
+    Both passes change dicts and lists in place (the event is the SDK's own copy, built for
+    this send): rebuilding every container cost more than the checks themselves.
+    """
 
     def __init__(self) -> None:
         self.secrets: set[str] = set()
 
     def scrub(self, value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {
-                key: self._filter(val)
-                if isinstance(key, str) and SENSITIVE_KEY.search(key) and val not in (None, "")
-                else self.scrub(val)
-                for key, val in value.items()
-            }
+        if isinstance(value, dict):
+            for key, val in value.items():
+                if isinstance(key, str) and _is_sensitive_key(key) and val not in (None, ""):
+                    value[key] = self._filter(val)
+                elif isinstance(val, dict | list | tuple):
+                    value[key] = self.scrub(val)
+            return value
         if isinstance(value, list | tuple):
             # A (name, value) pair, as ASGI headers appear among frame variables.
             if len(value) == 2 and _is_sensitive_name(value[0]) and value[1] not in (None, ""):
                 return [value[0], self._filter(value[1])]
-            return [self.scrub(item) for item in value]
+            items = value if isinstance(value, list) else list(value)
+            for index, item in enumerate(items):
+                if isinstance(item, dict | list | tuple):
+                    items[index] = self.scrub(item)
+            return items
+        if isinstance(value, Mapping):
+            return self.scrub(dict(value))
         return value
 
     def scrub_query(self, query: str) -> str:
         pairs = parse_qsl(query, keep_blank_values=True)
-        if not any(SENSITIVE_KEY.search(key) for key, _ in pairs):
+        if not any(_is_sensitive_key(key) for key, _ in pairs):
             return query
-        return urlencode([(key, self._filter(val) if SENSITIVE_KEY.search(key) else val) for key, val in pairs])
+        return urlencode([(key, self._filter(val) if _is_sensitive_key(key) else val) for key, val in pairs])
 
     def redact(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -276,10 +301,17 @@ class _Scrubber:
                 if secret in value:
                     value = value.replace(secret, FILTERED)
             return value
-        if isinstance(value, Mapping):
-            return {key: self.redact(val) for key, val in value.items()}
+        if isinstance(value, dict):
+            for key, val in value.items():
+                value[key] = self.redact(val)
+            return value
         if isinstance(value, list | tuple):
-            return [self.redact(item) for item in value]
+            items = value if isinstance(value, list) else list(value)
+            for index, item in enumerate(items):
+                items[index] = self.redact(item)
+            return items
+        if isinstance(value, Mapping):
+            return self.redact(dict(value))
         return value
 
     def _filter(self, value: Any) -> str:

@@ -39,15 +39,7 @@ class RelayMock:
         self.settings = settings
         self.projects = projects
         self.feed = LiveFeed()
-        self.writer = StoreWriter(
-            settings.database_path,
-            retention_max_envelopes=settings.retention_max_envelopes,
-            retention_max_bytes=settings.retention_max_bytes,
-            batch_max=settings.commit_batch_max,
-            synchronous=settings.synchronous,
-            commit_delay=settings.commit_delay,
-            on_commit=self.feed.publish,
-        )
+        self.writer = StoreWriter.from_settings(settings, on_commit=self.feed.publish)
         self.reader = Reader(settings.database_path)
         self.faults = FaultRules()
         self.ingest = IngestApp(settings, projects, self.writer, self.faults)

@@ -49,12 +49,11 @@ class RelaySettings(BaseSettings):
     retention_max_envelopes: int = Field(500_000, ge=10)
     retention_max_bytes: int = Field(2 * 1024**3, ge=1024 * 1024)
 
-    # Group commit: one fsync for up to this many envelopes.
+    # Group commit: one fsync for up to this many envelopes (those that queued up while the
+    # previous commit was being written; a lone envelope is committed at once).
     commit_batch_max: int = Field(1024, ge=1, le=100_000)
-    # How long the writer lets a group gather before committing it (seconds).
-    commit_delay: float = Field(0.005, ge=0, le=0.1)
     # FULL: an acknowledged envelope survives a power cut. NORMAL: it survives relay-mock being
-    # killed, not the machine going down; measured about 20% faster (docs/benchmarks.md).
+    # killed, not the machine going down (docs/benchmarks.md has what each costs).
     synchronous: Literal["FULL", "NORMAL"] = "FULL"
 
     log_level: str = "INFO"

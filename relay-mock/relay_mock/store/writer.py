@@ -1,8 +1,11 @@
 """The single writer: a thread that commits envelopes in groups.
 
-Requests hand their envelope to `append()` and wait; the thread takes everything that
-queued up meanwhile, writes it in one transaction, commits (one fsync for the group) and
-then wakes every waiter. Durability costs one fsync per group, not per envelope.
+Requests hand their envelope to `append()` and wait. The writer never waits for a group to
+gather: an envelope that finds it idle is committed at once (the leader), and everything
+that arrives while that commit is on its way to disk queues up and goes out together in the
+next one (the followers). After each commit (one fsync for the whole group) it wakes every
+waiter. So a lone sender pays one commit per envelope, and a crowd shares one fsync per
+group; nobody is acknowledged before their commit is on disk.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from typing import Any
 
 import orjson
 
+from relay_mock.settings import RelaySettings
 from relay_mock.store.database import connect
 from relay_mock.store.index import ItemIndex
 
@@ -112,7 +116,6 @@ class StoreWriter:
         retention_max_bytes: int,
         batch_max: int = 1024,
         synchronous: str = "FULL",
-        commit_delay: float = 0.0,
         on_commit: Callable[[list[EnvelopeRecord]], None] | None = None,
     ) -> None:
         self.path = path
@@ -120,7 +123,6 @@ class StoreWriter:
         self.retention_max_bytes = retention_max_bytes
         self.batch_max = batch_max
         self.synchronous = synchronous
-        self.commit_delay = commit_delay
         self.batches = 0  # commits so far, and the operations they carried (mean group size)
         self.batched = 0
         self.on_commit = on_commit
@@ -132,6 +134,19 @@ class StoreWriter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._conn: sqlite3.Connection | None = None
         self._next_id = 1
+
+    @classmethod
+    def from_settings(
+        cls, settings: RelaySettings, on_commit: Callable[[list[EnvelopeRecord]], None] | None = None
+    ) -> StoreWriter:
+        return cls(
+            settings.database_path,
+            retention_max_envelopes=settings.retention_max_envelopes,
+            retention_max_bytes=settings.retention_max_bytes,
+            batch_max=settings.commit_batch_max,
+            synchronous=settings.synchronous,
+            on_commit=on_commit,
+        )
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -192,10 +207,6 @@ class StoreWriter:
                     self._cond.wait()
                 if not self._pending and self._closing:
                     return
-                if self.commit_delay and len(self._pending) < self.batch_max and not self._closing:
-                    # Let the group grow: requests already on their way join this commit
-                    # instead of each paying for one of their own.
-                    self._cond.wait(self.commit_delay)
                 batch = self._pending[: self.batch_max]
                 del self._pending[: self.batch_max]
             self.batches += 1
