@@ -17,6 +17,7 @@ def _float(name: str, default: float, low: float, high: float) -> float:
 
 
 RELAY_URL = os.environ.get("RELAY_URL", "http://relay-mock:9000").rstrip("/")
+RELAY_INSPECT_TOKEN = os.environ.get("RELAY_INSPECT_TOKEN", "")
 # The head-of-trace sampling decision Locust makes for each trace it starts.
 SAMPLE_RATE = _float("LOCUST_SAMPLE_RATE", 1.0, 0.0, 1.0)
 # Locust plays a browser SDK at the head of the trace: its baggage names this project's key.

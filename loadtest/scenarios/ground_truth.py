@@ -28,6 +28,8 @@ class GroundTruth:
         self._pending: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self._session = requests.Session()
+        if config.RELAY_INSPECT_TOKEN:  # relay-mock asks for it when its port is published beyond loopback
+            self._session.headers["authorization"] = f"Bearer {config.RELAY_INSPECT_TOKEN}"
         self._flusher: gevent.Greenlet | None = None
         self.recorded = 0
         self.failed = 0

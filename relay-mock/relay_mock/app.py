@@ -25,6 +25,7 @@ from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.reader import Reader
 from relay_mock.store.writer import StoreWriter
+from relay_mock.web_guard import WebGuard
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,8 @@ class RelayMock:
         self.reader = Reader(settings.database_path)
         self.faults = FaultRules()
         self.ingest = IngestApp(settings, projects, self.writer, self.faults)
-        self.inspector = self._inspection_app()
+        token = settings.inspect_token.get_secret_value() if settings.inspect_token else None
+        self.inspector = WebGuard(self._inspection_app(), allowed_hosts=settings.allowed_host_names, token=token)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if (

@@ -38,7 +38,9 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace) -> httpx.Client:
-    return httpx.Client(base_url=args.url, timeout=args.timeout)
+    token = os.environ.get("RELAY_INSPECT_TOKEN")
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    return httpx.Client(base_url=args.url, timeout=args.timeout, headers=headers)
 
 
 def _filters(args: argparse.Namespace) -> dict[str, Any]:

@@ -8,15 +8,17 @@ sandbox's three default projects are configured.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_PREFIX = "RELAY_PROJECT_"
+_HOST_NAME = re.compile(r"\*|[A-Za-z0-9._-]+|\[?[0-9A-Fa-f:.]+\]?")
 
 DEFAULT_PROJECTS = {
     "api": "http://a1f2c3d4e5f60718293a4b5c6d7e8f90@relay-mock:9000/1",
@@ -58,6 +60,31 @@ class RelaySettings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # More names the inspection API, UI and MCP answer to, beyond loopback and `relay-mock`
+    # (comma-separated; `*` answers any Host, which lets DNS-rebinding pages read everything).
+    allowed_hosts: str = ""
+    # When set, the UI, the inspection API and MCP ask for it (for a port published beyond loopback).
+    inspect_token: SecretStr | None = None
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_names(cls, value: str) -> str:
+        for name in (part.strip() for part in value.split(",")):
+            if name and not _HOST_NAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not a host name or address (no scheme, port or path)")
+        return value
+
+    @field_validator("inspect_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (try: openssl rand -hex 16)")
+        return value
+
+    @property
+    def allowed_host_names(self) -> list[str]:
+        return [part.strip() for part in self.allowed_hosts.split(",") if part.strip()]
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "relay.sqlite3"
@@ -90,7 +117,8 @@ def load_settings() -> RelaySettings:
         return RelaySettings()
     except ValidationError as exc:
         lines = [
-            f"  RELAY_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']} (got {err.get('input')!r})"
+            f"  RELAY_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
+            + ("" if "token" in str(err["loc"]) else f" (got {err.get('input')!r})")  # never echo a secret
             for err in exc.errors()
         ]
         raise SystemExit("invalid configuration:\n" + "\n".join(lines)) from None
