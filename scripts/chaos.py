@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import threading
@@ -36,7 +37,10 @@ def compose(*args: str) -> None:
 
 
 def add_fault(rule: dict[str, Any]) -> Callable[[], None]:
-    return lambda: httpx.post(f"{RELAY}/inspect/faults", json=rule, timeout=10).raise_for_status()
+    def add() -> None:
+        httpx.post(f"{RELAY}/inspect/faults", json=rule, timeout=10).raise_for_status()
+
+    return add
 
 
 def clear_faults() -> None:
@@ -50,6 +54,11 @@ class Scenario:
     heals: Callable[[], None] | None
     # What the tests hold the sandbox to (see tests/e2e/test_chaos.py and docs/resilience.md).
     expect: str
+    # The discard reasons api's SDK must report for its transactions while the part is broken,
+    # and how long after healing it may still report them (a rate limit's Retry-After, a queue
+    # of 3-second requests draining).
+    sdk_reasons: tuple[str, ...] = ()
+    settle_s: float = 3.0
 
 
 SCENARIOS = {
@@ -57,19 +66,27 @@ SCENARIOS = {
         "relay-mock stopped, then started again",
         lambda: compose("stop", "relay-mock"),
         lambda: compose("start", "relay-mock"),
-        "api keeps its request rate and latency: the SDK sends in the background",
+        "api keeps its request rate and latency: the SDK sends in the background and reports what it could not"
+        " deliver (network_error, or queue_overflow while Docker's DNS takes seconds to fail)",
+        # Which one depends on how long the lookup of a stopped container's name takes to fail:
+        # a send that fails is network_error, the envelopes queued behind a hanging one overflow.
+        sdk_reasons=("network_error", "queue_overflow", "backpressure"),
     ),
     "relay-429": Scenario(
         "relay-mock answers 429 with X-Sentry-Rate-Limits for transactions",
         add_fault({"action": "rate_limit", "categories": ["transaction"], "retry_after": 5}),
         clear_faults,
         "api keeps its request rate and latency; the SDKs back off and report ratelimit_backoff drops",
+        sdk_reasons=("ratelimit_backoff",),
+        settle_s=8.0,  # Retry-After: 5
     ),
     "relay-slow": Scenario(
         "relay-mock adds 3 s of latency to every ingest request",
         add_fault({"action": "latency", "latency_ms": 3000}),
         clear_faults,
         "api keeps its request rate and latency; the SDKs' queues overflow and say so",
+        sdk_reasons=("queue_overflow",),
+        settle_s=8.0,  # requests already under way still take 3 s each
     ),
     "db-restart": Scenario(
         "Postgres restarted under load",
@@ -111,6 +128,23 @@ def client_report_totals() -> dict[str, int]:
     return totals
 
 
+def stored_transactions(project: str, since: float, until: float | None = None) -> int:
+    """Transaction envelopes of one project that relay-mock received in the window."""
+    count, cursor = 0, None
+    while True:
+        params: dict[str, Any] = {"type": "transaction", "project": project, "since": since, "limit": 1000}
+        params |= {"payloads": "false", "order": "asc"}
+        if until is not None:
+            params["until"] = until
+        if cursor is not None:
+            params["cursor"] = cursor
+        page = httpx.get(f"{RELAY}/inspect/envelopes", params=params, timeout=30).json()
+        count += len(page["envelopes"])
+        cursor = page.get("next_cursor")
+        if cursor is None:
+            return count
+
+
 def api_unavailable_errors(since: float, until: float) -> int:
     """api's error events saying downstream was unreachable, captured in the window."""
     response = httpx.get(
@@ -134,12 +168,50 @@ def run_locust(log: Path, duration: int, users: int, user_rate: float) -> subpro
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+WINDOW_S = 2.0
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))], 1) if ordered else 0.0
+
+
+def windows(rows: list[tuple[float, str, int, float, int]], start: float, end: float) -> dict[str, Any]:
+    """The phase cut into 2-second windows: each window's request rate and p95 latency, and
+    their medians and spreads (median absolute deviation). One slow second of a noisy VM moves
+    a mean; it does not move a median of ten windows."""
+    rates: list[float] = []
+    p95s: list[float] = []
+    left = start
+    while left + WINDOW_S <= end + 1e-9:
+        inside = [row[3] for row in rows if left <= row[0] < left + WINDOW_S]
+        rates.append(len(inside) / WINDOW_S)
+        p95s.append(_pct(inside, 0.95))
+        left += WINDOW_S
+
+    def median_and_spread(values: list[float]) -> tuple[float, float]:
+        if not values:
+            return 0.0, 0.0
+        middle = statistics.median(values)
+        return round(middle, 2), round(statistics.median(abs(v - middle) for v in values), 2)
+
+    rate, rate_spread = median_and_spread(rates)
+    p95, p95_spread = median_and_spread(p95s)
+    return {
+        "count": len(rates),
+        "rate_median": rate,
+        "rate_spread": rate_spread,
+        "p95_median_ms": p95,
+        "p95_spread_ms": p95_spread,
+    }
+
+
 def phase_stats(rows: list[tuple[float, str, int, float, int]], start: float, end: float) -> dict[str, Any]:
     inside = [row for row in rows if start <= row[0] < end]
-    latencies = sorted(row[3] for row in inside)
+    latencies = [row[3] for row in inside]
 
     def pct(p: float) -> float:
-        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))], 1) if latencies else 0.0
+        return _pct(latencies, p)
 
     failures = [row for row in inside if row[4]]
     by_status: dict[str, int] = {}
@@ -152,6 +224,7 @@ def phase_stats(rows: list[tuple[float, str, int, float, int]], start: float, en
         "p99_ms": pct(0.99),
         "failures": len(failures),
         "failures_by_status": by_status,
+        "windows": windows(rows, start, end),
     }
 
 
@@ -222,6 +295,12 @@ def main() -> None:
     if scenario.heals is not None:
         print("  healing ...", file=sys.stderr)
         scenario.heals()
+    # Once the heal has settled, have the SDKs report what they dropped so far: whatever they
+    # report after this point was dropped after the part was healthy again.
+    time.sleep(max(0.0, min(healed + scenario.settle_s, t0 + total - 2) - time.time()))
+    settled = time.time()
+    flush_sdks()
+    drops_settled = client_report_totals()
     locust.wait()
     end = min(t0 + total, time.time())
 
@@ -251,6 +330,7 @@ def main() -> None:
             if drops_after.get(key, 0) != drops_before.get(key, 0)
         },
         "unavailable": _unavailable(rows, broke, end) if args.scenario == "downstream-down" else None,
+        "sdk_evidence": _evidence(scenario, rows, t0, settled, end, drops_before, drops_settled, drops_after),
         "window": {"t0": t0, "broke": broke, "healed": healed, "end": end},
         "request_log": str(log),
     }
@@ -276,6 +356,54 @@ def _unavailable(rows: list[tuple[float, str, int, float, int]], broke: float, e
     }
 
 
+# Transactions api decided not to sample: its health probes (never traced). Locust samples every
+# trace it starts, so these are no request of the load's.
+UNSAMPLED = "api: sample_rate /"
+
+
+def _evidence(
+    scenario: Scenario,
+    rows: list[tuple[float, str, int, float, int]],
+    t0: float,
+    settled: float,
+    end: float,
+    before: dict[str, int],
+    at_settled: dict[str, int],
+    after: dict[str, int],
+) -> dict[str, Any]:
+    """What api's SDK says about the break, and whether its books balance: every request Locust
+    made is one transaction api's SDK either delivered (stored in relay-mock) or reported as
+    dropped, with a reason, in its client reports (`sample_rate` drops are api's unsampled probes,
+    shown but not counted)."""
+
+    def dropped(totals: dict[str, int], since: dict[str, int], reasons: tuple[str, ...] = ()) -> int:
+        return sum(
+            count - since.get(key, 0)
+            for key, count in totals.items()
+            if key.startswith("api: ")
+            and key.endswith(" / transaction")
+            and (key.split(": ", 1)[1].split(" /")[0] in reasons if reasons else not key.startswith(UNSAMPLED))
+        )
+
+    by_reason = {
+        key.removeprefix("api: ").removesuffix(" / transaction"): after[key] - before.get(key, 0)
+        for key in after
+        if key.startswith("api: ") and key.endswith(" / transaction") and after[key] != before.get(key, 0)
+    }
+    return {
+        "reasons": list(scenario.sdk_reasons),
+        "api_requests": len(rows),
+        "api_transactions_stored": stored_transactions("api", t0 - 1),
+        "api_transactions_dropped": dropped(after, before),
+        "api_dropped_by_reason": by_reason,
+        "reported_until_settled": dropped(at_settled, before, scenario.sdk_reasons) if scenario.sdk_reasons else None,
+        "reported_after_settled": dropped(after, at_settled, scenario.sdk_reasons) if scenario.sdk_reasons else None,
+        "settled_at": settled,
+        "api_requests_after_settled": sum(1 for row in rows if settled <= row[0] < end),
+        "api_transactions_stored_after_settled": stored_transactions("api", settled + 1),
+    }
+
+
 def print_report(report: dict[str, Any]) -> None:
     print(f"\n{report['scenario']}: {report['description']}")
     print(f"{'phase':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failures':>9}  by status")
@@ -296,6 +424,24 @@ def print_report(report: dict[str, Any]) -> None:
         print(
             f"api answered 503 {unavailable['responses_503']} times (p99 {unavailable['p99_ms_503']} ms) and "
             f"reported {unavailable['error_events']} DependencyUnavailable errors to Sentry"
+        )
+    evidence = report["sdk_evidence"]
+    print(
+        f"api's books: {evidence['api_requests']} requests = {evidence['api_transactions_stored']} transactions "
+        f"stored + {evidence['api_transactions_dropped']} reported dropped {evidence['api_dropped_by_reason'] or ''}"
+    )
+    if evidence["reasons"]:
+        print(
+            f"api's SDK reported {' or '.join(evidence['reasons'])}: "
+            f"{evidence['reported_until_settled']} until the heal settled, "
+            f"{evidence['reported_after_settled']} after; {evidence['api_transactions_stored_after_settled']} "
+            f"transactions stored from the {evidence['api_requests_after_settled']} requests after it"
+        )
+    for name, phase in report["phases"].items():
+        w = phase["windows"]
+        print(
+            f"{name:<8} {w['count']} windows of {WINDOW_S:.0f} s: req/s median {w['rate_median']} "
+            f"(spread {w['rate_spread']}), p95 median {w['p95_median_ms']} ms (spread {w['p95_spread_ms']})"
         )
     print(f"expected: {report['expect']}\nper-request log: {report['request_log']}")
 
