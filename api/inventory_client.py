@@ -42,10 +42,14 @@ class InventoryClient:
         while True:
             try:
                 return await self.http.request(method, path, headers=headers, **kwargs)
-            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-                # Nothing reached downstream, so a retry cannot duplicate a reservation. A connect
-                # that timed out is retried too: on a busy machine opening a connection to a
-                # healthy downstream can take longer than the (short) connect timeout once.
+            except httpx.ConnectTimeout as exc:
+                # Nothing reached downstream, but the connect timeout has been waited out already:
+                # answer now (503) rather than double the wait of a caller whose downstream is gone.
+                raise DependencyUnavailable(
+                    f"downstream unreachable: no connection within the timeout ({exc})"
+                ) from exc
+            except httpx.ConnectError as exc:
+                # Nothing reached downstream, so a retry cannot duplicate a reservation.
                 if attempt >= self.connect_retries:
                     raise DependencyUnavailable(f"downstream unreachable: {exc}") from exc
                 attempt += 1

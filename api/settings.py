@@ -15,6 +15,6 @@ class ApiSettings(ServiceSettings):
     downstream_timeout_s: float = Field(2.0, gt=0, le=60)
     # Connecting includes resolving the name: with downstream's container gone, Docker's DNS
     # may take a second or more to say so. Half a second is plenty for a live service.
-    downstream_connect_timeout_s: float = Field(0.5, gt=0, le=60)
+    downstream_connect_timeout_s: float = Field(1.0, gt=0, le=60)
     # Retries of a call that never reached downstream (connection refused); never of a sent request.
     downstream_connect_retries: int = Field(1, ge=0, le=5)
