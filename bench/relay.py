@@ -70,6 +70,23 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds used so far by each thread of a process, by thread name (the kernel's
+    accounting in /proc/<pid>/task/*/stat): relay-mock's event loop is the process's main thread,
+    its store writer the thread named relay-store-writer (cut to 15 characters)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            name = (task / "comm").read_text().strip()
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the thread ended meanwhile
+            continue
+        label = "event loop" if task.name == str(pid) else name
+        used[label] = used.get(label, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
 def load(
     port: int,
     path: str,
@@ -203,7 +220,14 @@ def main() -> None:
             assert server.process is not None
             print(f"{server.label}: {server.total:,} envelopes, {args.concurrency} connections ...", file=sys.stderr)
             rss_before = rss_mb(server.process.pid)
+            cpu_before = thread_cpu(server.process.pid)
             result = load(server.port, path, server.total, args.concurrency, bodies, headers)
+            cpu_after = thread_cpu(server.process.pid)
+            result["cpu_us_per_envelope"] = {
+                thread: round((cpu_after[thread] - cpu_before.get(thread, 0.0)) * 1e6 / max(1, result["answered"]))
+                for thread in cpu_after
+                if cpu_after[thread] - cpu_before.get(thread, 0.0) > 0
+            }
             result["rss_mb_before"] = round(rss_before, 1)
             result["rss_mb_after"] = round(rss_mb(server.process.pid), 1)
             if server.stats:
@@ -287,6 +311,10 @@ def report(results: dict[str, dict[str, Any]], total: int) -> None:
             result["ratio_to_spotlight"] = round(result["per_second"] / results["Spotlight"]["per_second"], 1)
             line += f"; {result['ratio_to_spotlight']:.1f}x Spotlight's rate"
         print(line)
+    for label, result in results.items():
+        per_thread = sorted(result["cpu_us_per_envelope"].items(), key=lambda pair: -pair[1])
+        threads = ", ".join(f"{thread} {us} µs" for thread, us in per_thread)
+        print(f"CPU per envelope under load, {label}: {threads}")
     print(
         "targets: at least 3,000 envelopes/s, at least 10x Spotlight, stored == acknowledged, under 150 MB, "
         "one sender's p50 at most 2x the cheapest route"
