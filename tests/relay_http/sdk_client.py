@@ -12,6 +12,8 @@ ACTION is one of:
                runs `hop` in a child process with that span's sentry-trace and baggage, as the
                HTTP call would (--downstream-dsn; --orphan hands the child a made-up parent span)
   hop          the downstream side: continues the trace of --sentry-trace and --baggage
+  telemetry    a transaction (streamed spans with --stream) holding two Sentry logs and three
+               metrics (a counter, a gauge, a distribution), and a log outside any span
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ import sys
 from typing import Any
 
 import sentry_sdk
+import sentry_sdk.logger
+import sentry_sdk.traces
 from sentry_sdk.integrations.stdlib import StdlibIntegration
 
 
@@ -82,10 +86,28 @@ def hop(sent: dict[str, Any], args: argparse.Namespace) -> None:
     sent.update(trace_id=tx.trace_id, span_id=tx.span_id, parent_span_id=tx.parent_span_id)
 
 
+def telemetry(sent: dict[str, Any]) -> None:
+    def emit() -> None:
+        sentry_sdk.logger.info("order {order_id} placed", order_id=7)
+        sentry_sdk.logger.warning("stock short for {sku}", sku="SKU-9")
+        sentry_sdk.metrics.count("orders", 1, attributes={"outcome": "confirmed"})
+        sentry_sdk.metrics.gauge("stock.level", 41, attributes={"sku": "SKU-9"})
+        sentry_sdk.metrics.distribution("reservation.latency", 12.5, unit="millisecond")
+
+    if sentry_sdk.get_client().options.get("trace_lifecycle") == "stream":
+        with sentry_sdk.traces.start_span(name="POST /orders", attributes={"sentry.op": "http.server"}) as span:
+            emit()
+    else:
+        with sentry_sdk.start_transaction(op="http.server", name="POST /orders", source="route") as span:  # type: ignore[assignment]
+            emit()
+    sentry_sdk.logger.error("outside any span")
+    sent.update(trace_id=span.trace_id, span_id=span.span_id)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dsn")
-    parser.add_argument("actions", nargs="+", choices=["error", "message", "transaction", "head", "hop"])
+    parser.add_argument("actions", nargs="+", choices=["error", "message", "transaction", "head", "hop", "telemetry"])
     parser.add_argument("--release", default="shop@1.0.0")
     parser.add_argument("--environment", default="sandbox")
     parser.add_argument("--server-name", default="shop-1")
@@ -96,6 +118,7 @@ def main() -> None:
     parser.add_argument("--sentry-trace", default="")
     parser.add_argument("--baggage", default="")
     parser.add_argument("--orphan", action="store_true")
+    parser.add_argument("--stream", action="store_true", help="trace_lifecycle=stream")
     args = parser.parse_args()
     sentry_sdk.init(
         dsn=args.dsn,
@@ -108,6 +131,8 @@ def main() -> None:
         disabled_integrations=[StdlibIntegration()],
         # Rate limits here are the test's own: keep the sample rate where it is.
         enable_backpressure_handling=False,
+        enable_logs=True,
+        trace_lifecycle="stream" if args.stream else "static",
     )
     sent: dict[str, Any] = {"sdk": sentry_sdk.VERSION, "errors": [], "messages": [], "transactions": []}
     for action in args.actions:
@@ -119,6 +144,8 @@ def main() -> None:
             transaction(sent, args.name)
         elif action == "head":
             head(sent, args)
+        elif action == "telemetry":
+            telemetry(sent)
         else:
             hop(sent, args)
     sentry_sdk.flush(timeout=10)
