@@ -126,6 +126,9 @@ class SentryTracingMiddleware:
         if request_id:
             sentry_sdk.set_tag("request_id", request_id)
             transaction.set_tag("request_id", request_id)
+            # On every log, metric and streamed span of the request: the verifier's correlation
+            # check links them to the request by it, whatever trace id they carry.
+            sentry_sdk.get_isolation_scope().set_attribute("request_id", request_id)
         incoming = extract_sentry_trace(scope)
         transaction.set_tag(
             "trace.incoming", "valid" if incoming.valid else "malformed" if incoming.present else "none"

@@ -17,6 +17,7 @@ from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.reader import Reader
 from relay_mock.verify.checks import verify
 from relay_mock.verify.collect import Collected, collect
+from relay_mock.verify.correlation import check_correlation, collect_correlation, with_correlation
 from relay_mock.verify.model import VerifyConfig
 
 
@@ -47,6 +48,10 @@ async def verify_traces(request: Request) -> Response:
     report = await asyncio.to_thread(
         verify, collected.bundles, client_reports=collected.client_reports, refusals=collected.refusals, config=config
     )
+    # Logs and metrics against their requests' traces (verify/correlation.py), added to the report.
+    correlation = await reader.run(collect_correlation, since=since, until=until)
+    found = check_correlation(correlation, ui_base_url=config.ui_base_url)
+    report = with_correlation(report, [f for f in found if trace_id is None or f.trace_id == trace_id])
     return ORJSONResponse(
         {
             "ok": report.ok,
