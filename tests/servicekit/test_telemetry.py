@@ -194,3 +194,26 @@ async def test_in_stream_mode_the_request_leaves_as_spans_enriched_like_its_tran
     assert (inner["parent_span_id"], _attribute(inner, "sentry.op")) == (segment["span_id"], "db.work")
     stock_log = next(log for log in _records(captured, "log") if log["body"].startswith("stock reserved"))
     assert stock_log["span_id"] == inner["span_id"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("lifecycle", ["transactions", "stream"])
+async def test_every_log_and_metric_of_a_request_names_the_request_as_its_transaction_does(
+    sentry_init: SentryInit, lifecycle: str
+) -> None:
+    # The verifier's correlation check ties records to their request by this id.
+    settings = make_settings(sentry_trace_lifecycle=lifecycle)
+    captured = sentry_init(settings)
+
+    async with _app(settings) as client:
+        response = await client.post("/work", headers={"x-request-id": "req-42"})
+    sentry_sdk.flush()
+
+    assert response.headers["x-request-id"] == "req-42"
+    records = _records(captured, "log") + _records(captured, "trace_metric")
+    assert {_attribute(record, "request_id") for record in records} == {"req-42"}
+    if lifecycle == "stream":
+        (segment,) = [span for span in _records(captured, "span") if span["is_segment"]]
+        assert _attribute(segment, "request_id") == "req-42"
+    else:
+        assert captured.only_transaction()["tags"]["request_id"] == "req-42"
