@@ -12,6 +12,7 @@ ACTION is one of:
                runs `hop` in a child process with that span's sentry-trace and baggage, as the
                HTTP call would (--downstream-dsn; --orphan hands the child a made-up parent span)
   hop          the downstream side: continues the trace of --sentry-trace and --baggage
+               (head and hop stream their spans with --stream, as trace_lifecycle="stream" does)
   telemetry    a transaction (streamed spans with --stream) holding two Sentry logs and three
                metrics (a counter, a gauge, a distribution), and a log outside any span
 """
@@ -62,23 +63,56 @@ def transaction(sent: dict[str, Any], name: str) -> None:
 
 
 def head(sent: dict[str, Any], args: argparse.Namespace) -> None:
+    if args.stream:
+        _head_streamed(sent, args)
+        return
     with sentry_sdk.start_transaction(op="http.server", name="POST /orders", source="route") as tx:
         with sentry_sdk.start_span(op="http.client", name="POST http://downstream:8001/reservations") as call:
-            traceparent = sentry_sdk.get_traceparent() or ""
-            if args.orphan:
-                # A proxy that re-rooted the call: the child's parent span was never sent.
-                traceparent = f"{call.trace_id}-{secrets.token_hex(8)}-1"
-            command = [sys.executable, __file__, args.downstream_dsn, "--release", "downstream@2.0.1"]
-            command += ["--sentry-trace", traceparent, "--baggage", sentry_sdk.get_baggage() or "", "hop"]
-            child = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+            sent["hop"] = _call_downstream(args, call.trace_id)
             sent["http_client_span"] = call.span_id
     sent["trace_id"] = tx.trace_id
     sent["head_span"] = tx.span_id
-    sent["hop"] = json.loads(child.stdout.strip().splitlines()[-1])
+
+
+def _head_streamed(sent: dict[str, Any], args: argparse.Namespace) -> None:
+    with sentry_sdk.traces.start_span(name="POST /orders", attributes={"sentry.op": "http.server"}) as segment:
+        with sentry_sdk.traces.start_span(name="INSERT INTO orders", attributes={"sentry.op": "db"}):
+            pass
+        with sentry_sdk.traces.start_span(
+            name="POST http://downstream:8001/reservations", attributes={"sentry.op": "http.client"}
+        ) as call:
+            sent["hop"] = _call_downstream(args, call.trace_id)
+            sent["http_client_span"] = call.span_id
+    sent["trace_id"] = segment.trace_id
+    sent["head_span"] = segment.span_id
+
+
+def _call_downstream(args: argparse.Namespace, trace_id: str) -> Any:
+    """Run `hop` in a child process with the current span's sentry-trace and baggage."""
+    traceparent = sentry_sdk.get_traceparent() or ""
+    if args.orphan:
+        # A proxy that re-rooted the call: the child's parent span was never sent.
+        traceparent = f"{trace_id}-{secrets.token_hex(8)}-1"
+    command = [sys.executable, __file__, args.downstream_dsn, "--release", "downstream@2.0.1"]
+    command += ["--sentry-trace", traceparent, "--baggage", sentry_sdk.get_baggage() or "", "hop"]
+    command += ["--stream"] if args.stream else []
+    child = subprocess.run(command, capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(child.stdout.strip().splitlines()[-1])
 
 
 def hop(sent: dict[str, Any], args: argparse.Namespace) -> None:
     headers = {"sentry-trace": args.sentry_trace, "baggage": args.baggage}
+    if args.stream:
+        sentry_sdk.traces.continue_trace(headers)
+        with sentry_sdk.traces.start_span(
+            name="POST /reservations", attributes={"sentry.op": "http.server"}, parent_span=None
+        ) as seg:
+            with sentry_sdk.traces.start_span(
+                name="UPDATE stock SET quantity = quantity - 1", attributes={"sentry.op": "db"}
+            ):
+                pass
+        sent.update(trace_id=seg.trace_id, span_id=seg.span_id, parent_span_id=seg._parent_span_id)
+        return
     tx = sentry_sdk.continue_trace(headers, op="http.server", name="POST /reservations", source="route")
     with sentry_sdk.start_transaction(tx):
         with sentry_sdk.start_span(op="db.query", name="UPDATE stock SET quantity = quantity - 1"):

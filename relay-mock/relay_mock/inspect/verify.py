@@ -16,9 +16,10 @@ from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.reader import Reader
 from relay_mock.verify.checks import verify
-from relay_mock.verify.collect import Collected, collect
+from relay_mock.verify.collect import Collected
 from relay_mock.verify.correlation import check_correlation, collect_correlation, with_correlation
 from relay_mock.verify.model import VerifyConfig
+from relay_mock.verify.streamed import collect_with_streamed_spans
 
 
 def verify_config(settings: RelaySettings, projects: dict[int, Project]) -> VerifyConfig:
@@ -39,7 +40,10 @@ async def verify_traces(request: Request) -> Response:
     deadline = time.monotonic() + float_param(request, "deadline", 0.0, low=0.0, high=600.0)
     started = time.monotonic()
     while True:
-        collected: Collected = await reader.run(collect, since=since, until=until, trace_id=trace_id)
+        # Segment spans stand where transactions stood (SENTRY_TRACE_LIFECYCLE=stream).
+        collected: Collected = await reader.run(
+            collect_with_streamed_spans, since=since, until=until, trace_id=trace_id
+        )
         remaining = deadline - time.monotonic()
         if collected.pending == 0 or remaining <= 0:
             break

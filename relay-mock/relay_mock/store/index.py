@@ -156,6 +156,10 @@ def _index_item(idx: int, item: Item, envelope: Envelope, max_event_bytes: int, 
     if is_container(item):
         budget.spend(len(item.payload))
         entry.records = parse_container(idx, item)
+        if item.type == "span" and entry.records:
+            # When the spans happened: the verifier reads the traces of a time window.
+            entry.start_ts = min(r.timestamp for r in entry.records)
+            entry.end_ts = max(r.timestamp + (r.value or 0.0) / 1000 for r in entry.records)
         entry.summary = {"item_count": len(entry.records), "content_type": item.header.get("content_type")}
         return entry
     if "item_count" in item.header:
