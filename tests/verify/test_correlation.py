@@ -84,3 +84,13 @@ def test_findings_count_as_failures_in_the_report_with_links_to_the_trace() -> N
     (finding,) = report.failed_findings
     assert (finding.ui_url, finding.envelope_ids) == (f"{UI}/#/traces/{TRACE}", ("env-log", "env-api"))
     assert with_correlation(base, []).ok
+
+
+def test_records_of_a_request_whose_transaction_never_arrived_are_left_to_the_other_checks() -> None:
+    # The SDK dropped (or did not sample) that request's transaction: its span is unknown, but
+    # completeness and its attribution to SDK drops are the verdict on that loss, not this check.
+    data = served(
+        record(span_id="9" * 16, request_id="req-lost"), record(span_id=None, request_id=None, project="cron")
+    )
+
+    assert kinds(data) == []

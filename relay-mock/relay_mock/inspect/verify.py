@@ -55,7 +55,8 @@ async def verify_traces(request: Request) -> Response:
     # Logs and metrics against their requests' traces (verify/correlation.py), added to the report.
     correlation = await reader.run(collect_correlation, since=since, until=until)
     found = check_correlation(correlation, ui_base_url=config.ui_base_url)
-    report = with_correlation(report, [f for f in found if trace_id is None or f.trace_id == trace_id])
+    scenarios = {b.trace_id: b.expectation.scenario for b in collected.bundles if b.expectation is not None}
+    report = with_correlation(report, [f for f in found if trace_id is None or f.trace_id == trace_id], scenarios)
     return ORJSONResponse(
         {
             "ok": report.ok,

@@ -10,8 +10,9 @@ record that names another trace is caught even though its own trace id says noth
 - `missing_span_id`: the record carries no span id, so it cannot be placed in the trace;
 - `unknown_span_id`: its span id is no span of the trace (in any service).
 
-Records that name no request (start-up logs, background work) are held to the same span rules
-when their trace id is one of the served traces. This module is self-contained: it reads the
+Records that name no request are held to the same span rules when their service served their
+trace; records of requests whose transaction never arrived (a trace the SDK did not sample or
+dropped) are left to the other checks. This module is self-contained: it reads the
 store itself and adds its findings to a report (`with_correlation`), so it plugs in after the
 other checks whatever they are.
 """
@@ -63,11 +64,14 @@ class CorrelationInput:
 
 def check_correlation(data: CorrelationInput, *, ui_base_url: str) -> list[Finding]:
     by_request = {(r.project, r.request_id): r for r in data.requests}
+    served = {(r.project, r.trace_id) for r in data.requests}
     findings = []
     for record in data.records:
         request = by_request.get((record.project, record.request_id)) if record.request_id else None
-        if request is None and record.trace_id not in data.span_ids:
-            continue  # not emitted while serving a traced request that reached the store
+        if request is None and (record.project, record.trace_id) not in served:
+            # Not emitted while serving a traced request whose transaction reached the store: a
+            # transaction the SDK dropped is the completeness check's business, not this one's.
+            continue
         trace_id = request.trace_id if request is not None else str(record.trace_id)
         where = f"{record.kind} {record.label[:80]!r} from {record.project}"
         if request is not None and record.trace_id != request.trace_id:
@@ -100,10 +104,10 @@ def check_correlation(data: CorrelationInput, *, ui_base_url: str) -> list[Findi
     return findings
 
 
-def with_correlation(report: Report, findings: Sequence[Finding]) -> Report:
-    """The report with the correlation findings added: counted as failures, per check and per
-    scenario, as the other checks' are."""
-    scenario_of = {f.trace_id: f.scenario for f in report.findings}
+def with_correlation(report: Report, findings: Sequence[Finding], scenarios: dict[str, str] | None = None) -> Report:
+    """The report with the correlation findings added, counted as failures per check (and named
+    by the scenario of their trace, `scenarios`: trace id -> scenario)."""
+    scenario_of = scenarios or {}
     added = [replace(f, scenario=scenario_of.get(f.trace_id)) for f in findings]
     failing_before = {f.trace_id for f in report.findings if f.is_failure}
     failed_traces = {f.trace_id for f in added}
