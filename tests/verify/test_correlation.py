@@ -90,7 +90,8 @@ def test_records_of_a_request_whose_transaction_never_arrived_are_left_to_the_ot
     # The SDK dropped (or did not sample) that request's transaction: its span is unknown, but
     # completeness and its attribution to SDK drops are the verdict on that loss, not this check.
     data = served(
-        record(span_id="9" * 16, request_id="req-lost"), record(span_id=None, request_id=None, project="cron")
+        record(trace_id=OTHER, span_id="9" * 16, request_id="req-lost"),
+        record(span_id=None, request_id=None, project="cron"),
     )
 
     assert kinds(data) == []
