@@ -13,8 +13,9 @@ function el(tag, attrs, text) {
   return node;
 }
 
-/** points: [{t: epoch seconds, v: number, label: tooltip text}], oldest first. */
-export function lineChart(points, { format = String } = {}) {
+/** points: [{t: epoch seconds, v: number, label: tooltip text}], oldest first. The axis shows
+ * bare numbers (the unit belongs in the chart's title); `format` writes a value in a tooltip. */
+export function lineChart(points, { format = tickLabel } = {}) {
   const svg = el("svg", { class: "chart", viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", preserveAspectRatio: "none" });
   if (!points.length) return svg;
   const t0 = points[0].t;
@@ -31,8 +32,8 @@ export function lineChart(points, { format = String } = {}) {
   svg.append(
     el("line", { class: "axis", x1: PAD.left, y1: PAD.top, x2: PAD.left, y2: HEIGHT - PAD.bottom }),
     el("line", { class: "axis", x1: PAD.left, y1: HEIGHT - PAD.bottom, x2: WIDTH - PAD.right, y2: HEIGHT - PAD.bottom }),
-    el("text", { class: "tick", x: PAD.left - 6, y: PAD.top + 4, "text-anchor": "end" }, format(hi)),
-    el("text", { class: "tick", x: PAD.left - 6, y: HEIGHT - PAD.bottom, "text-anchor": "end" }, format(lo)),
+    el("text", { class: "tick", x: PAD.left - 6, y: PAD.top + 4, "text-anchor": "end" }, tickLabel(hi)),
+    el("text", { class: "tick", x: PAD.left - 6, y: HEIGHT - PAD.bottom, "text-anchor": "end" }, tickLabel(lo)),
     el("text", { class: "tick", x: PAD.left, y: HEIGHT - 6 }, clock(t0)),
     el("text", { class: "tick", x: WIDTH - PAD.right, y: HEIGHT - 6, "text-anchor": "end" }, clock(t1)),
   );
@@ -43,6 +44,11 @@ export function lineChart(points, { format = String } = {}) {
     svg.append(dot);
   }
   return svg;
+}
+
+/** 4 significant digits at most, no trailing zeros: 1.1, 13.75, 12000, 0.0035. */
+function tickLabel(v) {
+  return String(Number(v.toPrecision(4)));
 }
 
 function clock(t) {

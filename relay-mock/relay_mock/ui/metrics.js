@@ -56,9 +56,10 @@ function metricPanel(series) {
     h(
       "h2",
       {},
-      h("code", {}, series.name),
+      h("code", { class: "metric-name" }, series.name),
       " ",
       h("span", { class: "badge metric-type" }, series.type),
+      series.unit && series.unit !== "none" ? h("span", { class: "muted metric-unit" }, series.unit) : null,
       " ",
       serviceChip(series.service),
       h("span", { class: "muted" }, ` ${count(series.count)} points, ${aggregate} per bucket`),
