@@ -41,6 +41,9 @@ verify-traces: ## check every trace crossed the hop intact (SINCE=, TRACE=, DEAD
 envelopes: ## the newest captured envelopes as a table (TYPE=, PROJECT=, TRACE=, LIMIT=30)
 	@$(RELAY_CLI) envelopes --limit $(or $(LIMIT),30) $(if $(TYPE),--type $(TYPE)) $(if $(PROJECT),--project $(PROJECT)) $(if $(TRACE),--trace-id $(TRACE))
 
+sentry-logs: ## the newest Sentry logs the services sent (SERVICE=, LEVEL=, TRACE=, Q=, SINCE=10m, LIMIT=50)
+	@$(RELAY_CLI) logs --limit $(or $(LIMIT),50) $(if $(SERVICE),--service $(SERVICE)) $(if $(LEVEL),--level $(LEVEL)) $(if $(TRACE),--trace-id $(TRACE)) $(if $(Q),--q "$(Q)") $(if $(SINCE),--since $(SINCE))
+
 tail: ## follow arriving envelopes live
 	@docker compose exec relay-mock python -m relay_mock tail $(if $(PROJECT),--project $(PROJECT)) $(if $(TYPE),--type $(TYPE))
 

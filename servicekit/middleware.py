@@ -18,6 +18,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.loggers import request_id_var
+from servicekit.request_span import current_request_span
 from servicekit.settings import ServiceSettings
 from servicekit.tracing import extract_sentry_trace, trace_headers
 
@@ -99,7 +100,7 @@ class SentryTracingMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        transaction = sentry_sdk.get_current_scope().transaction
+        transaction = current_request_span()
         status_code = 500
         if transaction is not None:
             self._tag_request(transaction, scope)
@@ -125,6 +126,9 @@ class SentryTracingMiddleware:
         if request_id:
             sentry_sdk.set_tag("request_id", request_id)
             transaction.set_tag("request_id", request_id)
+            # On every log, metric and streamed span of the request: the verifier's correlation
+            # check links them to the request by it, whatever trace id they carry.
+            sentry_sdk.get_isolation_scope().set_attribute("request_id", request_id)
         incoming = extract_sentry_trace(scope)
         transaction.set_tag(
             "trace.incoming", "valid" if incoming.valid else "malformed" if incoming.present else "none"

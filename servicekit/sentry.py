@@ -1,7 +1,8 @@
 """The one place that configures the Sentry SDK for a service.
 
-Everything the SDK sends passes through `before_send` / `before_send_transaction`:
-they are the kill switch (`SENTRY_ENABLED=false`) and the scrubber for secrets.
+Everything the SDK sends passes through `before_send` / `before_send_transaction`, and
+Sentry logs and metrics through `before_send_log` / `before_send_metric`: they are the kill
+switch (`SENTRY_ENABLED=false`) and the scrubber for secrets.
 """
 
 from __future__ import annotations
@@ -74,9 +75,14 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
         {"traces_sample_rate": settings.sentry_traces_sample_rate}
         if settings.sentry_bare_sdk
         else {
-            "traces_sampler": make_traces_sampler(settings.sentry_traces_sample_rate),
+            # Streamed spans pass no hook that can drop them: the sampler turns everything away.
+            "traces_sampler": make_traces_sampler(settings.sentry_traces_sample_rate)
+            if enabled or not settings.streams_spans
+            else _never_sample,
             "before_send": make_before_send(enabled),
             "before_send_transaction": make_before_send(enabled),
+            "before_send_log": make_before_send_telemetry(enabled),
+            "before_send_metric": make_before_send_telemetry(enabled),
         }
     )
     sentry_sdk.init(
@@ -94,6 +100,11 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
         # False (no PII, the SDK's own EventScrubber on) without the DeprecationWarning.
         send_client_reports=enabled,
         debug=settings.sentry_debug,
+        # Sentry logs (`log` items): the domain events of servicekit.telemetry, and stdlib
+        # records at SENTRY_LOGS_LEVEL and above. Metrics (`trace_metric` items) are on by default.
+        enable_logs=enabled,
+        # The SDK spells the transaction lifecycle "static".
+        trace_lifecycle="stream" if settings.streams_spans else "static",
         # An empty list is the documented way to stop outgoing propagation.
         trace_propagation_targets=[".*"] if settings.sentry_propagate_traces else [],
         # Explicit integrations only: auto-enabling would add asyncpg's integration next to
@@ -107,6 +118,7 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
             LoggingIntegration(
                 level=logging.getLevelName(settings.sentry_log_breadcrumb_level),
                 event_level=logging.getLevelName(settings.sentry_log_event_level),
+                sentry_logs_level=logging.getLevelName(settings.sentry_logs_level),
             ),
             HttpxIntegration(),
         ],
@@ -114,11 +126,12 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
         **sdk_overrides,
     )
     logger.info(
-        "sentry: SDK initialised (release=%s, environment=%s, enabled=%s, traces_sample_rate=%s)",
+        "sentry: SDK initialised (release=%s, environment=%s, enabled=%s, traces_sample_rate=%s, trace_lifecycle=%s)",
         settings.release,
         settings.environment,
         enabled,
         settings.sentry_traces_sample_rate,
+        settings.sentry_trace_lifecycle,
     )
     return True
 
@@ -154,6 +167,10 @@ def loop_is_instrumented() -> bool:
 # Probes poll these every few seconds; tracing them would bury real traffic. A flush that
 # traced itself would leave its own transaction in the queue it has just emptied.
 UNTRACED_PATH_PREFIXES = ("/health", "/test-flush")
+
+
+def _never_sample(context: dict[str, Any]) -> float:
+    return 0.0
 
 
 def make_traces_sampler(rate: float) -> Any:
@@ -204,6 +221,33 @@ def make_before_send(enabled: bool) -> Any:
         return scrub_event(event)
 
     return before_send
+
+
+def make_before_send_telemetry(enabled: bool) -> Any:
+    """Build the hook `before_send_log` and `before_send_metric` use: the same kill switch and
+    the same scrubbing as events get."""
+
+    def before_send_telemetry(record: Any, hint: dict[str, Any]) -> Any:
+        if not enabled:
+            return None
+        return scrub_telemetry(record)
+
+    return before_send_telemetry
+
+
+def scrub_telemetry(record: Any) -> Any:
+    """Scrub a Sentry log or metric in place: attributes under a sensitive name become
+    "[Filtered]" (`sentry.message.parameter.password`, `http.request.header.cookie`...), and
+    their values are redacted wherever else they appear (the formatted log body)."""
+    scrubber = _Scrubber()
+    attributes = record.get("attributes")
+    if isinstance(attributes, Mapping):
+        record["attributes"] = scrubber.scrub(attributes)
+    if scrubber.secrets:
+        for key in ("body", "attributes"):
+            if key in record:
+                record[key] = scrubber.redact(record[key])
+    return record
 
 
 def scrub_event(event: dict[str, Any]) -> dict[str, Any]:

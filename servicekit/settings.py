@@ -7,7 +7,7 @@ A bad value stops the process at start with a message naming the variable
 from __future__ import annotations
 
 import re
-from typing import Annotated, Self, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -42,6 +42,11 @@ class ServiceSettings(BaseSettings):
     sentry_server_name: str | None = None
     sentry_log_breadcrumb_level: str = "INFO"
     sentry_log_event_level: str = "ERROR"
+    # stdlib records at this level and above also leave as Sentry logs (`log` items).
+    sentry_logs_level: str = "INFO"
+    # "stream" sends spans as `span` items as they finish (sentry-sdk's trace_lifecycle="stream");
+    # "transactions" is the SDK's default, one transaction event per request.
+    sentry_trace_lifecycle: Literal["transactions", "stream"] = "transactions"
     # Off is the documented switch that breaks outgoing trace propagation on purpose.
     sentry_propagate_traces: bool = True
     sentry_debug: bool = False
@@ -63,6 +68,10 @@ class ServiceSettings(BaseSettings):
     @property
     def release(self) -> str:
         return f"{self.service_name}@{self.app_version}"
+
+    @property
+    def streams_spans(self) -> bool:
+        return self.sentry_trace_lifecycle == "stream"
 
     @property
     def is_production(self) -> bool:
@@ -92,7 +101,7 @@ class ServiceSettings(BaseSettings):
             raise ValueError("a DSN ends with a numeric project id")
         return value
 
-    @field_validator("sentry_log_breadcrumb_level", "sentry_log_event_level", "log_level")
+    @field_validator("sentry_log_breadcrumb_level", "sentry_log_event_level", "sentry_logs_level", "log_level")
     @classmethod
     def _check_level(cls, value: str) -> str:
         level = value.upper()

@@ -14,7 +14,11 @@ from typing import Any, Protocol, TypeVar, cast
 from urllib.parse import unquote
 
 import sentry_sdk
+import sentry_sdk.traces
+from sentry_sdk.traces import StreamedSpan
 from sentry_sdk.tracing import Span
+
+from servicekit.request_span import current_request_span, streaming
 
 # W3C baggage limits what a carrier may hold; Sentry follows it.
 MAX_BAGGAGE_BYTES = 8192
@@ -145,7 +149,7 @@ def tag_transaction(key: str, value: object) -> bool:
     """
     text = str(value)
     sentry_sdk.set_tag(key, text)
-    span = sentry_sdk.get_current_span()
+    span = current_request_span() if streaming() else sentry_sdk.get_current_span()
     if span is None:
         return False
     span.set_tag(key, text)
@@ -157,15 +161,22 @@ class sentry_span:  # noqa: N801 - reads like the context manager it is
 
     Spans nest naturally. An exception leaving the block marks the span
     `internal_error` and records the exception's type; the exception propagates.
+    With SENTRY_TRACE_LIFECYCLE=stream it is a streamed span (`op` as `sentry.op`, the data
+    as attributes), since the transaction API only makes no-op spans in that mode.
     """
 
     def __init__(self, op: str, description: str | None = None, **data: Any) -> None:
         self.op = op
         self.description = description
         self.data = data
-        self._span: Span | None = None
+        self._span: Span | StreamedSpan | None = None
 
-    def __enter__(self) -> Span:
+    def __enter__(self) -> Span | StreamedSpan:
+        if streaming():
+            attributes = {"sentry.op": self.op, **self.data}
+            streamed = sentry_sdk.traces.start_span(name=self.description or self.op, attributes=attributes)
+            self._span = streamed.__enter__()
+            return self._span
         span = sentry_sdk.start_span(op=self.op, name=self.description)
         for key, value in self.data.items():
             span.set_data(key, value)
@@ -178,13 +189,20 @@ class sentry_span:  # noqa: N801 - reads like the context manager it is
         span = self._span
         if span is None:
             return
+        if isinstance(span, StreamedSpan):
+            if exc_type is not None:
+                span.status = "error"
+                span.set_attribute("error.type", exc_type.__name__)
+                span.set_attribute("error.message", str(exc)[:200])
+            span.__exit__(exc_type, exc, tb)
+            return
         if exc_type is not None:
             span.set_status("internal_error")
             span.set_data("error.type", exc_type.__name__)
             span.set_data("error.message", str(exc)[:200])
         span.__exit__(exc_type, exc, tb)
 
-    async def __aenter__(self) -> Span:
+    async def __aenter__(self) -> Span | StreamedSpan:
         return self.__enter__()
 
     async def __aexit__(

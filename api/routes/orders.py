@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Annotated
 
-import sentry_sdk
 from fastapi import APIRouter, Depends, Request
 
 from api.inventory_client import InventoryClient
 from api.models import Order
 from api.schemas import OrderCreate, OrderRead
+from servicekit import telemetry
 from servicekit.db import SessionDep
 from servicekit.errors import Conflict, NotFound, ServiceError
 from servicekit.faults import FAULT_HEADER, apply_faults
+from servicekit.request_span import current_trace_id
+from servicekit.telemetry import OrderOutcome
 
 
 def _inventory(request: Request) -> InventoryClient:
@@ -33,29 +36,36 @@ async def create_order(body: OrderCreate, request: Request, session: SessionDep,
     Out of stock answers 409 (an expected outcome, not a Sentry error); a failing
     downstream answers 502/503/504 and is reported to Sentry once.
     """
-    span = sentry_sdk.get_current_span()
     order = Order(
         id=uuid.uuid4(),
         sku=body.sku,
         quantity=body.quantity,
         customer=body.customer,
         status="pending",
-        trace_id=span.trace_id if span else None,
+        trace_id=current_trace_id(),
     )
     session.add(order)
     await session.commit()
+    telemetry.order_placed(str(order.id), body.sku, body.quantity)
+    outcome = OrderOutcome.FAILED
+    started = time.perf_counter()
     try:
         order.reservation_id = await inventory.reserve(
             order.id, body.sku, body.quantity, fault=request.headers.get(FAULT_HEADER)
         )
-        order.status = "confirmed"
+        order.status, outcome = "confirmed", OrderOutcome.CONFIRMED
     except Conflict:
-        order.status = "rejected"
+        order.status, outcome = "rejected", OrderOutcome.REJECTED
+        raise
+    except NotFound:
+        # Unknown SKU: the order fails as before, but downstream answered as it should.
+        order.status, outcome = "failed", OrderOutcome.REJECTED
         raise
     except ServiceError:
         order.status = "failed"
         raise
     finally:
+        telemetry.order_finished(str(order.id), outcome, (time.perf_counter() - started) * 1000)
         await session.commit()
     return order
 

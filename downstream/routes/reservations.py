@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 from downstream.models import Reservation, Stock
 from downstream.schemas import ReservationCreate, ReservationRead, StockRead
+from servicekit import telemetry
 from servicekit.db import SessionDep
 from servicekit.errors import NotFound, OutOfStock
 from servicekit.faults import apply_faults
@@ -25,14 +26,18 @@ async def create_reservation(body: ReservationCreate, session: SessionDep) -> Re
         .values(available=Stock.available - body.quantity)
         .returning(Stock.available)
     )
-    if taken.first() is None:
+    row = taken.first()
+    if row is None:
         await session.rollback()
-        if await session.get(Stock, body.sku) is None:
+        stock = await session.get(Stock, body.sku)
+        if stock is None:
             raise NotFound(f"unknown sku {body.sku}")
+        telemetry.stock_short(body.sku, body.quantity, stock.available)
         raise OutOfStock(f"not enough {body.sku} in stock for {body.quantity}", sku=body.sku)
     reservation = Reservation(id=uuid.uuid4(), order_id=body.order_id, sku=body.sku, quantity=body.quantity)
     session.add(reservation)
     await session.commit()
+    telemetry.stock_reserved(body.sku, body.quantity, row.available)
     return reservation
 
 

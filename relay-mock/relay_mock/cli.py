@@ -82,6 +82,43 @@ def envelopes(args: argparse.Namespace) -> int:
     return 0
 
 
+# Rich styles per Sentry log level (the UI uses the same colours).
+LEVEL_STYLES = {"trace": "dim", "debug": "dim", "info": "cyan", "warn": "yellow", "error": "red", "fatal": "bold red"}
+
+
+def logs(args: argparse.Namespace) -> int:
+    """Sentry logs, newest first, as a table (or JSON lines with --json)."""
+    names = ("service", "level", "trace_id", "q", "since", "until")
+    params: dict[str, Any] = {name: getattr(args, name) for name in names if getattr(args, name, None)}
+    for name in ("since", "until"):
+        if name in params:
+            params[name] = _when(params[name])
+    with _client(args) as http:
+        response = http.get("/inspect/logs", params={**params, "limit": args.limit})
+    if response.status_code != 200:
+        return _fail(response)
+    found = response.json()["logs"]
+    if args.json:
+        for log in found:
+            print(orjson.dumps(log).decode())
+        return 0
+    table = Table(title=f"newest {args.limit} Sentry logs at {args.url}")
+    for column in ("time", "service", "level", "message", "trace id", "span id"):
+        table.add_column(column, no_wrap=column != "message")
+    for log in found:
+        level = log["level"]
+        table.add_row(
+            _local(log["timestamp"]),
+            log["service"],
+            f"[{LEVEL_STYLES.get(level, '')}]{level}[/]",
+            log["body"],
+            log["trace_id"] or "",
+            log["span_id"] or "",
+        )
+    _console().print(table)
+    return 0
+
+
 def tail(args: argparse.Namespace) -> int:
     console = _console()
     params = {k: v for k, v in (("project", args.project), ("type", args.type)) if v}
@@ -230,6 +267,17 @@ def main(argv: list[str] | None = None) -> None:
     following.add_argument("--project")
     following.add_argument("--type")
     following.set_defaults(func=tail)
+
+    logging_ = commands.add_parser("logs", help="the newest Sentry logs as a table")
+    logging_.add_argument("--service", help="project name: api, downstream, ...")
+    logging_.add_argument("--level", help="trace, debug, info, warn(ing), error, fatal")
+    logging_.add_argument("--trace-id", dest="trace_id")
+    logging_.add_argument("--q", help="text the message contains")
+    logging_.add_argument("--since", help="epoch seconds, ISO 8601, or an age like 10m")
+    logging_.add_argument("--until", help="same forms")
+    logging_.add_argument("--limit", type=int, default=50)
+    logging_.add_argument("--json", action="store_true", help="one JSON object per line, attributes included")
+    logging_.set_defaults(func=logs)
 
     exporting = commands.add_parser("export", help="every envelope as JSON lines, oldest first")
     _add_filters(exporting)

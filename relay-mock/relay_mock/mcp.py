@@ -19,15 +19,19 @@ from starlette.routing import Route
 from relay_mock import __version__
 from relay_mock.inspect.responses import ORJSONResponse
 from relay_mock.inspect.traces import load_trace, services_of, trace_page
+from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.store import reader as queries
+from relay_mock.store import telemetry
 from relay_mock.store.reader import EnvelopeFilter, Reader
+from relay_mock.store.telemetry import TelemetryFilter
 
 logger = logging.getLogger(__name__)
 
 SUPPORTED_VERSIONS = ("2025-06-18", "2025-03-26", "2024-11-05")
 INSTRUCTIONS = (
     "relay-mock captured every envelope the sandbox's Sentry SDKs sent. Use search_errors to find "
-    "exceptions, list_traces and get_trace to follow a request across services, list_envelopes for raw data."
+    "exceptions, list_traces and get_trace to follow a request across services, search_logs for the services'"
+    " Sentry logs, list_envelopes for raw data."
 )
 
 Handler = Callable[[Request, dict[str, Any]], Awaitable[Any]]
@@ -60,6 +64,19 @@ async def _search_errors(request: Request, args: dict[str, Any]) -> Any:
         level=args.get("level"),
         query=args.get("query"),
     )
+
+
+async def _search_logs(request: Request, args: dict[str, Any]) -> Any:
+    reader: Reader = request.app.state.reader
+    flt = TelemetryFilter(
+        kind="log",
+        project=args.get("service"),
+        trace_id=args.get("trace_id"),
+        level=args.get("level"),
+        query=args.get("query"),
+    )
+    page = await reader.run(telemetry.list_records, flt, limit=args.get("limit", 20))
+    return {"logs": page["records"]}
 
 
 async def _get_error(request: Request, args: dict[str, Any]) -> Any:
@@ -113,6 +130,21 @@ TOOLS = {
                 }
             ),
             _search_errors,
+        ),
+        Tool(
+            "search_logs",
+            "Search the services' Sentry logs (newest first) by text, service, level or trace; each log"
+            " has its trace and span id, template and attributes.",
+            _schema(
+                {
+                    "query": {"type": "string", "description": "text the log message contains"},
+                    "service": {"type": "string", "description": "api, downstream, ..."},
+                    "level": {"type": "string", "enum": sorted(LOG_LEVELS)},
+                    "trace_id": TRACE_ID,
+                    "limit": LIMIT,
+                }
+            ),
+            _search_logs,
         ),
         Tool(
             "get_error",
@@ -226,6 +258,8 @@ def _check_arguments(schema: dict[str, Any], args: Any) -> str | None:
             return f"{name} must be between {spec['minimum']} and {spec['maximum']}"
         if spec["type"] == "string" and not isinstance(value, str):
             return f"{name} must be a string"
+        if "enum" in spec and value not in spec["enum"]:
+            return f"{name} must be one of {', '.join(spec['enum'])}"
         if name == "trace_id" and (len(value) != 32 or any(c not in "0123456789abcdef" for c in value)):
             return "trace_id must be 32 lowercase hex characters"
     return None

@@ -23,7 +23,8 @@ def _verify(stack: Stack, since: float, *extra: str) -> tuple[int, str]:
     return result.returncode, result.stdout + result.stderr
 
 
-def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack) -> None:
+def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack, lifecycle: str) -> None:
+    # In both lifecycles: with SENTRY_TRACE_LIFECYCLE=stream segment spans stand for transactions.
     since = time.time()
     burst = stack.run(
         "locust", "--headless", "-u", "8", "-r", "8", "-t", "20s", "--host", "http://api:8000", "--only-summary"
@@ -37,7 +38,7 @@ def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack) -> None:
 
     code, output = _verify(stack, since, "--json", "/dev/stdout")
     table, _, rest = output.partition("\n{")
-    assert code == 0, table
+    assert code == 0, f"{lifecycle}:\n{table}"
     report = json.loads("{" + rest[: rest.rindex("}") + 1])
     assert report["failures"] == 0
     assert report["expected_traces"] == len(recorded["expectations"])

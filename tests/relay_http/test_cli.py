@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from tests.relay_http.inspector import Inspector
-from tests.relay_http.wire import new_id, send_event
+from tests.relay_http.wire import envelope, item, new_id, post_envelope, send_event
 from tests.support.relay_server import REPO, RelayMock, free_port
 
 
@@ -118,3 +118,22 @@ def test_serve_refuses_a_bad_setting_naming_the_variable(tmp_path: Path, env: di
     assert "invalid configuration" in done.stderr
     assert variable in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_logs_lists_sentry_logs_and_export_includes_them(relay: RelayMock, http: httpx.Client, tmp_path: Path) -> None:
+    trace_id = new_id()
+    log = {"timestamp": 1_800_000_000.5, "level": "warn", "body": f"stock short {trace_id[:6]}", "trace_id": trace_id}
+    body = envelope(item("log", {"version": 2, "items": [log]}, item_count=1), sent_at="2027-01-15T08:00:00Z")
+    assert post_envelope(http, relay.url, body).status_code == 200
+    out = tmp_path / "envelopes.jsonl"
+
+    listed = cli("--url", relay.url, "logs", "--trace-id", trace_id, "--level", "warning")
+    as_json = cli("--url", relay.url, "logs", "--trace-id", trace_id, "--json")
+    exported = cli("--url", relay.url, "export", "--trace-id", trace_id, "-o", str(out))
+
+    assert listed.returncode == 0, listed.stderr
+    assert f"stock short {trace_id[:6]}" in listed.stdout and "warn" in listed.stdout
+    assert orjson.loads(as_json.stdout)["body"] == log["body"]
+    assert exported.returncode == 0, exported.stderr
+    (line,) = out.read_text().splitlines()
+    assert f"stock short {trace_id[:6]}" in line

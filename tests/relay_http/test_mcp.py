@@ -12,13 +12,13 @@ import httpx
 import orjson
 import pytest
 
-from tests.relay_http.inspector import Inspector
+from tests.relay_http.inspector import Inspector, poll
 from tests.relay_http.sdk import run_sdk
 from tests.relay_http.wire import API, DOWNSTREAM, new_id
 from tests.support.relay_server import RelayMock
 
 PROTOCOL = "2025-06-18"
-TOOLS = {"search_errors", "get_error", "list_traces", "get_trace", "list_envelopes"}
+TOOLS = {"search_errors", "get_error", "list_traces", "get_trace", "list_envelopes", "search_logs"}
 
 
 class McpClient:
@@ -140,6 +140,25 @@ def test_list_envelopes_filters_by_trace_and_type(mcp: McpClient, sent: dict[str
     assert sorted(e["project"]["name"] for e in envelopes["envelopes"]) == ["api", "downstream"]
 
 
+def test_search_logs_finds_the_sdks_logs_of_a_trace_by_text_and_level(relay: RelayMock, mcp: McpClient) -> None:
+    sent = run_sdk(API.dsn(relay.url), "telemetry")
+
+    result = poll(
+        lambda: (
+            found
+            if (found := mcp.call("search_logs", trace_id=sent["trace_id"], query="SKU-9"))["structuredContent"]["logs"]
+            else None
+        ),
+        deadline_s=20,
+        what="the SDK's log",
+    )
+
+    [log] = result["structuredContent"]["logs"]
+    assert (log["body"], log["level"], log["span_id"]) == ("stock short for SKU-9", "warn", sent["span_id"])
+    warnings = mcp.call("search_logs", trace_id=sent["trace_id"], level="warn")["structuredContent"]["logs"]
+    assert [found["body"] for found in warnings] == ["stock short for SKU-9"]
+
+
 def test_an_unknown_tool_is_a_json_rpc_error(mcp: McpClient) -> None:
     error = mcp.request("tools/call", {"name": "drop_database", "arguments": {}})["error"]
 
@@ -165,6 +184,7 @@ BAD_CALLS = [
     ("search_errors", {"limit": 1000}, "limit must be between 1 and 200"),
     ("list_envelopes", {"colour": "red"}, "unknown argument colour"),
     ("get_error", {"event_id": "0" * 32}, "no error event"),
+    ("search_logs", {"level": "loud"}, "level must be one of debug, error, fatal, info, trace, warn"),
 ]
 
 

@@ -28,8 +28,12 @@ from relay_mock.store.writer import EnvelopeRecord
 PROJECTS = load_projects({})
 SETTINGS = RelaySettings(data_dir=Path("/nonexistent/relay-mock-properties"))  # build_record does no I/O
 ENCODINGS = ["identity", "gzip", "deflate", "br", "zstd"]
-ITEM_TYPES = ["event", "transaction", "attachment", "session", "sessions", "client_report", "check_in", "log"]
+# Container items (log, trace_metric, v2 span) are parsed strictly, so arbitrary bytes are not a
+# valid one: they are generated as valid containers instead (`containers`).
+ITEM_TYPES = ["event", "transaction", "attachment", "session", "sessions", "client_report", "check_in"]
 ITEM_TYPES += ["span", "profile", "profile_chunk", "feedback", "user_report", "statsd"]
+STRICT_TYPES = {"log", "trace_metric"}
+LOG = {"timestamp": 1.5, "level": "info", "body": "b", "trace_id": "a" * 32, "attributes": {}}
 
 # Every test here is CPU-bound and small; the deadline only guards against a pathological slowdown.
 PROPERTY = settings(
@@ -79,8 +83,14 @@ envelope_headers = st.builds(lambda free, fixed: {**free, **fixed}, _without(CHE
 @st.composite
 def items(draw: st.DrawFn) -> tuple[dict[str, Any], bytes]:
     """An item header and payload: any bytes with an explicit length, or newline-free bytes without."""
-    item_type = draw(st.sampled_from(ITEM_TYPES) | st.text(min_size=1, max_size=12))
-    extra = draw(_without({"type", "length"}))
+    item_type = draw(
+        st.sampled_from(ITEM_TYPES) | st.text(min_size=1, max_size=12).filter(lambda t: t not in STRICT_TYPES)
+    )
+    extra = draw(_without({"type", "length", "item_count", "content_type"}))
+    if draw(st.integers(0, 9)) == 0:
+        logs = [LOG] * draw(st.integers(0, 3))
+        payload = orjson.dumps({"version": 2, "items": logs})
+        return {**extra, "type": "log", "item_count": len(logs), "length": len(payload)}, payload
     if draw(st.booleans()):
         payload = draw(st.binary(max_size=200))
         return {**extra, "type": item_type, "length": len(payload)}, payload

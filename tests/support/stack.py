@@ -70,14 +70,14 @@ class Stack:
             raise RuntimeError(f"stack did not come up:\n{result.stderr}\n{logs}")
 
     @contextmanager
-    def reconfigured(self, service: str, **env: str) -> Iterator[None]:
-        """Recreate one service with extra settings for the block, then as it was."""
+    def reconfigured(self, *services: str, **env: str) -> Iterator[None]:
+        """Recreate services with extra settings for the block, then as they were."""
         changed = Stack(self.project, {**self.env, **env})
-        changed.up(service)
+        changed.up(*services)
         try:
             yield
         finally:
-            self.up(service)
+            self.up(*services)
 
     def run(self, service: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         """A one-off container of a service (its image's entry point), on the stack's network."""

@@ -16,8 +16,10 @@ from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.reader import Reader
 from relay_mock.verify.checks import verify
-from relay_mock.verify.collect import Collected, collect
+from relay_mock.verify.collect import Collected
+from relay_mock.verify.correlation import check_correlation, collect_correlation, with_correlation
 from relay_mock.verify.model import VerifyConfig
+from relay_mock.verify.streamed import collect_with_streamed_spans
 
 
 def verify_config(settings: RelaySettings, projects: dict[int, Project]) -> VerifyConfig:
@@ -38,7 +40,10 @@ async def verify_traces(request: Request) -> Response:
     deadline = time.monotonic() + float_param(request, "deadline", 0.0, low=0.0, high=600.0)
     started = time.monotonic()
     while True:
-        collected: Collected = await reader.run(collect, since=since, until=until, trace_id=trace_id)
+        # Segment spans stand where transactions stood (SENTRY_TRACE_LIFECYCLE=stream).
+        collected: Collected = await reader.run(
+            collect_with_streamed_spans, since=since, until=until, trace_id=trace_id
+        )
         remaining = deadline - time.monotonic()
         if collected.pending == 0 or remaining <= 0:
             break
@@ -47,6 +52,11 @@ async def verify_traces(request: Request) -> Response:
     report = await asyncio.to_thread(
         verify, collected.bundles, client_reports=collected.client_reports, refusals=collected.refusals, config=config
     )
+    # Logs and metrics against their requests' traces (verify/correlation.py), added to the report.
+    correlation = await reader.run(collect_correlation, since=since, until=until)
+    found = check_correlation(correlation, ui_base_url=config.ui_base_url)
+    scenarios = {b.trace_id: b.expectation.scenario for b in collected.bundles if b.expectation is not None}
+    report = with_correlation(report, [f for f in found if trace_id is None or f.trace_id == trace_id], scenarios)
     return ORJSONResponse(
         {
             "ok": report.ok,

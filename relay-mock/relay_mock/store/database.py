@@ -96,6 +96,27 @@ CREATE TABLE IF NOT EXISTS expectations (
 );
 CREATE INDEX IF NOT EXISTS expectations_started ON expectations (started_at);
 
+-- One row per log, metric and streamed span of the container items (store/telemetry.py).
+CREATE TABLE IF NOT EXISTS telemetry (
+    envelope_rowid  INTEGER NOT NULL,
+    idx             INTEGER NOT NULL,          -- the container's item index in the envelope
+    n               INTEGER NOT NULL,          -- the record's position in the container
+    kind            TEXT NOT NULL,             -- log | metric | span
+    ts              REAL NOT NULL,
+    trace_id        TEXT,
+    span_id         TEXT,
+    project         TEXT NOT NULL,             -- the service
+    name            TEXT,                      -- metric name, span name, or a log's template
+    level           TEXT,
+    metric_type     TEXT,
+    value           REAL,
+    unit            TEXT,
+    body            TEXT,
+    PRIMARY KEY (envelope_rowid, idx, n)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS telemetry_trace ON telemetry (trace_id) WHERE trace_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS telemetry_kind ON telemetry (kind, envelope_rowid);
+
 CREATE TABLE IF NOT EXISTS counters (
     name   TEXT PRIMARY KEY,
     value  INTEGER NOT NULL

@@ -56,8 +56,12 @@ class EnvelopeFilter:
                 item_clauses.append(f"{column} = ?")
                 item_params.append(value)
         if self.trace_id:
-            clauses.append("e.id IN (SELECT envelope_rowid FROM items WHERE trace_id = ?)")
-            params.append(self.trace_id)
+            # A log or metric container holds records of many traces: its rows are in telemetry.
+            clauses.append(
+                "e.id IN (SELECT envelope_rowid FROM items WHERE trace_id = ?"
+                " UNION SELECT envelope_rowid FROM telemetry WHERE trace_id = ?)"
+            )
+            params += [self.trace_id, self.trace_id]
         if item_clauses:
             clauses.append(f"e.id IN (SELECT envelope_rowid FROM items WHERE {' AND '.join(item_clauses)})")
             params += item_params

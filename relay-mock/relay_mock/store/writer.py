@@ -23,6 +23,7 @@ from typing import Any
 import orjson
 
 from relay_mock.settings import RelaySettings
+from relay_mock.store import telemetry
 from relay_mock.store.database import connect
 from relay_mock.store.index import ItemIndex
 
@@ -337,6 +338,7 @@ class StoreWriter:
                     for i in r.items
                 ],
             )
+            _insert_rows(conn, telemetry.INSERT, telemetry.rows(envelopes))
             self.totals.envelopes += len(envelopes)
             self.totals.bytes += sum(len(r.raw) for r in envelopes)
             self._bump(conn, "stored_envelopes", len(envelopes))
@@ -375,6 +377,7 @@ class StoreWriter:
             cut, dropped, freed = row_id, dropped + 1, freed + size
         rows.close()
         conn.execute("DELETE FROM items WHERE envelope_rowid <= ?", (cut,))
+        conn.execute("DELETE FROM telemetry WHERE envelope_rowid <= ?", (cut,))
         conn.execute("DELETE FROM envelopes WHERE id <= ?", (cut,))
         self.totals.envelopes -= dropped
         self.totals.bytes -= freed
@@ -382,7 +385,7 @@ class StoreWriter:
         self._bump(conn, "evicted_bytes", freed)
 
     def _clear(self, conn: sqlite3.Connection) -> None:
-        for table in ("items", "envelopes", "refusals", "expectations", "counters"):
+        for table in ("items", "telemetry", "envelopes", "refusals", "expectations", "counters"):
             conn.execute(f"DELETE FROM {table}")
         self.totals = Totals()
 

@@ -5,6 +5,8 @@ import { errorDetail, errorList } from "./errors.js";
 import { faultsView } from "./faults.js";
 import { api, clear, count, errorBox, h, refreshAges } from "./lib.js";
 import { live } from "./live.js";
+import { logList } from "./logs.js";
+import { metricsView } from "./metrics.js";
 import { statsView } from "./stats.js";
 import { traceDetail, traceList } from "./traces.js";
 
@@ -15,6 +17,8 @@ const ROUTES = [
   { pattern: /^traces\/([^/]+)$/, nav: "traces", view: traceDetail },
   { pattern: /^errors$/, nav: "errors", view: errorList },
   { pattern: /^errors\/([^/]+)$/, nav: "errors", view: errorDetail },
+  { pattern: /^logs$/, nav: "logs", view: logList },
+  { pattern: /^metrics$/, nav: "metrics", view: metricsView },
   { pattern: /^stats$/, nav: "stats", view: statsView },
   { pattern: /^faults$/, nav: "faults", view: faultsView },
 ];
@@ -23,6 +27,8 @@ const NAV = [
   ["envelopes", "Envelopes"],
   ["traces", "Traces"],
   ["errors", "Errors"],
+  ["logs", "Logs"],
+  ["metrics", "Metrics"],
   ["stats", "Stats"],
   ["faults", "Faults"],
 ];

@@ -21,6 +21,7 @@ import {
   timeEl,
 } from "./lib.js";
 import { debounce } from "./live.js";
+import { bySpan, recordLine, traceTelemetry } from "./telemetry.js";
 
 // ---------------------------------------------------------------- list
 
@@ -119,8 +120,12 @@ export async function traceDetail(page, ctx, traceId) {
   let state = { collapsed: new Set() };
 
   async function load() {
-    const trace = await api(`/inspect/traces/${encodeURIComponent(traceId)}`, { signal: ctx.signal });
-    clear(body).append(...renderTrace(trace, state));
+    const [trace, records] = await Promise.all([
+      api(`/inspect/traces/${encodeURIComponent(traceId)}`, { signal: ctx.signal }),
+      traceTelemetry(traceId, ctx.signal),
+    ]);
+    state.telemetry = bySpan(records);
+    clear(body).append(...renderTrace(trace, state), telemetrySection(records, trace));
   }
 
   body.append(loading());
@@ -132,9 +137,13 @@ export async function traceDetail(page, ctx, traceId) {
   }
   const refresh = debounce(() => load().catch((err) => err.name !== "AbortError" && body.prepend(errorBox(err))), 800);
   const wanted = traceId.replace(/-/g, "").toLowerCase();
+  // Log and metric containers hold many traces and name none: re-read, less often, when they arrive.
+  const refreshTelemetry = debounce(() => refresh(), 3000);
   ctx.onLive((summary) => {
     if (summary.trace_id === wanted || (summary.items || []).some((i) => i.trace_id === wanted)) refresh();
+    else if ((summary.item_types || []).some((t) => t === "log" || t === "trace_metric")) refreshTelemetry();
   });
+  ctx.onCleanup(refreshTelemetry.cancel);
   ctx.onCleanup(refresh.cancel);
   ctx.onReconnect(refresh);
 }
@@ -347,7 +356,12 @@ function nodeEl(node, depth, trace, total, state) {
   if (node.external_parent) {
     notes.push(h("div", { class: "wf-note" }, "continues a trace begun upstream: parent span ", h("code", {}, node.parent_span_id ?? "?"), " was not sent here"));
   }
-  return h("div", { class: ["wf-node", problem ? "broken" : ""] }, row, notes.length ? h("div", { class: "wf-notes", style: { paddingLeft: `${22 + depth * 16}px` } }, notes) : null, details, childBox);
+  // The logs and metrics this span emitted, right under it.
+  const emitted = node.span_id ? state.telemetry?.get(node.span_id) || [] : [];
+  const telemetry = emitted.length
+    ? h("div", { class: "wf-telemetry", style: { paddingLeft: `${28 + depth * 16}px` } }, emitted.map((r) => recordLine(r)))
+    : null;
+  return h("div", { class: ["wf-node", problem ? "broken" : ""] }, row, notes.length ? h("div", { class: "wf-notes", style: { paddingLeft: `${22 + depth * 16}px` } }, notes) : null, telemetry, details, childBox);
 }
 
 function toggleDetails(details, node) {
@@ -372,6 +386,25 @@ function toggleDetails(details, node) {
     ),
   );
   details.hidden = false;
+}
+
+/** Every log and metric of the trace; those of no span shown in the waterfall are marked. */
+function telemetrySection(records, trace) {
+  const shown = new Set();
+  const walk = (node) => {
+    if (node.span_id) shown.add(node.span_id);
+    (node.children || []).forEach(walk);
+  };
+  (trace.roots || []).forEach(walk);
+  const lines = records.map((r) => {
+    const line = recordLine(r);
+    if (!r.span_id || !shown.has(r.span_id)) {
+      line.classList.add("unplaced");
+      line.append(h("span", { class: "badge warn small", title: "its span is not in this trace's waterfall" }, r.span_id ? "span not in trace" : "no span id"));
+    }
+    return line;
+  });
+  return section(`Logs and metrics (${records.length})`, records.length ? h("div", { class: "tel-list" }, lines) : empty("No logs or metrics carry this trace id."));
 }
 
 function errorsTitle(errors) {

@@ -1,0 +1,58 @@
+"""Sentry trace metrics: raw points, and per metric a series of aggregates per time bucket."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relay_mock.inspect.logs import cursor_param
+from relay_mock.inspect.params import BadParameter, float_param, hex_param, int_param, time_param
+from relay_mock.inspect.responses import ORJSONResponse
+from relay_mock.protocol.containers import METRIC_TYPES
+from relay_mock.store import telemetry
+from relay_mock.store.reader import Reader
+from relay_mock.store.telemetry import TelemetryFilter
+
+
+def metric_filter(request: Request) -> TelemetryFilter:
+    q = request.query_params
+    kind = q.get("type") or None
+    if kind is not None and kind not in METRIC_TYPES:
+        raise BadParameter("type", f"expected one of {', '.join(sorted(METRIC_TYPES))}, got {kind[:40]!r}")
+    return TelemetryFilter(
+        kind="metric",
+        project=q.get("service") or None,
+        trace_id=hex_param(request, "trace_id", 32),
+        span_id=hex_param(request, "span_id", 16),
+        name=q.get("name") or None,
+        metric_type=kind,
+        since=time_param(request, "since"),
+        until=time_param(request, "until"),
+    )
+
+
+async def list_metrics(request: Request) -> Response:
+    """`points`: the raw metric records, newest first, paged. `series`: per metric (name, type,
+    unit, service) its points oldest first and aggregates (count, sum, min, max, avg, last) per
+    `bucket` seconds; `series=false` leaves them out."""
+    reader: Reader = request.app.state.reader
+    flt = metric_filter(request)
+    page = await reader.run(
+        telemetry.list_records,
+        flt,
+        limit=int_param(request, "limit", 100, low=1, high=1000) or 100,
+        cursor=cursor_param(request),
+    )
+    body = {"points": page["records"], "next_cursor": page["next_cursor"]}
+    if request.query_params.get("series", "true").lower() not in ("false", "0", "no"):
+        body["series"] = await reader.run(
+            telemetry.metric_series,
+            flt,
+            bucket_s=float_param(request, "bucket", 10.0, low=0.001, high=86_400.0),
+            max_points=int_param(request, "max_points", 2000, low=1, high=100_000) or 2000,
+        )
+    return ORJSONResponse(body)
+
+
+routes = [Route("/inspect/metrics", list_metrics, methods=["GET"])]

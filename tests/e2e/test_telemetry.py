@@ -1,0 +1,100 @@
+"""Logs and metrics cross the hop with their trace, on the running stack, in both trace
+lifecycles: after one order with a trace id the caller chose, relay-mock holds logs and metrics
+of both services carrying that trace id and span ids of that trace, and the trace page shows
+them under their spans (in Chromium)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.support.chromium import CHROMIUM_ARGS, chromium_path, missing_chromium
+from tests.support.stack import Stack
+from tests.support.traffic import new_trace, place_order
+
+pytestmark = pytest.mark.stack
+
+SERVICES = {"api", "downstream"}
+
+
+def _flush(stack: Stack) -> None:
+    for url in (stack.api_url, stack.downstream_url):
+        httpx.post(f"{url}/test-flush", timeout=15).raise_for_status()
+
+
+def _poll(fetch: Any, *, what: str, deadline_s: float = 30) -> Any:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        found = fetch()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"no {what} within {deadline_s}s")
+
+
+def _span_ids(node: dict[str, Any]) -> set[str]:
+    found = {node["span_id"]} if node.get("span_id") else set()
+    for child in node.get("children", []):
+        found |= _span_ids(child)
+    return found
+
+
+def test_one_order_leaves_logs_and_metrics_of_both_services_in_its_trace(stack: Stack, lifecycle: str) -> None:
+    trace_id, trace = new_trace()
+
+    response = place_order(stack, trace)
+    assert response.status_code == 201, response.text
+    _flush(stack)
+
+    relay = stack.relay_url
+
+    def of_both(path: str, key: str) -> list[dict[str, Any]] | None:
+        found = httpx.get(f"{relay}{path}", params={"trace_id": trace_id, "limit": 1000}, timeout=10).json()[key]
+        return found if {r["service"] for r in found} >= SERVICES else None
+
+    logs = _poll(lambda: of_both("/inspect/logs", "logs"), what="logs from both services")
+    metrics = _poll(lambda: of_both("/inspect/metrics", "points"), what="metrics from both services")
+    tree = _poll(
+        lambda: (
+            (t := httpx.get(f"{relay}/inspect/traces/{trace_id}", timeout=10)).status_code == 200
+            and set(t.json()["services"]) >= SERVICES
+            and t.json()
+        ),
+        what="the trace of both services",
+    )
+    spans = set().union(*(_span_ids(root) for root in tree["roots"]))
+
+    bodies = {(log["service"], log["body"]) for log in logs}
+    assert ("api", f"order {response.json()['id']} placed: 1 x SKU-1") in bodies, bodies
+    assert any(service == "downstream" and body.startswith("stock reserved: 1 x SKU-1") for service, body in bodies)
+    assert {(m["service"], m["name"]) for m in metrics} >= {
+        ("api", "orders"),
+        ("api", "reservation.latency"),
+        ("downstream", "stock.level"),
+    }
+    for record in logs + metrics:
+        assert record["span_id"] in spans, (record, lifecycle)
+
+    _assert_trace_page_shows_them(relay, trace_id, len(logs) + len(metrics))
+
+
+def _assert_trace_page_shows_them(relay: str, trace_id: str, count: int) -> None:
+    missing = missing_chromium()
+    if missing:
+        pytest.fail(missing, pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=relay)
+            page.goto(f"/#/traces/{trace_id}")
+            lines = page.locator(".wf-telemetry .tel-line")
+            expect(lines).to_have_count(count, timeout=15_000)
+            for service in SERVICES:
+                expect(lines.filter(has=page.locator(".chip", has_text=service)).first).to_be_visible()
+            expect(page.locator(".tel-line.unplaced")).to_have_count(0)
+        finally:
+            browser.close()
