@@ -397,3 +397,23 @@ class Verdict(Model):
     report: VerifyReport
     waited_s: float
     still_pending: int
+
+    def explain(self) -> str:
+        """The verdict in words, one finding a line (failures first): an assertion's message."""
+        report = self.report
+        lines = [
+            f"{report.failures} failure(s) and {report.attributed_losses} loss(es) explained by reported drops"
+            f" in {report.traces_checked} trace(s)"
+            + (
+                f"; {self.still_pending} expected trace(s) still incomplete after {self.waited_s} s"
+                if self.still_pending
+                else ""
+            )
+        ]
+        for finding in sorted(report.findings, key=lambda f: not f.is_failure):
+            why = "FAILED" if finding.is_failure else f"lost ({finding.attributed_to})"
+            lines.append(
+                f"  {why} {finding.check}/{finding.kind} trace {finding.trace_id}: {finding.message}"
+                f" (expected {finding.expected}, observed {finding.observed}) {finding.ui_url}"
+            )
+        return "\n".join(lines)
