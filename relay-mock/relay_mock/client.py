@@ -42,8 +42,6 @@ from relay_mock.models import (
 
 DEFAULT_URL = "http://127.0.0.1:9000"
 DEFAULT_TIMEOUT_S = 30.0
-# Blocking routes answer after their own timeout; the HTTP timeout must outlast it.
-BLOCKING_MARGIN_S = 10.0
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -94,7 +92,9 @@ class Call(Generic[T]):
     read: Callable[[httpx.Response], T]
     params: dict[str, Any] = field(default_factory=dict)
     body: Any = None
-    timeout: float | None = None  # None: the client's timeout
+    # How long the route may hold the answer back on purpose (a wait, the verifier's deadline):
+    # added to the client's read timeout.
+    blocks_for: float = 0.0
 
 
 def _model(model: type[M], key: str | None = None) -> Callable[[httpx.Response], M]:
@@ -160,7 +160,7 @@ class Calls:
     @staticmethod
     def wait(item_type: str | None, *, count: int, timeout: float, filters: ItemFilters) -> Call[WaitResult]:
         params = _params(**filters, type=item_type, count=count, timeout=timeout)
-        return Call("GET", "/inspect/wait", _model(WaitResult), params, timeout=timeout + BLOCKING_MARGIN_S)
+        return Call("GET", "/inspect/wait", _model(WaitResult), params, blocks_for=timeout)
 
     @staticmethod
     def traces(
@@ -252,7 +252,7 @@ class Calls:
         deadline: float = 0.0,
     ) -> Call[Verdict]:
         params = _params(trace_id=_hex(trace_id) if trace_id else None, since=since, until=until, deadline=deadline)
-        return Call("GET", "/inspect/verify", _model(Verdict), params, timeout=deadline + DEFAULT_TIMEOUT_S)
+        return Call("GET", "/inspect/verify", _model(Verdict), params, blocks_for=deadline)
 
     @staticmethod
     def clear() -> Call[None]:
@@ -271,13 +271,15 @@ def _checked(response: httpx.Response) -> httpx.Response:
     return response
 
 
-def _request_options(call: Call[Any]) -> dict[str, Any]:
+def _request_options(call: Call[Any], timeout: httpx.Timeout) -> dict[str, Any]:
     options: dict[str, Any] = {"params": call.params}
     if call.body is not None:
         options["content"] = orjson.dumps(call.body)
         options["headers"] = {"content-type": "application/json"}
-    if call.timeout is not None:
-        options["timeout"] = call.timeout
+    if call.blocks_for and timeout.read is not None:
+        options["timeout"] = httpx.Timeout(
+            connect=timeout.connect, read=timeout.read + call.blocks_for, write=timeout.write, pool=timeout.pool
+        )
     return options
 
 
@@ -304,7 +306,7 @@ class RelayClient:
         self.http.close()
 
     def call(self, call: Call[T]) -> T:
-        response = self.http.request(call.method, call.path, **_request_options(call))
+        response = self.http.request(call.method, call.path, **_request_options(call, self.http.timeout))
         return call.read(_checked(response))
 
     def envelopes(
@@ -464,7 +466,7 @@ class AsyncRelayClient:
         await self.http.aclose()
 
     async def call(self, call: Call[T]) -> T:
-        response = await self.http.request(call.method, call.path, **_request_options(call))
+        response = await self.http.request(call.method, call.path, **_request_options(call, self.http.timeout))
         return call.read(_checked(response))
 
     async def envelopes(

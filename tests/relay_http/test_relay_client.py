@@ -108,3 +108,10 @@ def test_fields_the_models_do_not_name_are_kept() -> None:
     envelope = Envelope.model_validate(body)
 
     assert envelope.model_dump(exclude_unset=True) == body
+
+
+def test_a_wait_longer_than_the_clients_timeout_still_gets_its_answer(relay: RelayMock) -> None:
+    with RelayClient(relay.url, timeout=0.5) as client:
+        result = client.wait("event", release=f"never@{new_id()}", timeout=1.5)
+
+    assert not result.satisfied and result.count == 0
