@@ -109,7 +109,7 @@ class Relay:
         seconds for the expected transactions before it judges.
         """
         if expect is not None:
-            self.client.record_expectations(_expectations(expect, trace_id, _current_test()))
+            self.client.record_expectations(expectations_from(expect, trace_id, _current_test()))
         return self.client.verify(trace_id=trace_id, deadline=deadline)
 
     def _missing(self, type: str | None, wanted: dict[str, Any], count: int, timeout: float, found: int) -> str:
@@ -138,11 +138,11 @@ def _describe(envelope: Envelope) -> str:
     return f"{envelope.received_at} project {envelope.project.name} (id {envelope.project.id}):{trace} {items}"
 
 
-def _expectations(expect: ExpectArg, trace_id: str, scenario: str) -> list[Expectation]:
+def expectations_from(expect: ExpectArg, trace_id: str, scenario: str) -> list[Expectation]:
     if isinstance(expect, (str, Path)):
         loaded = json.loads(Path(expect).read_text())
         entries = loaded.get("expectations", loaded) if isinstance(loaded, dict) else loaded
-        return _expectations(entries if isinstance(entries, list) else [entries], trace_id, scenario)
+        return expectations_from(entries if isinstance(entries, list) else [entries], trace_id, scenario)
     if isinstance(expect, (Expectation, Mapping)):
         expect = [expect]
     defaults = {"trace_id": trace_id.replace("-", "").lower(), "scenario": scenario}
