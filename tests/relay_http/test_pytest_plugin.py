@@ -101,6 +101,8 @@ def test_the_venv_runs_relay_mock_from_its_own_install_not_from_the_sandbox(user
         check=True,
     ).stdout.strip()
     assert where.startswith(str(user_venv)) and "site-packages" in where, where
+    # The installed server brings its web UI along.
+    assert (Path(where).parent / "ui" / "index.html").is_file()
 
 
 def test_the_docs_example_passes_against_a_running_relay_mock(
