@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.relay_server import REPO, RelayMock
+from tests.support.relay_server import REPO, RelayMock, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -169,3 +169,23 @@ def test_a_dsn_with_a_wrong_key_fails_naming_the_refusal(user_venv: Path, relay:
     assert done.returncode == 1, done.stdout[-3000:]
     assert "Nothing arrived at all" in done.stdout, done.stdout[-3000:]
     assert re.search(r"relay-mock refused \(newest first\):\n\s+401 ", done.stdout), done.stdout[-3000:]
+
+
+def test_no_relay_mock_at_the_address_fails_naming_it(user_venv: Path, tmp_path: Path) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    directory = tmp_path / "nowhere"
+    directory.mkdir()
+    (directory / "test_checkout.py").write_text(example())
+
+    done = subprocess.run(
+        [str(user_venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--relay-url", nowhere],
+        cwd=directory,
+        env=_clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        check=False,
+    )
+
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert f"cannot reach relay-mock at {nowhere} (--relay-url / RELAY_URL)" in done.stdout, done.stdout[-3000:]
