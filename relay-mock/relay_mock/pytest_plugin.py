@@ -15,12 +15,12 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from relay_mock.client import DEFAULT_URL, EnvelopeFilters, RelayClient
+from relay_mock.dsn import build_dsn
 from relay_mock.models import Envelope, Expectation, Item, Trace, Verdict
 
 # How much of what did arrive a failed wait lists.
@@ -56,8 +56,7 @@ class Relay:
         projects = self.client.projects()
         for candidate in projects:
             if str(project) in (candidate.name, str(candidate.id)):
-                parts = urlsplit(self.url)
-                return f"{parts.scheme}://{candidate.public_key}@{parts.netloc}{parts.path.rstrip('/')}/{candidate.id}"
+                return build_dsn(self.url, candidate.public_key, candidate.id)
         known = ", ".join(f"{p.name} (id {p.id})" for p in projects) or "none"
         pytest.fail(
             f"relay-mock at {self.url} has no project {project!r}; it knows: {known}. "

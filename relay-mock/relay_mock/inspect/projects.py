@@ -3,20 +3,13 @@ configure the service it runs without copying keys out of relay-mock's settings.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from relay_mock.dsn import build_dsn
 from relay_mock.inspect.responses import ORJSONResponse
 from relay_mock.settings import Project
-
-
-def dsn(base_url: str, project: Project) -> str:
-    """A Sentry DSN, `<scheme>://<public key>@<host>[:port][/path]/<project id>`."""
-    parts = urlsplit(base_url)
-    return f"{parts.scheme}://{project.public_key}@{parts.netloc}{parts.path.rstrip('/')}/{project.id}"
 
 
 async def list_projects(request: Request) -> Response:
@@ -25,7 +18,7 @@ async def list_projects(request: Request) -> Response:
     return ORJSONResponse(
         {
             "projects": [
-                {"id": p.id, "name": p.name, "public_key": p.public_key, "dsn": dsn(base_url, p)}
+                {"id": p.id, "name": p.name, "public_key": p.public_key, "dsn": build_dsn(base_url, p.public_key, p.id)}
                 for p in sorted(projects.values(), key=lambda p: p.id)
             ]
         }
