@@ -30,6 +30,7 @@ import httpx
 
 from bench import spotlight
 from bench.envelopes import Captured, sample_envelopes
+from relay_mock.client import RelayClient
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSACTION = ROOT / "bench" / "fixtures" / "api-transaction.envelope"
@@ -214,7 +215,8 @@ def main() -> None:
             server.start()
             load(server.port, path, 2000, args.concurrency, bodies, headers)  # warm up
             if server.stats:
-                httpx.delete(f"http://127.0.0.1:{server.port}/inspect/envelopes").raise_for_status()
+                with RelayClient(f"http://127.0.0.1:{server.port}") as relay:
+                    relay.clear()
         # Only one server is loaded at a time; the idle ones cost nothing.
         for server in servers:
             assert server.process is not None
@@ -231,8 +233,8 @@ def main() -> None:
             result["rss_mb_before"] = round(rss_before, 1)
             result["rss_mb_after"] = round(rss_mb(server.process.pid), 1)
             if server.stats:
-                stats = httpx.get(f"http://127.0.0.1:{server.port}/inspect/stats", timeout=60).json()
-                result["stored"] = stats["envelopes"]["stored"]
+                with RelayClient(f"http://127.0.0.1:{server.port}", timeout=60) as relay:
+                    result["stored"] = relay.stats().envelopes.stored
             # An SDK's transport sends one envelope at a time on one connection: what it waits
             # for each acknowledgement, next to the same server's cheapest answer.
             print(f"{server.label}: {args.sequential:,} envelopes one after another ...", file=sys.stderr)

@@ -24,6 +24,7 @@ import httpx
 
 from bench.envelopes import sample_envelopes
 from bench.relay import PYTHON, ROOT, TRANSACTION, _env, free_port, pinned, rss_mb, wait_ready, write_json
+from relay_mock.client import RelayClient
 
 
 def main() -> None:
@@ -73,7 +74,8 @@ def main() -> None:
         )
         stop.set()
         print(file=sys.stderr)
-        stats = httpx.get(f"http://127.0.0.1:{port}/inspect/stats", timeout=60).json()
+        with RelayClient(f"http://127.0.0.1:{port}", timeout=60) as inspection:
+            stats = inspection.stats().model_dump()
         stored = httpx.get(f"http://127.0.0.1:{port}/api/relay/healthcheck/ready/", timeout=10).json()["envelopes"]
     finally:
         stop.set()

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 import brotli
-import httpx
 import sentry_sdk
 
 from bench.envelopes import API_KEY, Captured, capture
 from bench.relay import ROOT, _env, free_port, wait_ready, write_json
+from relay_mock.client import RelayClient
 
 DOWNSTREAM_KEY = "b2e3d4c5f6a70819203b4c5d6e7f8091"
 HEX_ID = re.compile(rb"\b[0-9a-f]{32}\b|\b[0-9a-f]{16}\b")
@@ -195,13 +195,14 @@ def main() -> None:
     try:
         wait_ready(f"http://127.0.0.1:{port}/api/relay/healthcheck/ready/")
         started = time.perf_counter()
-        response = httpx.get(f"http://127.0.0.1:{port}/inspect/verify", timeout=300)
+        with RelayClient(f"http://127.0.0.1:{port}", timeout=300) as client:
+            verdict = client.verify()
         elapsed = time.perf_counter() - started
     finally:
         relay.terminate()
         relay.wait(10)
         subprocess.run(["rm", "-rf", str(data_dir)], check=False)
-    body = response.json()
+    body = verdict.model_dump()
     report = body["report"]
     result = {
         "envelopes": 2 * traces,

@@ -24,6 +24,8 @@ from typing import Any
 
 import httpx
 
+from relay_mock.client import EnvelopeFilters, RelayClient, RelayError
+
 ROOT = Path(__file__).resolve().parents[1]
 RELAY = f"http://127.0.0.1:{os.environ.get('RELAY_PORT', '9000')}"
 SERVICES = {
@@ -38,13 +40,15 @@ def compose(*args: str) -> None:
 
 def add_fault(rule: dict[str, Any]) -> Callable[[], None]:
     def add() -> None:
-        httpx.post(f"{RELAY}/inspect/faults", json=rule, timeout=10).raise_for_status()
+        with RelayClient(RELAY, timeout=10) as relay:
+            relay.add_fault(rule)
 
     return add
 
 
 def clear_faults() -> None:
-    httpx.delete(f"{RELAY}/inspect/faults", timeout=10).raise_for_status()
+    with RelayClient(RELAY, timeout=10) as relay:
+        relay.clear_faults()
 
 
 @dataclass(frozen=True)
@@ -115,45 +119,35 @@ def flush_sdks() -> None:
 
 def client_report_totals() -> dict[str, int]:
     try:
-        stats = httpx.get(f"{RELAY}/inspect/stats", timeout=10).json()
-    except httpx.HTTPError:
+        with RelayClient(RELAY, timeout=10) as relay:
+            stats = relay.stats()
+    except (httpx.HTTPError, RelayError):
         return {}
     totals: dict[str, int] = {}
-    for project, entries in stats["client_reports"]["by_project"].items():
+    for project, entries in stats.client_reports.by_project.items():
         for entry in entries:
-            key = f"{project}: {entry['reason']} / {entry['category']}"
-            totals[key] = totals.get(key, 0) + entry["quantity"]
-    for reason, count in stats["refused"]["by_reason"].items():
+            key = f"{project}: {entry.reason} / {entry.category}"
+            totals[key] = totals.get(key, 0) + entry.quantity
+    for reason, count in stats.refused.by_reason.items():
         totals[f"relay-mock refused: {reason}"] = count
     return totals
 
 
 def stored_transactions(project: str, since: float, until: float | None = None) -> int:
     """Transaction envelopes of one project that relay-mock received in the window."""
-    count, cursor = 0, None
-    while True:
-        params: dict[str, Any] = {"type": "transaction", "project": project, "since": since, "limit": 1000}
-        params |= {"payloads": "false", "order": "asc"}
-        if until is not None:
-            params["until"] = until
-        if cursor is not None:
-            params["cursor"] = cursor
-        page = httpx.get(f"{RELAY}/inspect/envelopes", params=params, timeout=30).json()
-        count += len(page["envelopes"])
-        cursor = page.get("next_cursor")
-        if cursor is None:
-            return count
+    window: EnvelopeFilters = {"type": "transaction", "project": project, "since": since}
+    if until is not None:
+        window["until"] = until
+    with RelayClient(RELAY, timeout=30) as relay:
+        return sum(1 for _ in relay.iter_envelopes(payloads=False, **window))
 
 
 def api_unavailable_errors(since: float, until: float) -> int:
     """api's error events saying downstream was unreachable, captured in the window."""
-    response = httpx.get(
-        f"{RELAY}/inspect/errors", params={"project": "api", "q": "DependencyUnavailable", "limit": 1000}, timeout=30
-    )
+    with RelayClient(RELAY, timeout=30) as relay:
+        page = relay.errors(project="api", q="DependencyUnavailable", limit=1000)
     return sum(
-        1
-        for error in response.json()["errors"]
-        if error["type"] == "DependencyUnavailable" and since <= (error["timestamp"] or 0) <= until
+        1 for error in page.errors if error.type == "DependencyUnavailable" and since <= (error.timestamp or 0) <= until
     )
 
 

@@ -18,7 +18,19 @@ from starlette.staticfiles import StaticFiles
 from relay_mock import __version__, mcp
 from relay_mock.faults import FaultRules
 from relay_mock.ingest import IngestApp
-from relay_mock.inspect import envelopes, errors, expectations, faults, live, logs, metrics, stats, traces, verify
+from relay_mock.inspect import (
+    envelopes,
+    errors,
+    expectations,
+    faults,
+    live,
+    logs,
+    metrics,
+    projects,
+    stats,
+    traces,
+    verify,
+)
 from relay_mock.inspect.params import BadParameter
 from relay_mock.inspect.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
@@ -89,6 +101,7 @@ class RelayMock:
                 *verify.routes,
                 *logs.routes,
                 *metrics.routes,
+                *projects.routes,
                 Route("/", _index),
                 Mount("/ui", StaticFiles(directory=UI_DIR), name="ui"),
             ],

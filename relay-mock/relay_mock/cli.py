@@ -9,12 +9,14 @@ import os
 import sys
 import time
 from datetime import datetime
-from typing import Any
+from typing import cast
 
 import httpx
 import orjson
 from rich.console import Console
 from rich.table import Table
+
+from relay_mock.client import EnvelopeFilters, RelayClient, RelayError
 
 DEFAULT_URL = os.environ.get("RELAY_URL", "http://127.0.0.1:9000")
 
@@ -37,46 +39,33 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _client(args: argparse.Namespace) -> httpx.Client:
-    token = os.environ.get("RELAY_INSPECT_TOKEN")
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    return httpx.Client(base_url=args.url, timeout=args.timeout, headers=headers)
+def _client(args: argparse.Namespace) -> RelayClient:
+    # The token, when the inspection API asks for one, comes from RELAY_INSPECT_TOKEN.
+    return RelayClient(args.url, timeout=args.timeout)
 
 
-def _filters(args: argparse.Namespace) -> dict[str, Any]:
+def _filters(args: argparse.Namespace) -> EnvelopeFilters:
     names = ("type", "trace_id", "event_id", "project", "release", "environment", "server_name", "since", "until")
-    return {name: getattr(args, name) for name in names if getattr(args, name, None)}
-
-
-def _fail(response: httpx.Response) -> int:
-    try:
-        body = response.json()
-        message = f"{body.get('detail')}: {'; '.join(body.get('causes') or [])}"
-    except ValueError:
-        message = response.text[:300]
-    print(f"relay-mock answered {response.status_code}: {message}", file=sys.stderr)
-    return 1
+    return cast(EnvelopeFilters, {name: getattr(args, name) for name in names if getattr(args, name, None)})
 
 
 def envelopes(args: argparse.Namespace) -> int:
-    with _client(args) as http:
-        response = http.get("/inspect/envelopes", params={**_filters(args), "limit": args.limit, "payloads": "false"})
-    if response.status_code != 200:
-        return _fail(response)
+    with _client(args) as relay:
+        page = relay.envelopes(limit=args.limit, payloads=False, **_filters(args))
     table = Table(title=f"newest {args.limit} envelopes at {args.url}")
     for column in ("received", "project", "items", "trace id", "event id", "encoding", "bytes", "envelope"):
         table.add_column(column, no_wrap=column != "items")
-    for envelope in response.json()["envelopes"]:
-        request = envelope["request"]
+    for envelope in page.envelopes:
+        request = envelope.request
         table.add_row(
-            _local(envelope["received_ts"]),
-            envelope["project"]["name"],
-            ",".join(envelope["item_types"]),
-            envelope["trace_id"] or "",
-            (envelope["event_id"] or "")[:12],
-            request["content_encoding"],
-            f"{request['compressed_size']}→{request['raw_size']}",
-            envelope["id"],
+            _local(envelope.received_ts),
+            envelope.project.name,
+            ",".join(envelope.item_types),
+            envelope.trace_id or "",
+            (envelope.event_id or "")[:12],
+            request.content_encoding,
+            f"{request.compressed_size}→{request.raw_size}",
+            envelope.id,
         )
     _console().print(table)
     return 0
@@ -89,15 +78,12 @@ LEVEL_STYLES = {"trace": "dim", "debug": "dim", "info": "cyan", "warn": "yellow"
 def logs(args: argparse.Namespace) -> int:
     """Sentry logs, newest first, as a table (or JSON lines with --json)."""
     names = ("service", "level", "trace_id", "q", "since", "until")
-    params: dict[str, Any] = {name: getattr(args, name) for name in names if getattr(args, name, None)}
+    params: dict[str, object] = {name: getattr(args, name) for name in names if getattr(args, name, None)}
     for name in ("since", "until"):
         if name in params:
-            params[name] = _when(params[name])
-    with _client(args) as http:
-        response = http.get("/inspect/logs", params={**params, "limit": args.limit})
-    if response.status_code != 200:
-        return _fail(response)
-    found = response.json()["logs"]
+            params[name] = _when(str(params[name]))
+    with _client(args) as relay:
+        found = relay.logs(**params, limit=args.limit)["logs"]
     if args.json:
         for log in found:
             print(orjson.dumps(log).decode())
@@ -121,23 +107,15 @@ def logs(args: argparse.Namespace) -> int:
 
 def tail(args: argparse.Namespace) -> int:
     console = _console()
-    params = {k: v for k, v in (("project", args.project), ("type", args.type)) if v}
     console.print(f"[dim]following {args.url}/inspect/stream (Ctrl-C to stop)[/dim]")
     try:
-        with httpx.Client(base_url=args.url, timeout=httpx.Timeout(10, read=None)) as http:
-            with http.stream("GET", "/inspect/stream", params=params) as response:
-                for line in response.iter_lines():
-                    if not line.startswith("data:"):
-                        continue
-                    summary = orjson.loads(line[5:])
-                    items = ", ".join(
-                        f"{item['type']}" + (f" {item['name']}" if item.get("name") else "")
-                        for item in summary["items"]
-                    )
-                    console.print(
-                        f"{_local(summary['received_ts'])}  [bold]{summary['project']['name']:<11}[/bold] {items}"
-                        + (f"  [dim]trace {summary['trace_id']}[/dim]" if summary.get("trace_id") else "")
-                    )
+        with _client(args) as relay:
+            for envelope in relay.stream(project=args.project, type=args.type):
+                items = ", ".join(f"{item.type}" + (f" {item.name}" if item.name else "") for item in envelope.items)
+                console.print(
+                    f"{_local(envelope.received_ts)}  [bold]{envelope.project.name or '':<11}[/bold] {items}"
+                    + (f"  [dim]trace {envelope.trace_id}[/dim]" if envelope.trace_id else "")
+                )
     except KeyboardInterrupt:
         return 0
     return 0
@@ -145,15 +123,9 @@ def tail(args: argparse.Namespace) -> int:
 
 def export(args: argparse.Namespace) -> int:
     out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")
-    count = 0
     try:
-        with _client(args) as http, http.stream("GET", "/inspect/envelopes.jsonl", params=_filters(args)) as response:
-            if response.status_code != 200:
-                response.read()
-                return _fail(response)
-            for chunk in response.iter_bytes():
-                count += chunk.count(b"\n")
-                out.write(chunk)
+        with _client(args) as relay:
+            count = relay.export(out, **_filters(args))
     finally:
         if out is not sys.stdout.buffer:
             out.close()
@@ -162,20 +134,16 @@ def export(args: argparse.Namespace) -> int:
 
 
 def clear(args: argparse.Namespace) -> int:
-    with _client(args) as http:
-        response = http.delete("/inspect/envelopes")
-    if response.status_code != 200:
-        return _fail(response)
+    with _client(args) as relay:
+        relay.clear()
     print("relay-mock: every stored envelope, refusal and expectation deleted", file=sys.stderr)
     return 0
 
 
 def stats(args: argparse.Namespace) -> int:
-    with _client(args) as http:
-        response = http.get("/inspect/stats")
-    if response.status_code != 200:
-        return _fail(response)
-    print(orjson.dumps(response.json(), option=orjson.OPT_INDENT_2).decode())
+    with _client(args) as relay:
+        found = relay.stats()
+    print(orjson.dumps(found.model_dump(), option=orjson.OPT_INDENT_2).decode())
     return 0
 
 
@@ -185,23 +153,18 @@ def verify(args: argparse.Namespace) -> int:
 
     for url in args.flush:
         _flush(url, args.timeout)
-    params = {"deadline": args.deadline}
-    for name in ("since", "until"):
-        value = getattr(args, name)
-        if value:
-            params[name] = _when(value)
-    if args.trace_id:
-        params["trace_id"] = args.trace_id
-    with httpx.Client(base_url=args.url, timeout=args.deadline + args.timeout) as http:
-        response = http.get("/inspect/verify", params=params)
-    if response.status_code != 200:
-        return _fail(response)
-    body = response.json()
-    report = Report.from_dict(body["report"])
+    with _client(args) as relay:
+        verdict = relay.verify(
+            trace_id=args.trace_id,
+            since=_when(args.since) if args.since else None,
+            until=_when(args.until) if args.until else None,
+            deadline=args.deadline,
+        )
+    report = Report.from_dict(verdict.report.model_dump())
     console = _console()
     print(render_table(report, color=sys.stdout.isatty(), width=console.width))
-    if body["still_pending"]:
-        print(f"(gave up waiting after {body['waited_s']} s: {body['still_pending']} expected traces still incomplete)")
+    if verdict.still_pending:
+        print(f"(gave up waiting after {verdict.waited_s} s: {verdict.still_pending} expected traces still incomplete)")
     for path, render in ((args.json, render_json), (args.junit, render_junit)):
         if path:
             with open(path, "w") as out:
@@ -306,6 +269,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         sys.exit(args.func(args))
+    except RelayError as exc:
+        causes = f": {'; '.join(exc.causes)}" if exc.causes else ""
+        print(f"relay-mock answered {exc.status}: {exc.detail}{causes}", file=sys.stderr)
+        sys.exit(1)
     except httpx.HTTPError as exc:
         print(f"cannot reach relay-mock at {args.url}: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from typing import Any
+from typing import Any, cast
 
-import httpx
 from playwright.sync_api import Dialog, Locator, Page, expect
 
+from relay_mock.client import EnvelopeFilters, RelayClient
 from tests.browser.sdk_traffic import HOSTILE_IMG, HOSTILE_SCRIPT
 from tests.browser.traffic import send
 from tests.support.relay_server import RelayMock
@@ -17,11 +17,10 @@ expect.set_options(timeout=10_000)
 
 
 def _envelope_id(relay_url: str, **filters: str) -> str:
-    response = httpx.get(f"{relay_url}/inspect/envelopes", params={**filters, "payloads": "false"}, timeout=10)
-    response.raise_for_status()
-    envelopes = response.json()["envelopes"]
+    with RelayClient(relay_url) as relay:
+        envelopes = relay.envelopes(payloads=False, **cast(EnvelopeFilters, filters)).envelopes
     assert envelopes, f"no envelope matches {filters}"
-    return str(envelopes[0]["id"])
+    return envelopes[0].id
 
 
 def _panel(page: Page, title: str) -> Locator:
@@ -31,11 +30,12 @@ def _panel(page: Page, title: str) -> Locator:
 def test_envelope_list_shows_stored_envelopes_and_live_arrivals(
     page: Page, relay_url: str, seeded: dict[str, Any]
 ) -> None:
-    stored = httpx.get(f"{relay_url}/inspect/envelopes", params={"payloads": "false"}, timeout=10).json()["envelopes"]
+    with RelayClient(relay_url) as relay:
+        stored = relay.envelopes(payloads=False).envelopes
     page.goto("/")
     rows = page.locator("table.envelopes tbody tr")
     expect(rows).to_have_count(len(stored))
-    expect(rows.first).to_have_attribute("data-id", stored[0]["id"])
+    expect(rows.first).to_have_attribute("data-id", stored[0].id)
     expect(page.locator(".live")).to_have_attribute("data-state", "connected")
     expect(page.locator(".live")).to_have_text("live")
 
@@ -175,7 +175,8 @@ def test_an_error_shows_its_exception_stack_trace_and_breadcrumbs(page: Page, se
 
 
 def test_stats_show_what_is_stored(page: Page, relay_url: str, seeded: dict[str, Any]) -> None:
-    stats = httpx.get(f"{relay_url}/inspect/stats", timeout=10).json()
+    with RelayClient(relay_url) as relay:
+        stats = relay.stats().model_dump()
     page.goto("/#/stats")
 
     stored = page.locator(".card", has_text="envelopes stored").locator(".card-value")

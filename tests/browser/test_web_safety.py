@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from relay_mock.client import RelayClient
 from tests.browser.traffic import send
 from tests.support.relay_server import RelayMock
 
@@ -67,18 +67,19 @@ def attacker_site() -> Iterator[str]:
 
 
 def _state(relay_url: str) -> dict[str, Any]:
-    get = lambda path: httpx.get(relay_url + path, timeout=10).json()  # noqa: E731
-    return {
-        "envelopes": get("/inspect/envelopes")["envelopes"],
-        "faults": get("/inspect/faults")["rules"],
-        "expectations": get("/inspect/expectations"),
-        "stats": get("/inspect/stats")["envelopes"],
-    }
+    with RelayClient(relay_url) as relay:
+        return {
+            "envelopes": relay.envelopes().envelopes,
+            "faults": relay.faults(),
+            "expectations": relay.expectations(),
+            "stats": relay.stats().envelopes,
+        }
 
 
 def test_another_sites_requests_change_nothing(browser: Browser, own_relay: RelayMock, attacker_site: str) -> None:
     send(own_relay.url, "order")
-    httpx.post(f"{own_relay.url}/inspect/faults", json={"action": "latency", "latency_ms": 1, "project": 999})
+    with RelayClient(own_relay.url) as relay:
+        relay.add_fault(action="latency", latency_ms=1, project=999)
     before = _state(own_relay.url)
     assert before["envelopes"] and before["faults"]
 

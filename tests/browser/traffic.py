@@ -7,9 +7,9 @@ import json
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import httpx
+from relay_mock.client import ItemFilters, RelayClient
 
 SCRIPT = Path(__file__).with_name("sdk_traffic.py")
 SCENARIO_TIMEOUT_S = 60
@@ -48,8 +48,6 @@ def send_many(relay_url: str, runs: dict[str, list[str]]) -> dict[str, dict[str,
 
 def wait_for(relay_url: str, item_type: str, count: int, timeout_s: float = 10, **filters: str) -> None:
     """Block until relay-mock holds `count` items of `item_type` matching the filters."""
-    params: dict[str, str | int | float] = {"type": item_type, "count": count, "timeout": timeout_s, **filters}
-    response = httpx.get(f"{relay_url}/inspect/wait", params=params, timeout=timeout_s + 5)
-    response.raise_for_status()
-    found = response.json()
-    assert found["satisfied"], f"relay-mock holds {found['count']} of {count} {item_type} items ({filters})"
+    with RelayClient(relay_url) as relay:
+        found = relay.wait(item_type, count=count, timeout=timeout_s, **cast(ItemFilters, filters))
+    assert found.satisfied, f"relay-mock holds {found.count} of {count} {item_type} items ({filters})"

@@ -1,12 +1,16 @@
-"""A thin client for relay-mock's inspection API, with blocking waits instead of sleeps."""
+"""The relay_http tests' view of relay-mock's inspection API: `relay_mock.client` with the
+answers as plain dicts (the tests compare JSON), assertions in place of errors, and blocking
+waits instead of sleeps. `http` is the client's own connection, for tests of the raw API."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-import httpx
+from pydantic import BaseModel
+
+from relay_mock.client import EnvelopeFilters, ItemFilters, RelayClient
 
 T = TypeVar("T")
 
@@ -23,10 +27,16 @@ def poll(fetch: Callable[[], T | None], *, deadline_s: float, what: str, interva
         time.sleep(interval_s)
 
 
+def plain(model: BaseModel) -> dict[str, Any]:
+    """The model as the JSON it was read from (fields the answer did not hold stay out)."""
+    return model.model_dump(exclude_unset=True)
+
+
 class Inspector:
     def __init__(self, relay_url: str) -> None:
         self.url = relay_url
-        self.http = httpx.Client(base_url=relay_url, timeout=30)
+        self.client = RelayClient(relay_url, timeout=30)
+        self.http = self.client.http
 
     def __enter__(self) -> Inspector:
         return self
@@ -35,16 +45,18 @@ class Inspector:
         self.close()
 
     def close(self) -> None:
-        self.http.close()
+        self.client.close()
 
     def get(self, path: str, **params: Any) -> Any:
+        """Any GET route, as JSON; asserts a 200."""
         response = self.http.get(path, params={k: v for k, v in params.items() if v is not None})
         assert response.status_code == 200, f"GET {path} {params}: {response.status_code} {response.text}"
         return response.json()
 
     def envelopes(self, **filters: Any) -> list[dict[str, Any]]:
         """One page (up to 1000) of envelopes matching the filters, newest first."""
-        return list(self.get("/inspect/envelopes", limit=1000, **filters)["envelopes"])
+        page = self.client.envelopes(limit=1000, **cast(EnvelopeFilters, _set(filters)))
+        return [plain(envelope) for envelope in page.envelopes]
 
     def envelope(self, **filters: Any) -> dict[str, Any]:
         """The only envelope matching the filters."""
@@ -53,27 +65,16 @@ class Inspector:
         return found[0]
 
     def stats(self) -> dict[str, Any]:
-        return dict(self.get("/inspect/stats"))
+        return plain(self.client.stats())
 
     def refusals(self) -> list[dict[str, Any]]:
-        return list(self.get("/inspect/refusals", limit=10_000)["refusals"])
+        return [plain(refusal) for refusal in self.client.refusals(limit=10_000)]
 
     def wait(self, item_type: str | None = None, *, count: int = 1, timeout_s: float = 15, **filters: Any) -> int:
         """Block in /inspect/wait until `count` items match; fail at the timeout."""
-        response = self.http.get(
-            "/inspect/wait",
-            params={
-                **{k: v for k, v in filters.items() if v is not None},
-                **({"type": item_type} if item_type else {}),
-                "count": count,
-                "timeout": timeout_s,
-            },
-            timeout=timeout_s + 10,
-        )
-        assert response.status_code == 200, response.text
-        result = response.json()
-        assert result["satisfied"], f"{result['count']} of {count} {item_type or ''} items match {filters}"
-        return int(result["count"])
+        result = self.client.wait(item_type, count=count, timeout=timeout_s, **cast(ItemFilters, _set(filters)))
+        assert result.satisfied, f"{result.count} of {count} {item_type or ''} items match {filters}"
+        return result.count
 
     def wait_refusals(self, count: int, *, deadline_s: float = 10) -> list[dict[str, Any]]:
         """Refusals are recorded after the answer went out: wait until `count` are stored."""
@@ -84,14 +85,16 @@ class Inspector:
         )
 
     def add_fault(self, **rule: Any) -> dict[str, Any]:
-        response = self.http.post("/inspect/faults", json=rule)
-        assert response.status_code == 201, response.text
-        return dict(response.json())
+        return plain(self.client.add_fault(rule))
 
     def faults(self) -> list[dict[str, Any]]:
-        return list(self.get("/inspect/faults")["rules"])
+        return [plain(rule) for rule in self.client.faults()]
 
     def clear(self) -> None:
         """Forget everything stored and every fault rule."""
-        self.http.delete("/inspect/envelopes").raise_for_status()
-        self.http.delete("/inspect/faults").raise_for_status()
+        self.client.clear()
+        self.client.clear_faults()
+
+
+def _set(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}

@@ -1,12 +1,14 @@
-"""A small client for relay-mock's inspection API, with polling helpers (deadlines, no sleeps)."""
+"""The stack tests' view of relay-mock's inspection API: `relay_mock.client` with the answers as
+plain dicts, and polling helpers (deadlines, no sleeps)."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-import httpx
+from relay_mock.client import EnvelopeFilters, ItemFilters
+from relay_mock.client import RelayClient as Client
 
 T = TypeVar("T")
 
@@ -23,17 +25,20 @@ def poll(fetch: Callable[[], T | None], *, deadline_s: float, interval_s: float 
         time.sleep(interval_s)
 
 
+def _set(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not None}
+
+
 class RelayClient:
     def __init__(self, base_url: str) -> None:
         self.base_url = base_url
-        self.http = httpx.Client(base_url=base_url, timeout=30)
+        self.client = Client(base_url, timeout=30)
 
     def envelopes(self, **filters: Any) -> list[dict[str, Any]]:
-        params = {k: v for k, v in filters.items() if v is not None}
-        params.setdefault("limit", 1000)
-        response = self.http.get("/inspect/envelopes", params=params)
-        response.raise_for_status()
-        return list(response.json()["envelopes"])
+        filters = _set(filters)
+        limit = int(filters.pop("limit", 1000))
+        page = self.client.envelopes(limit=limit, **cast(EnvelopeFilters, filters))
+        return [envelope.model_dump(exclude_unset=True) for envelope in page.envelopes]
 
     def items(self, item_type: str, **filters: Any) -> list[tuple[dict[str, Any], dict[str, Any]]]:
         """(envelope, item) pairs of one item type."""
@@ -60,20 +65,14 @@ class RelayClient:
     def wait(self, item_type: str, *, count: int = 1, timeout_s: float = 20, **filters: Any) -> int:
         """Block in relay-mock's `/inspect/wait` until `count` items of `item_type` match the
         filters (those of `/inspect/envelopes`); fail at the deadline. Returns the count."""
-        params = {k: v for k, v in filters.items() if v is not None}
-        response = self.http.get(
-            "/inspect/wait",
-            params={**params, "type": item_type, "count": count, "timeout": timeout_s},
-            timeout=timeout_s + 10,
-        )
-        response.raise_for_status()
-        result = response.json()
-        if not result["satisfied"]:
+        params = _set(filters)
+        result = self.client.wait(item_type, count=count, timeout=timeout_s, **cast(ItemFilters, params))
+        if not result.satisfied:
             raise AssertionError(
-                f"relay-mock holds {result['count']} {item_type} item(s) matching {params}, wanted {count}"
+                f"relay-mock holds {result.count} {item_type} item(s) matching {params}, wanted {count}"
                 f" within {timeout_s}s"
             )
-        return int(result["count"])
+        return result.count
 
     def payloads(self, item_type: str, **filters: Any) -> list[dict[str, Any]]:
         """Decoded payloads of one item type (events, transactions), newest first."""
@@ -81,25 +80,19 @@ class RelayClient:
 
     def errors(self, **filters: Any) -> list[dict[str, Any]]:
         """Error summaries from `/inspect/errors` (filters: trace_id, project, level, q)."""
-        params = {k: v for k, v in filters.items() if v is not None}
-        response = self.http.get("/inspect/errors", params={"limit": 1000, **params})
-        response.raise_for_status()
-        return list(response.json()["errors"])
+        page = self.client.errors(limit=1000, **_set(filters))
+        return [error.model_dump(exclude_unset=True) for error in page.errors]
 
     def error(self, event_id: str) -> dict[str, Any]:
         """One error event in full (`event` holds the payload as the SDK sent it)."""
-        response = self.http.get(f"/inspect/errors/{event_id}")
-        response.raise_for_status()
-        return dict(response.json())
+        return self.client.error(event_id).model_dump(exclude_unset=True)
 
     def raw(self, envelope_id: str) -> bytes:
         """An envelope exactly as it was stored (decompressed)."""
-        response = self.http.get(f"/inspect/envelopes/{envelope_id}/raw")
-        response.raise_for_status()
-        return response.content
+        return self.client.raw(envelope_id)
 
     def close(self) -> None:
-        self.http.close()
+        self.client.close()
 
     def clear(self) -> None:
-        self.http.delete("/inspect/envelopes").raise_for_status()
+        self.client.clear()

@@ -1,0 +1,419 @@
+"""What the inspection API answers, as pydantic models: the shapes `relay_mock.client` parses.
+
+They describe the JSON the routes under `/inspect/` send today (store/reader.py, traces.py,
+inspect/*.py). Every model allows extra fields, so a field added on the server side never
+breaks a client built against an older description; field names are the JSON keys, so
+`model_dump()` gives back the JSON as it came.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ApiError(Model):
+    """Every error the inspection API answers: what went wrong and why."""
+
+    detail: str
+    causes: list[str] = Field(default_factory=list)
+
+
+# -- envelopes -----------------------------------------------------------------------------
+
+
+class ProjectRef(Model):
+    id: int | None
+    name: str | None
+
+
+class RequestInfo(Model):
+    """How the envelope arrived: endpoint, auth form, SDK, encoding and sizes."""
+
+    endpoint: str | None = None
+    path: str | None = None
+    public_key: str | None = None
+    auth: str | None = None
+    sdk_client: str | None = None
+    content_encoding: str | None = None
+    compressed_size: int | None = None
+    raw_size: int | None = None
+    user_agent: str | None = None
+    remote_addr: str | None = None
+
+
+class Item(Model):
+    """One envelope item: its index entry and, when payloads were asked for, its header and payload
+    (JSON when it parses, text when it is UTF-8, else `{"base64": ...}`)."""
+
+    type: str | None = None
+    title: str | None = None
+    name: str | None = None
+    op: str | None = None
+    status: str | None = None
+    level: str | None = None
+    event_id: str | None = None
+    trace_id: str | None = None
+    release: str | None = None
+    environment: str | None = None
+    server_name: str | None = None
+    problem: str | None = None
+    header: dict[str, Any] | None = None
+    payload: Any = None
+
+
+class Envelope(Model):
+    id: str
+    seq: int
+    received_at: str  # ISO 8601, UTC
+    received_ts: float  # the same instant in epoch seconds
+    project: ProjectRef
+    event_id: str | None = None
+    trace_id: str | None = None
+    header: dict[str, Any] = Field(default_factory=dict)
+    item_types: list[str] = Field(default_factory=list)
+    request: RequestInfo
+    items: list[Item] = Field(default_factory=list)
+
+
+class EnvelopePage(Model):
+    envelopes: list[Envelope]
+    next_cursor: int | None = None
+
+
+class WaitResult(Model):
+    satisfied: bool
+    count: int
+    wanted: int
+
+
+# -- traces --------------------------------------------------------------------------------
+
+
+class TraceError(Model):
+    """An error event as the trace view shows it."""
+
+    event_id: str | None = None
+    envelope_id: str
+    service: str | None = None
+    span_id: str | None = None
+    level: str | None = None
+    type: str | None = None
+    value: str | None = None
+    transaction: str | None = None
+    timestamp: float | None = None
+
+
+class BrokenLink(Model):
+    service: str | None = None
+    kind: str
+    span_id: str | None = None
+    parent_span_id: str | None = None
+    description: str | None = None
+    envelope_id: str
+    reason: str | None = None
+
+
+class TraceNode(Model):
+    """A transaction (or a streamed segment span) or a span, with its children."""
+
+    kind: str  # transaction | span
+    service: str
+    span_id: str | None = None
+    parent_span_id: str | None = None
+    op: str | None = None
+    description: str | None = None
+    start: float | None = None
+    end: float | None = None
+    offset_ms: float | None = None
+    duration_ms: float | None = None
+    status: str | None = None
+    envelope_id: str
+    event_id: str | None = None
+    release: str | None = None
+    broken: str | None = None
+    external_parent: bool = False
+    missing_child: str | None = None
+    errors: list[TraceError] = Field(default_factory=list)
+    children: list[TraceNode] = Field(default_factory=list)
+
+    def walk(self) -> list[TraceNode]:
+        """This node and every node under it, depth first."""
+        return [self, *(node for child in self.children for node in child.walk())]
+
+
+class Trace(Model):
+    """One trace as the UI shows it: every service's transactions and spans as a tree."""
+
+    trace_id: str
+    services: list[str]
+    transactions: int
+    errors: list[TraceError]
+    error_count: int
+    start: float | None = None
+    end: float | None = None
+    duration_ms: float | None = None
+    complete: bool
+    broken_links: list[BrokenLink]
+    dsc: list[dict[str, Any]]
+    dsc_consistent: bool
+    roots: list[TraceNode]
+
+    def nodes(self) -> list[TraceNode]:
+        return [node for root in self.roots for node in root.walk()]
+
+
+class TraceSummary(Model):
+    trace_id: str
+    services: list[str]
+    transactions: int
+    errors: int
+    start: float | None = None
+    duration_ms: float | None = None
+    root: str | None = None
+    complete: bool
+    broken_links: int
+    dsc_consistent: bool
+
+
+class TracePage(Model):
+    traces: list[TraceSummary]
+    next_cursor: int | None = None
+
+
+# -- errors --------------------------------------------------------------------------------
+
+
+class ErrorSummary(Model):
+    event_id: str | None = None
+    envelope_id: str
+    project: str | None = None
+    received_at: str
+    timestamp: float | None = None
+    level: str | None = None
+    type: str | None = None
+    value: str | None = None
+    message: str | None = None
+    transaction: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    release: str | None = None
+    environment: str | None = None
+    server_name: str | None = None
+    # An SDK may send tags as an object or as [key, value] pairs.
+    tags: dict[str, Any] | list[Any] = Field(default_factory=dict)
+
+
+class ErrorDetail(ErrorSummary):
+    """One error event in full; `event` is the payload as the SDK sent it."""
+
+    exceptions: list[Any] = Field(default_factory=list)
+    breadcrumbs: list[Any] = Field(default_factory=list)
+    contexts: dict[str, Any] = Field(default_factory=dict)
+    request: dict[str, Any] | None = None
+    sdk: Any = None
+    event: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorPage(Model):
+    errors: list[ErrorSummary]
+    next_cursor: int | None = None
+
+
+# -- statistics and refusals ---------------------------------------------------------------
+
+
+class ProjectStats(Model):
+    project_id: int | None = None
+    envelopes: int
+    raw_bytes: int | None = None
+    compressed_bytes: int | None = None
+
+
+class RefusedStats(Model):
+    total: int
+    injected: int
+    by_reason: dict[str, int]
+    by_status: dict[str, int]
+
+
+class Discarded(Model):
+    """One line of the SDKs' client reports: how many items of a category they dropped, and why."""
+
+    reason: str
+    category: str
+    quantity: int
+
+
+class ClientReportStats(Model):
+    total: int
+    by_reason: dict[str, int]
+    by_category: dict[str, int]
+    by_project: dict[str, list[Discarded]]
+
+
+class Retention(Model):
+    max_envelopes: int
+    max_bytes: int
+
+
+class EnvelopeTotals(Model):
+    stored: int
+    bytes: int
+    received: int
+    evicted: int
+    evicted_bytes: int
+    commits: int
+    mean_commit_group: float
+    retention: Retention
+
+
+class Stats(Model):
+    items_by_type: dict[str, int]
+    by_project: dict[str, ProjectStats]
+    by_service: dict[str, dict[str, int]]
+    content_encodings: dict[str, int]
+    refused: RefusedStats
+    client_reports: ClientReportStats
+    items_with_problems: int
+    envelopes: EnvelopeTotals
+
+
+class Refusal(Model):
+    """A request relay-mock refused (a fault rule, a size limit, bad auth...)."""
+
+    id: int
+    received_at: str
+    status: int
+    reason: str
+    detail: str
+    injected: bool
+    project_id: int | None = None
+    public_key: str | None = None
+    path: str | None = None
+    size: int | None = None
+    user_agent: str | None = None
+    remote_addr: str | None = None
+
+
+# -- faults, expectations, projects ----------------------------------------------------------
+
+
+class FaultRule(Model):
+    id: str
+    action: str  # rate_limit | status | latency | drop
+    status: int
+    categories: list[str] = Field(default_factory=list)
+    retry_after: int
+    latency_ms: int
+    project: int | None = None
+    remaining: int | None = None
+    fraction: float | None = None
+    expires_at: str | None = None
+    created_at: str
+    hits: int
+    description: str
+
+
+class Expectation(Model):
+    """A trace a test or a load generator started: the verifier's ground truth for it.
+
+    Omitted fields take the server's defaults (started_at: now; sampled: true; expect_services:
+    the sandbox's api and downstream)."""
+
+    trace_id: str
+    scenario: str
+    started_at: float | None = None
+    sampled: bool | None = None
+    sample_rand: float | None = None
+    sample_rate: float | None = None
+    expect_services: list[str] | None = None
+    expect_errors_from: list[str] | None = None
+    baggage: dict[str, str] | None = None
+    status_code: int | None = None
+    outcome: str | None = None
+
+
+class Project(Model):
+    """A project relay-mock accepts envelopes for; `dsn` uses relay-mock's RELAY_PUBLIC_URL."""
+
+    id: int
+    name: str
+    public_key: str
+    dsn: str
+
+
+# -- the verifier --------------------------------------------------------------------------
+
+
+class Finding(Model):
+    check: str  # completeness, linkage, identity, dsc, sampling, errors, db_spans, timing
+    kind: str  # e.g. missing_transaction, wrong_parent
+    trace_id: str
+    message: str
+    expected: str
+    observed: str
+    envelope_ids: list[str]
+    scenario: str | None = None
+    # "sdk:<reason>" or "relay:<reason>" when a reported drop explains the fault: a loss, not a failure.
+    attributed_to: str | None = None
+    ui_url: str
+    service: str | None = None
+
+    @property
+    def is_failure(self) -> bool:
+        return self.attributed_to is None
+
+
+class VerifyReport(Model):
+    ok: bool
+    traces_checked: int
+    expected_traces: int
+    sampled_expected: int
+    complete: int
+    failures: int
+    attributed_losses: int
+    failed_traces: int
+    checks: dict[str, dict[str, int]]
+    scenarios: dict[str, dict[str, int]]
+    attributions: dict[str, int]
+    findings: list[Finding]
+    trace_ids: list[str] = Field(default_factory=list)
+
+    @property
+    def failed_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_failure]
+
+
+class Verdict(Model):
+    """`GET /inspect/verify`: the report, and how long the verifier waited for traces still arriving."""
+
+    ok: bool
+    report: VerifyReport
+    waited_s: float
+    still_pending: int
+
+    def explain(self) -> str:
+        """The verdict in words, one finding a line (failures first): an assertion's message."""
+        report = self.report
+        lines = [
+            f"{report.failures} failure(s) and {report.attributed_losses} loss(es) explained by reported drops"
+            f" in {report.traces_checked} trace(s)"
+            + (
+                f"; {self.still_pending} expected trace(s) still incomplete after {self.waited_s} s"
+                if self.still_pending
+                else ""
+            )
+        ]
+        for finding in sorted(report.findings, key=lambda f: not f.is_failure):
+            why = "FAILED" if finding.is_failure else f"lost ({finding.attributed_to})"
+            lines.append(
+                f"  {why} {finding.check}/{finding.kind} trace {finding.trace_id}: {finding.message}"
+                f" (expected {finding.expected}, observed {finding.observed}) {finding.ui_url}"
+            )
+        return "\n".join(lines)
