@@ -379,6 +379,7 @@ def _evidence(
             and (key.split(": ", 1)[1].split(" /")[0] in reasons if reasons else not key.startswith(UNSAMPLED))
         )
 
+    direct = tuple(reason for reason in scenario.sdk_reasons if reason != "backpressure")
     by_reason = {
         key.removeprefix("api: ").removesuffix(" / transaction"): after[key] - before.get(key, 0)
         for key in after
@@ -391,7 +392,10 @@ def _evidence(
         "api_transactions_dropped": dropped(after, before),
         "api_dropped_by_reason": by_reason,
         "reported_until_settled": dropped(at_settled, before, scenario.sdk_reasons) if scenario.sdk_reasons else None,
-        "reported_after_settled": dropped(after, at_settled, scenario.sdk_reasons) if scenario.sdk_reasons else None,
+        # The SDK's backpressure monitor lowers its sample rate for a while after the transport is
+        # healthy again (it checks every 10 s): that is the SDK recovering, not the break going on.
+        "reported_after_settled": dropped(after, at_settled, direct) if direct else None,
+        "backpressure_after_settled": dropped(after, at_settled, ("backpressure",)),
         "settled_at": settled,
         "api_requests_after_settled": sum(1 for row in rows if settled <= row[0] < end),
         "api_transactions_stored_after_settled": stored_transactions("api", settled + 1),
@@ -428,7 +432,8 @@ def print_report(report: dict[str, Any]) -> None:
         print(
             f"api's SDK reported {' or '.join(evidence['reasons'])}: "
             f"{evidence['reported_until_settled']} until the heal settled, "
-            f"{evidence['reported_after_settled']} after; {evidence['api_transactions_stored_after_settled']} "
+            f"{evidence['reported_after_settled']} after (and {evidence['backpressure_after_settled']} "
+            f"backpressure while the SDK recovered); {evidence['api_transactions_stored_after_settled']} "
             f"transactions stored from the {evidence['api_requests_after_settled']} requests after it"
         )
     for name, phase in report["phases"].items():
