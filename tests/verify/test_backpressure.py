@@ -43,6 +43,8 @@ def test_a_trace_the_heads_lowered_rate_turned_away_is_explained_for_both_servic
         ("missing_transaction", "downstream", "sdk:backpressure"),
     ]
     assert report.ok and report.attributions == {"sdk:backpressure": 2}
+    assert report.verdicts == {"verified": 0, "unverified": 1, "failed": 0}
+    assert report.traces[0].causes == ("sdk:backpressure",)
 
 
 def test_one_reported_unit_explains_one_head_loss_oldest_first() -> None:
@@ -54,10 +56,11 @@ def test_one_reported_unit_explains_one_head_loss_oldest_first() -> None:
     by_trace = {(f.trace_id, f.service): f.attributed_to for f in report.findings}
     assert by_trace[(first.trace_id, "api")] == "sdk:backpressure"
     assert by_trace[(second.trace_id, "api")] is None
-    # downstream follows its head in both: the head did report backpressure at the time.
+    # downstream follows its head only where the head's own loss took a backpressure unit.
     assert by_trace[(first.trace_id, "downstream")] == "sdk:backpressure"
-    assert by_trace[(second.trace_id, "downstream")] == "sdk:backpressure"
+    assert by_trace[(second.trace_id, "downstream")] is None
     assert not report.ok
+    assert {t.trace_id: t.verdict for t in report.traces} == {first.trace_id: "unverified", second.trace_id: "failed"}
 
 
 def test_without_a_backpressure_report_nothing_is_explained() -> None:
@@ -68,10 +71,10 @@ def test_without_a_backpressure_report_nothing_is_explained() -> None:
     assert {f.attributed_to for f in report.findings} == {None}
 
 
-def test_a_backpressure_report_outside_a_bounded_window_explains_nothing() -> None:
+def test_a_backpressure_report_after_the_flush_delay_explains_nothing() -> None:
     late = client_report("api", "backpressure", at=T0 + 600)
 
-    report = run(unsampled_by_api(0.7).bundle(), client_reports=[late], config=replace(CONFIG, attribution_after_s=60))
+    report = run(unsampled_by_api(0.7).bundle(), client_reports=[late], config=replace(CONFIG, flush_delay_s=60))
 
     assert {f.attributed_to for f in report.findings} == {None}
 

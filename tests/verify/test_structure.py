@@ -46,12 +46,23 @@ def test_a_healthy_trace_found_in_the_store_only_has_no_findings() -> None:
     assert report.findings == ()
 
 
-def test_a_trace_the_downstream_started_on_its_own_is_flagged_as_headed_by_the_wrong_service() -> None:
-    # What broken propagation leaves behind besides the call without its child: a fresh trace
-    # whose DSC names the downstream service.
+def test_a_trace_a_service_started_on_its_own_is_its_own_head() -> None:
+    # No service is the head by name: a fresh trace whose DSC names the service that started it
+    # is consistent on its own (the catalogue's propagation_lost case pairs it with its caller).
     t = healthy_trace(7)
     assert t.downstream is not None
     own_dsc = head_dsc(7, public_key="d2" * 16, release="downstream@1.0.0")
+    fresh = replace(t.downstream, parent_span_id=None, dsc=own_dsc)
+
+    report = run(TraceBundle(trace_id=t.trace_id, transactions=[fresh]))
+
+    assert kinds(report, t.trace_id) == []
+
+
+def test_a_dsc_naming_another_head_than_the_trace_started_at_is_flagged() -> None:
+    t = healthy_trace(7)
+    assert t.downstream is not None
+    own_dsc = head_dsc(7, public_key="d2" * 16)  # downstream's key, api's release
     fresh = replace(t.downstream, parent_span_id=None, dsc=own_dsc)
 
     report = run(TraceBundle(trace_id=t.trace_id, transactions=[fresh]))

@@ -15,9 +15,9 @@ The SDK reports the transactions it turned away as `backpressure` drops, counted
 (or as `sample_rate` when the monitor had recovered by the time the transaction finished). So,
 like the other drops (see `attribution`), each reported unit explains at most one lost
 transaction of that project, oldest loss first, in the same window as other drops; a head
-service's loss is never backpressure when downstream received a sampled call (the head kept the
-trace). A downstream loss in a trace whose head transaction is missing too, while the head
-reported backpressure, follows from the head's decision: downstream was told the trace is
+service's loss is never backpressure when a service it called received a sampled call (the head
+kept the trace). A loss after the head, in a trace whose head's own loss was explained by a
+backpressure unit, follows from the head's decision: the service was told the trace is
 unsampled and reported a deliberate `sample_rate` drop. A DSC finding is explained when every
 differing DSC of the trace is the caller's with its sample_rate divided by a power of two, and
 the service that lowered it (the first on the trace's path whose DSC carries the lowered rate;
@@ -49,53 +49,51 @@ def explain_backpressure(
     client_reports: Iterable[ClientReportFact],
     config: VerifyConfig,
 ) -> list[Finding]:
-    """Explain the marks backpressure leaves that are not a counted loss: the losses of the
-    services after a head that turned the trace away, and lowered DSCs. The head's own losses
-    are counted drops like any other (`attribute`, with `ruled_out`)."""
-    reports = [r for r in client_reports if r.reason == "backpressure" and r.quantity > 0]
+    """Explain lowered DSCs: the transactions arrived, but their DSC carries a sample_rate the
+    overloaded SDK lowered. Losses are counted drops like any other (`attribute`, with
+    `ruled_out`); the services after a head that lost the trace to backpressure follow from it
+    there too."""
+    reports = [
+        r
+        for r in client_reports
+        if r.reason == "backpressure" and r.quantity > 0 and (config.until is None or r.received_at <= config.until)
+    ]
     if not reports:
         return findings
     by_trace = {view.trace_id: view for view in views}
     reported = _report_times(reports)
 
     def evidence(project: str, view: TraceView) -> bool:
-        # The same window as every other drop's (see VerifyConfig): client reports come late.
-        after = math.inf if config.attribution_after_s is None else config.attribution_after_s
+        # The same window as every drop's (see `attribution`).
         times = reported.get(project, [])
         start = bisect.bisect_left(times, view.started_at - config.attribution_before_s)
-        return start < len(times) and times[start] <= view.started_at + after
+        return start < len(times) and times[start] <= view.ended_at + config.flush_delay_s
 
-    head_missing = {
-        f.trace_id for f in findings if f.kind == "missing_transaction" and f.service == config.head_service
-    }
     explained: set[int] = set()
     for finding in findings:
         view = by_trace.get(finding.trace_id)
         if finding.attributed_to is not None or view is None:
             continue
-        if finding.kind == "missing_transaction":
-            # Told the trace was unsampled, downstream dropped it on purpose (`sample_rate`).
-            if finding.service != config.head_service and view.trace_id in head_missing:
-                if evidence(config.head_service, view):
-                    explained.add(id(finding))
-        elif finding.check == "dsc" or finding.message == DSC_CONTRADICTION:
+        if finding.check == "dsc" or finding.message == DSC_CONTRADICTION:
             lowered_by = _lowered_by(view)
             # The services after the one that lowered the rate copy its DSC: when the head's
             # DSC is lowered, the head did it.
-            if config.head_service in lowered_by:
-                lowered_by = {config.head_service}
+            head = view.head_service
+            if head in lowered_by:
+                lowered_by = {head}
             if any(evidence(project, view) for project in lowered_by):
                 explained.add(id(finding))
     return [replace(f, attributed_to=LABEL) if id(f) in explained else f for f in findings]
 
 
-def ruled_out(views: Sequence[TraceView], config: VerifyConfig) -> Callable[[Finding], Collection[str]]:
-    """For `attribute`: a head service's loss is never backpressure when downstream received
-    a sampled call from it (the head kept the trace)."""
-    kept = {view.trace_id for view in views if _arrived(view, config.downstream_service)}
+def ruled_out(views: Sequence[TraceView]) -> Callable[[Finding], Collection[str]]:
+    """For `attribute`: a head service's loss is never backpressure when a service it called
+    received a sampled call from it (the head kept the trace)."""
+    kept = {view.trace_id for view in views if _arrived_after_head(view)}
+    heads = {view.trace_id: view.head_service for view in views}
 
     def reasons(loss: Finding) -> Collection[str]:
-        return ("backpressure",) if loss.service == config.head_service and loss.trace_id in kept else ()
+        return ("backpressure",) if loss.service == heads.get(loss.trace_id) and loss.trace_id in kept else ()
 
     return reasons
 
@@ -107,8 +105,9 @@ def _report_times(reports: Iterable[ClientReportFact]) -> dict[str, list[float]]
     return {project: sorted(at) for project, at in times.items()}
 
 
-def _arrived(view: TraceView, service: str) -> bool:
-    return any(tx.project == service for tx in (*view.transactions, *view.joined, *view.adopted.values()))
+def _arrived_after_head(view: TraceView) -> bool:
+    head = view.head_service
+    return any(tx.project != head for tx in (*view.transactions, *view.joined, *view.adopted.values()))
 
 
 def _lowered_by(view: TraceView) -> set[str]:

@@ -1,6 +1,6 @@
-"""From the store to the verifier's facts: every transaction, error event and profile that
-arrived in the window, grouped per trace, with the expectations (ground truth) recorded for it,
-the SDKs' client reports and relay-mock's refusals."""
+"""From the store to the verifier's facts: every transaction (or streamed segment), error event
+and profile that arrived in the window, grouped per trace, with the expectations (ground truth)
+recorded for it, the SDKs' client reports and relay-mock's refusals."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import orjson
 
 from relay_mock.expectations import from_row
 from relay_mock.store.reader import expectation_rows
-from relay_mock.store.spans import MAX_SPANS, timestamp
+from relay_mock.store.spans import MAX_SPANS, streamed_spans, timestamp
 from relay_mock.verify.heap import collector_paused
 from relay_mock.verify.model import (
     ClientReportFact,
@@ -34,10 +34,10 @@ ITEMS_SQL = """
 SELECT i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status,
        i.release, i.environment, i.start_ts, i.end_ts, i.summary, e.project, e.envelope_id,
        e.received_at, e.header,
-       CASE WHEN i.type IN ('transaction', 'profile')
+       CASE WHEN i.type IN ('transaction', 'profile', 'span')
             THEN substr(e.raw, i.payload_offset + 1, i.payload_length) END AS payload
 FROM items i JOIN envelopes e ON e.id = i.envelope_rowid
-WHERE i.type IN ('transaction', 'event', 'profile') AND {where}
+WHERE i.type IN ('transaction', 'span', 'event', 'profile') AND {where}
 """
 
 
@@ -63,15 +63,16 @@ def _collect(conn: sqlite3.Connection, *, since: float | None, until: float | No
     }
     bundles: dict[str, TraceBundle] = {tid: TraceBundle(tid, expectation=e) for tid, e in expectations.items()}
     where, params = _window(since, until, trace_id)
+    detached: list[tuple[TraceBundle, str, SpanFact]] = []
     for row in conn.execute(ITEMS_SQL.format(where=where), params):
-        _add(bundles, row)
+        _add(bundles, row, detached)
+    _attach(detached)
     client_reports = _client_reports(conn, since)
-    # A refusal happens when the SDK sends, a minute at most after the trace (queues drain, backoffs
-    # end); client reports may come much later, so only refusals are bounded after the window.
+    # The verifier bounds every drop by its trace's window; the margins here only keep the reads small.
     refusals = [
-        RefusalFact(row[0], row[1], row[2], row[3], bool(row[4]))
+        RefusalFact(row[0], row[1], row[2], row[3], bool(row[4]), _types(row[5]))
         for row in conn.execute(
-            "SELECT received_at, status, reason, project_id, injected FROM refusals"
+            "SELECT received_at, status, reason, project_id, injected, item_types FROM refusals"
             " WHERE received_at >= ? AND received_at < ?",
             ((since or 0) - MARGIN_S, (until + REFUSAL_DELAY_S) if until is not None else 1e18),
         )
@@ -110,7 +111,14 @@ def _window(since: float | None, until: float | None, trace_id: str | None) -> t
     )
 
 
-def _add(bundles: dict[str, TraceBundle], row: sqlite3.Row) -> None:
+def _types(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    types = orjson.loads(value)
+    return tuple(str(t) for t in types) if isinstance(types, list) else None
+
+
+def _add(bundles: dict[str, TraceBundle], row: sqlite3.Row, detached: list[tuple[TraceBundle, str, SpanFact]]) -> None:
     kind = row["type"]
     trace = row["trace_id"] or ""
     bundle = bundles.get(trace)
@@ -118,6 +126,8 @@ def _add(bundles: dict[str, TraceBundle], row: sqlite3.Row) -> None:
         bundle = bundles[trace] = TraceBundle(trace)
     if kind == "transaction":
         bundle.transactions.append(_transaction(row))
+    elif kind == "span":
+        _segments(bundle, row, detached)
     elif kind == "event":
         bundle.errors.append(_error(row))
     elif kind == "profile":
@@ -156,6 +166,83 @@ def _transaction(row: sqlite3.Row) -> TransactionFact:
     )
 
 
+def _segments(bundle: TraceBundle, row: sqlite3.Row, detached: list[tuple[TraceBundle, str, SpanFact]]) -> None:
+    """A `span` item (span streaming, v1 or v2): each segment span stands where a transaction
+    would, holding the item's other spans; spans sent without their segment join a segment of
+    the same service later (`_attach`)."""
+    try:
+        payload = orjson.loads(row["payload"]) if row["payload"] else None
+    except orjson.JSONDecodeError:
+        return
+    raw = payload["items"] if isinstance(payload, dict) and isinstance(payload.get("items"), list) else [payload]
+    parsed = streamed_spans(payload)
+    segments: list[TransactionFact] = []
+    children: list[SpanFact] = []
+    for entry, source in zip(parsed, raw, strict=False):
+        fact = SpanFact(
+            entry["span_id"] or "",
+            entry["parent_span_id"],
+            entry["op"],
+            entry["description"],
+            entry["start"],
+            entry["end"],
+            entry["status"],
+            _http_status(source.get("attributes") if isinstance(source, dict) else None),
+        )
+        if not entry["segment"]:
+            children.append(fact)
+            continue
+        segments.append(
+            TransactionFact(
+                envelope_id=row["envelope_id"],
+                event_id=None,
+                project=row["project"],
+                trace_id=_str(source.get("trace_id")) or row["trace_id"],
+                span_id=fact.span_id,
+                parent_span_id=fact.parent_span_id,
+                name=fact.description,
+                op=fact.op,
+                status=fact.status,
+                start=fact.start,
+                end=fact.end,
+                release=entry.get("release") or row["release"],
+                environment=row["environment"],
+                dsc=_dsc(row),
+                received_at=row["received_at"],
+                kind="segment",
+            )
+        )
+    if segments:
+        segments[0].spans = tuple(children)
+        bundle.transactions.extend(segments)
+    else:
+        detached.extend((bundle, row["project"], span) for span in children)
+
+
+def _attach(detached: list[tuple[TraceBundle, str, SpanFact]]) -> None:
+    for bundle, project, span in detached:
+        home = next((tx for tx in bundle.transactions if tx.project == project and tx.kind == "segment"), None)
+        if home is not None:
+            home.spans = (*home.spans, span)
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _http_status(data: Any) -> int | None:
+    """The response status an HTTP client span recorded: in a transaction's span `data`, or a
+    streamed span's typed `attributes` ({"type": ..., "value": ...})."""
+    if not isinstance(data, dict):
+        return None
+    value = data.get("http.response.status_code")
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _span_facts(spans: Any) -> tuple[SpanFact, ...]:
     # The hot loop of collection (one pass per span of every transaction): plain lookups only.
     if not isinstance(spans, list):
@@ -181,6 +268,8 @@ def _span_facts(spans: Any) -> tuple[SpanFact, ...]:
                 timestamp(get("start_timestamp")),
                 timestamp(get("timestamp")),
                 status if isinstance(status, str) else None,
+                # Only calls need it, and only when they failed (did a response come back?).
+                _http_status(get("data")) if status is not None and status != "ok" else None,
             )
         )
     return tuple(facts)
