@@ -35,7 +35,7 @@ lint: ## ruff (lint and format) and mypy --strict over the project's code
 load: ## headless Locust (USERS=50 RATE=10 DURATION=60s WORKERS=0); reports in reports/
 	@scripts/load.sh
 
-verify-traces: ## check every trace crossed the hop intact (SINCE=, TRACE=, DEADLINE=30)
+verify-traces: ## verify every trace: verified, unverified (a counted cause) or failed (SINCE=, UNTIL=, TRACE=, DEADLINE=30, MAX_UNVERIFIED=0, EXPECT=expectations/sandbox.yaml)
 	@scripts/verify-traces.sh
 
 envelopes: ## the newest captured envelopes as a table (TYPE=, PROJECT=, TRACE=, LIMIT=30)

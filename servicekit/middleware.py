@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from servicekit.loggers import request_id_var
 from servicekit.settings import ServiceSettings
 from servicekit.tracing import extract_sentry_trace, trace_headers
+from servicekit.witness import WitnessMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +161,8 @@ def middleware_stack(settings: ServiceSettings, *, sentry_active: bool) -> list[
     """The services' middleware, outermost first (Sentry's own ASGI middleware wraps them all)."""
     stack = [
         Middleware(RequestIdMiddleware),
+        # Outside TrustedHost: a refused request is witnessed too (it reached the service).
+        Middleware(WitnessMiddleware, service=settings.service_name),
         Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts),
         Middleware(
             SessionMiddleware,

@@ -213,7 +213,7 @@ def _item_types(body: bytes, encoding: str | None, *, store: bool, max_size: int
         if store:
             return orjson.dumps(["transaction" if orjson.loads(raw).get("type") == "transaction" else "event"]).decode()
         return orjson.dumps([item.type for item in parse_envelope(raw).items]).decode()
-    except Exception:  # any malformation: the refusal then says nothing about what it lost
+    except (IngestError, ValueError, AttributeError):  # malformed: the refusal says nothing about what it lost
         return None
 
 

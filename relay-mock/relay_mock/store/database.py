@@ -130,7 +130,11 @@ def connect(path: Path, *, readonly: bool = False, synchronous: str = "FULL") ->
 
 
 # Columns added after a store may have been created: (table, column, type).
-ADDED_COLUMNS = (("refusals", "item_types", "TEXT"), ("expectations", "ended_at", "REAL"), ("expectations", "witnesses", "TEXT"))
+ADDED_COLUMNS = (
+    ("refusals", "item_types", "TEXT"),
+    ("expectations", "ended_at", "REAL"),
+    ("expectations", "witnesses", "TEXT"),
+)
 
 
 def _add_columns(conn: sqlite3.Connection) -> None:

@@ -168,15 +168,15 @@ def _witness_note(view: TraceView, service: str | None) -> str:
 
 def _never_called(view: TraceView) -> set[str]:
     """Services the trace owes nothing because every call to them failed before reaching them:
-    seen on the calls that arrived, or, when the caller recorded witnesses, none answered."""
+    seen on the calls that arrived, or, when the caller recorded witnesses and the calling
+    transaction is lost, because none of them answered."""
     reached = {view.target(span) for span_id, (_, span) in view.calls.items() if span_id not in view.not_reached}
-    excused = {target for _, span in view.not_reached.values() if (target := view.target(span)) not in reached}
-    witnesses = view.witnesses
-    if witnesses is not None and view.root is None and view.bundle.expectation is not None:
+    excused = {t for _, span in view.not_reached.values() if (t := view.target(span)) is not None and t not in reached}
+    exp, witnesses = view.bundle.expectation, view.witnesses
+    if exp is not None and witnesses is not None and not view.calls:
         answered = {w.service for w in witnesses if w.received is not None}
-        excused.update(s for s in view.bundle.expectation.expect_services[1:] if s not in answered and None not in answered)
-    excused.discard(None)  # type: ignore[arg-type]
-    return {str(s) for s in excused}
+        excused.update(s for s in exp.expect_services[1:] if s not in answered)
+    return excused
 
 
 def _owed_services(view: TraceView) -> Sequence[str]:

@@ -76,7 +76,12 @@ class TraceVerdict:
     causes: tuple[str, ...] = ()  # for unverified traces: the counted causes that may explain them
 
     def to_dict(self) -> dict[str, Any]:
-        return {"trace_id": self.trace_id, "verdict": self.verdict, "scenario": self.scenario, "causes": list(self.causes)}
+        return {
+            "trace_id": self.trace_id,
+            "verdict": self.verdict,
+            "scenario": self.scenario,
+            "causes": list(self.causes),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TraceVerdict:
@@ -240,31 +245,3 @@ def _scenarios(traces: Sequence[TraceVerdict]) -> dict[str, dict[str, int]]:
         tally["traces"] += 1
         tally[t.verdict] += 1
     return dict(sorted(tallies.items()))
-
-
-def _verdicts(bundles: Sequence[TraceBundle], findings: Sequence[Finding]) -> tuple[TraceVerdict, ...]:
-    failed: set[str] = set()
-    causes: dict[str, set[str]] = {}
-    for f in findings:
-        if f.is_failure:
-            failed.add(f.trace_id)
-        elif f.is_unverified:
-            causes.setdefault(f.trace_id, set()).add(str(f.attributed_to))
-    verdicts = []
-    for b in sorted(bundles, key=lambda b: b.trace_id):
-        scenario = b.expectation.scenario if b.expectation else None
-        if b.trace_id in failed:
-            verdicts.append(TraceVerdict(b.trace_id, FAILED, scenario))
-        elif b.trace_id in causes:
-            verdicts.append(TraceVerdict(b.trace_id, UNVERIFIED, scenario, tuple(sorted(causes[b.trace_id]))))
-        else:
-            verdicts.append(TraceVerdict(b.trace_id, VERIFIED, scenario))
-    return tuple(verdicts)
-
-
-def _complete(bundles: Sequence[TraceBundle], findings: Sequence[Finding]) -> int:
-    # A loss explained by a drop is still a loss: the trace is not complete either way.
-    incomplete = {f.trace_id for f in findings if f.check == "completeness" and not f.note}
-    return sum(
-        1 for b in bundles if b.expectation is not None and b.expectation.sampled and b.trace_id not in incomplete
-    )

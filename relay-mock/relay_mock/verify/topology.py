@@ -45,7 +45,7 @@ def load_topology(text: str) -> dict[str, Any]:
         raise TopologyError("expectations file", f"not valid YAML: {exc}") from None
     data = {} if data is None else data
     parse_topology(data, VerifyConfig())  # validate now, where the user can still fix it
-    return data  # type: ignore[no-any-return]
+    return data
 
 
 def parse_topology(data: Any, config: VerifyConfig) -> VerifyConfig:
@@ -70,7 +70,9 @@ def parse_topology(data: Any, config: VerifyConfig) -> VerifyConfig:
             str(scenario): tuple(_str_list(services, f"must_cross.{scenario}")) for scenario, services in must.items()
         }
     if "required_ops" in data:
-        changes["required_ops"] = tuple(_rule(rule, f"required_ops[{i}]") for i, rule in enumerate(_list(data["required_ops"], "required_ops")))
+        changes["required_ops"] = tuple(
+            _rule(rule, f"required_ops[{i}]") for i, rule in enumerate(_list(data["required_ops"], "required_ops"))
+        )
     return replace(config, **changes)
 
 

@@ -30,7 +30,9 @@ from relay_mock.verify.report import Finding
 
 Item = TransactionFact | ErrorFact | ProfileFact
 # Span statuses that say the call got no answer, when no response status was recorded either.
-NO_ANSWER = frozenset({"internal_error", "deadline_exceeded", "unavailable", "aborted", "cancelled", "unknown_error", "error"})
+NO_ANSWER = frozenset(
+    {"internal_error", "deadline_exceeded", "unavailable", "aborted", "cancelled", "unknown_error", "error"}
+)
 
 
 @dataclass(slots=True)
