@@ -21,7 +21,11 @@ def check_witnesses(view: TraceView) -> list[Finding]:
     if not witnesses or exp is None:
         return []
     findings = []
-    callers = {span_id: tx for span_id, (tx, _) in view.calls.items()}
+    # A service received as its parent one of the trace's call spans, or, for the head, the
+    # external caller's span (the one the head's transaction names as its parent).
+    parents = set(view.calls)
+    if view.root is not None and view.root.parent_span_id is not None:
+        parents.add(view.root.parent_span_id)
     for witness in witnesses:
         if witness.received is None:
             continue  # the call got no answer: nothing was witnessed
@@ -36,7 +40,7 @@ def check_witnesses(view: TraceView) -> list[Finding]:
             if sampled is not None and sampled != exp.sampled:
                 problems.append(f"sampled={sampled} where the caller decided sampled={exp.sampled}")
             # The parent can be checked only against calls that arrived (the caller's transaction).
-            if callers and parent is not None and parent not in callers and trace_id == view.trace_id:
+            if view.calls and parent is not None and parent not in parents and trace_id == view.trace_id:
                 problems.append(f"parent span {parent}, which is none of the trace's call spans")
         if problems:
             findings.append(
@@ -44,7 +48,7 @@ def check_witnesses(view: TraceView) -> list[Finding]:
                     "witness",
                     "witness_mismatch",
                     f"{who} received {'; '.join(problems)}: propagation failed at the wire",
-                    expected=f"{view.trace_id}-<one of {sorted(callers) or 'the call spans'}>-{int(exp.sampled)}",
+                    expected=f"{view.trace_id}-<one of {sorted(parents) or 'the call spans'}>-{int(exp.sampled)}",
                     observed=repr(witness.received),
                     items=view.transactions,
                     service=witness.service,
