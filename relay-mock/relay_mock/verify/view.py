@@ -162,7 +162,7 @@ def build_views(bundles: Sequence[TraceBundle], config: VerifyConfig) -> list[Tr
     _link(views)
     for view in views:
         _finish(view)
-    targets = _learn_targets(views)
+    targets = _learn_targets(views, config)
     for view in views:
         view.targets = targets
     _adopt(views, config)
@@ -270,7 +270,7 @@ def _start(tx: TransactionFact) -> float:
     return tx.start if tx.start is not None else tx.received_at
 
 
-def _learn_targets(views: list[TraceView]) -> dict[str, str]:
+def _learn_targets(views: list[TraceView], config: VerifyConfig) -> dict[str, str]:
     """Which project answers calls to which host: the most frequent child project per host, over
     every answered call of the run (and, as a last resort, a host named like a project). A call
     to a host neither tells is a call out of the sandbox: it owes nothing."""
@@ -281,7 +281,7 @@ def _learn_targets(views: list[TraceView]) -> dict[str, str]:
             if host is not None:
                 seen.setdefault(host, Counter()).update(child.project for child in children)
     targets = {host: counts.most_common(1)[0][0] for host, counts in seen.items()}
-    names = set(view.config.project_ids) | set(view.config.public_keys)
+    names = set(config.project_ids) | set(config.public_keys)
     for view in views:
         for _, span in view.calls.values():
             host = host_of(span)
