@@ -79,6 +79,7 @@ def test_a_lost_transaction_is_unverified_only_by_a_refusal_of_a_transaction(
     _expect(relay, trace_id, started, ["api"])
     inspector.add_fault(action="status", status=503, count=1)
     httpx.post(f"{relay.url}/api/1/envelope/", content=b"not an envelope", headers=API_AUTH, timeout=10)
+    inspector.wait_refusals(1)  # refusals are written behind the answer
 
     report = _verify(relay, started - 1)
 

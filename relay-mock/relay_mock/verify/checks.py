@@ -118,6 +118,7 @@ def _not_reached(view: TraceView, tx: TransactionFact, span: SpanFact) -> Findin
         items=[tx],
         service=view.target(span),
         note=True,
+        span_id=span.span_id,
     )
 
 
@@ -151,6 +152,7 @@ def _unanswered_calls(view: TraceView) -> list[Finding]:
                 observed="none",
                 items=[tx],
                 service=target,
+                span_id=span.span_id,
             )
         )
     return findings
@@ -213,13 +215,22 @@ def check_linkage(view: TraceView) -> list[Finding]:
                     expected="a parent span of this trace",
                     observed=str(parent),
                     items=[tx],
+                    span_id=tx.span_id,
                 )
             )
         elif parent not in view.calls:
             message = f"{tx.project} transaction {tx.name} hangs on {_describe(view, parent)}, not on a call to it"
             expected = f"one of the call spans {sorted(view.calls)}"
             findings.append(
-                view.finding("linkage", "wrong_parent", message, expected=expected, observed=parent, items=[tx])
+                view.finding(
+                    "linkage",
+                    "wrong_parent",
+                    message,
+                    expected=expected,
+                    observed=parent,
+                    items=[tx],
+                    span_id=tx.span_id,
+                )
             )
     for span_id, child in view.adopted.items():
         caller, call = view.calls[span_id]
@@ -235,6 +246,7 @@ def check_linkage(view: TraceView) -> list[Finding]:
                 expected=f"trace {view.trace_id}, parent_span_id {span_id}",
                 observed=f"trace {child.trace_id}, parent_span_id None",
                 items=[caller, child],
+                span_id=span_id,
             )
         )
     for span_id, children in view.children.items():
@@ -244,7 +256,13 @@ def check_linkage(view: TraceView) -> list[Finding]:
             caller = view.calls[span_id][0]
             findings.append(
                 view.finding(
-                    "linkage", "duplicate_child", message, expected="1", observed=observed, items=[caller, *children]
+                    "linkage",
+                    "duplicate_child",
+                    message,
+                    expected="1",
+                    observed=observed,
+                    items=[caller, *children],
+                    span_id=span_id,
                 )
             )
     return findings

@@ -65,6 +65,8 @@ class ErrorFact:
     transaction: str | None
     dsc: dict[str, Any] | None
     received_at: float
+    level: str | None = None
+    timestamp: float | None = None
 
 
 @dataclass(slots=True)

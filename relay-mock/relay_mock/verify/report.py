@@ -46,6 +46,9 @@ class Finding:
     service: str | None = None
     # A note reports what was seen and owed nothing (a call that never reached its service).
     note: bool = False
+    # The span the finding is about, when it is about one: the call span that owes a child, the
+    # transaction (its root span) that hangs on the wrong parent. The trace page marks it.
+    span_id: str | None = None
 
     @property
     def is_failure(self) -> bool:

@@ -140,6 +140,7 @@ class TraceView:
         items: Iterable[Item] = (),
         service: str | None = None,
         note: bool = False,
+        span_id: str | None = None,
     ) -> Finding:
         return Finding(
             check=check,
@@ -154,6 +155,7 @@ class TraceView:
             ui_url=f"{self.config.ui_base_url.rstrip('/')}/#/traces/{self.trace_id}",
             service=service,
             note=note,
+            span_id=span_id,
         )
 
 
