@@ -5,9 +5,8 @@ as the trace page builds it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+from typing import Any
 
 from relay_mock.store.spans import streamed_spans
 from relay_mock.traces import build_trace
