@@ -122,8 +122,8 @@ CATALOGUE = [
     Broken(
         "completeness",
         "missing_transaction",
-        "found in the store only: a downstream transaction whose caller never arrived",
-        lambda t: [replace(t, expectation=None, api=None).bundle()],
+        "found in the store only: a downstream transaction whose caller (a known caller in the run) never arrived",
+        lambda t: [replace(t, expectation=None, api=None).bundle(), healthy_trace(2).bundle()],
     ),
     Broken(
         "linkage",

@@ -8,7 +8,10 @@ from dataclasses import replace
 from relay_mock.verify.model import TraceBundle
 from tests.verify.builders import (
     API_DB,
+    API_KEY,
     CALL,
+    CONFIG,
+    DOWNSTREAM_KEY,
     T0,
     error_event,
     head_dsc,
@@ -213,3 +216,16 @@ def test_a_call_span_is_recognised_by_its_op_and_url_marker() -> None:
 
     # Without a recognisable call, the downstream transaction hangs on an ordinary span.
     assert kinds(report, t.trace_id) == [("linkage", "wrong_parent")]
+
+
+def test_a_store_only_trace_headed_by_a_client_that_sends_no_transactions_owes_none() -> None:
+    # A load generator (or a browser) heads the trace with a DSC of its own project; it is
+    # not a service that calls others in this run, so its "missing" transaction is not owed.
+    t = healthy_trace(3)
+    assert t.api is not None and t.downstream is not None
+    client_dsc = head_dsc(3, public_key=DOWNSTREAM_KEY)
+    headless = replace(t, expectation=None, downstream=None, api=replace(t.api, dsc=client_dsc, spans=()))
+
+    report = run(headless.bundle(), config=replace(CONFIG, public_keys={"api": API_KEY, "locust": DOWNSTREAM_KEY}))
+
+    assert [f.kind for f in report.findings if f.check == "completeness"] == []

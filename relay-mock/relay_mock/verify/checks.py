@@ -187,11 +187,13 @@ def _owed_services(view: TraceView) -> Sequence[str]:
         must = view.config.must_cross
         extra = must.get(expectation.scenario, must.get("*", ()))
         return (*expectation.expect_services, *(s for s in extra if s not in expectation.expect_services))
-    # Found in the store only: a transaction whose parent span is nowhere, in a trace without a
-    # head transaction, is what a lost head transaction leaves behind.
+    # Found in the store only: a transaction whose parent span is nowhere, in a trace whose DSC
+    # names another service as its head, is what a lost head transaction leaves behind, when
+    # that head is a service that calls others (the run shows it); a load generator or a
+    # browser heading the trace sends no transaction to lose.
     root, head = view.root, view.head_service
     if root is not None and root.parent_span_id is not None and head is not None and head != root.project:
-        return (head,)
+        return (head,) if head in view.callers else ()
     return ()
 
 

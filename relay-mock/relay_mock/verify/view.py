@@ -64,6 +64,9 @@ class TraceView:
     adopted_by: str | None = None
     # Which project answers a call, by the call's target host, learned from the whole run.
     targets: dict[str, str] = field(default_factory=dict)
+    # The projects whose calls were answered somewhere in the run: services that send
+    # transactions and call others (a load generator or a browser heading traces is not one).
+    callers: frozenset[str] = frozenset()
 
     @property
     def trace_id(self) -> str:
@@ -165,8 +168,9 @@ def build_views(bundles: Sequence[TraceBundle], config: VerifyConfig) -> list[Tr
     for view in views:
         _finish(view)
     targets = _learn_targets(views, config)
+    callers = frozenset(view.calls[span_id][0].project for view in views for span_id in view.children)
     for view in views:
-        view.targets = targets
+        view.targets, view.callers = targets, callers
     _adopt(views, config)
     return views
 
