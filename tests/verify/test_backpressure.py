@@ -173,3 +173,19 @@ def test_backpressure_explains_its_signature_first_and_leaves_other_drops_to_oth
         (overflowed.trace_id, "api"): "sdk:queue_overflow",
     }
     assert report.ok
+
+
+def test_a_lowered_dsc_carried_only_after_a_lost_head_is_the_heads_doing() -> None:
+    # api lowered the rate, sampled the trace, then lost its envelope (queue_overflow):
+    # downstream's copy of the lowered DSC is explained by api's backpressure report.
+    trace = sampled_with(0.3)
+    assert trace.downstream is not None and trace.expectation is not None and trace.expectation.baggage is not None
+    lowered = {**trace.expectation.baggage, "sample_rate": "0.5"}
+    lost_head = replace(trace, api=None, downstream=replace(trace.downstream, dsc=lowered))
+
+    report = run(lost_head.bundle(), client_reports=[client_report("api", "queue_overflow"), BACKPRESSURE])
+
+    assert {(f.kind, f.attributed_to) for f in report.findings} == {
+        ("missing_transaction", "sdk:queue_overflow"),
+        ("dsc_wrong_head", "sdk:backpressure"),
+    }

@@ -100,6 +100,14 @@ def _witness_of_another_trace(t: TwoHop) -> list[TraceBundle]:
     return [_expect(t, witnesses=(witness,)).bundle()]
 
 
+def _witness_told_unsampled(t: TwoHop) -> list[TraceBundle]:
+    """downstream says it was told the trace is unsampled, though the caller sampled it."""
+    from relay_mock.verify.model import Witness
+
+    witness = Witness(f"{t.trace_id}-{span_id(t.n, CALL)}-0", "downstream")
+    return [_expect(t, witnesses=(witness,)).bundle()]
+
+
 CATALOGUE = [
     Broken(
         "completeness",
@@ -243,6 +251,12 @@ CATALOGUE = [
         "witness_mismatch",
         "downstream says, at the wire, it received another trace id than its envelope carries",
         _witness_of_another_trace,
+    ),
+    Broken(
+        "witness",
+        "witness_unsampled",
+        "downstream says it was told the trace is unsampled, which the caller had sampled",
+        _witness_told_unsampled,
     ),
     Broken(
         "timing",

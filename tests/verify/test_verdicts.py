@@ -306,7 +306,7 @@ def test_a_witness_that_disagrees_with_the_envelopes_fails_the_trace(received: s
 
     assert verdict(report, t) == ("failed", ())
     [finding] = report.findings
-    assert finding.kind == "witness_mismatch" and problem in finding.message
+    assert finding.kind in ("witness_mismatch", "witness_unsampled") and problem in finding.message
 
 
 def test_a_disagreeing_witness_fails_even_when_no_envelope_arrived() -> None:
@@ -363,3 +363,38 @@ def test_an_unverified_trace_within_a_percentage_passes() -> None:
     assert report.verdicts == {"verified": 9, "unverified": 1, "failed": 0}
     assert report.outcome("10%") == ("PASSED", 0)
     assert report.outcome("9%") == ("INCONCLUSIVE", 3)
+
+
+def test_a_head_that_told_downstream_unsampled_lost_the_trace_to_backpressure_only() -> None:
+    # The witness proves the head decided "unsampled" (backpressure): a queue_overflow report
+    # cannot explain the head's loss, a backpressure unit can, and downstream follows it.
+    told = witnessed(
+        replace(healthy_trace(), api=None, downstream=None), f"{healthy_trace().trace_id}-{span_id(1, CALL)}-0"
+    )
+
+    overflow_only = run(told.bundle(), client_reports=[client_report("api", "queue_overflow")])
+    backpressure = run(
+        told.bundle(),
+        client_reports=[
+            client_report("api", "queue_overflow", at=T0 + 10),
+            client_report("api", "backpressure", at=T0 + 20),
+        ],
+    )
+
+    assert verdict(overflow_only, told) == ("failed", ())
+    assert verdict(backpressure, told) == ("unverified", ("sdk:backpressure",))
+    assert sorted((f.kind, f.attributed_to) for f in backpressure.findings) == [
+        ("missing_transaction", "sdk:backpressure"),
+        ("missing_transaction", "sdk:backpressure"),
+        ("witness_unsampled", "sdk:backpressure"),
+    ]
+
+
+def test_a_head_whose_downstream_received_a_sampled_call_did_not_lose_it_to_backpressure() -> None:
+    told = witnessed(
+        replace(healthy_trace(), api=None, downstream=None), f"{healthy_trace().trace_id}-{span_id(1, CALL)}-1"
+    )
+
+    report = run(told.bundle(), client_reports=[client_report("api", "backpressure")])
+
+    assert verdict(report, told) == ("failed", ())

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from relay_mock.verify.attribution import LOSS_REASONS, Window
 from relay_mock.verify.model import ClientReportFact, VerifyConfig
 from relay_mock.verify.report import Finding
 from relay_mock.verify.sampling import DSC_CONTRADICTION
@@ -79,7 +80,9 @@ def explain_backpressure(
             # The services after the one that lowered the rate copy its DSC: when the head's
             # DSC is lowered, the head did it.
             head = view.head_service
-            if head in lowered_by:
+            carried = {item.project for item in view.envelopes if item.dsc is not None}
+            if head in lowered_by or (head is not None and lowered_by and head not in carried):
+                # The head lowered it, or its envelope is lost and the others copied its DSC.
                 lowered_by = {head}
             if any(evidence(project, view) for project in lowered_by):
                 explained.add(id(finding))
@@ -87,15 +90,52 @@ def explain_backpressure(
 
 
 def ruled_out(views: Sequence[TraceView]) -> Callable[[Finding], Collection[str]]:
-    """For `attribute`: a head service's loss is never backpressure when a service it called
-    received a sampled call from it (the head kept the trace)."""
-    kept = {view.trace_id for view in views if _arrived_after_head(view)}
-    heads = {view.trace_id: view.head_service for view in views}
+    """For `attribute`: what cannot explain a head service's loss. Backpressure cannot when a
+    service it called received a sampled call from it (the envelope arrived, or its witness says
+    so): the head kept the trace. Only backpressure can when a witness says the head told the
+    next service the trace was unsampled although the caller sampled it: the head decided."""
+    by_trace = {view.trace_id: view for view in views}
 
     def reasons(loss: Finding) -> Collection[str]:
-        return ("backpressure",) if loss.service == heads.get(loss.trace_id) and loss.trace_id in kept else ()
+        view = by_trace.get(loss.trace_id)
+        if view is None or loss.service != view.head_service:
+            return ()
+        told = _told_sampled(view)
+        if told is False:
+            return LOSS_REASONS - {"backpressure"}
+        if told is True or _arrived_after_head(view):
+            return ("backpressure",)
+        return ()
 
     return reasons
+
+
+def follow_head_backpressure(findings: list[Finding], windows: Mapping[str, Window]) -> list[Finding]:
+    """A witness that says a service was told "unsampled" (and nothing else wrong) follows from
+    the head's backpressure when the head's own loss took a counted backpressure unit."""
+    heads = {
+        f.trace_id
+        for f in findings
+        if f.attributed_to == LABEL and f.kind == "missing_transaction" and f.service == windows[f.trace_id].head
+    }
+    return [
+        replace(f, attributed_to=LABEL) if f.kind == "witness_unsampled" and f.trace_id in heads else f
+        for f in findings
+    ]
+
+
+def _told_sampled(view: TraceView) -> bool | None:
+    """What the services after the head received, by their witnesses: True (sampled, as the
+    caller decided), False (unsampled, against the caller), None (nothing to tell)."""
+    exp, witnesses = view.bundle.expectation, view.witnesses
+    if exp is None or not witnesses or not exp.sampled:
+        return None
+    head = view.head_service
+    flags = {w.parts[2] for w in witnesses if w.service != head and w.received and w.parts[0] == view.trace_id}
+    flags.discard(None)
+    if flags == {False}:
+        return False
+    return True if True in flags else None
 
 
 def _report_times(reports: Iterable[ClientReportFact]) -> dict[str, list[float]]:

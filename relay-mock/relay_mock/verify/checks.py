@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from relay_mock.verify.attribution import Window, attribute
-from relay_mock.verify.backpressure import explain_backpressure
+from relay_mock.verify.backpressure import explain_backpressure, follow_head_backpressure
 from relay_mock.verify.backpressure import ruled_out as backpressure_ruled_out
 from relay_mock.verify.heap import collector_paused
 from relay_mock.verify.model import (
@@ -41,7 +41,7 @@ FINDING_KINDS: dict[str, tuple[str, ...]] = {
     "errors": ("missing_error", "error_without_trace"),
     "db_spans": ("missing_db_span",),
     "timing": ("clock_skew",),
-    "witness": ("witness_mismatch",),
+    "witness": ("witness_mismatch", "witness_unsampled"),
 }
 
 
@@ -73,6 +73,7 @@ def verify(
             config=config,
             ruled_out=backpressure_ruled_out(views),
         )
+        findings = follow_head_backpressure(findings, windows)
         return build_report(bundles, findings, list(CHECKS))
 
 

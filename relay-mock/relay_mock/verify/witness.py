@@ -32,6 +32,7 @@ def check_witnesses(view: TraceView) -> list[Finding]:
         trace_id, parent, sampled = witness.parts
         who = witness.service or "the called service"
         problems = []
+        unsampled = False
         if not witness.received:
             problems.append("no sentry-trace header at all")
         else:
@@ -39,14 +40,18 @@ def check_witnesses(view: TraceView) -> list[Finding]:
                 problems.append(f"trace {trace_id}")
             if sampled is not None and sampled != exp.sampled:
                 problems.append(f"sampled={sampled} where the caller decided sampled={exp.sampled}")
+                unsampled = exp.sampled
             # The parent can be checked only against calls that arrived (the caller's transaction).
             if view.calls and parent is not None and parent not in parents and trace_id == view.trace_id:
                 problems.append(f"parent span {parent}, which is none of the trace's call spans")
         if problems:
+            # Told "unsampled" and nothing else wrong: what an overloaded head's backpressure
+            # does (see `backpressure`), which may explain it; anything else is broken propagation.
+            kind = "witness_unsampled" if unsampled and len(problems) == 1 else "witness_mismatch"
             findings.append(
                 view.finding(
                     "witness",
-                    "witness_mismatch",
+                    kind,
                     f"{who} received {'; '.join(problems)}: propagation failed at the wire",
                     expected=f"{view.trace_id}-<one of {sorted(parents) or 'the call spans'}>-{int(exp.sampled)}",
                     observed=repr(witness.received),
