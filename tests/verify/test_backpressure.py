@@ -189,3 +189,20 @@ def test_a_lowered_dsc_carried_only_after_a_lost_head_is_the_heads_doing() -> No
         ("missing_transaction", "sdk:queue_overflow"),
         ("dsc_wrong_head", "sdk:backpressure"),
     }
+
+
+def test_a_store_only_dsc_with_a_stale_sampled_flag_is_explained_by_backpressure_at_the_time() -> None:
+    # No expectation to say the caller's rate: a rate of 1/2**k beside sampled=true and a
+    # sample_rand above it is what a halved rate leaves; the carrier reported backpressure.
+    trace = healthy_trace()
+    assert trace.api is not None and trace.downstream is not None
+    stale = head_dsc(1, sample_rate="0.5", sample_rand="0.9", sampled="true")
+    lowered = replace(
+        trace, expectation=None, api=replace(trace.api, dsc=stale), downstream=replace(trace.downstream, dsc=stale)
+    )
+
+    alone = run(lowered.bundle())
+    reported = run(lowered.bundle(), client_reports=[BACKPRESSURE])
+
+    assert {(f.kind, f.attributed_to) for f in alone.findings} == {("sampling_contradiction", None)}
+    assert {(f.kind, f.attributed_to) for f in reported.findings} == {("sampling_contradiction", "sdk:backpressure")}

@@ -398,3 +398,18 @@ def test_a_head_whose_downstream_received_a_sampled_call_did_not_lose_it_to_back
     report = run(told.bundle(), client_reports=[client_report("api", "backpressure")])
 
     assert verdict(report, told) == ("failed", ())
+
+
+def test_a_sample_rate_drop_explains_a_head_loss_only_when_a_witness_shows_the_head_sampled_it_out() -> None:
+    # Backpressure that eased before the transaction ended is reported as `sample_rate`; only
+    # the witness (downstream told "unsampled" against the caller) makes that a counted cause.
+    told = witnessed(
+        replace(healthy_trace(), api=None, downstream=None), f"{healthy_trace().trace_id}-{span_id(1, CALL)}-0"
+    )
+    silent = replace(healthy_trace(2), api=None, downstream=None)
+    drops = [client_report("api", "sample_rate", quantity=5)]
+
+    report = run(told.bundle(), silent.bundle(), client_reports=drops)
+
+    assert verdict(report, told) == ("unverified", ("sdk:sample_rate",))
+    assert verdict(report, silent) == ("failed", ())

@@ -26,7 +26,9 @@ from relay_mock.verify.model import ClientReportFact, RefusalFact, VerifyConfig
 from relay_mock.verify.report import Finding
 
 # Client report reasons that mean "the SDK meant to send it and could not". Deliberate drops
-# (sample_rate, before_send, event_processor...) explain nothing: those items were never owed.
+# (sample_rate, before_send, event_processor...) explain nothing: those items were never owed;
+# except `sample_rate` where a witness proves the head turned away a trace its caller sampled
+# (backpressure that had eased by the time the transaction ended; see `backpressure`).
 LOSS_REASONS = frozenset(
     {
         "queue_overflow",
@@ -42,6 +44,9 @@ LOSS_REASONS = frozenset(
     }
 )
 BACKPRESSURE = "sdk:backpressure"
+SAMPLED_OUT = "sample_rate"  # a pool kept apart: only for losses the head's own sampling caused
+# The labels of a head's loss to its own sampling decision: the services after it follow.
+HEAD_SAMPLING = frozenset({BACKPRESSURE, f"sdk:{SAMPLED_OUT}"})
 # The finding kinds that describe a lost item, and the client report category of that item.
 CATEGORY_OF_KIND = {"missing_transaction": "transaction", "missing_error": "error"}
 # Envelope item types -> client report data categories.
@@ -93,11 +98,11 @@ def attribute(
     client_reports: Iterable[ClientReportFact],
     refusals: Iterable[RefusalFact],
     config: VerifyConfig,
-    ruled_out: Callable[[Finding], Collection[str]] = lambda loss: (),
+    allowed: Callable[[Finding], Collection[str]] = lambda loss: LOSS_REASONS,
 ) -> list[Finding]:
     """Return `findings` with `attributed_to` set on the losses counted causes explain.
 
-    `ruled_out(loss)` names the reasons that cannot explain that loss, whatever their counts.
+    `allowed(loss)` names the reasons that may explain that loss (by default `LOSS_REASONS`).
     """
     losses = [
         f
@@ -117,19 +122,20 @@ def attribute(
     sdk = _sdk_pools(r for r in client_reports if until is None or r.received_at <= until)
     relay = _relay_pools(r for r in refusals if until is None or r.received_at <= until)
     labels: dict[int, str] = {}
-    head_lost_to_backpressure: set[str] = set()
+    head_sampled_out: dict[str, str] = {}  # trace id -> the label of the head's sampling loss
     for loss in losses:
         window = windows[loss.trace_id]
-        if loss.service != window.head and loss.trace_id in head_lost_to_backpressure:
-            labels[id(loss)] = BACKPRESSURE  # told the trace was unsampled: a deliberate drop
+        if loss.service != window.head and loss.trace_id in head_sampled_out:
+            # Told the trace was unsampled: a deliberate drop, following the head's.
+            labels[id(loss)] = head_sampled_out[loss.trace_id]
             continue
         lo = window.start - config.attribution_before_s
         hi = window.end + config.flush_delay_s
-        label = _explain(loss, lo, hi, sdk, relay, config, ruled_out(loss))
+        label = _explain(loss, lo, hi, sdk, relay, config, allowed(loss))
         if label is not None:
             labels[id(loss)] = label
-            if label == BACKPRESSURE and loss.service == window.head:
-                head_lost_to_backpressure.add(loss.trace_id)
+            if label in HEAD_SAMPLING and loss.service == window.head:
+                head_sampled_out[loss.trace_id] = label
     return [replace(f, attributed_to=labels[id(f)]) if id(f) in labels else f for f in findings]
 
 
@@ -140,7 +146,7 @@ def _explain(
     sdk: dict[tuple[str, str], dict[str, Pool]],
     relay: dict[tuple[int, str], Pool],
     config: VerifyConfig,
-    ruled_out: Collection[str],
+    allowed: Collection[str],
 ) -> str | None:
     project, category = str(loss.service), CATEGORY_OF_KIND[loss.kind]
     reasons = sdk.get((project, category), {})
@@ -157,7 +163,7 @@ def _explain(
     candidates = [
         (drop.at, reason, pool)
         for reason, pool in reasons.items()
-        if reason not in ruled_out and (drop := pool.peek(lo, hi)) is not None
+        if reason in allowed and (drop := pool.peek(lo, hi)) is not None
     ]
     if not candidates:
         return None
@@ -170,7 +176,7 @@ def _sdk_pools(reports: Iterable[ClientReportFact]) -> dict[tuple[str, str], dic
     """Pools per (project, category), then per reason."""
     drops: dict[tuple[str, str], dict[str, list[Drop]]] = {}
     for r in reports:
-        if r.reason in LOSS_REASONS and r.quantity > 0:
+        if (r.reason in LOSS_REASONS or r.reason == SAMPLED_OUT) and r.quantity > 0:
             by_reason = drops.setdefault((r.project, r.category), {})
             by_reason.setdefault(r.reason, []).append(Drop(r.received_at, f"sdk:{r.reason}", r.quantity))
     return {key: {reason: Pool(d) for reason, d in by_reason.items()} for key, by_reason in drops.items()}

@@ -32,7 +32,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from relay_mock.verify.attribution import LOSS_REASONS, Window
+from relay_mock.verify.attribution import HEAD_SAMPLING, LOSS_REASONS, SAMPLED_OUT, Window
 from relay_mock.verify.model import ClientReportFact, VerifyConfig
 from relay_mock.verify.report import Finding
 from relay_mock.verify.sampling import DSC_CONTRADICTION
@@ -89,23 +89,26 @@ def explain_backpressure(
     return [replace(f, attributed_to=LABEL) if id(f) in explained else f for f in findings]
 
 
-def ruled_out(views: Sequence[TraceView]) -> Callable[[Finding], Collection[str]]:
-    """For `attribute`: what cannot explain a head service's loss. Backpressure cannot when a
+def allowed_reasons(views: Sequence[TraceView]) -> Callable[[Finding], Collection[str]]:
+    """For `attribute`: what may explain a head service's loss. Backpressure cannot when a
     service it called received a sampled call from it (the envelope arrived, or its witness says
-    so): the head kept the trace. Only backpressure can when a witness says the head told the
-    next service the trace was unsampled although the caller sampled it: the head decided."""
+    so): the head kept the trace. Only the head's own sampling can (a `backpressure` unit, or a
+    `sample_rate` one when the monitor had recovered by the end of the transaction) when a
+    witness says the head told the next service "unsampled" although the caller sampled it."""
     by_trace = {view.trace_id: view for view in views}
+    kept = LOSS_REASONS - {"backpressure"}
+    sampled_out = frozenset({"backpressure", SAMPLED_OUT})
 
     def reasons(loss: Finding) -> Collection[str]:
         view = by_trace.get(loss.trace_id)
         if view is None or loss.service != view.head_service:
-            return ()
+            return LOSS_REASONS
         told = _told_sampled(view)
         if told is False:
-            return LOSS_REASONS - {"backpressure"}
+            return sampled_out
         if told is True or _arrived_after_head(view):
-            return ("backpressure",)
-        return ()
+            return kept
+        return LOSS_REASONS
 
     return reasons
 
@@ -114,12 +117,14 @@ def follow_head_backpressure(findings: list[Finding], windows: Mapping[str, Wind
     """A witness that says a service was told "unsampled" (and nothing else wrong) follows from
     the head's backpressure when the head's own loss took a counted backpressure unit."""
     heads = {
-        f.trace_id
+        f.trace_id: str(f.attributed_to)
         for f in findings
-        if f.attributed_to == LABEL and f.kind == "missing_transaction" and f.service == windows[f.trace_id].head
+        if f.attributed_to in HEAD_SAMPLING
+        and f.kind == "missing_transaction"
+        and f.service == windows[f.trace_id].head
     }
     return [
-        replace(f, attributed_to=LABEL) if f.kind == "witness_unsampled" and f.trace_id in heads else f
+        replace(f, attributed_to=heads[f.trace_id]) if f.kind == "witness_unsampled" and f.trace_id in heads else f
         for f in findings
     ]
 
@@ -156,10 +161,16 @@ def _lowered_by(view: TraceView) -> set[str]:
     carried = [(item.project, item.dsc) for item in view.envelopes if item.dsc is not None]
     exp = view.bundle.expectation
     origin = exp.baggage if exp is not None and exp.baggage else None
+    origin_rate: float | None = None
     if origin is None:
-        # Found in the store only: the least lowered DSC stands for the caller's.
+        # Found in the store only: the least lowered DSC stands for the caller's; when even that
+        # is a power-of-two fraction of 1 and contradicts its own sampled flag, the caller's
+        # rate was 1 (nothing else leaves sampled=true beside a rate that says otherwise).
         origin = max((dsc for _, dsc in carried), key=lambda d: _number(d.get("sample_rate")) or 0.0, default=None)
-    origin_rate = _number(origin.get("sample_rate")) if origin else None
+        top = _number(origin.get("sample_rate")) if origin else None
+        if origin is not None and top is not None and top < 1 and _halvings(1.0, top) and _stale(origin):
+            origin_rate = 1.0
+    origin_rate = origin_rate or (_number(origin.get("sample_rate")) if origin else None)
     if origin is None or not origin_rate:
         return set()
     kept = _kept(origin)
@@ -173,6 +184,12 @@ def _lowered_by(view: TraceView) -> set[str]:
         if factor > 0:
             lowered.add(project)
     return lowered
+
+
+def _stale(dsc: dict[str, Any]) -> bool:
+    """sampled=true beside a sample_rand at or above the sample_rate."""
+    rand, rate = _number(dsc.get("sample_rand")), _number(dsc.get("sample_rate"))
+    return str(dsc.get("sampled")).lower() == "true" and rand is not None and rate is not None and rand >= rate
 
 
 def _kept(dsc: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from relay_mock.verify.attribution import Window, attribute
-from relay_mock.verify.backpressure import explain_backpressure, follow_head_backpressure
-from relay_mock.verify.backpressure import ruled_out as backpressure_ruled_out
+from relay_mock.verify.backpressure import allowed_reasons, explain_backpressure, follow_head_backpressure
 from relay_mock.verify.heap import collector_paused
 from relay_mock.verify.model import (
     ClientReportFact,
@@ -71,7 +70,7 @@ def verify(
             client_reports=client_reports,
             refusals=refusals,
             config=config,
-            ruled_out=backpressure_ruled_out(views),
+            allowed=allowed_reasons(views),
         )
         findings = follow_head_backpressure(findings, windows)
         return build_report(bundles, findings, list(CHECKS))
