@@ -183,7 +183,12 @@ def test_a_lowered_dsc_carried_only_after_a_lost_head_is_the_heads_doing() -> No
     lowered = {**trace.expectation.baggage, "sample_rate": "0.5"}
     lost_head = replace(trace, api=None, downstream=replace(trace.downstream, dsc=lowered))
 
-    report = run(lost_head.bundle(), client_reports=[client_report("api", "queue_overflow"), BACKPRESSURE])
+    # A healthy trace of the run shows api is a service that calls others (a head that sends).
+    report = run(
+        lost_head.bundle(),
+        healthy_trace(2).bundle(),
+        client_reports=[client_report("api", "queue_overflow"), BACKPRESSURE],
+    )
 
     assert {(f.kind, f.attributed_to) for f in report.findings} == {
         ("missing_transaction", "sdk:queue_overflow"),

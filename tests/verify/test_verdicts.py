@@ -413,3 +413,17 @@ def test_a_sample_rate_drop_explains_a_head_loss_only_when_a_witness_shows_the_h
 
     assert verdict(report, told) == ("unverified", ("sdk:sample_rate",))
     assert verdict(report, silent) == ("failed", ())
+
+
+def test_a_service_the_call_never_reached_owes_no_error_either() -> None:
+    # downstream_error scenario, but api's call timed out before any answer: downstream never
+    # saw the request, so neither its transaction nor its error is owed.
+    t = without_downstream()
+    assert t.expectation is not None
+    timed_out = with_span(t.api, span_id(1, CALL), status="deadline_exceeded", http_status=None)
+    t = replace(t, api=timed_out, expectation=replace(t.expectation, expect_errors_from=("downstream",)))
+
+    report = run(t.bundle())
+
+    assert verdict(report, t) == ("verified", ())
+    assert [f.kind for f in report.findings] == ["call_not_reached"]

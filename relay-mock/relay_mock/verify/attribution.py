@@ -119,23 +119,33 @@ def attribute(
 
     losses.sort(key=order)
     until = config.until
-    sdk = _sdk_pools(r for r in client_reports if until is None or r.received_at <= until)
-    relay = _relay_pools(r for r in refusals if until is None or r.received_at <= until)
+    sdk_drops = _sdk_drops(r for r in client_reports if until is None or r.received_at <= until)
+    relay_drops = _relay_drops(r for r in refusals if until is None or r.received_at <= until)
     labels: dict[int, str] = {}
     head_sampled_out: dict[str, str] = {}  # trace id -> the label of the head's sampling loss
-    for loss in losses:
-        window = windows[loss.trace_id]
-        if loss.service != window.head and loss.trace_id in head_sampled_out:
-            # Told the trace was unsampled: a deliberate drop, following the head's.
-            labels[id(loss)] = head_sampled_out[loss.trace_id]
-            continue
-        lo = window.start - config.attribution_before_s
-        hi = window.end + config.flush_delay_s
-        label = _explain(loss, lo, hi, sdk, relay, config, allowed(loss))
-        if label is not None:
-            labels[id(loss)] = label
-            if label in HEAD_SAMPLING and loss.service == window.head:
-                head_sampled_out[loss.trace_id] = label
+    # The traces whose losses only some reasons may explain go first: a loss any drop may
+    # explain must not take the one kind of unit a constrained loss could use.
+    constrained = {f.trace_id for f in losses if set(allowed(f)) != LOSS_REASONS}
+    for batch in (
+        [f for f in losses if f.trace_id in constrained],
+        [f for f in losses if f.trace_id not in constrained],
+    ):
+        # Fresh pools over the same drops (their remaining units carry over) for each pass.
+        sdk = {key: {reason: Pool(d) for reason, d in by_reason.items()} for key, by_reason in sdk_drops.items()}
+        relay = {key: Pool(d) for key, d in relay_drops.items()}
+        for loss in batch:
+            window = windows[loss.trace_id]
+            if loss.service != window.head and loss.trace_id in head_sampled_out:
+                # Told the trace was unsampled: a deliberate drop, following the head's.
+                labels[id(loss)] = head_sampled_out[loss.trace_id]
+                continue
+            lo = window.start - config.attribution_before_s
+            hi = window.end + config.flush_delay_s
+            label = _explain(loss, lo, hi, sdk, relay, config, allowed(loss))
+            if label is not None:
+                labels[id(loss)] = label
+                if label in HEAD_SAMPLING and loss.service == window.head:
+                    head_sampled_out[loss.trace_id] = label
     return [replace(f, attributed_to=labels[id(f)]) if id(f) in labels else f for f in findings]
 
 
@@ -172,18 +182,18 @@ def _explain(
     return drop.label if drop is not None else None
 
 
-def _sdk_pools(reports: Iterable[ClientReportFact]) -> dict[tuple[str, str], dict[str, Pool]]:
-    """Pools per (project, category), then per reason."""
+def _sdk_drops(reports: Iterable[ClientReportFact]) -> dict[tuple[str, str], dict[str, list[Drop]]]:
+    """Drops per (project, category), then per reason."""
     drops: dict[tuple[str, str], dict[str, list[Drop]]] = {}
     for r in reports:
         if (r.reason in LOSS_REASONS or r.reason == SAMPLED_OUT) and r.quantity > 0:
             by_reason = drops.setdefault((r.project, r.category), {})
             by_reason.setdefault(r.reason, []).append(Drop(r.received_at, f"sdk:{r.reason}", r.quantity))
-    return {key: {reason: Pool(d) for reason, d in by_reason.items()} for key, by_reason in drops.items()}
+    return drops
 
 
-def _relay_pools(refusals: Iterable[RefusalFact]) -> dict[tuple[int, str], Pool]:
-    """Pools per (project id, category): one unit per refused item of that category. A refusal
+def _relay_drops(refusals: Iterable[RefusalFact]) -> dict[tuple[int, str], list[Drop]]:
+    """Drops per (project id, category): one unit per refused item of that category. A refusal
     whose body could not be parsed (`item_types` None) says nothing about what it lost."""
     drops: dict[tuple[int, str], list[Drop]] = {}
     for r in refusals:
@@ -198,4 +208,4 @@ def _relay_pools(refusals: Iterable[RefusalFact]) -> dict[tuple[int, str], Pool]
             drops.setdefault((r.project_id, category), []).append(
                 Drop(r.received_at, f"relay:{r.reason}", quantity, r.status)
             )
-    return {key: Pool(items) for key, items in drops.items()}
+    return drops

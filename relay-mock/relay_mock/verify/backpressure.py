@@ -81,9 +81,10 @@ def explain_backpressure(
             # DSC is lowered, the head did it.
             head = view.head_service
             carried = {item.project for item in view.envelopes if item.dsc is not None}
-            if head in lowered_by or (head is not None and lowered_by and head not in carried):
+            lost_head = head is not None and head not in carried and head in view.callers
+            if head in lowered_by or (lowered_by and lost_head):
                 # The head lowered it, or its envelope is lost and the others copied its DSC.
-                lowered_by = {head}
+                lowered_by = {str(head)}
             if any(evidence(project, view) for project in lowered_by):
                 explained.add(id(finding))
     return [replace(f, attributed_to=LABEL) if id(f) in explained else f for f in findings]
