@@ -1,7 +1,8 @@
 """Witnessed propagation: each service says, at the wire, which trace context it received.
 
 Every response carries `X-Sandbox-Witness`, a JSON list: this service's entry
-`{"service": <name>, "received": <the sentry-trace header it got, "" when none>}`, followed by
+`{"service": <name>, "received": <the sentry-trace header it got, "" when none>, "sampled": <its
+own transaction's sampling decision, null without one>}`, followed by
 the entries of the services it called during the request (their responses carry theirs, and
 `record_witnesses` collects them). The caller at the top of the chain (Locust) thus learns what
 every service down the chain received, independently of the SDKs' transport, and records it
@@ -16,6 +17,7 @@ import json
 from contextvars import ContextVar
 from typing import Any
 
+import sentry_sdk
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 WITNESS_HEADER = "x-sandbox-witness"
@@ -42,7 +44,8 @@ class WitnessMiddleware:
 
         async def send_with_witness(message: Message) -> None:
             if message["type"] == "http.response.start":
-                entries = [{"service": self.service, "received": received}, *collected][:MAX_ENTRIES]
+                own = {"service": self.service, "received": received, "sampled": _decision()}
+                entries = [own, *collected][:MAX_ENTRIES]
                 value = json.dumps(entries, separators=(",", ":"))
                 if len(value) <= MAX_HEADER_CHARS:
                     headers = [
@@ -81,10 +84,20 @@ def parse_witnesses(value: str | None) -> list[dict[str, Any]]:
     if not isinstance(entries, list):
         return []
     return [
-        {"service": e["service"], "received": e["received"]}
+        {"service": e["service"], "received": e["received"], "sampled": e.get("sampled")}
         for e in entries
-        if isinstance(e, dict) and isinstance(e.get("service"), str) and isinstance(e.get("received"), str)
+        if isinstance(e, dict)
+        and isinstance(e.get("service"), str)
+        and isinstance(e.get("received"), str)
+        and e.get("sampled") in (True, False, None)
     ]
+
+
+def _decision() -> bool | None:
+    """Whether this service's SDK kept the request's transaction (its own sampling decision,
+    which backpressure may turn against the caller's); None without a transaction."""
+    transaction = sentry_sdk.get_current_scope().transaction
+    return transaction.sampled if transaction is not None else None
 
 
 def _header(scope: Scope, name: bytes) -> str:

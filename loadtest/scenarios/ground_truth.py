@@ -27,7 +27,7 @@ BATCH_MAX = 2000
 WITNESS_HEADER = "x-sandbox-witness"
 
 
-def witnesses(headers: Mapping[str, str] | None) -> list[dict[str, str]] | None:
+def witnesses(headers: Mapping[str, str] | None) -> list[dict[str, Any]] | None:
     """The entries of the response's witness header; None when it carried none (no answer, or
     a service that does not witness): then the verifier relies on the envelopes alone."""
     value = headers.get(WITNESS_HEADER) if headers is not None else None
@@ -40,7 +40,7 @@ def witnesses(headers: Mapping[str, str] | None) -> list[dict[str, str]] | None:
     if not isinstance(entries, list):
         return None
     return [
-        {"service": e["service"], "received": e["received"]}
+        {"service": e["service"], "received": e["received"], "sampled": e.get("sampled")}
         for e in entries
         if isinstance(e, dict) and isinstance(e.get("service"), str) and isinstance(e.get("received"), str)
     ]

@@ -51,6 +51,7 @@ def _is_witness_list(value: Any) -> bool:
         isinstance(w, dict)
         and (w.get("received") is None or isinstance(w.get("received"), str))
         and (w.get("service") is None or isinstance(w.get("service"), str))
+        and w.get("sampled") in (True, False, None)
         for w in value
     )
 
@@ -84,14 +85,23 @@ def _row(index: int, item: Any, now: float) -> tuple[Any, ...]:
         field("outcome", lambda v: isinstance(v, str), "a string", None),
         now,
         float(field("ended_at", _is_number, "seconds since the epoch", None) or 0) or None,
-        _witnesses(field("witnesses", _is_witness_list, 'a list of {"received": str | null, "service": str}', None)),
+        _witnesses(
+            field(
+                "witnesses",
+                _is_witness_list,
+                'a list of {"received": str | null, "service": str, "sampled": bool | null}',
+                None,
+            )
+        ),
     )
 
 
 def _witnesses(value: list[dict[str, Any]] | None) -> str | None:
     if value is None:
         return None
-    return orjson.dumps([{"received": w.get("received"), "service": w.get("service")} for w in value]).decode()
+    return orjson.dumps(
+        [{"received": w.get("received"), "service": w.get("service"), "sampled": w.get("sampled")} for w in value]
+    ).decode()
 
 
 def from_row(row: Any) -> Expectation:
@@ -109,7 +119,9 @@ def from_row(row: Any) -> Expectation:
         outcome=row["outcome"],
         ended_at=row["ended_at"],
         witnesses=(
-            tuple(Witness(w.get("received"), w.get("service")) for w in orjson.loads(row["witnesses"]))
+            tuple(
+                Witness(w.get("received"), w.get("service"), w.get("sampled")) for w in orjson.loads(row["witnesses"])
+            )
             if row["witnesses"]
             else None
         ),

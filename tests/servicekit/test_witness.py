@@ -12,7 +12,7 @@ from sqlalchemy import MetaData
 
 from servicekit.app import create_service_app
 from servicekit.witness import WITNESS_HEADER, parse_witnesses, record_witnesses
-from tests.servicekit.conftest import TEST_HOST, make_settings
+from tests.servicekit.conftest import TEST_HOST, SentryInit, make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -55,8 +55,8 @@ async def test_a_service_answers_with_what_it_and_the_services_it_called_receive
 
     assert response.status_code == 200
     assert json.loads(response.headers[WITNESS_HEADER]) == [
-        {"service": "outer", "received": TRACE},
-        {"service": "inner", "received": forwarded},
+        {"service": "outer", "received": TRACE, "sampled": None},  # Sentry off: no transaction
+        {"service": "inner", "received": forwarded, "sampled": None},
     ]
 
 
@@ -64,7 +64,7 @@ async def test_a_request_without_trace_headers_is_witnessed_as_empty() -> None:
     async with _client(_inner()) as client:
         response = await client.get("/leaf")
 
-    assert json.loads(response.headers[WITNESS_HEADER]) == [{"service": "inner", "received": ""}]
+    assert json.loads(response.headers[WITNESS_HEADER]) == [{"service": "inner", "received": "", "sampled": None}]
 
 
 async def test_an_error_response_is_witnessed_too() -> None:
@@ -72,7 +72,7 @@ async def test_an_error_response_is_witnessed_too() -> None:
         response = await client.get("/no-such-route", headers={"sentry-trace": TRACE})
 
     assert response.status_code == 404
-    assert json.loads(response.headers[WITNESS_HEADER]) == [{"service": "inner", "received": TRACE}]
+    assert json.loads(response.headers[WITNESS_HEADER]) == [{"service": "inner", "received": TRACE, "sampled": None}]
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,25 @@ def test_a_malformed_witness_header_yields_nothing(value: str | None) -> None:
 
 def test_recording_outside_a_request_is_a_no_op() -> None:
     record_witnesses({WITNESS_HEADER: json.dumps([{"service": "x", "received": TRACE}])})  # nothing to add it to
+
+
+async def test_the_witness_carries_the_services_own_sampling_decision(sentry_init: SentryInit) -> None:
+    sentry_init()
+    unsampled = "0123456789abcdef0123456789abcdef-89abcdef01234567-0"
+    async with _client(_inner_with_sentry()) as client:
+        kept = await client.get("/leaf", headers={"sentry-trace": TRACE})
+        dropped = await client.get("/leaf", headers={"sentry-trace": unsampled})
+
+    assert json.loads(kept.headers[WITNESS_HEADER])[0]["sampled"] is True
+    assert json.loads(dropped.headers[WITNESS_HEADER])[0]["sampled"] is False
+
+
+def _inner_with_sentry() -> FastAPI:
+    router = APIRouter()
+
+    @router.get("/leaf")
+    async def leaf() -> dict[str, bool]:
+        return {"ok": True}
+
+    settings = make_settings(service_name="inner")
+    return create_service_app(settings, title="t", description="t", metadata=MetaData(schema="t"), routers=[router])

@@ -427,3 +427,24 @@ def test_a_service_the_call_never_reached_owes_no_error_either() -> None:
 
     assert verdict(report, t) == ("verified", ())
     assert [f.kind for f in report.findings] == ["call_not_reached"]
+
+
+def test_the_heads_own_witness_says_whether_it_sampled_the_trace_out() -> None:
+    # An api-only request (no downstream to tell): api's witness carries its own decision.
+    t = replace(healthy_trace(), api=None, downstream=None)
+    assert t.expectation is not None
+    received = f"{t.trace_id}-{span_id(1, LOCUST_SPAN)}-1"
+
+    def deciding(sampled: bool) -> TwoHop:
+        assert t.expectation is not None
+        exp = replace(t.expectation, expect_services=("api",), witnesses=(Witness(received, "api", sampled),))
+        return replace(t, expectation=exp)
+
+    drops = [client_report("api", "sample_rate")]
+    sampled_out, kept = (
+        run(deciding(False).bundle(), client_reports=drops),
+        run(deciding(True).bundle(), client_reports=drops),
+    )
+
+    assert verdict(sampled_out, t) == ("unverified", ("sdk:sample_rate",))
+    assert verdict(kept, t) == ("failed", ())

@@ -131,13 +131,16 @@ def follow_head_backpressure(findings: list[Finding], windows: Mapping[str, Wind
 
 
 def _told_sampled(view: TraceView) -> bool | None:
-    """What the services after the head received, by their witnesses: True (sampled, as the
-    caller decided), False (unsampled, against the caller), None (nothing to tell)."""
+    """What the head decided, by the witnesses: what the services after it received, and its
+    own decision: True (sampled, as the caller decided), False (unsampled, against the caller),
+    None (nothing to tell)."""
     exp, witnesses = view.bundle.expectation, view.witnesses
     if exp is None or not witnesses or not exp.sampled:
         return None
     head = view.head_service
     flags = {w.parts[2] for w in witnesses if w.service != head and w.received and w.parts[0] == view.trace_id}
+    # The head's own word on its decision, when its witness carries it.
+    flags.update(w.sampled for w in witnesses if w.service == head and w.received and w.parts[0] == view.trace_id)
     flags.discard(None)
     if flags == {False}:
         return False

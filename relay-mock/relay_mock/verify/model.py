@@ -116,6 +116,8 @@ class Witness:
 
     received: str | None
     service: str | None = None  # who said so, when known
+    # Whether that service's SDK kept its own transaction (its sampling decision), when known.
+    sampled: bool | None = None
 
     @property
     def parts(self) -> tuple[str | None, str | None, bool | None]:
