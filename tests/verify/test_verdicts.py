@@ -448,3 +448,17 @@ def test_the_heads_own_witness_says_whether_it_sampled_the_trace_out() -> None:
 
     assert verdict(sampled_out, t) == ("unverified", ("sdk:sample_rate",))
     assert verdict(kept, t) == ("failed", ())
+
+
+def test_a_head_that_sampled_the_trace_out_still_owes_its_error_and_a_dropped_error_explains_it() -> None:
+    # Sampling decides transactions, not errors: the head's lost error needs an error drop.
+    t = witnessed(
+        replace(healthy_trace(), api=None, downstream=None), f"{healthy_trace().trace_id}-{span_id(1, CALL)}-0"
+    )
+    assert t.expectation is not None
+    t = replace(t, expectation=replace(t.expectation, expect_errors_from=("api",)))
+    drops = [client_report("api", "backpressure"), client_report("api", "queue_overflow", category="error")]
+
+    report = run(t.bundle(), client_reports=drops)
+
+    assert verdict(report, t) == ("unverified", ("sdk:backpressure", "sdk:queue_overflow"))

@@ -102,8 +102,8 @@ def allowed_reasons(views: Sequence[TraceView]) -> Callable[[Finding], Collectio
 
     def reasons(loss: Finding) -> Collection[str]:
         view = by_trace.get(loss.trace_id)
-        if view is None or loss.service != view.head_service:
-            return LOSS_REASONS
+        if view is None or loss.service != view.head_service or loss.kind != "missing_transaction":
+            return LOSS_REASONS  # sampling decides transactions only; errors are lost otherwise
         told = _told_sampled(view)
         if told is False:
             return sampled_out
