@@ -1,5 +1,6 @@
 """api's client for downstream (the inventory service). httpx carries the trace:
-Sentry's httpx integration adds `sentry-trace` and `baggage` to each call."""
+Sentry's httpx integration adds `sentry-trace` and `baggage` to each call, and downstream's
+answer says what it received (its witness), which api hands back to its own caller."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import httpx
 
 from servicekit.errors import DependencyFailed, DependencyTimeout, DependencyUnavailable, NotFound, OutOfStock
 from servicekit.faults import FAULT_HEADER
+from servicekit.witness import record_witnesses
 
 
 class InventoryClient:
@@ -41,7 +43,10 @@ class InventoryClient:
         attempt = 0
         while True:
             try:
-                return await self.http.request(method, path, headers=headers, **kwargs)
+                response = await self.http.request(method, path, headers=headers, **kwargs)
+                # What downstream says it received travels back to our caller (see servicekit.witness).
+                record_witnesses(response.headers)
+                return response
             except httpx.ConnectTimeout as exc:
                 # Nothing reached downstream, but the connect timeout has been waited out already:
                 # answer now (503) rather than double the wait of a caller whose downstream is gone.

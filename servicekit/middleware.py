@@ -21,6 +21,7 @@ from servicekit.loggers import request_id_var
 from servicekit.request_span import current_request_span
 from servicekit.settings import ServiceSettings
 from servicekit.tracing import extract_sentry_trace, trace_headers
+from servicekit.witness import WitnessMiddleware
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +165,8 @@ def middleware_stack(settings: ServiceSettings, *, sentry_active: bool) -> list[
     """The services' middleware, outermost first (Sentry's own ASGI middleware wraps them all)."""
     stack = [
         Middleware(RequestIdMiddleware),
+        # Outside TrustedHost: a refused request is witnessed too (it reached the service).
+        Middleware(WitnessMiddleware, service=settings.service_name),
         Middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts),
         Middleware(
             SessionMiddleware,

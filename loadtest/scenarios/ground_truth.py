@@ -6,8 +6,11 @@ counts as lost, not as absent.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import gevent
@@ -20,6 +23,27 @@ logger = logging.getLogger(__name__)
 
 FLUSH_EVERY_S = 1.0
 BATCH_MAX = 2000
+# What each service down the chain said it received (see servicekit/witness.py).
+WITNESS_HEADER = "x-sandbox-witness"
+
+
+def witnesses(headers: Mapping[str, str] | None) -> list[dict[str, Any]] | None:
+    """The entries of the response's witness header; None when it carried none (no answer, or
+    a service that does not witness): then the verifier relies on the envelopes alone."""
+    value = headers.get(WITNESS_HEADER) if headers is not None else None
+    if not value:
+        return None
+    try:
+        entries = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(entries, list):
+        return None
+    return [
+        {"service": e["service"], "received": e["received"], "sampled": e.get("sampled")}
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("service"), str) and isinstance(e.get("received"), str)
+    ]
 
 
 class GroundTruth:
@@ -43,9 +67,11 @@ class GroundTruth:
         outcome: str,
         expect_services: tuple[str, ...] = ("api", "downstream"),
         expect_errors_from: tuple[str, ...] = (),
+        headers: Mapping[str, str] | None = None,
     ) -> None:
         if not config.RECORD_EXPECTATIONS:
             return
+        ended_at = time.time()
         reached = status_code > 0  # 0: the request never got an answer, so no service may have seen it
         entry = {
             "trace_id": trace.trace_id,
@@ -59,6 +85,8 @@ class GroundTruth:
             "baggage": trace.baggage,
             "status_code": status_code,
             "outcome": outcome,
+            "ended_at": ended_at,
+            "witnesses": witnesses(headers) if reached else None,
         }
         with self._lock:
             self._pending.append(entry)

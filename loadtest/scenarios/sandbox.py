@@ -34,7 +34,13 @@ class SandboxUser(FastHttpUser):
             "/orders", json=self._order_body(), headers=trace.headers(), name="POST /orders", catch_response=True
         ) as response:
             ok = response.status_code == 201
-            ground_truth.record(trace, "orders", status_code=response.status_code, outcome="ok" if ok else "failed")
+            ground_truth.record(
+                trace,
+                "orders",
+                status_code=response.status_code,
+                headers=response.headers,
+                outcome="ok" if ok else "failed",
+            )
             if not ok:
                 response.failure(f"expected 201, got {response.status_code}")
                 return
@@ -44,7 +50,12 @@ class SandboxUser(FastHttpUser):
             f"/orders/{order_id}", headers=read.headers(), name="GET /orders/{id}", catch_response=True
         ) as response:
             ground_truth.record(
-                read, "orders.read", status_code=response.status_code, outcome="ok", expect_services=("api",)
+                read,
+                "orders.read",
+                status_code=response.status_code,
+                headers=response.headers,
+                outcome="ok",
+                expect_services=("api",),
             )
             if response.status_code != 200:
                 response.failure(f"expected 200, got {response.status_code}")
@@ -60,7 +71,13 @@ class SandboxUser(FastHttpUser):
             name="POST /orders (out of stock)",
             catch_response=True,
         ) as response:
-            ground_truth.record(trace, "business_error", status_code=response.status_code, outcome="409 expected")
+            ground_truth.record(
+                trace,
+                "business_error",
+                status_code=response.status_code,
+                headers=response.headers,
+                outcome="409 expected",
+            )
             if response.status_code == 409:
                 response.success()
             else:
@@ -82,6 +99,7 @@ class SandboxUser(FastHttpUser):
                 trace,
                 "downstream_error",
                 status_code=response.status_code,
+                headers=response.headers,
                 outcome="502 expected",
                 expect_errors_from=("api", "downstream"),
             )
@@ -102,7 +120,9 @@ class SandboxUser(FastHttpUser):
             name="POST /orders (slow downstream)",
             catch_response=True,
         ) as response:
-            ground_truth.record(trace, "slow_downstream", status_code=response.status_code, outcome="slow")
+            ground_truth.record(
+                trace, "slow_downstream", status_code=response.status_code, headers=response.headers, outcome="slow"
+            )
             if response.status_code != 201:
                 response.failure(f"expected 201, got {response.status_code}")
 
@@ -113,7 +133,9 @@ class SandboxUser(FastHttpUser):
         with self.client.get(
             "/test-performance", headers=trace.headers(), name="GET /test-performance", catch_response=True
         ) as response:
-            ground_truth.record(trace, "test_performance", status_code=response.status_code, outcome="ok")
+            ground_truth.record(
+                trace, "test_performance", status_code=response.status_code, headers=response.headers, outcome="ok"
+            )
             if response.status_code != 200:
                 response.failure(f"expected 200, got {response.status_code}")
         trace = start_trace()
@@ -121,7 +143,12 @@ class SandboxUser(FastHttpUser):
             "/test-message?level=info", headers=trace.headers(), name="GET /test-message", catch_response=True
         ) as response:
             ground_truth.record(
-                trace, "test_message", status_code=response.status_code, outcome="ok", expect_services=("api",)
+                trace,
+                "test_message",
+                status_code=response.status_code,
+                headers=response.headers,
+                outcome="ok",
+                expect_services=("api",),
             )
             if response.status_code != 200:
                 response.failure(f"expected 200, got {response.status_code}")
@@ -133,6 +160,7 @@ class SandboxUser(FastHttpUser):
                 trace,
                 "test_error",
                 status_code=response.status_code,
+                headers=response.headers,
                 outcome="500 expected",
                 expect_services=("api",),
                 expect_errors_from=("api",),

@@ -148,29 +148,72 @@ def stats(args: argparse.Namespace) -> int:
 
 
 def verify(args: argparse.Namespace) -> int:
+    """Exit 0: nothing failed and unverified traces within --max-unverified; 1: something failed;
+    3: inconclusive (nothing failed, too many unverified); 2: relay-mock unreachable or a bad
+    argument (see EXIT_* in relay_mock.verify.report)."""
     from relay_mock.verify.render import render_json, render_junit, render_table
-    from relay_mock.verify.report import Report
+    from relay_mock.verify.report import Report, parse_limit
+    from relay_mock.verify.topology import TopologyError, load_topology
 
+    try:
+        parse_limit(args.max_unverified)
+        expect = load_topology(open(args.expect).read()) if args.expect else None
+    except (ValueError, OSError) as exc:
+        where = f"{args.expect}: " if isinstance(exc, TopologyError) else ""
+        print(f"relay-mock verify: {where}{exc}", file=sys.stderr)
+        return 2
     for url in args.flush:
         _flush(url, args.timeout)
-    with _client(args) as relay:
-        verdict = relay.verify(
-            trace_id=args.trace_id,
-            since=_when(args.since) if args.since else None,
-            until=_when(args.until) if args.until else None,
-            deadline=args.deadline,
-        )
-    report = Report.from_dict(verdict.report.model_dump())
+    params = {"deadline": args.deadline}
+    for name in ("since", "until"):
+        value = getattr(args, name)
+        if value:
+            params[name] = _when(value)
+    if args.trace_id:
+        params["trace_id"] = args.trace_id
+    token = os.environ.get("RELAY_INSPECT_TOKEN")
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    with httpx.Client(base_url=args.url, timeout=args.deadline + args.timeout, headers=headers) as http:
+
+        def ask(deadline: float) -> httpx.Response:
+            query = {**params, "deadline": deadline}
+            if expect is None:
+                return http.get("/inspect/verify", params=query)
+            return http.post("/inspect/verify", params=query, json={"expect": expect})
+
+        response = ask(args.deadline)
+        if response.status_code == 200 and response.json()["still_pending"] and args.flush:
+            # Requests still in flight at the first flush ended while we waited; their drops
+            # are counted only if the SDKs are flushed again (then checked once more, at once).
+            for url in args.flush:
+                _flush(url, args.timeout)
+            response = ask(0)
+    if response.status_code != 200:
+        print(f"relay-mock verify: {RelayError.from_response(response)}", file=sys.stderr)
+        return 2
+    body = response.json()
+    report = Report.from_dict(body["report"])
     console = _console()
-    print(render_table(report, color=sys.stdout.isatty(), width=console.width))
-    if verdict.still_pending:
-        print(f"(gave up waiting after {verdict.waited_s} s: {verdict.still_pending} expected traces still incomplete)")
+    limit = args.max_unverified
+    print(render_table(report, color=sys.stdout.isatty(), width=console.width, max_unverified=limit))
+    if body["still_pending"]:
+        print(f"(gave up waiting after {body['waited_s']} s: {body['still_pending']} expected traces still incomplete)")
+    # --show-as names the directory the way the user finds it (the host's reports/, not the
+    # container's mount point).
     for path, render in ((args.json, render_json), (args.junit, render_junit)):
         if path:
             with open(path, "w") as out:
-                out.write(render(report))
-            print(f"wrote {path}", file=sys.stderr)
-    return 0 if report.ok else 1
+                out.write(render(report, limit))
+            shown = os.path.join(args.show_as, os.path.basename(path)) if args.show_as else path
+            print(f"wrote {shown}", file=sys.stderr)
+    outcome, status = report.outcome(limit)
+    if outcome == "INCONCLUSIVE":
+        print(
+            f"inconclusive: {report.verdicts.get('unverified', 0)} traces unverified, more than MAX_UNVERIFIED allows"
+            f" ({report.allowed_unverified(limit)}); the causes are listed above",
+            file=sys.stderr,
+        )
+    return status
 
 
 def _flush(url: str, timeout: float) -> None:
@@ -253,6 +296,14 @@ def main(argv: list[str] | None = None) -> None:
     checking.add_argument("--trace-id", dest="trace_id", help="check one trace")
     checking.add_argument("--deadline", type=float, default=30.0, help="seconds to wait for traces still arriving")
     checking.add_argument("--json", help="write the JSON report here")
+    checking.add_argument(
+        "--max-unverified",
+        dest="max_unverified",
+        default="0",
+        help="unverified traces allowed before the run is inconclusive (exit 3): a count, or a percentage like 2%%",
+    )
+    checking.add_argument("--expect", help="an expectations file (YAML) for the topology")
+    checking.add_argument("--show-as", dest="show_as", help="the directory to name in 'wrote ...' messages")
     checking.add_argument("--junit", help="write a JUnit XML report here")
     checking.add_argument(
         "--flush",

@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 
-from relay_mock.verify.model import Expectation
+from relay_mock.verify.model import Expectation, Witness
 
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_BATCH = 10_000
@@ -46,6 +46,16 @@ def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
+def _is_witness_list(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(w, dict)
+        and (w.get("received") is None or isinstance(w.get("received"), str))
+        and (w.get("service") is None or isinstance(w.get("service"), str))
+        and w.get("sampled") in (True, False, None)
+        for w in value
+    )
+
+
 def _row(index: int, item: Any, now: float) -> tuple[Any, ...]:
     if not isinstance(item, dict):
         raise ExpectationError(index, "", "expected an object")
@@ -68,13 +78,30 @@ def _row(index: int, item: Any, now: float) -> tuple[Any, ...]:
         int(field("sampled", lambda v: isinstance(v, bool), "true or false", True)),
         field("sample_rand", _is_number, "a number", None),
         field("sample_rate", _is_number, "a number", None),
-        orjson.dumps(field("expect_services", _is_str_list, "a list of service names", ["api", "downstream"])).decode(),
+        orjson.dumps(field("expect_services", _is_str_list, "a list of service names, the head first", [])).decode(),
         orjson.dumps(field("expect_errors_from", _is_str_list, "a list of service names", [])).decode(),
         orjson.dumps(baggage).decode() if baggage is not None else None,
         field("status_code", lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", None),
         field("outcome", lambda v: isinstance(v, str), "a string", None),
         now,
+        float(field("ended_at", _is_number, "seconds since the epoch", None) or 0) or None,
+        _witnesses(
+            field(
+                "witnesses",
+                _is_witness_list,
+                'a list of {"received": str | null, "service": str, "sampled": bool | null}',
+                None,
+            )
+        ),
     )
+
+
+def _witnesses(value: list[dict[str, Any]] | None) -> str | None:
+    if value is None:
+        return None
+    return orjson.dumps(
+        [{"received": w.get("received"), "service": w.get("service"), "sampled": w.get("sampled")} for w in value]
+    ).decode()
 
 
 def from_row(row: Any) -> Expectation:
@@ -90,4 +117,12 @@ def from_row(row: Any) -> Expectation:
         baggage=orjson.loads(row["baggage"]) if row["baggage"] else None,
         status_code=row["status_code"],
         outcome=row["outcome"],
+        ended_at=row["ended_at"],
+        witnesses=(
+            tuple(
+                Witness(w.get("received"), w.get("service"), w.get("sampled")) for w in orjson.loads(row["witnesses"])
+            )
+            if row["witnesses"]
+            else None
+        ),
     )

@@ -89,13 +89,17 @@ class IngestApp:
                 verdict = self.faults.before_body(project_id)
                 if verdict.latency_ms:
                     await asyncio.sleep(verdict.latency_ms / 1000)
+                if verdict.rule is not None:
+                    # Read the body all the same (the client sends it anyway), so the refusal
+                    # can record what it refused: the verifier matches losses by item type.
+                    context["body"] = await self._read_body(receive, headers)
                 if verdict.rule is not None and verdict.rule.action == "drop":
                     self._refuse(_injected(verdict.rule), scope, context)
                     await _drop_connection(send)
                     return
                 if verdict.rule is not None:
                     raise _injected(verdict.rule)
-            body = await self._read_body(receive, headers)
+            body = context["body"] = await self._read_body(receive, headers)
             context["size"] = len(body)
             build = functools.partial(
                 build_record,
@@ -111,7 +115,9 @@ class IngestApp:
                 remote_addr=_client(scope),
             )
             record = build() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build)
-            context.update(project_id=record.project_id, public_key=record.public_key)
+            context.update(
+                project_id=record.project_id, public_key=record.public_key, item_types=[i.type for i in record.items]
+            )
             if self.faults:
                 limited = self.faults.after_parse(record.project_id, [item.type for item in record.items])
                 if limited is not None:
@@ -162,6 +168,20 @@ class IngestApp:
             if not message.get("more_body", False):
                 return b"".join(chunks)
 
+    def _refused_types(self, scope: dict[str, Any], context: dict[str, Any]) -> str | None:
+        if context.get("item_types") is not None:
+            return orjson.dumps(context["item_types"]).decode()
+        body = context.get("body")
+        if not body:
+            return None
+        match = INGEST_PATH.match(scope["path"])
+        return _item_types(
+            body,
+            context["headers"].get("content-encoding"),
+            store=match is not None and match["endpoint"] == "store",
+            max_size=self.settings.max_envelope_bytes,
+        )
+
     def _refuse(self, exc: IngestError, scope: dict[str, Any], context: dict[str, Any]) -> None:
         headers = context["headers"]
         detail = exc.detail + (f": {'; '.join(exc.causes)}" if exc.causes else "")
@@ -179,10 +199,22 @@ class IngestApp:
                     size=context.get("size"),
                     user_agent=headers.get("user-agent"),
                     remote_addr=_client(scope),
+                    item_types=self._refused_types(scope, context),
                 )
             )
         except RuntimeError:
             logger.warning("refusal not recorded (store closing): %s", detail)
+
+
+def _item_types(body: bytes, encoding: str | None, *, store: bool, max_size: int) -> str | None:
+    """The JSON list of the item types in a refused body, or None when it cannot be parsed."""
+    try:
+        raw = decode_body(body, normalise_encoding(encoding), max_size=max_size)
+        if store:
+            return orjson.dumps(["transaction" if orjson.loads(raw).get("type") == "transaction" else "event"]).decode()
+        return orjson.dumps([item.type for item in parse_envelope(raw).items]).decode()
+    except (IngestError, ValueError, AttributeError):  # malformed: the refusal says nothing about what it lost
+        return None
 
 
 def _injected(rule: FaultRule) -> InjectedFault:

@@ -18,7 +18,7 @@ from starlette.routing import Route
 
 from relay_mock import __version__
 from relay_mock.inspect.responses import ORJSONResponse
-from relay_mock.inspect.traces import load_trace, services_of, trace_page
+from relay_mock.inspect.traces import config_of, load_trace, trace_page
 from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.store import reader as queries
 from relay_mock.store import telemetry
@@ -91,7 +91,7 @@ async def _get_error(request: Request, args: dict[str, Any]) -> Any:
 async def _list_traces(request: Request, args: dict[str, Any]) -> Any:
     return await trace_page(
         request.app.state.reader,
-        services_of(request),
+        config_of(request),
         limit=args.get("limit", 20),
         cursor=None,
         project=args.get("project"),
@@ -100,7 +100,7 @@ async def _list_traces(request: Request, args: dict[str, Any]) -> Any:
 
 
 async def _get_trace(request: Request, args: dict[str, Any]) -> Any:
-    trace = await load_trace(request.app.state.reader, services_of(request), args["trace_id"])
+    trace = await load_trace(request.app.state.reader, config_of(request), args["trace_id"])
     if trace is None:
         raise ToolError(f"no transactions or errors of trace {args['trace_id']}")
     return trace

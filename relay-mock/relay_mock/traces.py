@@ -1,14 +1,17 @@
-"""Traces as trees: every service's transactions and their spans, joined by parent
-span ids, with broken links marked. Pure functions over the store's item rows.
+"""Traces as trees for the UI, `/inspect/traces` and the MCP tools: every service's
+transactions (or streamed segments) and their spans, joined by parent span ids.
 
-SDKs that stream spans send `span` items instead of transactions; their segment spans
-(a service's entry point) stand where a transaction would."""
+Built from the verifier's facts (`relay_mock.verify.collect`) and marked with the verifier's
+findings for the trace, so the waterfall, the API and `make verify-traces` share one idea of a
+broken link: the call that owes a child, the transaction hung on the wrong parent."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+
+from relay_mock.verify.model import ErrorFact, SpanFact, TraceBundle, TransactionFact
+from relay_mock.verify.report import Finding, Report
 
 
 @dataclass
@@ -29,7 +32,7 @@ class Node:
     errors: list[dict[str, Any]] = field(default_factory=list)
     broken: str | None = None  # why this node's link to its parent is broken
     external_parent: bool = False
-    missing_child: str | None = None  # a call to an instrumented service nobody answered
+    missing_child: str | None = None  # a call nobody answered (the verifier's finding)
 
     def to_dict(self, trace_start: float | None) -> dict[str, Any]:
         return {
@@ -55,53 +58,35 @@ class Node:
         }
 
 
-def build_trace(trace_id: str, rows: list[dict[str, Any]], services: set[str]) -> dict[str, Any]:
-    """Assemble one trace from item rows (transactions, span items and error events).
+# Findings that mark a node: about the link to its parent, or about a call it made.
+LINK_KINDS = frozenset({"orphan", "wrong_parent"})
+CALL_KINDS = frozenset({"missing_transaction", "propagation_lost", "duplicate_child"})
 
-    `services` are the instrumented services' names: an http.client span whose URL host
-    is one of them must be answered by a transaction of that service.
-    """
+
+def build_trace(bundle: TraceBundle, report: Report | None = None) -> dict[str, Any]:
+    """One trace as a tree, with the verifier's verdict and findings when `report` is given
+    (a report of a run that included this trace)."""
     nodes: list[Node] = []
-    errors: list[dict[str, Any]] = []
+    for tx in bundle.transactions:
+        nodes.extend(_transaction_nodes(tx))
+    errors = [_error(e) for e in bundle.errors]
     dscs: list[dict[str, Any]] = []
-    for row in rows:
-        if row.get("dsc") and row["dsc"] not in dscs:
-            dscs.append(row["dsc"])
-        if row["type"] == "transaction":
-            nodes.extend(_transaction_nodes(row))
-        elif row["type"] == "span":
-            nodes.extend(_streamed_nodes(row))
-        elif row["type"] == "event":
-            errors.append(_error(row))
-    by_span = {node.span_id: node for node in nodes if node.span_id}
+    for dsc in [tx.dsc for tx in bundle.transactions] + [e.dsc for e in bundle.errors]:
+        if dsc and dsc not in dscs:
+            dscs.append(dsc)
+    by_span: dict[str | None, Node] = {node.span_id: node for node in nodes if node.span_id}
     transactions = [node for node in nodes if node.kind == "transaction"]
-    # The head is the earliest transaction that continues nothing inside this trace: on a
-    # coarse clock a child can start in the same microsecond as its caller.
-    unlinked = [node for node in transactions if node.parent_span_id not in by_span]
-    head = min(unlinked, key=_start_key, default=None)
     roots: list[Node] = []
-    broken: list[dict[str, Any]] = []
     for node in nodes:
         parent = by_span.get(node.parent_span_id) if node.parent_span_id else None
         if parent is not None and parent is not node:
             parent.children.append(node)
-            continue
-        roots.append(node)
-        if node is head:
-            node.external_parent = node.parent_span_id is not None
-        elif node.kind == "transaction" or node.parent_span_id:
-            node.broken = (
-                f"parent span {node.parent_span_id} is not in this trace"
-                if node.parent_span_id
-                else "a second root: this transaction has no parent"
-            )
-            broken.append(_link(node))
-    for node in nodes:
-        if node.kind == "span" and node.op == "http.client":
-            target = _target_service(node.description, services)
-            if target and not any(c.kind == "transaction" and c.service == target for c in node.children):
-                node.missing_child = f"no {target} transaction answered this call"
-                broken.append(_link(node))
+        else:
+            roots.append(node)
+    findings = [f for f in report.findings if f.trace_id == bundle.trace_id] if report is not None else []
+    broken = _mark(findings, by_span)
+    for node in roots:
+        node.external_parent = node.parent_span_id is not None and node.broken is None
     for error in errors:
         owner = by_span.get(error["span_id"]) if error["span_id"] else None
         (owner.errors if owner else []).append(error)
@@ -109,8 +94,9 @@ def build_trace(trace_id: str, rows: list[dict[str, Any]], services: set[str]) -
     starts = [n.start for n in nodes if n.start is not None] + [e["timestamp"] for e in errors if e["timestamp"]]
     ends = [n.end for n in nodes if n.end is not None] + [e["timestamp"] for e in errors if e["timestamp"]]
     trace_start = min(starts) if starts else None
+    verdict = report.verdict_of(bundle.trace_id) if report is not None else None
     return {
-        "trace_id": trace_id,
+        "trace_id": bundle.trace_id,
         "services": sorted({n.service for n in transactions} | {e["service"] for e in errors}),
         "transactions": len(transactions),
         "errors": errors,
@@ -118,93 +104,91 @@ def build_trace(trace_id: str, rows: list[dict[str, Any]], services: set[str]) -
         "start": trace_start,
         "end": max(ends) if ends else None,
         "duration_ms": _ms(max(ends) - trace_start) if ends and trace_start is not None else None,
-        "complete": not broken and bool(transactions),
+        "complete": bool(transactions) and verdict is not None and verdict.verdict == "verified",
         "broken_links": broken,
         "dsc": dscs,
         "dsc_consistent": len(dscs) <= 1,
+        "verification": {
+            "verdict": verdict.verdict if verdict is not None else None,
+            "causes": list(verdict.causes) if verdict is not None else [],
+            "findings": [f.to_dict() for f in findings],
+        },
         "roots": [root.to_dict(trace_start) for root in sorted(roots, key=_start_key)],
     }
 
 
-def _transaction_nodes(row: dict[str, Any]) -> list[Node]:
-    summary = row.get("summary") or {}
+def _mark(findings: list[Finding], by_span: dict[str | None, Node]) -> list[dict[str, Any]]:
+    """Mark the nodes the verifier's findings are about; the broken links for the page's list."""
+    broken = []
+    for f in findings:
+        node = by_span.get(f.span_id) if f.span_id else None
+        if node is not None and f.kind in LINK_KINDS:
+            node.broken = f.message
+        elif node is not None and f.kind in CALL_KINDS:
+            node.missing_child = f.message
+        elif f.kind not in CALL_KINDS | LINK_KINDS:
+            continue  # content findings (DSC, timing, db spans) are listed with the verdict
+        broken.append(
+            {
+                "service": node.service if node is not None else f.service,
+                "kind": node.kind if node is not None else None,
+                "span_id": f.span_id,
+                "parent_span_id": node.parent_span_id if node is not None else None,
+                "description": node.description if node is not None else None,
+                "envelope_id": node.envelope_id if node is not None else next(iter(f.envelope_ids), None),
+                "reason": f.message,
+                "verdict": "unverified" if f.is_unverified else "failed",
+                "attributed_to": f.attributed_to,
+            }
+        )
+    return broken
+
+
+def _transaction_nodes(tx: TransactionFact) -> list[Node]:
     root = Node(
         kind="transaction",
-        service=row["project"],
-        span_id=row["span_id"],
-        parent_span_id=row["parent_span_id"],
-        op=row["op"],
-        description=row["name"],
-        start=row["start_ts"],
-        end=row["end_ts"],
-        status=row["status"],
-        envelope_id=row["envelope_id"],
-        event_id=row["event_id"],
-        release=row["release"],
+        service=tx.project,
+        span_id=tx.span_id,
+        parent_span_id=tx.parent_span_id,
+        op=tx.op,
+        description=tx.name,
+        start=tx.start,
+        end=tx.end,
+        status=tx.status,
+        envelope_id=tx.envelope_id,
+        event_id=tx.event_id,
+        release=tx.release,
     )
-    return [root, *(_span_node(row, span) for span in summary.get("spans", []))]
+    return [root, *(_span_node(tx, span) for span in tx.spans)]
 
 
-def _streamed_nodes(row: dict[str, Any]) -> list[Node]:
-    summary = row.get("summary") or {}
-    return [
-        _span_node(row, span, kind="transaction" if span.get("segment") else "span", release=span.get("release"))
-        for span in summary.get("spans", [])
-    ]
-
-
-def _span_node(row: dict[str, Any], span: dict[str, Any], *, kind: str = "span", release: str | None = None) -> Node:
-    """A node for one span read out of the row's payload (store/spans.py shapes them)."""
+def _span_node(tx: TransactionFact, span: SpanFact) -> Node:
     return Node(
-        kind=kind,
-        service=row["project"],
-        span_id=span.get("span_id"),
-        parent_span_id=span.get("parent_span_id"),
-        op=span.get("op"),
-        description=span.get("description"),
-        start=span.get("start"),
-        end=span.get("end"),
-        status=span.get("status"),
-        envelope_id=row["envelope_id"],
-        release=release or (row["release"] if kind == "transaction" else None),
+        kind="span",
+        service=tx.project,
+        span_id=span.span_id or None,
+        parent_span_id=span.parent_span_id,
+        op=span.op,
+        description=span.description,
+        start=span.start,
+        end=span.end,
+        status=span.status,
+        envelope_id=tx.envelope_id,
     )
 
 
-def _error(row: dict[str, Any]) -> dict[str, Any]:
-    summary = row.get("summary") or {}
-    exceptions = summary.get("exceptions") or []
-    last = exceptions[-1] if exceptions else {}
+def _error(error: ErrorFact) -> dict[str, Any]:
     return {
-        "event_id": row["event_id"],
-        "envelope_id": row["envelope_id"],
-        "service": row["project"],
-        "span_id": row["span_id"],
-        "level": row["level"],
-        "type": last.get("type"),
-        "value": last.get("value") or summary.get("message"),
-        "transaction": row["name"],
-        "timestamp": row["end_ts"],
+        "event_id": error.event_id,
+        "envelope_id": error.envelope_id,
+        "service": error.project,
+        "span_id": error.span_id,
+        "level": error.level,
+        "type": error.exception_type,
+        "value": error.message,
+        "transaction": error.transaction,
+        "timestamp": error.timestamp,
     }
-
-
-def _link(node: Node) -> dict[str, Any]:
-    return {
-        "service": node.service,
-        "kind": node.kind,
-        "span_id": node.span_id,
-        "parent_span_id": node.parent_span_id,
-        "description": node.description,
-        "envelope_id": node.envelope_id,
-        "reason": node.broken or node.missing_child,
-    }
-
-
-def _target_service(description: str | None, services: set[str]) -> str | None:
-    if not description:
-        return None
-    url = description.split(" ", 1)[-1]
-    host = urlsplit(url).hostname
-    return host if host in services else None
 
 
 def _start_key(node: Node) -> float:

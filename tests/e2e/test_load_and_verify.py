@@ -43,6 +43,14 @@ def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack, lifecycle:
     assert report["failures"] == 0
     assert report["expected_traces"] == len(recorded["expectations"])
     assert report["complete"] == report["sampled_expected"]
+    # Every sampled expected trace verified, none unverified (MAX_UNVERIFIED defaults to 0).
+    sampled = {e["trace_id"] for e in recorded["expectations"] if e["sampled"]}
+    verdicts = {t["trace_id"]: t["verdict"] for t in report["traces"]}
+    assert {verdicts[trace_id] for trace_id in sampled} == {"verified"}
+    assert report["verdicts"]["unverified"] == 0 and report["outcome"] == "PASSED"
+    # Locust recorded, with each expectation, what the services said they received.
+    witnessed = [e for e in recorded["expectations"] if e.get("witnesses")]
+    assert len(witnessed) >= len(recorded["expectations"]) * 0.9, "most requests carry a witness"
 
 
 def test_verify_traces_fails_naming_linkage_when_api_stops_propagating(stack: Stack) -> None:

@@ -1,26 +1,41 @@
 """Traces drawn from `span` items, as SDKs that stream spans send them: a v2 container whose
 segment span stands where a transaction would, a v1 standalone span, and payloads that are
-not spans at all."""
+not spans at all. The tree is built from the verifier's facts and marked with its findings,
+as the trace page builds it."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from relay_mock.store.spans import streamed_spans
 from relay_mock.traces import build_trace
+from relay_mock.verify.checks import verify
+from relay_mock.verify.collect import bundles_from_rows
+from relay_mock.verify.model import VerifyConfig
 
 TRACE = "a" * 32
+CONFIG = VerifyConfig(project_ids={"api": 1, "downstream": 2})
 
 
 def span_row(project: str, payload: Any, envelope_id: str = "e1") -> dict[str, Any]:
+    """A `span` item row as the verifier's collection reads it from the store."""
     return {
         "type": "span",
+        "trace_id": TRACE,
         "project": project,
         "envelope_id": envelope_id,
         "release": None,
-        "dsc": None,
-        "summary": {"spans": streamed_spans(payload)},
+        "environment": None,
+        "header": json.dumps({"trace": {"trace_id": TRACE}}),
+        "received_at": 1_800_000_001.0,
+        "payload": json.dumps(payload),
     }
+
+
+def trace_of(*rows: dict[str, Any]) -> dict[str, Any]:
+    [bundle] = bundles_from_rows(rows)
+    return build_trace(bundle, verify([bundle], client_reports=[], refusals=[], config=CONFIG))
 
 
 def v2(*spans: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +63,7 @@ def test_a_v2_segment_is_its_services_transaction_and_its_children_hang_off_it()
         v2_span("2" * 16, "POST http://downstream/reservations", parent="1" * 16, op="http.client"),
     )
 
-    trace = build_trace(TRACE, [span_row("api", payload)], {"api", "downstream"})
+    trace = trace_of(span_row("api", payload))
 
     [segment] = trace["roots"]
     assert (segment["kind"], segment["op"], segment["description"], segment["release"]) == (
@@ -61,8 +76,9 @@ def test_a_v2_segment_is_its_services_transaction_and_its_children_hang_off_it()
     [call] = segment["children"]
     assert (call["kind"], call["op"]) == ("span", "http.client")
     # Nobody answered the call to an instrumented service: the tree says so.
-    assert call["missing_child"] == "no downstream transaction answered this call"
+    assert call["missing_child"].startswith("api called downstream (POST http://downstream/reservations)")
     assert trace["complete"] is False
+    assert trace["verification"]["verdict"] == "failed"
 
 
 def test_a_downstream_segment_continuing_the_call_completes_the_trace() -> None:
@@ -72,7 +88,7 @@ def test_a_downstream_segment_continuing_the_call_completes_the_trace() -> None:
     )
     downstream = v2(v2_span("3" * 16, "POST /reservations", parent="2" * 16, segment=True, op="http.server"))
 
-    trace = build_trace(TRACE, [span_row("downstream", downstream, "e2"), span_row("api", api)], {"api", "downstream"})
+    trace = trace_of(span_row("downstream", downstream, "e2"), span_row("api", api))
 
     assert (trace["complete"], trace["transactions"], trace["services"]) == (True, 2, ["api", "downstream"])
     [call] = trace["roots"][0]["children"]

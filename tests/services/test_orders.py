@@ -4,6 +4,8 @@ service; a slow downstream shows its latency in both transactions."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.support.relay import RelayClient
@@ -72,3 +74,21 @@ def test_a_slow_downstream_shows_its_latency_in_both_transactions(stack: Stack, 
     (call,) = [s for s in spans_by_op(api_tx["payload"])["http.client"] if "/reservations" in s["description"]]
     assert duration_s(call) >= 0.4 - TIMER_SLACK_S
     assert down_tx["payload"]["contexts"]["trace"]["parent_span_id"] == call["span_id"]
+
+
+def test_a_placed_order_answers_with_what_each_service_received(stack: Stack, relay: RelayClient) -> None:
+    """Witnessed propagation: api's answer says what it and downstream received, and downstream
+    received api's http.client span as its parent, as its transaction says too."""
+    trace_id, trace = new_trace()
+
+    response = place_order(stack, trace)
+
+    assert response.status_code == 201, response.text
+    witnesses = json.loads(response.headers["x-sandbox-witness"])
+    assert [w["service"] for w in witnesses] == ["api", "downstream"]
+    assert witnesses[0]["received"] == trace["sentry-trace"]
+    received_trace, received_parent, received_sampled = witnesses[1]["received"].split("-")
+    assert (received_trace, received_sampled) == (trace_id, "1")
+    found = relay.wait_for_transactions(trace_id, {"api", "downstream"})
+    (_, downstream), *_ = found["downstream"]
+    assert downstream["payload"]["contexts"]["trace"]["parent_span_id"] == received_parent

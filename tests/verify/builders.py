@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from relay_mock.verify.checks import verify
@@ -23,11 +24,18 @@ from relay_mock.verify.model import (
     VerifyConfig,
 )
 from relay_mock.verify.report import Report
+from relay_mock.verify.topology import load_topology, parse_topology
 
 T0 = 1_700_000_000.0
 API_KEY = "a1" * 16
 DOWNSTREAM_KEY = "d2" * 16
-CONFIG = VerifyConfig(public_keys={"api": API_KEY, "downstream": DOWNSTREAM_KEY})
+# The shipped expectations file for the sandbox's topology (api -> downstream).
+SANDBOX_EXPECT = Path(__file__).resolve().parents[2] / "expectations" / "sandbox.yaml"
+# relay-mock's projects, as its settings would give them.
+BASE_CONFIG = VerifyConfig(
+    public_keys={"api": API_KEY, "downstream": DOWNSTREAM_KEY}, project_ids={"api": 1, "downstream": 2}
+)
+CONFIG = parse_topology(load_topology(SANDBOX_EXPECT.read_text()), BASE_CONFIG)
 
 # The low half of every span id says which span it is; the high half which trace (see `span_id`).
 LOCUST_SPAN, API_TX, API_DB, CALL, DOWNSTREAM_TX, DOWNSTREAM_DB = 0xA0, 0xA1, 0xA2, 0xA3, 0xD1, 0xD2
@@ -146,7 +154,14 @@ def healthy_trace(n: int = 1, *, scenario: str = "orders", started_at: float = T
         ),
     )
     expectation = Expectation(
-        trace_id=trace_id(n), scenario=scenario, started_at=t, sampled=True, sample_rand=0.421337, sample_rate=1.0
+        trace_id=trace_id(n),
+        scenario=scenario,
+        started_at=t,
+        sampled=True,
+        sample_rand=0.421337,
+        sample_rate=1.0,
+        expect_services=("api", "downstream"),
+        ended_at=t + 0.205,
     )
     return TwoHop(n=n, expectation=expectation, api=api_tx, downstream=downstream_tx)
 
@@ -177,8 +192,17 @@ def client_report(
     return ClientReportFact(project=project, received_at=at, reason=reason, category=category, quantity=quantity)
 
 
-def refusal(project_id: int, reason: str, *, status: int = 503, at: float = T0 + 1) -> RefusalFact:
-    return RefusalFact(received_at=at, status=status, reason=reason, project_id=project_id, injected=True)
+def refusal(
+    project_id: int,
+    reason: str,
+    *,
+    status: int = 503,
+    at: float = T0 + 1,
+    item_types: tuple[str, ...] | None = ("transaction",),
+) -> RefusalFact:
+    return RefusalFact(
+        received_at=at, status=status, reason=reason, project_id=project_id, injected=True, item_types=item_types
+    )
 
 
 def with_span(tx: TransactionFact | None, role_span_id: str, **changes: Any) -> TransactionFact:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from relay_mock.verify.model import TraceBundle, VerifyConfig
-from tests.verify.builders import T0, client_report, healthy_trace, refusal, run, span_id
+from relay_mock.verify.model import TraceBundle
+from tests.verify.builders import CONFIG, T0, client_report, healthy_trace, refusal, run, span_id
 
 
 def _without_downstream(n: int, *, started_at: float = T0) -> TraceBundle:
@@ -51,13 +51,15 @@ def test_the_window_reaches_back_a_little_for_clock_slack() -> None:
     assert [f.attributed_to for f in report.findings] == ["sdk:queue_overflow"]
 
 
-def test_an_upper_bound_on_the_window_can_be_configured() -> None:
-    late = client_report("downstream", "queue_overflow", at=T0 + 120)
-    config = VerifyConfig(attribution_after_s=60)
+def test_a_drop_reported_after_the_trace_ended_plus_the_flush_delay_explains_nothing() -> None:
+    # The trace ended at T0 + 0.205; the shipped flush delay is 65 s.
+    late = client_report("downstream", "queue_overflow", at=T0 + 0.205 + 66)
+    in_time = client_report("downstream", "queue_overflow", at=T0 + 0.205 + 64)
 
-    report = run(_without_downstream(1), client_reports=[late], config=config)
-
-    assert [f.attributed_to for f in report.findings] == [None]
+    assert [f.attributed_to for f in run(_without_downstream(1), client_reports=[late]).findings] == [None]
+    assert [f.attributed_to for f in run(_without_downstream(1), client_reports=[in_time]).findings] == [
+        "sdk:queue_overflow"
+    ]
 
 
 def test_drops_of_another_project_category_or_a_deliberate_reason_explain_nothing() -> None:
@@ -99,7 +101,7 @@ def test_a_429_is_not_echoed_by_the_sdk_so_its_drops_still_count() -> None:
 
 
 def test_refusals_are_matched_to_projects_through_the_configured_ids() -> None:
-    config = VerifyConfig(project_ids={"api": 1, "downstream": 7})
+    config = replace(CONFIG, project_ids={"api": 1, "downstream": 7})
 
     report = run(_without_downstream(1), refusals=[refusal(2, "injected 503")], config=config)
 

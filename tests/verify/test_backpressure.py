@@ -43,6 +43,8 @@ def test_a_trace_the_heads_lowered_rate_turned_away_is_explained_for_both_servic
         ("missing_transaction", "downstream", "sdk:backpressure"),
     ]
     assert report.ok and report.attributions == {"sdk:backpressure": 2}
+    assert report.verdicts == {"verified": 0, "unverified": 1, "failed": 0}
+    assert report.traces[0].causes == ("sdk:backpressure",)
 
 
 def test_one_reported_unit_explains_one_head_loss_oldest_first() -> None:
@@ -54,10 +56,11 @@ def test_one_reported_unit_explains_one_head_loss_oldest_first() -> None:
     by_trace = {(f.trace_id, f.service): f.attributed_to for f in report.findings}
     assert by_trace[(first.trace_id, "api")] == "sdk:backpressure"
     assert by_trace[(second.trace_id, "api")] is None
-    # downstream follows its head in both: the head did report backpressure at the time.
+    # downstream follows its head only where the head's own loss took a backpressure unit.
     assert by_trace[(first.trace_id, "downstream")] == "sdk:backpressure"
-    assert by_trace[(second.trace_id, "downstream")] == "sdk:backpressure"
+    assert by_trace[(second.trace_id, "downstream")] is None
     assert not report.ok
+    assert {t.trace_id: t.verdict for t in report.traces} == {first.trace_id: "unverified", second.trace_id: "failed"}
 
 
 def test_without_a_backpressure_report_nothing_is_explained() -> None:
@@ -68,10 +71,10 @@ def test_without_a_backpressure_report_nothing_is_explained() -> None:
     assert {f.attributed_to for f in report.findings} == {None}
 
 
-def test_a_backpressure_report_outside_a_bounded_window_explains_nothing() -> None:
+def test_a_backpressure_report_after_the_flush_delay_explains_nothing() -> None:
     late = client_report("api", "backpressure", at=T0 + 600)
 
-    report = run(unsampled_by_api(0.7).bundle(), client_reports=[late], config=replace(CONFIG, attribution_after_s=60))
+    report = run(unsampled_by_api(0.7).bundle(), client_reports=[late], config=replace(CONFIG, flush_delay_s=60))
 
     assert {f.attributed_to for f in report.findings} == {None}
 
@@ -170,3 +173,41 @@ def test_backpressure_explains_its_signature_first_and_leaves_other_drops_to_oth
         (overflowed.trace_id, "api"): "sdk:queue_overflow",
     }
     assert report.ok
+
+
+def test_a_lowered_dsc_carried_only_after_a_lost_head_is_the_heads_doing() -> None:
+    # api lowered the rate, sampled the trace, then lost its envelope (queue_overflow):
+    # downstream's copy of the lowered DSC is explained by api's backpressure report.
+    trace = sampled_with(0.3)
+    assert trace.downstream is not None and trace.expectation is not None and trace.expectation.baggage is not None
+    lowered = {**trace.expectation.baggage, "sample_rate": "0.5"}
+    lost_head = replace(trace, api=None, downstream=replace(trace.downstream, dsc=lowered))
+
+    # A healthy trace of the run shows api is a service that calls others (a head that sends).
+    report = run(
+        lost_head.bundle(),
+        healthy_trace(2).bundle(),
+        client_reports=[client_report("api", "queue_overflow"), BACKPRESSURE],
+    )
+
+    assert {(f.kind, f.attributed_to) for f in report.findings} == {
+        ("missing_transaction", "sdk:queue_overflow"),
+        ("dsc_wrong_head", "sdk:backpressure"),
+    }
+
+
+def test_a_store_only_dsc_with_a_stale_sampled_flag_is_explained_by_backpressure_at_the_time() -> None:
+    # No expectation to say the caller's rate: a rate of 1/2**k beside sampled=true and a
+    # sample_rand above it is what a halved rate leaves; the carrier reported backpressure.
+    trace = healthy_trace()
+    assert trace.api is not None and trace.downstream is not None
+    stale = head_dsc(1, sample_rate="0.5", sample_rand="0.9", sampled="true")
+    lowered = replace(
+        trace, expectation=None, api=replace(trace.api, dsc=stale), downstream=replace(trace.downstream, dsc=stale)
+    )
+
+    alone = run(lowered.bundle())
+    reported = run(lowered.bundle(), client_reports=[BACKPRESSURE])
+
+    assert {(f.kind, f.attributed_to) for f in alone.findings} == {("sampling_contradiction", None)}
+    assert {(f.kind, f.attributed_to) for f in reported.findings} == {("sampling_contradiction", "sdk:backpressure")}

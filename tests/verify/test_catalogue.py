@@ -92,6 +92,22 @@ def _duplicate_child(t: TwoHop) -> list[TraceBundle]:
     return [replace(t, extra=(twin,)).bundle()]
 
 
+def _witness_of_another_trace(t: TwoHop) -> list[TraceBundle]:
+    """downstream's answer says it received another trace id than the one api sent."""
+    from relay_mock.verify.model import Witness
+
+    witness = Witness(f"{trace_id(99)}-{span_id(t.n, CALL)}-1", "downstream")
+    return [_expect(t, witnesses=(witness,)).bundle()]
+
+
+def _witness_told_unsampled(t: TwoHop) -> list[TraceBundle]:
+    """downstream says it was told the trace is unsampled, though the caller sampled it."""
+    from relay_mock.verify.model import Witness
+
+    witness = Witness(f"{t.trace_id}-{span_id(t.n, CALL)}-0", "downstream")
+    return [_expect(t, witnesses=(witness,)).bundle()]
+
+
 CATALOGUE = [
     Broken(
         "completeness",
@@ -114,8 +130,8 @@ CATALOGUE = [
     Broken(
         "completeness",
         "missing_transaction",
-        "found in the store only: a downstream transaction whose caller never arrived",
-        lambda t: [replace(t, expectation=None, api=None).bundle()],
+        "found in the store only: a downstream transaction whose caller (a known caller in the run) never arrived",
+        lambda t: [replace(t, expectation=None, api=None).bundle(), healthy_trace(2).bundle()],
     ),
     Broken(
         "linkage",
@@ -231,6 +247,18 @@ CATALOGUE = [
         lambda t: [_downstream(t, start=T0 + 0.06 - 0.5).bundle()],
     ),
     Broken(
+        "witness",
+        "witness_mismatch",
+        "downstream says, at the wire, it received another trace id than its envelope carries",
+        _witness_of_another_trace,
+    ),
+    Broken(
+        "witness",
+        "witness_unsampled",
+        "downstream says it was told the trace is unsampled, which the caller had sampled",
+        _witness_told_unsampled,
+    ),
+    Broken(
         "timing",
         "clock_skew",
         "a db span ends a second after its transaction",
@@ -259,8 +287,9 @@ def test_a_broken_trace_is_reported_as_exactly_its_failure_class(case: Broken) -
 
 def test_the_catalogue_breaks_every_check_in_every_way() -> None:
     covered = {(c.check, c.kind) for c in CATALOGUE}
+    notes = {("completeness", "call_not_reached")}  # owes nothing: tested in test_verdicts
 
-    assert covered == {(check, kind) for check, ks in FINDING_KINDS.items() for kind in ks}
+    assert covered | notes == {(check, kind) for check, ks in FINDING_KINDS.items() for kind in ks}
 
 
 def test_the_healthy_fixture_is_the_documented_two_hop_shape() -> None:

@@ -64,14 +64,29 @@ def test_junit_fails_only_the_broken_case_and_says_what_was_expected() -> None:
     assert "expected: one of the call spans" in (failure.text or "")
 
 
-def test_junit_shows_an_explained_loss_without_failing_it() -> None:
+def test_junit_reports_an_unverified_trace_as_skipped_with_its_cause() -> None:
     root = ET.fromstring(render_junit(_mixed_report()))
     lost_trace = healthy_trace(3).trace_id
 
     [case] = [c for c in root.iterfind("testsuite[@name='completeness']/testcase") if c.get("name") == lost_trace]
 
     assert case.find("failure") is None
-    assert "sdk:queue_overflow" in (case.findtext("system-out") or "")
+    skipped = case.find("skipped")
+    assert skipped is not None and "sdk:queue_overflow" in (skipped.get("message") or "")
+    assert root.get("skipped") == "1"
+    assert root.find("testsuite[@name='completeness']").get("skipped") == "1"  # type: ignore[union-attr]
+
+
+def test_json_carries_the_verdict_of_every_trace_and_the_outcome() -> None:
+    data = json.loads(render_json(_mixed_report(), max_unverified="5"))
+
+    verdicts = {t["trace_id"]: (t["verdict"], t["causes"]) for t in data["traces"]}
+    assert verdicts == {
+        healthy_trace(1).trace_id: ("verified", []),
+        healthy_trace(2).trace_id: ("failed", []),
+        healthy_trace(3).trace_id: ("unverified", ["sdk:queue_overflow"]),
+    }
+    assert (data["outcome"], data["exit_status"], data["max_unverified"]) == ("FAILED", 1, 5)
 
 
 def test_the_table_names_failing_traces_and_keeps_explained_losses_apart() -> None:
@@ -79,8 +94,8 @@ def test_the_table_names_failing_traces_and_keeps_explained_losses_apart() -> No
 
     table = render_table(report)
 
-    failures, _, losses = table.partition("EXPLAINED")
-    assert "FAILED" in table
+    failures, _, losses = table.partition("UNVERIFIED:")
+    assert "Trace verification FAILED: 1 verified, 1 unverified (allowed: 0), 1 failed" in table
     assert healthy_trace(2).trace_id in failures and "wrong_parent" in failures
     assert healthy_trace(3).trace_id in losses and "sdk:queue_overflow" in losses
     assert healthy_trace(1).trace_id not in table

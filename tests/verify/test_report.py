@@ -27,9 +27,11 @@ def test_a_trace_fails_a_check_when_it_has_an_unexplained_finding_of_that_check(
     assert report.checks["completeness"] == {"passed": 3, "failed": 0}
     assert all(report.checks[c] == {"passed": 3, "failed": 0} for c in report.checks if c not in ("linkage",))
     assert report.scenarios == {
-        "orders": {"traces": 2, "passed": 2, "failed": 0, "attributed": 1},
-        "slow_downstream": {"traces": 1, "passed": 0, "failed": 1, "attributed": 0},
+        "orders": {"traces": 2, "verified": 1, "unverified": 1, "failed": 0},
+        "slow_downstream": {"traces": 1, "verified": 0, "unverified": 0, "failed": 1},
     }
+    assert report.verdicts == {"verified": 1, "unverified": 1, "failed": 1}
+    assert report.unverified_causes == {"sdk:queue_overflow": 1}
     assert (report.traces_checked, report.expected_traces, report.sampled_expected) == (3, 3, 3)
     assert (report.complete, report.failed_traces, report.failures, report.attributed_losses) == (2, 1, 1, 1)
 
@@ -37,7 +39,7 @@ def test_a_trace_fails_a_check_when_it_has_an_unexplained_finding_of_that_check(
 def test_traces_without_expectation_are_counted_apart() -> None:
     report = run(replace(healthy_trace(), expectation=None).bundle())
 
-    assert report.scenarios == {"(store only)": {"traces": 1, "passed": 1, "failed": 0, "attributed": 0}}
+    assert report.scenarios == {"(store only)": {"traces": 1, "verified": 1, "unverified": 0, "failed": 0}}
     assert (report.expected_traces, report.sampled_expected, report.complete) == (0, 0, 0)
 
 

@@ -8,7 +8,10 @@ from dataclasses import replace
 from relay_mock.verify.model import TraceBundle
 from tests.verify.builders import (
     API_DB,
+    API_KEY,
     CALL,
+    CONFIG,
+    DOWNSTREAM_KEY,
     T0,
     error_event,
     head_dsc,
@@ -46,12 +49,23 @@ def test_a_healthy_trace_found_in_the_store_only_has_no_findings() -> None:
     assert report.findings == ()
 
 
-def test_a_trace_the_downstream_started_on_its_own_is_flagged_as_headed_by_the_wrong_service() -> None:
-    # What broken propagation leaves behind besides the call without its child: a fresh trace
-    # whose DSC names the downstream service.
+def test_a_trace_a_service_started_on_its_own_is_its_own_head() -> None:
+    # No service is the head by name: a fresh trace whose DSC names the service that started it
+    # is consistent on its own (the catalogue's propagation_lost case pairs it with its caller).
     t = healthy_trace(7)
     assert t.downstream is not None
     own_dsc = head_dsc(7, public_key="d2" * 16, release="downstream@1.0.0")
+    fresh = replace(t.downstream, parent_span_id=None, dsc=own_dsc)
+
+    report = run(TraceBundle(trace_id=t.trace_id, transactions=[fresh]))
+
+    assert kinds(report, t.trace_id) == []
+
+
+def test_a_dsc_naming_another_head_than_the_trace_started_at_is_flagged() -> None:
+    t = healthy_trace(7)
+    assert t.downstream is not None
+    own_dsc = head_dsc(7, public_key="d2" * 16)  # downstream's key, api's release
     fresh = replace(t.downstream, parent_span_id=None, dsc=own_dsc)
 
     report = run(TraceBundle(trace_id=t.trace_id, transactions=[fresh]))
@@ -202,3 +216,16 @@ def test_a_call_span_is_recognised_by_its_op_and_url_marker() -> None:
 
     # Without a recognisable call, the downstream transaction hangs on an ordinary span.
     assert kinds(report, t.trace_id) == [("linkage", "wrong_parent")]
+
+
+def test_a_store_only_trace_headed_by_a_client_that_sends_no_transactions_owes_none() -> None:
+    # A load generator (or a browser) heads the trace with a DSC of its own project; it is
+    # not a service that calls others in this run, so its "missing" transaction is not owed.
+    t = healthy_trace(3)
+    assert t.api is not None and t.downstream is not None
+    client_dsc = head_dsc(3, public_key=DOWNSTREAM_KEY)
+    headless = replace(t, expectation=None, downstream=None, api=replace(t.api, dsc=client_dsc, spans=()))
+
+    report = run(headless.bundle(), config=replace(CONFIG, public_keys={"api": API_KEY, "locust": DOWNSTREAM_KEY}))
+
+    assert [f.kind for f in report.findings if f.check == "completeness"] == []

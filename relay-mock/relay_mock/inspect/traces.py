@@ -1,7 +1,9 @@
-"""Traces: a list (services, counts, duration, completeness) and one trace as a tree."""
+"""Traces: a list (services, counts, duration, the verifier's verdict) and one trace as a tree
+marked with the verifier's findings."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from starlette.requests import Request
@@ -10,28 +12,52 @@ from starlette.routing import Route
 
 from relay_mock.inspect.params import BadParameter, int_param, time_param
 from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.inspect.verify import verify_config
 from relay_mock.store import reader as queries
 from relay_mock.store.reader import Reader
 from relay_mock.traces import build_trace
+from relay_mock.verify.checks import verify
+from relay_mock.verify.collect import Collected, collect
+from relay_mock.verify.model import VerifyConfig
 
 
-def services_of(request: Request) -> set[str]:
-    return {project.name for project in request.app.state.projects.values()}
+def config_of(request: Request) -> VerifyConfig:
+    return verify_config(request.app.state.settings, request.app.state.projects)
+
+
+async def _verified_trees(reader: Reader, config: VerifyConfig, trace_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The traces as trees, built from the verifier's facts and marked with its findings.
+
+    The verdict is the trace's own: drops are shared out among these traces only, not the
+    whole run (`make verify-traces` counts them over the run)."""
+    if not trace_ids:
+        return {}
+    collected: Collected = await reader.run(collect, since=None, until=None, trace_id=None, trace_ids=trace_ids)
+    report = await asyncio.to_thread(
+        verify, collected.bundles, client_reports=collected.client_reports, refusals=collected.refusals, config=config
+    )
+    return {
+        bundle.trace_id: build_trace(bundle, report)
+        for bundle in collected.bundles
+        if bundle.transactions or bundle.errors
+    }
 
 
 async def trace_page(
-    reader: Reader, services: set[str], *, limit: int, cursor: int | None, project: str | None, since: float | None
+    reader: Reader, config: VerifyConfig, *, limit: int, cursor: int | None, project: str | None, since: float | None
 ) -> dict[str, Any]:
     """One page of trace summaries, most recently active first (shared with the MCP tools)."""
 
-    def query(conn: Any) -> tuple[list[str], int | None, dict[str, list[dict[str, Any]]]]:
-        trace_ids, next_cursor = queries.list_trace_ids(conn, limit=limit, cursor=cursor, project=project, since=since)
-        return trace_ids, next_cursor, queries.trace_items(conn, trace_ids)
+    def query(conn: Any) -> tuple[list[str], int | None]:
+        return queries.list_trace_ids(conn, limit=limit, cursor=cursor, project=project, since=since)
 
-    trace_ids, next_cursor, items = await reader.run(query)
+    trace_ids, next_cursor = await reader.run(query)
+    trees = await _verified_trees(reader, config, trace_ids)
     traces = []
     for trace_id in trace_ids:
-        tree = build_trace(trace_id, items[trace_id], services)
+        tree = trees.get(trace_id)
+        if tree is None:
+            continue
         traces.append(
             {
                 "trace_id": trace_id,
@@ -42,6 +68,7 @@ async def trace_page(
                 "duration_ms": tree["duration_ms"],
                 "root": tree["roots"][0]["description"] if tree["roots"] else None,
                 "complete": tree["complete"],
+                "verdict": tree["verification"]["verdict"],
                 "broken_links": len(tree["broken_links"]),
                 "dsc_consistent": tree["dsc_consistent"],
             }
@@ -49,15 +76,14 @@ async def trace_page(
     return {"traces": traces, "next_cursor": next_cursor}
 
 
-async def load_trace(reader: Reader, services: set[str], trace_id: str) -> dict[str, Any] | None:
-    items = await reader.run(queries.trace_items, [trace_id])
-    return build_trace(trace_id, items[trace_id], services) if items[trace_id] else None
+async def load_trace(reader: Reader, config: VerifyConfig, trace_id: str) -> dict[str, Any] | None:
+    return (await _verified_trees(reader, config, [trace_id])).get(trace_id)
 
 
 async def list_traces(request: Request) -> Response:
     page = await trace_page(
         request.app.state.reader,
-        services_of(request),
+        config_of(request),
         limit=int_param(request, "limit", 50, low=1, high=500) or 50,
         cursor=int_param(request, "cursor", None, low=0, high=2**62),
         project=request.query_params.get("project") or None,
@@ -71,7 +97,7 @@ async def get_trace(request: Request) -> Response:
     trace_id = request.path_params["trace_id"].replace("-", "").lower()
     if len(trace_id) != 32 or any(c not in "0123456789abcdef" for c in trace_id):
         raise BadParameter("trace_id", "expected 32 hex characters")
-    trace = await load_trace(reader, services_of(request), trace_id)
+    trace = await load_trace(reader, config_of(request), trace_id)
     if trace is None:
         return error(404, f"no transactions or errors of trace {trace_id}")
     return ORJSONResponse(trace)

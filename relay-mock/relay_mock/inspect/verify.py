@@ -1,33 +1,41 @@
 """The trace verifier over HTTP: `GET /inspect/verify` checks every trace in the window and
-answers with the report (the CLI and `make verify-traces` render it)."""
+answers with the report (the CLI and `make verify-traces` render it). `POST` takes the same
+query and a JSON body `{"expect": {...}}`: an expectations file's content (see
+`relay_mock.verify.topology`)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from relay_mock.inspect.params import float_param, hex_param, time_param
-from relay_mock.inspect.responses import ORJSONResponse
+from relay_mock.inspect.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.reader import Reader
 from relay_mock.verify.checks import verify
-from relay_mock.verify.collect import Collected
+from relay_mock.verify.collect import Collected, collect
 from relay_mock.verify.correlation import check_correlation, collect_correlation, with_correlation
 from relay_mock.verify.model import VerifyConfig
-from relay_mock.verify.streamed import collect_with_streamed_spans
+from relay_mock.verify.topology import TopologyError, parse_topology
 
 
-def verify_config(settings: RelaySettings, projects: dict[int, Project]) -> VerifyConfig:
-    return VerifyConfig(
+def verify_config(
+    settings: RelaySettings, projects: dict[int, Project], *, until: float | None = None, expect: Any = None
+) -> VerifyConfig:
+    config = VerifyConfig(
         public_keys={p.name: p.public_key for p in projects.values()},
         project_ids={p.name: p.id for p in projects.values()},
         ui_base_url=settings.public_url,
+        until=until,
     )
+    return parse_topology(expect, config) if expect is not None else config
 
 
 async def verify_traces(request: Request) -> Response:
@@ -38,17 +46,25 @@ async def verify_traces(request: Request) -> Response:
     since, until = time_param(request, "since"), time_param(request, "until")
     trace_id = hex_param(request, "trace_id", 32)
     deadline = time.monotonic() + float_param(request, "deadline", 0.0, low=0.0, high=600.0)
+    expect = None
+    if request.method == "POST":
+        try:
+            body = orjson.loads(await request.body() or b"{}")
+        except orjson.JSONDecodeError as exc:
+            return error(400, "the body is not JSON", str(exc))
+        expect = body.get("expect") if isinstance(body, dict) else None
+    try:
+        config = verify_config(request.app.state.settings, request.app.state.projects, until=until, expect=expect)
+    except TopologyError as exc:
+        return error(400, "invalid expectations", f"{exc.where}: {exc.message}")
     started = time.monotonic()
     while True:
-        # Segment spans stand where transactions stood (SENTRY_TRACE_LIFECYCLE=stream).
-        collected: Collected = await reader.run(
-            collect_with_streamed_spans, since=since, until=until, trace_id=trace_id
-        )
+        # Segment spans stand where transactions stood (SENTRY_TRACE_LIFECYCLE=stream): collect reads both.
+        collected: Collected = await reader.run(collect, since=since, until=until, trace_id=trace_id)
         remaining = deadline - time.monotonic()
         if collected.pending == 0 or remaining <= 0:
             break
         await feed.changed(min(remaining, 1.0))
-    config = verify_config(request.app.state.settings, request.app.state.projects)
     report = await asyncio.to_thread(
         verify, collected.bundles, client_reports=collected.client_reports, refusals=collected.refusals, config=config
     )
@@ -68,4 +84,4 @@ async def verify_traces(request: Request) -> Response:
     )
 
 
-routes = [Route("/inspect/verify", verify_traces, methods=["GET"])]
+routes = [Route("/inspect/verify", verify_traces, methods=["GET", "POST"])]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS envelopes (
@@ -76,7 +76,8 @@ CREATE TABLE IF NOT EXISTS refusals (
     path         TEXT,
     size         INTEGER,
     user_agent   TEXT,
-    remote_addr  TEXT
+    remote_addr  TEXT,
+    item_types   TEXT            -- JSON list of the refused items' types; NULL: body not parseable
 );
 
 -- Traces a load generator (Locust) or a test started: the verifier's ground truth.
@@ -92,7 +93,9 @@ CREATE TABLE IF NOT EXISTS expectations (
     baggage             TEXT,                   -- JSON object of the sentry-* baggage sent
     status_code         INTEGER,
     outcome             TEXT,
-    recorded_at         REAL NOT NULL
+    recorded_at         REAL NOT NULL,
+    ended_at            REAL,                   -- when the caller got its answer
+    witnesses           TEXT                    -- JSON list: what each called service said it received
 );
 CREATE INDEX IF NOT EXISTS expectations_started ON expectations (started_at);
 
@@ -138,9 +141,26 @@ def connect(path: Path, *, readonly: bool = False, synchronous: str = "FULL") ->
         # survive the process being killed, not the machine going down.
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.executescript(SCHEMA)
+        _add_columns(conn)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     conn.execute("PRAGMA busy_timeout=5000")
     # 8 MB of page cache per connection: the hot pages are the indexes' right edges.
     conn.execute("PRAGMA cache_size=-8000")
     conn.row_factory = sqlite3.Row
     return conn
+
+
+# Columns added after a store may have been created: (table, column, type).
+ADDED_COLUMNS = (
+    ("refusals", "item_types", "TEXT"),
+    ("expectations", "ended_at", "REAL"),
+    ("expectations", "witnesses", "TEXT"),
+)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    """Bring a store created by an older version up to date (CREATE TABLE IF NOT EXISTS keeps its tables)."""
+    for table, column, kind in ADDED_COLUMNS:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")

@@ -41,6 +41,8 @@ def streamed_spans(payload: Any) -> list[dict[str, Any]]:
             entry["end"] = timestamp(span.get("end_timestamp"))
         entry["segment"] = span.get("is_segment") is True
         entry["release"] = _attribute(attributes, "sentry.release")
+        # v2 spans know only ok/error; the services keep the detailed status as an attribute.
+        entry["status"] = _attribute(attributes, "sentry.status.detail") or entry["status"]
         found.append(entry)
     return found
 

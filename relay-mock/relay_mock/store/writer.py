@@ -78,6 +78,7 @@ class Refusal:
     size: int | None = None
     user_agent: str | None = None
     remote_addr: str | None = None
+    item_types: str | None = None  # JSON list of the refused items' types, None when unparseable
 
 
 @dataclass(slots=True)
@@ -251,7 +252,7 @@ class StoreWriter:
                     conn.executemany(
                         "INSERT OR REPLACE INTO expectations (trace_id, scenario, started_at, sampled, sample_rand,"
                         " sample_rate, expect_services, expect_errors_from, baggage, status_code, outcome,"
-                        " recorded_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                        " recorded_at, ended_at, witnesses) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         op.rows,
                     )
                     results.append(len(op.rows))
@@ -345,7 +346,7 @@ class StoreWriter:
         if refusals:
             conn.executemany(
                 "INSERT INTO refusals (received_at, status, reason, detail, injected, project_id, public_key, path,"
-                " size, user_agent, remote_addr) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                " size, user_agent, remote_addr, item_types) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         f.received_at,
@@ -359,6 +360,7 @@ class StoreWriter:
                         f.size,
                         f.user_agent,
                         f.remote_addr,
+                        f.item_types,
                     )
                     for f in refusals
                 ],

@@ -87,7 +87,7 @@ export async function traceList(page, ctx) {
 function traceRow(trace) {
   const href = route("traces", trace.trace_id);
   const flags = [];
-  if (trace.complete) flags.push(h("span", { class: "badge ok" }, "complete"));
+  if (trace.verdict) flags.push(verdictBadge(trace.verdict));
   if (trace.broken_links) flags.push(h("span", { class: "badge bad" }, `${trace.broken_links} broken`));
   if (!trace.dsc_consistent) flags.push(h("span", { class: "badge bad" }, "DSC mismatch"));
   if (!trace.transactions) flags.push(h("span", { class: "badge muted-badge" }, "errors only"));
@@ -148,6 +148,17 @@ export async function traceDetail(page, ctx, traceId) {
   ctx.onReconnect(refresh);
 }
 
+// The verifier's verdict for the trace (the same code as `make verify-traces`).
+function verdictBadge(verdict) {
+  const titles = {
+    verified: "every hop checked on data that arrived",
+    unverified: "data is missing; a counted cause (SDK drops, backpressure, a refusal) may account for it",
+    failed: "a check failed, or data is missing that nothing accounts for",
+  };
+  const classes = { verified: "badge ok", unverified: "badge warn", failed: "badge bad" };
+  return h("span", { class: classes[verdict] || "badge", title: titles[verdict] || "" }, verdict || "not verified");
+}
+
 function renderTrace(trace, state) {
   const services = trace.services || [];
   const dscs = trace.dsc || [];
@@ -170,14 +181,37 @@ function renderTrace(trace, state) {
       stat("started", timeEl(trace.start)),
       stat("transactions", count(trace.transactions)),
       stat("errors", count(trace.error_count ?? (trace.errors || []).length)),
-      trace.complete
-        ? h("span", { class: "badge ok", title: "every link resolved and every call answered" }, "complete")
-        : h("span", { class: "badge bad" }, "incomplete"),
+      verdictBadge(trace.verification?.verdict),
       dscs.length > 1
         ? h("span", { class: "badge bad", title: "the envelopes carry different dynamic sampling contexts" }, `DSC mismatch (${dscs.length})`)
         : h("span", { class: "badge ok" }, "DSC consistent"),
     ),
   );
+
+  const verification = trace.verification || { findings: [] };
+  if (verification.findings.length) {
+    out.push(
+      h(
+        "section",
+        { class: ["panel", "verification-panel"] },
+        h("h2", {}, `Verifier: ${verification.verdict}`, verification.causes.length ? ` (may be explained by ${verification.causes.join(", ")})` : ""),
+        h(
+          "ul",
+          { class: "findings-list" },
+          verification.findings.map((f) =>
+            h(
+              "li",
+              {},
+              h("span", { class: f.note ? "badge" : f.attributed_to ? "badge warn" : "badge bad" }, `${f.check} / ${f.kind}`),
+              " ",
+              f.message,
+              f.attributed_to ? h("span", { class: "muted" }, ` (counted cause: ${f.attributed_to})`) : null,
+            ),
+          ),
+        ),
+      ),
+    );
+  }
 
   if (broken.length) {
     out.push(

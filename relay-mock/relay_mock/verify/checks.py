@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from relay_mock.verify.attribution import attribute
-from relay_mock.verify.backpressure import explain_backpressure
-from relay_mock.verify.backpressure import ruled_out as backpressure_ruled_out
+from relay_mock.verify.attribution import Window, attribute
+from relay_mock.verify.backpressure import allowed_reasons, explain_backpressure, follow_head_backpressure
 from relay_mock.verify.heap import collector_paused
 from relay_mock.verify.model import (
     ClientReportFact,
     ErrorFact,
     ProfileFact,
     RefusalFact,
+    SpanFact,
     TraceBundle,
     TransactionFact,
     VerifyConfig,
@@ -26,12 +26,13 @@ from relay_mock.verify.report import Finding, Report, build_report
 from relay_mock.verify.sampling import check_dsc, check_sampling
 from relay_mock.verify.spans import check_db_spans, check_timing
 from relay_mock.verify.view import Item, TraceView, build_views
+from relay_mock.verify.witness import check_witnesses
 
 Check = Callable[[TraceView], list[Finding]]
 
-# Every finding kind, per check: the verifier's vocabulary.
+# Every finding kind, per check: the verifier's vocabulary. `register_check` adds to both.
 FINDING_KINDS: dict[str, tuple[str, ...]] = {
-    "completeness": ("missing_transaction",),
+    "completeness": ("missing_transaction", "call_not_reached"),
     "linkage": ("wrong_parent", "duplicate_child", "orphan", "propagation_lost"),
     "identity": ("trace_id_mismatch",),
     "dsc": ("dsc_mismatch", "dsc_wrong_head"),
@@ -39,6 +40,7 @@ FINDING_KINDS: dict[str, tuple[str, ...]] = {
     "errors": ("missing_error", "error_without_trace"),
     "db_spans": ("missing_db_span",),
     "timing": ("clock_skew",),
+    "witness": ("witness_mismatch", "witness_unsampled"),
 }
 
 
@@ -60,36 +62,41 @@ def verify(
         findings = [
             finding for view in views if view.adopted_by is None for check in CHECKS.values() for finding in check(view)
         ]
-        started_at = {view.trace_id: view.started_at for view in views}
+        windows = {view.trace_id: Window(view.started_at, view.ended_at, view.head_service) for view in views}
         findings = explain_backpressure(findings, views, client_reports, config)
         findings = attribute(
             findings,
-            started_at,
+            windows,
             client_reports=client_reports,
             refusals=refusals,
             config=config,
-            ruled_out=backpressure_ruled_out(views, config),
+            allowed=allowed_reasons(views),
         )
+        findings = follow_head_backpressure(findings, windows)
         return build_report(bundles, findings, list(CHECKS))
 
 
 def check_completeness(view: TraceView) -> list[Finding]:
-    """Each owed service sent a transaction, and each call to downstream was continued by one."""
+    """Each call that reached a service was continued by one transaction, and each service the
+    trace owes (the caller's expectation, the topology's `must_cross`) sent one."""
     if not view.sampled:
         return []  # only sampled traces owe transactions
+    findings = [_not_reached(view, tx, span) for tx, span in view.not_reached.values()]
     # Cheap test first: on a healthy trace every call has its child.
-    findings = _unanswered_calls(view) if len(view.children) < len(view.calls) else []
+    if len(view.children) + len(view.not_reached) < len(view.calls):
+        findings += _unanswered_calls(view)
     reported = {f.service for f in findings}
     arrived = {tx.project for tx in view.transactions}
     arrived.update(tx.project for tx in (*view.joined, *view.adopted.values()))
+    excused = _never_called(view)
     for service in _owed_services(view):
-        if service not in arrived and service not in reported:
+        if service not in arrived and service not in reported and service not in excused:
             message = f"no {service} transaction arrived for this sampled trace"
             findings.append(
                 view.finding(
                     "completeness",
                     "missing_transaction",
-                    message,
+                    message + _witness_note(view, service),
                     expected=f"at least one {service} transaction",
                     observed="none",
                     items=view.transactions,
@@ -99,53 +106,105 @@ def check_completeness(view: TraceView) -> list[Finding]:
     return findings
 
 
+def _not_reached(view: TraceView, tx: TransactionFact, span: SpanFact) -> Finding:
+    target = view.target(span) or "the called service"
+    return view.finding(
+        "completeness",
+        "call_not_reached",
+        f"{tx.project}'s call {span.description} never reached {target} (status {span.status}, no response):"
+        " it owes no transaction",
+        expected="a response, or no child",
+        observed=f"span status {span.status}, no HTTP status",
+        items=[tx],
+        service=view.target(span),
+        note=True,
+        span_id=span.span_id,
+    )
+
+
 def _unanswered_calls(view: TraceView) -> list[Finding]:
-    config = view.config
-    downstream = config.downstream_service
     unanswered = [
         (tx, span)
         for span_id, (tx, span) in view.calls.items()
-        if span_id not in view.children and span_id not in view.adopted
+        if span_id not in view.children and span_id not in view.adopted and span_id not in view.not_reached
     ]
-    # A downstream transaction hung on the wrong span still arrived: linkage reports it, not this check.
-    strays = sum(
-        1
-        for tx in (*view.transactions, *view.joined)
-        if tx.project == downstream and tx.parent_span_id not in view.calls
-    )
-    return [
-        view.finding(
-            "completeness",
-            "missing_transaction",
-            f"{tx.project} called {downstream} ({span.description}) but no {downstream} transaction followed",
-            expected=f"a {downstream} transaction with parent_span_id {span.span_id}",
-            observed="none",
-            items=[tx],
-            service=downstream,
+    # A transaction hung on the wrong span still arrived: linkage reports it, not this check.
+    strays: dict[str | None, int] = {}
+    for tx in (*view.transactions, *view.joined):
+        if tx is not view.root and tx.parent_span_id not in view.calls and not _beside_root(tx, view.root):
+            strays[tx.project] = strays.get(tx.project, 0) + 1
+    findings = []
+    for tx, span in unanswered:
+        target = view.target(span)
+        if target is None:
+            continue  # a host no project answers (and none is named like): not a service of the sandbox
+        if strays.get(target, 0) > 0:
+            strays[target] -= 1
+            continue
+        name = target
+        findings.append(
+            view.finding(
+                "completeness",
+                "missing_transaction",
+                f"{tx.project} called {name} ({span.description}) but no {name} transaction followed"
+                + _witness_note(view, target),
+                expected=f"a {name} transaction with parent_span_id {span.span_id}",
+                observed="none",
+                items=[tx],
+                service=target,
+                span_id=span.span_id,
+            )
         )
-        for tx, span in unanswered[strays:]
-    ]
+    return findings
+
+
+def _witness_note(view: TraceView, service: str | None) -> str:
+    """Say when the callee confirmed at the wire that it received the trace: then propagation
+    held and the transaction was lost in delivery."""
+    witnesses = view.witnesses
+    matching = (w.received and w.parts[0] == view.trace_id and w.service in (None, service) for w in witnesses or ())
+    if not any(matching):
+        return ""
+    return "; its witness shows it received this trace, so propagation held and the envelope was lost in delivery"
+
+
+def _never_called(view: TraceView) -> set[str]:
+    """Services the trace owes nothing because every call to them failed before reaching them:
+    seen on the calls that arrived, or, when the caller recorded witnesses and the calling
+    transaction is lost, because none of them answered."""
+    reached = {view.target(span) for span_id, (_, span) in view.calls.items() if span_id not in view.not_reached}
+    excused = {t for _, span in view.not_reached.values() if (t := view.target(span)) is not None and t not in reached}
+    exp, witnesses = view.bundle.expectation, view.witnesses
+    if exp is not None and witnesses is not None and not view.calls:
+        answered = {w.service for w in witnesses if w.received is not None}
+        excused.update(s for s in exp.expect_services[1:] if s not in answered)
+    return excused
 
 
 def _owed_services(view: TraceView) -> Sequence[str]:
-    if view.bundle.expectation is not None:
-        return view.bundle.expectation.expect_services
-    # Found in the store only: a transaction whose parent span is nowhere, in a trace without a
-    # head transaction, is what a lost head transaction leaves behind.
-    dangling = (tx.parent_span_id is not None and tx.parent_span_id not in view.spans for tx in view.transactions)
-    if view.root is None and any(dangling):
-        return (view.config.head_service,)
+    expectation = view.bundle.expectation
+    if expectation is not None:
+        must = view.config.must_cross
+        extra = must.get(expectation.scenario, must.get("*", ()))
+        return (*expectation.expect_services, *(s for s in extra if s not in expectation.expect_services))
+    # Found in the store only: a transaction whose parent span is nowhere, in a trace whose DSC
+    # names another service as its head, is what a lost head transaction leaves behind, when
+    # that head is a service that calls others (the run shows it); a load generator or a
+    # browser heading the trace sends no transaction to lose.
+    root, head = view.root, view.head_service
+    if root is not None and root.parent_span_id is not None and head is not None and head != root.project:
+        return (head,) if head in view.callers else ()
     return ()
 
 
 def check_linkage(view: TraceView) -> list[Finding]:
-    """Every transaction hangs on a span of the trace; downstream ones on their own call span."""
+    """Every transaction hangs on a span of the trace: a child on the call span that caused it."""
     root = view.root
     if root is None:
         return []  # no tree to hang anything on; completeness names the missing head
     findings = []
     for tx in view.transactions:
-        if tx is root or _beside_root(tx, root, view.config):
+        if tx is root or _beside_root(tx, root):
             continue
         parent = tx.parent_span_id
         if parent is None or parent not in view.spans:
@@ -158,13 +217,22 @@ def check_linkage(view: TraceView) -> list[Finding]:
                     expected="a parent span of this trace",
                     observed=str(parent),
                     items=[tx],
+                    span_id=tx.span_id,
                 )
             )
-        elif tx.project == view.config.downstream_service and parent not in view.calls:
+        elif parent not in view.calls:
             message = f"{tx.project} transaction {tx.name} hangs on {_describe(view, parent)}, not on a call to it"
             expected = f"one of the call spans {sorted(view.calls)}"
             findings.append(
-                view.finding("linkage", "wrong_parent", message, expected=expected, observed=parent, items=[tx])
+                view.finding(
+                    "linkage",
+                    "wrong_parent",
+                    message,
+                    expected=expected,
+                    observed=parent,
+                    items=[tx],
+                    span_id=tx.span_id,
+                )
             )
     for span_id, child in view.adopted.items():
         caller, call = view.calls[span_id]
@@ -180,24 +248,31 @@ def check_linkage(view: TraceView) -> list[Finding]:
                 expected=f"trace {view.trace_id}, parent_span_id {span_id}",
                 observed=f"trace {child.trace_id}, parent_span_id None",
                 items=[caller, child],
+                span_id=span_id,
             )
         )
     for span_id, children in view.children.items():
         if len(children) > 1:
             message = f"{len(children)} transactions continue the single call span {span_id}"
-            observed = f"{len(children)}: {', '.join(sorted(str(c.event_id) for c in children))}"
+            observed = f"{len(children)}: {', '.join(sorted(str(c.event_id or c.span_id) for c in children))}"
             caller = view.calls[span_id][0]
             findings.append(
                 view.finding(
-                    "linkage", "duplicate_child", message, expected="1", observed=observed, items=[caller, *children]
+                    "linkage",
+                    "duplicate_child",
+                    message,
+                    expected="1",
+                    observed=observed,
+                    items=[caller, *children],
+                    span_id=span_id,
                 )
             )
     return findings
 
 
-def _beside_root(tx: TransactionFact, root: TransactionFact, config: VerifyConfig) -> bool:
-    """Another request of the head service made by the same external caller: a sibling, not an orphan."""
-    return tx.project == config.head_service and tx.parent_span_id in (None, root.parent_span_id)
+def _beside_root(tx: TransactionFact, root: TransactionFact | None) -> bool:
+    """Another request to the head's service by the same external caller: a sibling, not an orphan."""
+    return root is not None and tx.project == root.project and tx.parent_span_id in (None, root.parent_span_id)
 
 
 def _describe(view: TraceView, span_id: str) -> str:
@@ -251,8 +326,9 @@ def check_errors(view: TraceView) -> list[Finding]:
             )
     expectation = view.bundle.expectation
     senders = {e.project for e in errors}
+    excused = _never_called(view)  # a service the request never reached raised nothing
     for service in expectation.expect_errors_from if expectation else ():
-        if service not in senders:
+        if service not in senders and service not in excused:
             findings.append(
                 view.finding(
                     "errors",
@@ -276,4 +352,15 @@ CHECKS: dict[str, Check] = {
     "errors": check_errors,
     "db_spans": check_db_spans,
     "timing": check_timing,
+    "witness": check_witnesses,
 }
+
+
+def register_check(name: str, check: Check, kinds: tuple[str, ...]) -> None:
+    """Add a check (one trace in, findings out) to every run: its findings count like the
+    built-in ones (a finding with `attributed_to` set makes the trace unverified, a note changes
+    nothing, anything else fails it). Call it once, at import of the module that defines it."""
+    if name in CHECKS:
+        raise ValueError(f"a check named {name!r} is already registered")
+    CHECKS[name] = check
+    FINDING_KINDS[name] = kinds

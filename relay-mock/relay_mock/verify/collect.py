@@ -1,10 +1,11 @@
-"""From the store to the verifier's facts: every transaction, error event and profile that
-arrived in the window, grouped per trace, with the expectations (ground truth) recorded for it,
-the SDKs' client reports and relay-mock's refusals."""
+"""From the store to the verifier's facts: every transaction (or streamed segment), error event
+and profile that arrived in the window, grouped per trace, with the expectations (ground truth)
+recorded for it, the SDKs' client reports and relay-mock's refusals."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ import orjson
 
 from relay_mock.expectations import from_row
 from relay_mock.store.reader import expectation_rows
-from relay_mock.store.spans import MAX_SPANS, timestamp
+from relay_mock.store.spans import MAX_SPANS, streamed_spans, timestamp
 from relay_mock.verify.heap import collector_paused
 from relay_mock.verify.model import (
     ClientReportFact,
@@ -24,6 +25,8 @@ from relay_mock.verify.model import (
     TransactionFact,
 )
 
+# A row of ITEMS_SQL, or a dict shaped like one.
+RowLike = Mapping[str, Any] | sqlite3.Row
 # Client reports and refusals explain losses in the window: read a margin either side of it.
 MARGIN_S = 5.0
 REFUSAL_DELAY_S = 60.0
@@ -31,13 +34,13 @@ REFUSAL_DELAY_S = 60.0
 SKEW_S = 0.5
 
 ITEMS_SQL = """
-SELECT i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status,
+SELECT i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status, i.level,
        i.release, i.environment, i.start_ts, i.end_ts, i.summary, e.project, e.envelope_id,
        e.received_at, e.header,
-       CASE WHEN i.type IN ('transaction', 'profile')
+       CASE WHEN i.type IN ('transaction', 'profile', 'span')
             THEN substr(e.raw, i.payload_offset + 1, i.payload_length) END AS payload
 FROM items i JOIN envelopes e ON e.id = i.envelope_rowid
-WHERE i.type IN ('transaction', 'event', 'profile') AND {where}
+WHERE i.type IN ('transaction', 'span', 'event', 'profile') AND {where}
 """
 
 
@@ -49,29 +52,52 @@ class Collected:
     pending: int  # sampled expected traces still missing a transaction (worth waiting for)
 
 
-def collect(conn: sqlite3.Connection, *, since: float | None, until: float | None, trace_id: str | None) -> Collected:
+def collect(
+    conn: sqlite3.Connection,
+    *,
+    since: float | None,
+    until: float | None,
+    trace_id: str | None,
+    trace_ids: list[str] | None = None,
+) -> Collected:
+    """Everything in the window, or the traces named (`trace_id`, or several `trace_ids`: the
+    trace pages of the UI and the MCP tools read them through the same code as the verifier)."""
     # Hundreds of thousands of small objects: without pausing the collector, it rescans the
     # growing heap again and again and takes most of the time.
     with collector_paused():
-        return _collect(conn, since=since, until=until, trace_id=trace_id)
+        ids = trace_ids if trace_ids is not None else ([trace_id] if trace_id else None)
+        return _collect(conn, since=since, until=until, trace_ids=ids)
 
 
-def _collect(conn: sqlite3.Connection, *, since: float | None, until: float | None, trace_id: str | None) -> Collected:
-    expectations = {
-        row["trace_id"]: from_row(row)
-        for row in expectation_rows(conn, since=since, until=until, trace_id=trace_id, limit=None)
-    }
+def _collect(
+    conn: sqlite3.Connection, *, since: float | None, until: float | None, trace_ids: list[str] | None
+) -> Collected:
+    if trace_ids is None:
+        rows = expectation_rows(conn, since=since, until=until, trace_id=None, limit=None)
+    else:
+        rows = _chunked(conn, "SELECT * FROM expectations WHERE trace_id IN ({marks})", trace_ids)
+    expectations = {row["trace_id"]: from_row(row) for row in rows}
     bundles: dict[str, TraceBundle] = {tid: TraceBundle(tid, expectation=e) for tid, e in expectations.items()}
-    where, params = _window(since, until, trace_id)
-    for row in conn.execute(ITEMS_SQL.format(where=where), params):
-        _add(bundles, row)
+    if trace_ids is None:
+        where, params = _window(since, until)
+        items: list[sqlite3.Row] | sqlite3.Cursor = conn.execute(ITEMS_SQL.format(where=where), params)
+    else:
+        items = _chunked(conn, ITEMS_SQL.format(where="i.trace_id IN ({marks})"), trace_ids)
+    detached: list[tuple[TraceBundle, str, SpanFact]] = []
+    for row in items:
+        _add(bundles, row, detached)
+    _attach(detached)
+    if since is None and trace_ids is not None:
+        # The drops that may explain these traces' losses come after they started.
+        starts = [t.start for b in bundles.values() for t in b.transactions if t.start is not None]
+        starts += [b.expectation.started_at for b in bundles.values() if b.expectation is not None]
+        since = min(starts, default=None)
     client_reports = _client_reports(conn, since)
-    # A refusal happens when the SDK sends, a minute at most after the trace (queues drain, backoffs
-    # end); client reports may come much later, so only refusals are bounded after the window.
+    # The verifier bounds every drop by its trace's window; the margins here only keep the reads small.
     refusals = [
-        RefusalFact(row[0], row[1], row[2], row[3], bool(row[4]))
+        RefusalFact(row[0], row[1], row[2], row[3], bool(row[4]), _types(row[5]))
         for row in conn.execute(
-            "SELECT received_at, status, reason, project_id, injected FROM refusals"
+            "SELECT received_at, status, reason, project_id, injected, item_types FROM refusals"
             " WHERE received_at >= ? AND received_at < ?",
             ((since or 0) - MARGIN_S, (until + REFUSAL_DELAY_S) if until is not None else 1e18),
         )
@@ -86,7 +112,25 @@ def _collect(conn: sqlite3.Connection, *, since: float | None, until: float | No
     return Collected(sorted(bundles.values(), key=lambda b: b.trace_id), client_reports, refusals, pending)
 
 
-def _window(since: float | None, until: float | None, trace_id: str | None) -> tuple[str, list[Any]]:
+def bundles_from_rows(rows: Iterable[RowLike]) -> list[TraceBundle]:
+    """Bundles from item rows shaped like ITEMS_SQL's (what tests and tools without a store use)."""
+    bundles: dict[str, TraceBundle] = {}
+    detached: list[tuple[TraceBundle, str, SpanFact]] = []
+    for row in rows:
+        _add(bundles, row, detached)
+    _attach(detached)
+    return sorted(bundles.values(), key=lambda b: b.trace_id)
+
+
+def _chunked(conn: sqlite3.Connection, sql: str, ids: list[str]) -> list[sqlite3.Row]:
+    found: list[sqlite3.Row] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found += conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk).fetchall()
+    return found
+
+
+def _window(since: float | None, until: float | None) -> tuple[str, list[Any]]:
     """Which items to read: every item of every trace that happened in the window.
 
     A trace is in the window by when it happened (its items' own timestamps) or because an
@@ -94,8 +138,6 @@ def _window(since: float | None, until: float | None, trace_id: str | None) -> t
     long after an ingest outage, and those stragglers belong to the run that produced them.
     Once a trace is in, all of it is read, also the parts that started just outside.
     """
-    if trace_id:
-        return "i.trace_id = ?", [trace_id]
     if since is None and until is None:
         return "1", []
     low = (since if since is not None else 0.0) - SKEW_S
@@ -110,7 +152,14 @@ def _window(since: float | None, until: float | None, trace_id: str | None) -> t
     )
 
 
-def _add(bundles: dict[str, TraceBundle], row: sqlite3.Row) -> None:
+def _types(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    types = orjson.loads(value)
+    return tuple(str(t) for t in types) if isinstance(types, list) else None
+
+
+def _add(bundles: dict[str, TraceBundle], row: RowLike, detached: list[tuple[TraceBundle, str, SpanFact]]) -> None:
     kind = row["type"]
     trace = row["trace_id"] or ""
     bundle = bundles.get(trace)
@@ -118,19 +167,21 @@ def _add(bundles: dict[str, TraceBundle], row: sqlite3.Row) -> None:
         bundle = bundles[trace] = TraceBundle(trace)
     if kind == "transaction":
         bundle.transactions.append(_transaction(row))
+    elif kind == "span":
+        _segments(bundle, row, detached)
     elif kind == "event":
         bundle.errors.append(_error(row))
     elif kind == "profile":
         bundle.profiles.append(ProfileFact(row["envelope_id"], row["project"], _profile_trace(row), row["received_at"]))
 
 
-def _dsc(row: sqlite3.Row) -> dict[str, Any] | None:
+def _dsc(row: RowLike) -> dict[str, Any] | None:
     header = orjson.loads(row["header"])
     trace = header.get("trace") if isinstance(header, dict) else None
     return trace if isinstance(trace, dict) else None
 
 
-def _transaction(row: sqlite3.Row) -> TransactionFact:
+def _transaction(row: RowLike) -> TransactionFact:
     try:
         event = orjson.loads(row["payload"]) if row["payload"] else {}
     except orjson.JSONDecodeError:
@@ -154,6 +205,91 @@ def _transaction(row: sqlite3.Row) -> TransactionFact:
         received_at=row["received_at"],
         spans=spans,
     )
+
+
+def _segments(bundle: TraceBundle, row: RowLike, detached: list[tuple[TraceBundle, str, SpanFact]]) -> None:
+    """A `span` item (span streaming, v1 or v2): each segment span stands where a transaction
+    would, holding the item's other spans; spans sent without their segment join a segment of
+    the same service later (`_attach`)."""
+    try:
+        payload = orjson.loads(row["payload"]) if row["payload"] else None
+    except orjson.JSONDecodeError:
+        return
+    raw = payload["items"] if isinstance(payload, dict) and isinstance(payload.get("items"), list) else [payload]
+    parsed = streamed_spans(payload)
+    segments: list[TransactionFact] = []
+    children: list[SpanFact] = []
+    for entry, source in zip(parsed, raw, strict=False):
+        fact = SpanFact(
+            entry["span_id"] or "",
+            entry["parent_span_id"],
+            entry["op"],
+            entry["description"],
+            entry["start"],
+            entry["end"],
+            entry["status"],
+            _http_status(source.get("attributes") if isinstance(source, dict) else None),
+        )
+        if not entry["segment"]:
+            children.append(fact)
+            continue
+        segments.append(
+            TransactionFact(
+                envelope_id=row["envelope_id"],
+                event_id=None,
+                project=row["project"],
+                trace_id=_str(source.get("trace_id")) or row["trace_id"],
+                span_id=fact.span_id,
+                parent_span_id=fact.parent_span_id,
+                name=fact.description,
+                op=fact.op,
+                status=fact.status,
+                start=fact.start,
+                end=fact.end,
+                release=entry.get("release") or row["release"],
+                environment=_attribute(source, "sentry.environment") or row["environment"],
+                dsc=_dsc(row),
+                received_at=row["received_at"],
+                kind="segment",
+            )
+        )
+    if segments:
+        segments[0].spans = tuple(children)
+        bundle.transactions.extend(segments)
+    else:
+        detached.extend((bundle, row["project"], span) for span in children)
+
+
+def _attach(detached: list[tuple[TraceBundle, str, SpanFact]]) -> None:
+    for bundle, project, span in detached:
+        home = next((tx for tx in bundle.transactions if tx.project == project and tx.kind == "segment"), None)
+        if home is not None:
+            home.spans = (*home.spans, span)
+
+
+def _attribute(span: Any, name: str) -> str | None:
+    """A streamed span's typed attribute ({"type": "string", "value": ...}) as a string."""
+    attributes = span.get("attributes") if isinstance(span, dict) else None
+    value = attributes.get(name) if isinstance(attributes, dict) else None
+    value = value.get("value") if isinstance(value, dict) else value
+    return value if isinstance(value, str) else None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _http_status(data: Any) -> int | None:
+    """The response status an HTTP client span recorded: in a transaction's span `data`, or a
+    streamed span's typed `attributes` ({"type": ..., "value": ...})."""
+    if not isinstance(data, dict):
+        return None
+    value = data.get("http.response.status_code")
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _span_facts(spans: Any) -> tuple[SpanFact, ...]:
@@ -181,12 +317,14 @@ def _span_facts(spans: Any) -> tuple[SpanFact, ...]:
                 timestamp(get("start_timestamp")),
                 timestamp(get("timestamp")),
                 status if isinstance(status, str) else None,
+                # Only calls need it, and only when they failed (did a response come back?).
+                _http_status(get("data")) if status is not None and status != "ok" else None,
             )
         )
     return tuple(facts)
 
 
-def _error(row: sqlite3.Row) -> ErrorFact:
+def _error(row: RowLike) -> ErrorFact:
     summary = orjson.loads(row["summary"]) if row["summary"] else {}
     exceptions = summary.get("exceptions") or []
     last = exceptions[-1] if exceptions else {}
@@ -201,10 +339,12 @@ def _error(row: sqlite3.Row) -> ErrorFact:
         transaction=row["name"],
         dsc=_dsc(row),
         received_at=row["received_at"],
+        level=row["level"],
+        timestamp=row["end_ts"],
     )
 
 
-def _profile_trace(row: sqlite3.Row) -> str | None:
+def _profile_trace(row: RowLike) -> str | None:
     try:
         profile = orjson.loads(row["payload"]) if row["payload"] else {}
     except orjson.JSONDecodeError:

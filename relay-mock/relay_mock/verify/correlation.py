@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from relay_mock.verify.report import Finding, Report
+from relay_mock.verify.report import FAILED, UNVERIFIED, VERIFIED, Finding, Report
 
 CHECK = "correlation"
 REQUEST_ATTRIBUTE = "request_id"
@@ -113,12 +113,19 @@ def with_correlation(report: Report, findings: Sequence[Finding], scenarios: dic
     failed_traces = {f.trace_id for f in added}
     checks = dict(report.checks)
     checks[CHECK] = {"passed": report.traces_checked - len(failed_traces), "failed": len(failed_traces)}
+    # A trace with a correlation finding has failed, whatever the other checks said of it.
+    traces = tuple(replace(t, verdict=FAILED, causes=()) if t.trace_id in failed_traces else t for t in report.traces)
+    verdicts = dict(report.verdicts)
+    if traces:
+        verdicts = {name: sum(1 for t in traces if t.verdict == name) for name in (VERIFIED, UNVERIFIED, FAILED)}
     return replace(
         report,
         failures=report.failures + len(added),
         failed_traces=len(failing_before | failed_traces),
         checks=checks,
         findings=tuple(sorted((*report.findings, *added), key=Finding.sort_key)),
+        traces=traces,
+        verdicts=verdicts,
     )
 
 

@@ -25,13 +25,18 @@ class SpanFact:
     start: float | None
     end: float | None
     status: str | None = None
+    # The HTTP status the response carried (`http.response.status_code` in the span's data);
+    # None when no response came back, or the span is not an HTTP call.
+    http_status: int | None = None
 
 
 @dataclass(slots=True)
 class TransactionFact:
+    """A service's entry point: a transaction, or the segment span of a streamed (span v2) trace."""
+
     envelope_id: str
     event_id: str | None
-    project: str  # the relay-mock project name, which is the service: "api", "downstream"
+    project: str  # the relay-mock project name, which is the service
     trace_id: str | None
     span_id: str | None  # the transaction's own (root) span
     parent_span_id: str | None
@@ -45,6 +50,7 @@ class TransactionFact:
     dsc: dict[str, Any] | None  # the envelope header's `trace` (dynamic sampling context)
     received_at: float
     spans: tuple[SpanFact, ...] = ()
+    kind: str = "transaction"  # or "segment": a streamed segment span and the spans under it
 
 
 @dataclass(slots=True)
@@ -59,6 +65,8 @@ class ErrorFact:
     transaction: str | None
     dsc: dict[str, Any] | None
     received_at: float
+    level: str | None = None
+    timestamp: float | None = None
 
 
 @dataclass(slots=True)
@@ -91,6 +99,36 @@ class RefusalFact:
     reason: str
     project_id: int | None
     injected: bool
+    # The types of the refused envelope's items ("transaction", "event", "span"...), or None
+    # when its body could not be parsed: then the refusal cannot say what it lost.
+    item_types: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class Witness:
+    """What a called service said it received, relayed back to the caller at the wire.
+
+    Each service answers with the `sentry-trace` header it got (the `x-sandbox-received-trace`
+    response header); api returns those to Locust, which records them with the expectation.
+    `received` is that header's value: "<trace_id>-<parent span id>[-<sampled>]", "" when the
+    request carried none, and None when the call got no answer at all (it never arrived).
+    """
+
+    received: str | None
+    service: str | None = None  # who said so, when known
+    # Whether that service's SDK kept its own transaction (its sampling decision), when known.
+    sampled: bool | None = None
+
+    @property
+    def parts(self) -> tuple[str | None, str | None, bool | None]:
+        """(trace_id, parent_span_id, sampled) of what was received."""
+        if not self.received:
+            return None, None, None
+        fields = self.received.strip().split("-")
+        trace_id = fields[0] if fields else None
+        parent = fields[1] if len(fields) > 1 else None
+        sampled = {"1": True, "0": False}.get(fields[2]) if len(fields) > 2 else None
+        return trace_id or None, parent or None, sampled
 
 
 @dataclass(slots=True)
@@ -103,14 +141,19 @@ class Expectation:
     sampled: bool
     sample_rand: float | None = None
     sample_rate: float | None = None
-    # The services whose transactions must arrive when the trace is sampled.
-    expect_services: tuple[str, ...] = ("api", "downstream")
+    # The services whose transactions must arrive when the trace is sampled, the head (the
+    # one the caller called) first.
+    expect_services: tuple[str, ...] = ()
     # The services that must report an error event carrying this trace id.
     expect_errors_from: tuple[str, ...] = ()
     # The sentry-* baggage the caller sent (without the prefix), when it sent any.
     baggage: dict[str, str] | None = None
     status_code: int | None = None  # what the caller saw
     outcome: str | None = None  # free text recorded by the caller, e.g. "ok", "409 out of stock"
+    ended_at: float | None = None  # when the caller got its answer
+    # What the called services said they received, one per call that got an answer; None when
+    # the caller recorded no witnesses (then the verifier relies on the envelopes alone).
+    witnesses: tuple[Witness, ...] | None = None
 
 
 @dataclass
@@ -125,25 +168,38 @@ class TraceBundle:
 
 
 @dataclass(frozen=True)
+class RequiredOps:
+    """A topology rule: transactions of `service` (named `transaction`, with a status in
+    `status`; empty means any) hold a span whose op starts with `op_prefix`."""
+
+    service: str
+    op_prefix: str
+    transaction: str | None = None
+    status: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class VerifyConfig:
-    # Which project's transactions call which, and how to recognise the call.
-    head_service: str = "api"
-    downstream_service: str = "downstream"
-    downstream_url_marker: str = "downstream:8001"  # found in the http.client span's description
-    # Public keys per project name, to check that the DSC names the head service.
+    """How to verify. Nothing here names a service of the sandbox: project names, keys and ids
+    come from relay-mock's settings, and topology rules from an expectations file (see
+    `relay_mock.verify.topology`)."""
+
+    # The span ops of outgoing calls: each that reached a service owes one child transaction.
+    call_ops: tuple[str, ...] = ("http.client",)
+    # Public keys and relay-mock project ids per project name (relay-mock's projects).
     public_keys: dict[str, str] = field(default_factory=dict)
+    project_ids: dict[str, int] = field(default_factory=dict)
+    # How far a child may stick out of the call that caused it (clocks differ a little).
     clock_skew_tolerance_s: float = 0.1
-    # Transactions with these names and one of these statuses must hold a span whose op starts
-    # with "db": both sides of the hop write to Postgres when they succeed. An empty names tuple
-    # means every transaction.
-    db_span_required_names: tuple[str, ...] = ("/orders", "/reservations")
-    db_span_required_status: tuple[str, ...] = ("ok",)
     ui_base_url: str = "http://127.0.0.1:9000"
-    # relay-mock project ids per project name, to match refused requests (RefusalFact.project_id).
-    project_ids: dict[str, int] = field(default_factory=lambda: {"api": 1, "downstream": 2})
     # Which SDK drops and relay refusals may explain a missing item: those received from
-    # `attribution_before_s` before the trace started (slack for clocks and for a drop recorded just
-    # before the expectation was written) up to `attribution_after_s` after it. None means no upper
-    # bound: the SDK sends client reports lazily, so the report of a drop may come much later.
+    # `attribution_before_s` before the trace started (slack for clocks and for a drop recorded
+    # just before the expectation was written) up to `flush_delay_s` after it ended (sentry-python
+    # sends its client reports at most 60 s after the drop, or when flushed).
     attribution_before_s: float = 5.0
-    attribution_after_s: float | None = None
+    flush_delay_s: float = 65.0
+    # Drops reported after this moment (the window's end, UNTIL) explain nothing.
+    until: float | None = None
+    # Services every sampled expected trace of a scenario must cross ("*": every scenario).
+    must_cross: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    required_ops: tuple[RequiredOps, ...] = ()

@@ -22,11 +22,21 @@ ROW_LIMIT = 50  # rows per findings table; the JSON output holds them all
 INDENT_LIMIT = 1000
 
 
-def render_json(report: Report) -> str:
-    return json.dumps(report.to_dict(), indent=2)
+def render_json(report: Report, max_unverified: str | None = None) -> str:
+    """The whole report, the verdict of every trace, and how the run ends with this limit."""
+    outcome, status = report.outcome(max_unverified)
+    data = {
+        "outcome": outcome,
+        "exit_status": status,
+        "max_unverified": report.allowed_unverified(max_unverified),
+        **report.to_dict(),
+    }
+    return json.dumps(data, indent=2)
 
 
-def render_table(report: Report, *, color: bool = False, width: int = 120, limit: int = ROW_LIMIT) -> str:
+def render_table(
+    report: Report, *, color: bool = False, width: int = 120, limit: int = ROW_LIMIT, max_unverified: str | None = None
+) -> str:
     """A summary for a terminal. `color=True` only when the output is a TTY."""
     # markup/emoji off: messages hold brackets and colons that rich would otherwise interpret.
     buffer = io.StringIO()
@@ -39,17 +49,27 @@ def render_table(report: Report, *, color: bool = False, width: int = 120, limit
         emoji=False,
         highlight=False,
     )
-    verdict = "PASSED" if report.ok else "FAILED"
-    console.print(Text(f"Trace verification {verdict}", style="bold green" if report.ok else "bold red"))
+    outcome, _ = report.outcome(max_unverified)
+    style = {"PASSED": "bold green", "FAILED": "bold red"}.get(outcome, "bold yellow")
+    v = report.verdicts
+    console.print(
+        Text(
+            f"Trace verification {outcome}: {v.get('verified', 0)} verified, {v.get('unverified', 0)} unverified"
+            f" (allowed: {report.allowed_unverified(max_unverified)}), {v.get('failed', 0)} failed",
+            style=style,
+        )
+    )
     console.print(_summary(report))
     console.print(_counts("Per check (traces)", "check", report.checks, ("passed", "failed")))
     console.print(
-        _counts("Per scenario (traces)", "scenario", report.scenarios, ("traces", "passed", "failed", "attributed"))
+        _counts("Per scenario (traces)", "scenario", report.scenarios, ("traces", "verified", "unverified", "failed"))
     )
     if report.failures:
         console.print(_failures(report.failed_findings, limit))
     if report.attributed_losses:
         console.print(_losses(report.attributed_findings, limit))
+    if report.notes:
+        console.print(_notes(report.note_findings, limit))
     return buffer.getvalue()
 
 
@@ -59,17 +79,19 @@ def _summary(report: Report) -> Table:
     table.add_column("count", justify="right")
     rows = [
         ("traces checked", report.traces_checked),
+        ("  verified: every hop checked on data that arrived", report.verdicts.get("verified", 0)),
+        ("  unverified: data missing, a counted cause may account for it", report.verdicts.get("unverified", 0)),
+        *((f"    of which {cause}", n) for cause, n in report.unverified_causes.items()),
+        ("  failed: a check failed, or data missing that nothing accounts for", report.verdicts.get("failed", 0)),
         ("expected traces (with an expectation)", report.expected_traces),
         ("sampled expected traces", report.sampled_expected),
         ("complete (every expected transaction arrived)", report.complete),
-        ("traces failing a check", report.failed_traces),
-        ("failures: not explained by the SDK or relay-mock", report.failures),
-        ("explained: SDK drops and backpressure, relay refusals", report.attributed_losses),
+        ("failed findings", report.failures),
+        ("findings a counted cause may explain", report.attributed_losses),
+        ("calls that never reached a service (owe nothing)", report.notes),
     ]
     for label, count in rows:
         table.add_row(label, str(count))
-    for label, count in report.attributions.items():
-        table.add_row(f"  of which {label}", str(count))
     return table
 
 
@@ -98,12 +120,24 @@ def _failures(findings: list[Finding], limit: int) -> Table:
     return table
 
 
+def _notes(findings: list[Finding], limit: int) -> Table:
+    table = Table(title="NOTES: calls that never reached their service, so owe no transaction")
+    table.add_column("trace id", no_wrap=True, min_width=32)
+    table.add_column("what happened")
+    for f in findings[:limit]:
+        table.add_row(f.trace_id, f.message)
+    _more(table, len(findings) - limit)
+    return table
+
+
 def _losses(findings: list[Finding], limit: int) -> Table:
-    table = Table(title="EXPLAINED, not failures: drops the SDK reported, its backpressure, relay-mock's refusals")
+    table = Table(
+        title="UNVERIFIED: data missing; a counted cause (SDK drops, backpressure, refusals) may account for it"
+    )
     table.add_column("trace id", no_wrap=True, min_width=32)
     table.add_column("kind")
     table.add_column("service")
-    table.add_column("explained by")
+    table.add_column("counted cause")
     for f in findings[:limit]:
         table.add_row(f.trace_id, f.kind, str(f.service), str(f.attributed_to))
     _more(table, len(findings) - limit)
@@ -115,8 +149,9 @@ def _more(table: Table, hidden: int) -> None:
         table.add_row(f"... and {hidden} more (see the JSON report)", *([""] * (len(table.columns) - 1)))
 
 
-def render_junit(report: Report) -> str:
-    """One testsuite per check, one testcase per trace; only unexplained findings are failures."""
+def render_junit(report: Report, max_unverified: str | None = None) -> str:
+    """One testsuite per check, one testcase per trace: failed findings are failures, findings a
+    counted cause may explain are skipped (with the cause), notes go to system-out."""
     with collector_paused():  # hundreds of thousands of elements for a load test: see heap.py
         return _junit(report)
 
@@ -125,11 +160,16 @@ def _junit(report: Report) -> str:
     by_case: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in report.findings:
         by_case[(f.check, f.trace_id)].append(f)
+    skipped_cases: dict[str, int] = defaultdict(int)
+    for (check, _), findings in by_case.items():
+        if not any(f.is_failure for f in findings) and any(f.is_unverified for f in findings):
+            skipped_cases[check] += 1
     root = ET.Element(
         "testsuites",
         name="trace verification",
         tests=str(report.traces_checked * len(report.checks)),
         failures=str(sum(t["failed"] for t in report.checks.values())),
+        skipped=str(sum(skipped_cases.values())),
     )
     for check, tally in report.checks.items():
         suite = ET.SubElement(
@@ -139,7 +179,7 @@ def _junit(report: Report) -> str:
             tests=str(report.traces_checked),
             failures=str(tally["failed"]),
             errors="0",
-            skipped="0",
+            skipped=str(skipped_cases.get(check, 0)),
         )
         for trace_id in report.trace_ids:
             case = ET.SubElement(suite, "testcase", classname=f"trace_verify.{check}", name=trace_id)
@@ -155,15 +195,22 @@ def _fill_case(case: ET.Element, findings: list[Finding]) -> None:
         message = failures[0].message if len(failures) == 1 else f"{len(failures)} findings"
         failure = ET.SubElement(case, "failure", message=message, type=",".join(sorted({f.kind for f in failures})))
         failure.text = "\n\n".join(_describe(f) for f in failures)
-    losses = [f for f in findings if not f.is_failure]
-    if losses:
-        # Not a failure, but CI readers should still see that the item never arrived.
-        ET.SubElement(case, "system-out").text = "\n\n".join(_describe(f) for f in losses)
+    losses = [f for f in findings if f.is_unverified]
+    if losses and not failures:
+        causes = ", ".join(sorted({str(f.attributed_to) for f in losses}))
+        skipped = ET.SubElement(case, "skipped", message=f"unverified: data missing, may be explained by {causes}")
+        skipped.text = "\n\n".join(_describe(f) for f in losses)
+    notes = [f for f in findings if f.note]
+    if notes or (losses and failures):
+        # Not a verdict of their own, but CI readers should still see them.
+        ET.SubElement(case, "system-out").text = "\n\n".join(
+            _describe(f) for f in (*losses, *notes) if failures or f.note
+        )
 
 
 def _describe(f: Finding) -> str:
     lines = [f"[{f.kind}] {f.message}", f"expected: {f.expected}", f"observed: {f.observed}"]
     if f.attributed_to is not None:
-        lines.append(f"lost, explained by {f.attributed_to}")
+        lines.append(f"missing; a counted cause may account for it: {f.attributed_to}")
     lines += [f"envelopes: {', '.join(f.envelope_ids) or '-'}", f"ui: {f.ui_url}"]
     return "\n".join(lines)

@@ -1,5 +1,12 @@
-"""What the verifier says: one `Finding` per fault, and a `Report` that counts them per check and
-per scenario, keeping losses explained by SDK or relay drops apart from real failures.
+"""What the verifier says: one `Finding` per fault, one verdict per trace, and a `Report` that
+counts them per check and per scenario.
+
+Every trace gets one of three verdicts:
+- `verified`: every hop was checked on data that arrived (or on the wire, by a witness);
+- `failed`: a check failed, or data is missing that no counted cause accounts for;
+- `unverified`: data is missing and a specific, counted cause may account for it (an SDK's
+  reported drop, its backpressure, a relay-mock refusal): the cause is named.
+A note (a call that never reached a service, so owes nothing) changes no verdict.
 
 Plain data with `to_dict` / `from_dict`, so the JSON output can be read back and compared.
 """
@@ -15,6 +22,10 @@ from relay_mock.verify.model import TraceBundle
 
 # The scenario key for traces found in the store without an expectation.
 STORE_ONLY = "(store only)"
+VERIFIED, UNVERIFIED, FAILED = "verified", "unverified", "failed"
+# How a run ends (the CLI's exit status): nothing failed and unverified traces within the limit;
+# something failed; or nothing failed but too many traces could not be verified.
+EXIT_PASSED, EXIT_FAILED, EXIT_INCONCLUSIVE = 0, 1, 3
 
 
 @dataclass(frozen=True)
@@ -33,10 +44,19 @@ class Finding:
     ui_url: str
     # The service the finding is about, when it is about one (the missing one, for losses).
     service: str | None = None
+    # A note reports what was seen and owed nothing (a call that never reached its service).
+    note: bool = False
+    # The span the finding is about, when it is about one: the call span that owes a child, the
+    # transaction (its root span) that hangs on the wrong parent. The trace page marks it.
+    span_id: str | None = None
 
     @property
     def is_failure(self) -> bool:
-        return self.attributed_to is None
+        return not self.note and self.attributed_to is None
+
+    @property
+    def is_unverified(self) -> bool:
+        return not self.note and self.attributed_to is not None
 
     def sort_key(self) -> tuple[str, str, str, str, tuple[str, ...]]:
         return (self.trace_id, self.check, self.kind, self.message, self.envelope_ids)
@@ -52,6 +72,44 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class TraceVerdict:
+    trace_id: str
+    verdict: str  # verified | unverified | failed
+    scenario: str | None
+    causes: tuple[str, ...] = ()  # for unverified traces: the counted causes that may explain them
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "trace_id": self.trace_id,
+            "verdict": self.verdict,
+            "scenario": self.scenario,
+            "causes": list(self.causes),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TraceVerdict:
+        return cls(data["trace_id"], data["verdict"], data.get("scenario"), tuple(data.get("causes") or ()))
+
+
+def parse_limit(text: str | None) -> tuple[float, bool]:
+    """MAX_UNVERIFIED: a count ("12") or a percentage of the traces checked ("2.5%"); "" is 0.
+
+    Returns (value, is_percent); raises ValueError naming the problem."""
+    text = (text or "").strip()
+    if not text:
+        return 0.0, False
+    percent = text.endswith("%")
+    number = text[:-1].strip() if percent else text
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"MAX_UNVERIFIED={text!r}: expected a count (12) or a percentage (2.5%)") from None
+    if value < 0 or value != value or (percent and value > 100) or (not percent and value != int(value)):
+        raise ValueError(f"MAX_UNVERIFIED={text!r}: a whole count >= 0, or a percentage from 0% to 100%")
+    return value, percent
+
+
+@dataclass(frozen=True)
 class Report:
     traces_checked: int
     expected_traces: int  # traces with an expectation
@@ -61,14 +119,33 @@ class Report:
     attributed_losses: int  # findings explained by SDK or relay drops
     failed_traces: int  # traces with at least one failure
     checks: dict[str, dict[str, int]]  # {check: {"passed": n, "failed": n}}, counted in traces
-    scenarios: dict[str, dict[str, int]]  # {scenario: {"traces", "passed", "failed", "attributed"}}
-    attributions: dict[str, int]  # {"sdk:queue_overflow": n, ...}
+    scenarios: dict[str, dict[str, int]]  # {scenario: {"traces", "verified", "unverified", "failed"}}
+    attributions: dict[str, int]  # {"sdk:queue_overflow": n, ...}, counted in findings
     findings: tuple[Finding, ...]
     trace_ids: tuple[str, ...] = field(default=(), repr=False)  # every trace checked, sorted
+    # {"verified": n, "unverified": n, "failed": n}, counted in traces
+    verdicts: dict[str, int] = field(default_factory=dict)
+    # Unverified traces per cause (a trace with two causes counts under each).
+    unverified_causes: dict[str, int] = field(default_factory=dict)
+    traces: tuple[TraceVerdict, ...] = field(default=(), repr=False)  # one per trace checked, sorted
+    notes: int = 0  # findings that owe nothing (calls that never reached a service)
 
     @property
     def ok(self) -> bool:
+        """Nothing failed (unverified traces are judged by `outcome`, against a limit)."""
         return self.failures == 0
+
+    def allowed_unverified(self, limit: str | None) -> int:
+        value, percent = parse_limit(limit)
+        return int(value * self.traces_checked / 100) if percent else int(value)
+
+    def outcome(self, limit: str | None = None) -> tuple[str, int]:
+        """("PASSED" | "FAILED" | "INCONCLUSIVE", exit status) with MAX_UNVERIFIED = `limit`."""
+        if self.verdicts.get(FAILED, 0) or self.failures:
+            return "FAILED", EXIT_FAILED
+        if self.verdicts.get(UNVERIFIED, 0) > self.allowed_unverified(limit):
+            return "INCONCLUSIVE", EXIT_INCONCLUSIVE
+        return "PASSED", EXIT_PASSED
 
     @property
     def failed_findings(self) -> list[Finding]:
@@ -76,20 +153,29 @@ class Report:
 
     @property
     def attributed_findings(self) -> list[Finding]:
-        return [f for f in self.findings if not f.is_failure]
+        return [f for f in self.findings if f.is_unverified]
+
+    @property
+    def note_findings(self) -> list[Finding]:
+        return [f for f in self.findings if f.note]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["findings"] = [f.to_dict() for f in self.findings]
         data["trace_ids"] = list(self.trace_ids)
+        data["traces"] = [t.to_dict() for t in self.traces]
         return {"ok": self.ok, **data}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
-        fields = {k: v for k, v in data.items() if k != "ok"}
+        fields = {k: v for k, v in data.items() if k not in ("ok", "outcome", "exit_status", "max_unverified")}
         fields["findings"] = tuple(Finding.from_dict(f) for f in data["findings"])
         fields["trace_ids"] = tuple(data["trace_ids"])
+        fields["traces"] = tuple(TraceVerdict.from_dict(t) for t in data.get("traces", []))
         return cls(**fields)
+
+    def verdict_of(self, trace_id: str) -> TraceVerdict | None:
+        return next((t for t in self.traces if t.trace_id == trace_id), None)
 
 
 def build_report(bundles: Sequence[TraceBundle], findings: Iterable[Finding], check_names: Sequence[str]) -> Report:
@@ -104,44 +190,61 @@ def build_report(bundles: Sequence[TraceBundle], findings: Iterable[Finding], ch
             checks.setdefault(name, {"passed": 0, "failed": 0})["failed"] += 1
     for tally in checks.values():
         tally["passed"] = len(bundles) - tally["failed"]
-    attributed = [f for f in ordered if not f.is_failure]
+    attributed = [f for f in ordered if f.is_unverified]
+    traces = _verdicts(bundles, ordered)
+    causes: Counter[str] = Counter(cause for t in traces for cause in t.causes)
     return Report(
         traces_checked=len(bundles),
         expected_traces=sum(1 for b in bundles if b.expectation is not None),
         sampled_expected=sum(1 for b in bundles if b.expectation is not None and b.expectation.sampled),
         complete=_complete(bundles, ordered),
-        failures=len(ordered) - len(attributed),
+        failures=sum(1 for f in ordered if f.is_failure),
         attributed_losses=len(attributed),
         failed_traces=len(failing),
         checks=checks,
-        scenarios=_scenarios(bundles, ordered, failing),
+        scenarios=_scenarios(traces),
         attributions=dict(sorted(Counter(str(f.attributed_to) for f in attributed).items())),
         findings=ordered,
-        trace_ids=tuple(sorted(b.trace_id for b in bundles)),
+        trace_ids=tuple(t.trace_id for t in traces),
+        verdicts={v: sum(1 for t in traces if t.verdict == v) for v in (VERIFIED, UNVERIFIED, FAILED)},
+        unverified_causes=dict(sorted(causes.items())),
+        traces=traces,
+        notes=sum(1 for f in ordered if f.note),
     )
+
+
+def _verdicts(bundles: Sequence[TraceBundle], findings: Sequence[Finding]) -> tuple[TraceVerdict, ...]:
+    failed: set[str] = set()
+    causes: dict[str, set[str]] = {}
+    for f in findings:
+        if f.is_failure:
+            failed.add(f.trace_id)
+        elif f.is_unverified:
+            causes.setdefault(f.trace_id, set()).add(str(f.attributed_to))
+    verdicts = []
+    for b in sorted(bundles, key=lambda b: b.trace_id):
+        scenario = b.expectation.scenario if b.expectation else None
+        if b.trace_id in failed:
+            verdicts.append(TraceVerdict(b.trace_id, FAILED, scenario))
+        elif b.trace_id in causes:
+            verdicts.append(TraceVerdict(b.trace_id, UNVERIFIED, scenario, tuple(sorted(causes[b.trace_id]))))
+        else:
+            verdicts.append(TraceVerdict(b.trace_id, VERIFIED, scenario))
+    return tuple(verdicts)
 
 
 def _complete(bundles: Sequence[TraceBundle], findings: Sequence[Finding]) -> int:
     # A loss explained by a drop is still a loss: the trace is not complete either way.
-    incomplete = {f.trace_id for f in findings if f.check == "completeness"}
+    incomplete = {f.trace_id for f in findings if f.check == "completeness" and not f.note}
     return sum(
         1 for b in bundles if b.expectation is not None and b.expectation.sampled and b.trace_id not in incomplete
     )
 
 
-def _scenarios(
-    bundles: Sequence[TraceBundle], findings: Sequence[Finding], failing: dict[str, set[str]]
-) -> dict[str, dict[str, int]]:
-    scenario_of = {b.trace_id: b.expectation.scenario if b.expectation else STORE_ONLY for b in bundles}
+def _scenarios(traces: Sequence[TraceVerdict]) -> dict[str, dict[str, int]]:
     tallies: dict[str, dict[str, int]] = {}
-
-    def tally(scenario: str) -> dict[str, int]:
-        return tallies.setdefault(scenario, {"traces": 0, "passed": 0, "failed": 0, "attributed": 0})
-
-    for trace_id, scenario in scenario_of.items():
-        tally(scenario)["traces"] += 1
-        tally(scenario)["failed" if trace_id in failing else "passed"] += 1
-    for f in findings:
-        if not f.is_failure:
-            tally(scenario_of.get(f.trace_id, STORE_ONLY))["attributed"] += 1
+    for t in traces:
+        tally = tallies.setdefault(t.scenario or STORE_ONLY, {"traces": 0, VERIFIED: 0, UNVERIFIED: 0, FAILED: 0})
+        tally["traces"] += 1
+        tally[t.verdict] += 1
     return dict(sorted(tallies.items()))

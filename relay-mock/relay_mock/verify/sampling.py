@@ -54,15 +54,15 @@ def _wrong_head(view: TraceView, dsc: dict[str, Any]) -> tuple[str, str] | None:
     if expectation is not None and expectation.baggage is not None:
         # The caller is the head: its baggage is the DSC, copied unchanged.
         return None if dsc == expectation.baggage else (_json(expectation.baggage), _json(dsc))
-    root, key = view.root, view.config.public_keys.get(view.config.head_service)
-    hop = {
-        view.config.public_keys.get(view.config.head_service),
-        view.config.public_keys.get(view.config.downstream_service),
-    }
-    if expectation is None and dsc.get("public_key") not in hop:
-        # Found in the store only, and headed by something other than the hop's services (a
+    root = view.root
+    head = view.head_service
+    key = view.config.public_keys.get(head) if head is not None else None
+    if expectation is None and dsc.get("public_key") not in set(view.config.public_keys.values()):
+        # Found in the store only, and headed by something outside relay-mock's projects (a
         # browser, a load generator whose record is missing): its DSC is whatever its head sent.
         return None
+    if root is not None and root.project != head:
+        root = None  # the head's transaction is lost: nothing to compare release and environment with
     names_root = root is None or (dsc.get("release") == root.release and dsc.get("environment") == root.environment)
     if names_root and (key is None or dsc.get("public_key") == key):
         return None

@@ -10,26 +10,35 @@ from relay_mock.verify.view import TraceView
 
 
 def check_db_spans(view: TraceView) -> list[Finding]:
-    """Transactions that succeeded touched the database, so they hold a db span."""
-    required = view.config.db_span_required_status
-    names = view.config.db_span_required_names
-    return [
-        view.finding(
-            "db_spans",
-            "missing_db_span",
-            f"{tx.project} transaction {tx.name} ({tx.status}) holds no db span",
-            expected="a span whose op starts with 'db'",
-            observed=", ".join(sorted(str(s.op) for s in tx.spans)) or "no spans",
-            items=[tx],
-        )
-        for tx in view.bundle.transactions
-        if tx.status in required and (not names or tx.name in names) and not _has_db_span(tx)
-    ]
+    """The topology's required ops: e.g. transactions that succeeded touched the database, so
+    they hold a db span (see `RequiredOps`; none without an expectations file)."""
+    rules = view.config.required_ops
+    if not rules:
+        return []
+    findings = []
+    for tx in view.bundle.transactions:
+        for rule in rules:
+            if tx.project != rule.service or (rule.transaction is not None and tx.name != rule.transaction):
+                continue
+            if rule.status and tx.status not in rule.status:
+                continue
+            if not _has_op(tx, rule.op_prefix):
+                findings.append(
+                    view.finding(
+                        "db_spans",
+                        "missing_db_span",
+                        f"{tx.project} transaction {tx.name} ({tx.status}) holds no {rule.op_prefix} span",
+                        expected=f"a span whose op starts with {rule.op_prefix!r}",
+                        observed=", ".join(sorted(str(s.op) for s in tx.spans)) or "no spans",
+                        items=[tx],
+                    )
+                )
+    return findings
 
 
-def _has_db_span(tx: TransactionFact) -> bool:
+def _has_op(tx: TransactionFact, prefix: str) -> bool:
     for span in tx.spans:
-        if span.op is not None and span.op.startswith("db"):
+        if span.op is not None and span.op.startswith(prefix):
             return True
     return False
 

@@ -1,21 +1,38 @@
-"""One trace as the checks see it: its spans indexed by id, its calls to the downstream service,
-and the items filed under another trace id that belong to it by span linkage.
+"""One trace as the checks see it: its spans indexed by id, its outgoing calls and the child
+each owes, and the items filed under another trace id that belong to it by span linkage.
 
-Built once per trace so every check is a dictionary lookup, and built over all bundles at once
-because a broken hop shows up as an item filed under the wrong trace id.
+The call graph comes from the data alone: every span whose op is a call op (`http.client`, and
+any op `VerifyConfig.call_ops` names) that reached a service owes exactly one server transaction
+(or streamed segment) with that span as its parent, from whichever project. Built once per trace
+so every check is a dictionary lookup, and built over all bundles at once because a broken hop
+shows up as an item filed under the wrong trace id.
 """
 
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from relay_mock.verify.model import ErrorFact, ProfileFact, SpanFact, TraceBundle, TransactionFact, VerifyConfig
+from relay_mock.verify.model import (
+    ErrorFact,
+    ProfileFact,
+    SpanFact,
+    TraceBundle,
+    TransactionFact,
+    VerifyConfig,
+    Witness,
+)
 from relay_mock.verify.report import Finding
 
 Item = TransactionFact | ErrorFact | ProfileFact
+# Span statuses that say the call got no answer, when no response status was recorded either.
+NO_ANSWER = frozenset(
+    {"internal_error", "deadline_exceeded", "unavailable", "aborted", "cancelled", "unknown_error", "error"}
+)
 
 
 @dataclass(slots=True)
@@ -24,7 +41,7 @@ class TraceView:
     config: VerifyConfig
     # Every span id of the trace's own transactions (their root spans included) -> its transaction.
     spans: dict[str, TransactionFact]
-    # The head service's http.client spans to the downstream service, by span id.
+    # Every outgoing call span of the trace, by span id, with the transaction that made it.
     calls: dict[str, tuple[TransactionFact, SpanFact]]
     # The transactions and errors filed here that belong to this trace (not claimed by another).
     transactions: list[TransactionFact]
@@ -34,15 +51,22 @@ class TraceView:
     joined_errors: list[ErrorFact] = field(default_factory=list)
     # Child transactions (ours and joined ones) per call span id.
     children: dict[str, list[TransactionFact]] = field(default_factory=dict)
-    # The earliest transaction of the head service; its parent is the external caller.
+    # Calls that never reached a service (no response, an error status, no witness): they owe nothing.
+    not_reached: dict[str, tuple[TransactionFact, SpanFact]] = field(default_factory=dict)
+    # The head: the earliest transaction that continues an external caller or starts the trace.
     root: TransactionFact | None = None
     # The trace's DSC as its head sent it: the root's, else the first one that arrived.
     dsc: dict[str, Any] | None = None
-    # Calls whose downstream transaction arrived as the root of a trace of its own (the call
-    # carried no usable trace headers): call span id -> that transaction.
+    # Calls whose child arrived as the root of a trace of its own (the call carried no usable
+    # trace headers): call span id -> that transaction.
     adopted: dict[str, TransactionFact] = field(default_factory=dict)
     # Set on a trace that is nothing but such an adopted transaction: the caller's trace id.
     adopted_by: str | None = None
+    # Which project answers a call, by the call's target host, learned from the whole run.
+    targets: dict[str, str] = field(default_factory=dict)
+    # The projects whose calls were answered somewhere in the run: services that send
+    # transactions and call others (a load generator or a browser heading traces is not one).
+    callers: frozenset[str] = frozenset()
 
     @property
     def trace_id(self) -> str:
@@ -70,9 +94,43 @@ class TraceView:
         return min(times, default=0.0)
 
     @property
+    def ended_at(self) -> float:
+        """When the trace ended, as far as anything tells: the caller's answer, the last end."""
+        times = [self.started_at]
+        exp = self.bundle.expectation
+        if exp is not None and exp.ended_at is not None:
+            times.append(exp.ended_at)
+        times += [t.end for t in self.bundle.transactions if t.end is not None]
+        return max(times)
+
+    @property
+    def witnesses(self) -> tuple[Witness, ...] | None:
+        exp = self.bundle.expectation
+        return exp.witnesses if exp is not None else None
+
+    @property
     def envelopes(self) -> list[TransactionFact | ErrorFact]:
         """The trace's own items that arrived with an envelope header (and so, maybe, a DSC)."""
         return [*self.transactions, *self.errors]
+
+    @property
+    def head_service(self) -> str | None:
+        """The service the external caller called: the first the caller expected; for a trace
+        found in the store only, the project whose public key the DSC names (the head froze
+        it), else the head transaction's."""
+        exp = self.bundle.expectation
+        if exp is not None and exp.expect_services:
+            return exp.expect_services[0]
+        key = self.dsc.get("public_key") if self.dsc is not None else None
+        if key is not None:
+            for name, public_key in self.config.public_keys.items():
+                if public_key == key:
+                    return name
+        return self.root.project if self.root is not None else None
+
+    def target(self, span: SpanFact) -> str | None:
+        """The project a call should reach: learned from answered calls to the same host."""
+        return self.targets.get(host_of(span) or "")
 
     def finding(
         self,
@@ -84,6 +142,8 @@ class TraceView:
         observed: str,
         items: Iterable[Item] = (),
         service: str | None = None,
+        note: bool = False,
+        span_id: str | None = None,
     ) -> Finding:
         return Finding(
             check=check,
@@ -97,6 +157,8 @@ class TraceView:
             attributed_to=None,
             ui_url=f"{self.config.ui_base_url.rstrip('/')}/#/traces/{self.trace_id}",
             service=service,
+            note=note,
+            span_id=span_id,
         )
 
 
@@ -105,24 +167,38 @@ def build_views(bundles: Sequence[TraceBundle], config: VerifyConfig) -> list[Tr
     _link(views)
     for view in views:
         _finish(view)
+    targets = _learn_targets(views, config)
+    callers = frozenset(view.calls[span_id][0].project for view in views for span_id in view.children)
+    for view in views:
+        view.targets, view.callers = targets, callers
     _adopt(views, config)
     return views
 
 
-def is_call(span: SpanFact, config: VerifyConfig) -> bool:
-    return span.op == "http.client" and config.downstream_url_marker in (span.description or "")
+def host_of(span: SpanFact) -> str | None:
+    """The host:port an HTTP call went to, from its description ("POST http://host:port/path")."""
+    description = span.description
+    if not description:
+        return None
+    url = description.rsplit(" ", 1)[-1]
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    return parts.netloc or None
 
 
 def _view(bundle: TraceBundle, config: VerifyConfig) -> TraceView:
     spans: dict[str, TransactionFact] = {}
     calls: dict[str, tuple[TransactionFact, SpanFact]] = {}
+    ops = config.call_ops
     for tx in bundle.transactions:
         if tx.span_id is not None:
             spans[tx.span_id] = tx
         for span in tx.spans:
             spans[span.span_id] = tx
-        if tx.project == config.head_service:
-            calls.update((span.span_id, (tx, span)) for span in tx.spans if is_call(span, config))
+            if span.op in ops:
+                calls[span.span_id] = (tx, span)
     return TraceView(bundle, config, spans, calls, list(bundle.transactions), list(bundle.errors))
 
 
@@ -164,36 +240,80 @@ def _finish(view: TraceView) -> None:
     for child in (*view.transactions, *view.joined):
         if child.parent_span_id in view.calls:
             view.children.setdefault(child.parent_span_id, []).append(child)
-    head = view.config.head_service
     for tx in view.transactions:
-        if tx.project == head and (view.root is None or _start(tx) < _start(view.root)):
+        # The head continues an external caller (its parent is not in the trace) or starts it.
+        if tx.parent_span_id is not None and tx.parent_span_id in view.spans:
+            continue
+        if view.root is None or _start(tx) < _start(view.root):
             view.root = tx
     if view.root is not None and view.root.dsc is not None:
         view.dsc = view.root.dsc
     else:
         view.dsc = next((item.dsc for item in view.envelopes if item.dsc is not None), None)
+    if len(view.children) < len(view.calls):
+        _unreached(view)
+
+
+def _unreached(view: TraceView) -> None:
+    """Calls nobody answered that never reached a service: no response came back, the span says
+    the call failed, and no witness (when the caller recorded them) says a service received it."""
+    witnessed = _witnessed_parents(view.witnesses)
+    for span_id, (tx, span) in view.calls.items():
+        if span_id in view.children or span.http_status is not None or span.status not in NO_ANSWER:
+            continue
+        if witnessed is not None and span_id in witnessed:
+            continue
+        view.not_reached[span_id] = (tx, span)
+
+
+def _witnessed_parents(witnesses: tuple[Witness, ...] | None) -> set[str] | None:
+    if witnesses is None:
+        return None
+    return {parent for w in witnesses if (parent := w.parts[1]) is not None}
 
 
 def _start(tx: TransactionFact) -> float:
     return tx.start if tx.start is not None else tx.received_at
 
 
-def _adopt(views: list[TraceView], config: VerifyConfig) -> None:
-    """Pair calls nobody answered with downstream transactions that started a trace of their own.
+def _learn_targets(views: list[TraceView], config: VerifyConfig) -> dict[str, str]:
+    """Which project answers calls to which host: the most frequent child project per host, over
+    every answered call of the run (and, as a last resort, a host named like a project). A call
+    to a host neither tells is a call out of the sandbox: it owes nothing."""
+    seen: dict[str, Counter[str]] = {}
+    for view in views:
+        for span_id, children in view.children.items():
+            host = host_of(view.calls[span_id][1])
+            if host is not None:
+                seen.setdefault(host, Counter()).update(child.project for child in children)
+    targets = {host: counts.most_common(1)[0][0] for host, counts in seen.items()}
+    names = set(config.project_ids) | set(config.public_keys)
+    for view in views:
+        for _, span in view.calls.values():
+            host = host_of(span)
+            if host is not None and host not in targets:
+                name = host.split(":", 1)[0]
+                if name in names:
+                    targets[host] = name
+    return targets
 
-    When the caller's trace headers never reach downstream, downstream starts a new trace: the
-    call's child exists but is not linked. A downstream-only trace whose transaction has no parent
-    and lies inside an unanswered call span (in time) is that child; the pairing turns two vague
-    symptoms (a missing transaction here, a headless trace there) into one precise finding.
+
+def _adopt(views: list[TraceView], config: VerifyConfig) -> None:
+    """Pair calls nobody answered with transactions that started a trace of their own.
+
+    When the caller's trace headers never reach the callee, it starts a new trace: the call's
+    child exists but is not linked. A trace nobody expected whose head has no parent, of
+    the project the call's host is answered by, lying inside an unanswered call span (in time), is
+    that child; the pairing turns two vague symptoms (a missing transaction here, a headless trace
+    there) into one precise finding.
     """
     tol = config.clock_skew_tolerance_s
     orphans = sorted(
         (
             (tx.start, tx, view)
             for view in views
-            if view.root is None and len(view.transactions) == 1
-            for tx in view.transactions
-            if tx.project == config.downstream_service and tx.parent_span_id is None and tx.start is not None
+            if view.bundle.expectation is None and (tx := view.root) is not None
+            if tx.parent_span_id is None and tx.start is not None
         ),
         key=lambda entry: entry[0],
     )
@@ -203,12 +323,14 @@ def _adopt(views: list[TraceView], config: VerifyConfig) -> None:
     taken: set[int] = set()
     for view in views:
         for span_id, (_, call) in view.calls.items():
-            if span_id in view.children or call.start is None or call.end is None:
+            if span_id in view.children or span_id in view.not_reached or call.start is None or call.end is None:
                 continue
+            target = view.target(call)
             index = bisect.bisect_left(starts, call.start - tol)
             while index < len(orphans) and starts[index] <= call.end + tol:
                 _, tx, home = orphans[index]
-                if id(tx) not in taken and (tx.end is None or tx.end <= call.end + tol):
+                fits = target is None or tx.project == target
+                if fits and id(tx) not in taken and home is not view and (tx.end is None or tx.end <= call.end + tol):
                     taken.add(id(tx))
                     view.adopted[span_id] = tx
                     home.adopted_by = view.trace_id
