@@ -18,7 +18,10 @@ from contextvars import ContextVar
 from typing import Any
 
 import sentry_sdk
+import sentry_sdk.traces
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from servicekit.request_span import streaming
 
 WITNESS_HEADER = "x-sandbox-witness"
 MAX_ENTRIES = 32  # a chain deeper than this is a loop; the header stays small
@@ -96,6 +99,10 @@ def parse_witnesses(value: str | None) -> list[dict[str, Any]]:
 def _decision() -> bool | None:
     """Whether this service's SDK kept the request's transaction (its own sampling decision,
     which backpressure may turn against the caller's); None without a transaction."""
+    if streaming():  # Scope.transaction does not exist for streamed spans (and warns)
+        span = sentry_sdk.traces.get_current_span()
+        sampled = getattr(span, "sampled", None) if span is not None else None
+        return sampled if isinstance(sampled, bool) else None
     transaction = sentry_sdk.get_current_scope().transaction
     return transaction.sampled if transaction is not None else None
 
