@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,12 +20,15 @@ from relay_mock import __version__, mcp
 from relay_mock.faults import FaultRules
 from relay_mock.ingest import IngestApp
 from relay_mock.inspect import envelopes, errors, expectations, faults, live, stats, traces, verify
+from relay_mock.inspect import relay as relay_view_routes
 from relay_mock.inspect.params import BadParameter
 from relay_mock.inspect.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
+from relay_mock.relay_view.scrubbing import load_scrubbing
+from relay_mock.relay_view.service import RelayViews
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.reader import Reader
-from relay_mock.store.writer import StoreWriter
+from relay_mock.store.writer import EnvelopeRecord, StoreWriter
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +43,12 @@ class RelayMock:
         self.settings = settings
         self.projects = projects
         self.feed = LiveFeed()
+        # What Sentry would store, computed in a background process after each commit.
+        self.relay_views = RelayViews(
+            settings.database_path,
+            load_scrubbing(settings.scrubbing, projects),
+            budget_s=settings.store_view_budget_s,
+        )
         self.writer = StoreWriter(
             settings.database_path,
             retention_max_envelopes=settings.retention_max_envelopes,
@@ -46,12 +56,16 @@ class RelayMock:
             batch_max=settings.commit_batch_max,
             synchronous=settings.synchronous,
             commit_delay=settings.commit_delay,
-            on_commit=self.feed.publish,
+            on_commit=self._committed,
         )
         self.reader = Reader(settings.database_path)
         self.faults = FaultRules()
         self.ingest = IngestApp(settings, projects, self.writer, self.faults)
         self.inspector = self._inspection_app()
+
+    def _committed(self, records: list[EnvelopeRecord]) -> None:
+        self.feed.publish(records)
+        self.relay_views.committed(records)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if (
@@ -67,6 +81,7 @@ class RelayMock:
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             self.writer.start()
+            self.relay_views.start()
             logger.info(
                 "relay-mock %s storing in %s; projects: %s",
                 __version__,
@@ -77,6 +92,7 @@ class RelayMock:
                 yield
             finally:
                 self.feed.close()
+                await asyncio.to_thread(self.relay_views.close)
                 await self.writer.close()
 
         app = Starlette(
@@ -93,6 +109,7 @@ class RelayMock:
                 *expectations.routes,
                 *mcp.routes,
                 *verify.routes,
+                *relay_view_routes.routes,
                 Route("/", _index),
                 Mount("/ui", StaticFiles(directory=UI_DIR), name="ui"),
             ],
@@ -105,6 +122,7 @@ class RelayMock:
         app.state.reader = self.reader
         app.state.feed = self.feed
         app.state.faults = self.faults
+        app.state.relay_views = self.relay_views
         return app
 
 

@@ -59,6 +59,11 @@ class RelaySettings(BaseSettings):
 
     log_level: str = "INFO"
 
+    # "What Sentry stores" (relay_view/): per-project data-scrubbing settings, JSON or a file path
+    # (README), and the time Relay's code may take over one item before it counts as failed.
+    scrubbing: str | None = None
+    store_view_budget_s: float = Field(2.0, gt=0, le=60)
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "relay.sqlite3"
