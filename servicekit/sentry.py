@@ -38,8 +38,31 @@ SENSITIVE_KEY = re.compile(
     re.IGNORECASE,
 )
 
+# Secrets recognisable by their shape under any name (Relay's default scrubbers look at names,
+# bearer credentials and card numbers, and let these through): well-known API key and token
+# formats, JSON web tokens, private keys.
+SECRET_VALUE = re.compile(
+    r"\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}"
+    r"|xox[abprs]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}"
+    r"|eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,})"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"
+)
+
 # Parts of an event that carry user-controlled data; the rest (ids, timings, SDK info) is ours.
-_SCRUBBED_SECTIONS = ("request", "extra", "user", "breadcrumbs", "exception", "threads", "tags", "contexts", "spans")
+# `logentry` and `message` hold log lines, which quote whatever the code logged.
+_SCRUBBED_SECTIONS = (
+    "request",
+    "extra",
+    "user",
+    "breadcrumbs",
+    "exception",
+    "threads",
+    "tags",
+    "contexts",
+    "spans",
+    "logentry",
+    "message",
+)
 _KEEP_CONTEXTS = frozenset({"trace", "runtime", "os", "device", "profile", "otel"})
 
 
@@ -75,8 +98,8 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
         if settings.sentry_bare_sdk
         else {
             "traces_sampler": make_traces_sampler(settings.sentry_traces_sample_rate),
-            "before_send": make_before_send(enabled),
-            "before_send_transaction": make_before_send(enabled),
+            "before_send": make_before_send(enabled, scrub=settings.sentry_scrubbing),
+            "before_send_transaction": make_before_send(enabled, scrub=settings.sentry_scrubbing),
         }
     )
     sentry_sdk.init(
@@ -195,13 +218,13 @@ def _caller_sample_rate(asgi_scope: Mapping[str, Any], sampled: bool) -> float |
     return caller_rate
 
 
-def make_before_send(enabled: bool) -> Any:
+def make_before_send(enabled: bool, *, scrub: bool = True) -> Any:
     """Build the hook both `before_send` and `before_send_transaction` use."""
 
     def before_send(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any] | None:
         if not enabled:
             return None
-        return scrub_event(event)
+        return scrub_event(event) if scrub else event
 
     return before_send
 
@@ -262,6 +285,9 @@ class _Scrubber:
             if len(value) == 2 and _is_sensitive_name(value[0]) and value[1] not in (None, ""):
                 return [value[0], self._filter(value[1])]
             return [self.scrub(item) for item in value]
+        if isinstance(value, str) and SECRET_VALUE.search(value):
+            self.secrets.update(m.group() for m in SECRET_VALUE.finditer(value))
+            return SECRET_VALUE.sub(FILTERED, value)
         return value
 
     def scrub_query(self, query: str) -> str:

@@ -4,15 +4,20 @@ answers `GET /inspect/envelopes/{id}/items/{n}/relay` with what changed and whic
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sentry_sdk
 
+from tests.relay_http import wire
 from tests.relay_http.inspector import Inspector, poll
+from tests.relay_http.test_cli import cli
 from tests.relay_http.wire import API, new_id
-from tests.support.relay_server import RelayMock
+from tests.support.relay_server import RelayMock, free_port
 
 # A test card number (Visa's); it passes the Luhn check, as a real one would.
 CARD = "4111 1111 1111 1111"
@@ -87,3 +92,96 @@ def test_a_url_named_transaction_is_sanitized_to_a_pattern(sdk: None, inspector:
     assert view["meta"]["transaction"][""]["val"] == "/items/123"
     [change] = [c for c in view["changes"] if c["path"] == "transaction"]
     assert change["original"] == "/items/123" and change["stage"] == "normalization"
+
+
+def test_an_event_relay_refuses_is_shown_as_rejected_and_counted_without_breaking_ingest(
+    start_relay: Callable[..., RelayMock], http: httpx.Client
+) -> None:
+    relay = start_relay()
+    # A transaction without start_timestamp: Relay refuses it. An event with an unknown level:
+    # Relay repairs it (drops the level and records an error).
+    refused = wire.transaction(new_id(), name="GET /broken")
+    del refused["start_timestamp"]
+    for body in (
+        wire.envelope(wire.item("transaction", refused)),
+        wire.envelope(wire.item("event", wire.event(level="loud"))),
+        wire.envelope(wire.item("event", wire.event())),
+    ):
+        assert wire.post_envelope(http, relay.url, body).status_code == 200
+
+    with Inspector(relay.url) as inspector:
+        counts = poll(lambda: _counted(inspector, 3), deadline_s=20, what="three verdicts in /inspect/stats")
+        rejected = inspector.envelope(type="transaction")
+        view = relay_view(inspector, rejected["id"], 0)
+
+    assert counts == {"ok": 1, "repaired": 1, "rejected": 1, "failed": 0}
+    assert view["verdict"] == "rejected" and "start_timestamp" in view["detail"]
+    assert view["stored"] is None
+
+
+def _counted(inspector: Inspector, total: int) -> dict[str, int] | None:
+    api = inspector.stats()["relay"]["by_project"].get("api") or {}
+    counts = {k: api.get(k, 0) for k in ("ok", "repaired", "rejected", "failed")}
+    return counts if sum(counts.values()) >= total else None
+
+
+def test_an_item_over_the_time_budget_is_failed_and_the_next_ones_are_computed(
+    start_relay: Callable[..., RelayMock], http: httpx.Client
+) -> None:
+    relay = start_relay(RELAY_STORE_VIEW_BUDGET_S="0.001")
+    # About 900 KB of breadcrumbs: Relay's code takes far longer than a millisecond over them.
+    crumbs = [{"message": f"step {i} " + "x" * 400, "category": "work"} for i in range(2000)]
+    big = wire.event(breadcrumbs={"values": crumbs})
+    assert wire.post_envelope(http, relay.url, wire.envelope(wire.item("event", big))).status_code == 200
+
+    with Inspector(relay.url) as inspector:
+        failed = poll(lambda: _counted(inspector, 1), deadline_s=20, what="the big event's verdict")
+        big_envelope = inspector.envelope(type="event")
+        view = relay_view(inspector, big_envelope["id"], 0)
+
+    assert failed["failed"] == 1
+    assert view["verdict"] == "failed" and "time budget" in view["detail"]
+
+
+def test_a_projects_own_scrubbing_settings_apply(start_relay: Callable[..., RelayMock], http: httpx.Client) -> None:
+    relay = start_relay(RELAY_SCRUBBING=json.dumps({"api": {"sensitiveFields": ["order_note"]}}))
+    body = wire.envelope(wire.item("event", wire.event(extra={"order_note": "leave at the door", "sku": "SKU-1"})))
+    assert wire.post_envelope(http, relay.url, body).status_code == 200
+
+    with Inspector(relay.url) as inspector:
+        envelope = poll(lambda: inspector.envelopes(type="event") or None, deadline_s=10, what="the event")[0]
+        view = relay_view(inspector, envelope["id"], 0)
+
+    assert view["stored"]["extra"] == {"order_note": "[Filtered]", "sku": "SKU-1"}
+    assert view["settings"]["sensitiveFields"] == ["order_note"]
+    [change] = [c for c in view["changes"] if c["path"] == "extra.order_note"]
+    assert change["stage"] == "scrubbing" and change["rules"]
+
+
+BAD_RULES = {
+    "order_ref": {"type": "pattern", "pattern": "(unclosed", "redaction": {"method": "replace", "text": "[ref]"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        (
+            json.dumps({"api": {"piiConfig": {"rules": BAD_RULES, "applications": {"$string": ["order_ref"]}}}}),
+            "order_ref",
+        ),
+        (json.dumps({"shop": {}}), "shop"),
+        (json.dumps({"api": {"scrubData": True, "scrubEverything": True}}), "scrubEverything"),
+        ("{not json", "not valid JSON"),
+    ],
+    ids=["bad-rule", "unknown-project", "unknown-setting", "not-json"],
+)
+def test_a_bad_scrubbing_setting_stops_relay_mock_naming_the_variable(tmp_path: Path, value: str, named: str) -> None:
+    settings = {"RELAY_DATA_DIR": str(tmp_path), "RELAY_HOST": "127.0.0.1", "RELAY_PORT": str(free_port())}
+
+    done = cli("serve", env={**settings, "RELAY_SCRUBBING": value}, timeout=30)
+
+    assert done.returncode != 0
+    assert "invalid configuration: RELAY_SCRUBBING" in done.stderr
+    assert named in done.stderr
+    assert "Traceback" not in done.stderr

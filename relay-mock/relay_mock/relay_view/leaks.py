@@ -50,15 +50,25 @@ _VALUE_PATTERNS = (
     (
         "password",
         re.compile(
-            r"(?i)\b(?:password|passwd|pwd|secret|token|api[-_]?key|apikey|sessionid|session)"
+            r"(?i)\b(?:password|passwd|pwd|secret|token|api[-_]?key|apikey|sessionid)"
             r"(?:\\?['\"])?\s*[=:]\s*(?:\\?['\"])?(?!\[Filtered\]|%5BFiltered%5D)([^\s'\"\\&;,)}\]]{4,})"
         ),
     ),
     ("credential", re.compile(r"://[^/\s:@]+:(?!\[Filtered\]|%5BFiltered%5D)[^/\s@]{3,}@")),
 )
-_CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])")
-# What scrubbers leave behind.
-_REPLACED = re.compile(r"^(?:\[Filtered\]|\[redacted\]|\[ip\]|\[email\]|\[creditcard\]|\*+|x+|)$", re.IGNORECASE)
+# Card numbers start with a card network's prefix (Visa 4, Mastercard 2 and 5, Amex 3, Discover 6);
+# numeric ids stored as text (thread ids, counters) pass Luhn's check one time in ten.
+_CARD = re.compile(r"(?<![\d-])[2-6]\d(?:[ -]?\d){11,17}(?![\d-])")
+_ID_NAME = re.compile(r"(^|[._-])id$|ids?$", re.IGNORECASE)
+# What scrubbers leave behind, and values that cannot be secrets: Python literals and object reprs
+# as the SDK writes frame variables.
+_REPLACED = re.compile(
+    r"^(?:\[Filtered\]|\[redacted\]|\[ip\]|\[email\]|\[creditcard\]|\*+|x+|true|false|none|null|<.*>|)$",
+    re.IGNORECASE | re.DOTALL,
+)
+# Source lines around a frame: code, where `token = ...` is a statement, not a value. Only the
+# token formats count there (a key pasted into code is a leak).
+_SOURCE_NAMES = frozenset({"context_line", "pre_context", "post_context"})
 # The event's own bookkeeping, never user data.
 _SKIPPED_TOP = frozenset({"_meta", "errors", "sdk", "debug_meta", "event_id", "project", "received", "key_id"})
 _PREVIEW = 3
@@ -72,7 +82,7 @@ def find_leaks(stored: dict[str, Any]) -> list[Leak]:
         if key in _SKIPPED_TOP:
             continue
         for path, name, text in _strings(value, [key], [key], key, _sub(meta, key)):
-            for kind, reason in _judge(name, text):
+            for kind, reason, secret in _judge(name, text):
                 if (path, kind) in seen:
                     continue
                 seen.add((path, kind))
@@ -81,9 +91,9 @@ def find_leaks(stored: dict[str, Any]) -> list[Leak]:
                         "path": path,
                         "kind": kind,
                         "reason": reason,
-                        "preview": text[:_PREVIEW] + "…" if len(text) > _PREVIEW else "…",
-                        "length": len(text),
-                        "fingerprint": fingerprint(text),
+                        "preview": secret[:_PREVIEW] + "…" if len(secret) > _PREVIEW else "…",
+                        "length": len(secret),
+                        "fingerprint": fingerprint(secret),
                     }
                 )
     return leaks
@@ -125,21 +135,26 @@ def _strings(value: Any, path: list[str], shown: list[str], name: str, meta: Any
                 yield from _strings(child, [*path, str(index)], [*shown, str(index)], name, child_meta)
 
 
-def _judge(name: str, text: str) -> Iterator[tuple[str, str]]:
+def _judge(name: str, text: str) -> Iterator[tuple[str, str, str]]:
+    """(kind, reason, the secret itself): the whole value for a name, the matching part for a shape."""
     stripped = text.strip().strip("'\"")
-    if _REPLACED.match(stripped) or "[Filtered]" == stripped:
+    if _REPLACED.match(stripped):
         return
     if SECRET_NAME.search(name) and len(stripped) >= 4:
         kind = next((k for pattern, k in _NAME_KIND if pattern.search(name)), "secret")
-        yield kind, f"stored under {name!r}"
+        yield kind, f"stored under {name!r}", stripped
         return
     for kind, pattern in _VALUE_PATTERNS:
-        if pattern.search(text):
-            yield kind, "looks like a " + kind.replace("_", " ")
+        if name in _SOURCE_NAMES and kind == "password":
+            continue
+        match = pattern.search(text)
+        if match:
+            secret = match.group(match.lastindex or 0)
+            yield kind, "looks like a " + kind.replace("_", " "), secret
             return
-    for match in _CARD.finditer(text):
+    for match in () if _ID_NAME.search(name) else _CARD.finditer(text):
         if _luhn(re.sub(r"\D", "", match.group())):
-            yield "card", "a card number (passes the Luhn check)"
+            yield "card", "a card number (passes the Luhn check)", match.group()
             return
 
 

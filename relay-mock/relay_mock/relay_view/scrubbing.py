@@ -57,7 +57,7 @@ def load_scrubbing(raw: str | None, projects: dict[int, Project]) -> dict[int, P
         if unknown:
             _fail(f"project {key!r}: unknown setting(s) {', '.join(sorted(unknown))}")
         chosen[project.id] = value
-    return {pid: _project(str(pid), chosen.get(pid, {})) for pid in projects}
+    return {pid: _project(projects[pid].name, chosen.get(pid, {})) for pid in projects}
 
 
 def default_scrubbing() -> ProjectScrubbing:
@@ -98,7 +98,9 @@ def _rule_hint(config: dict[str, Any], exc: Exception) -> str:
         return ""
     for rule_id, rule in rules.items():
         try:
-            validate_pii_config(orjson.dumps({"rules": {rule_id: rule}}).decode())
+            validate_pii_config(
+                orjson.dumps({"rules": {rule_id: rule}, "applications": {"$string": [rule_id]}}).decode()
+            )
         except (RelayError, ValueError):
             return f"rule {rule_id!r}: "
     return ""
@@ -124,8 +126,8 @@ def _parse(raw: str | None) -> dict[str, Any]:
 
 
 def _first_line(exc: BaseException) -> str:
-    # sentry_relay appends a native backtrace to its messages; the first line is the reason.
-    return str(exc).split("\n", 1)[0].strip()
+    # sentry_relay appends a native backtrace to some messages; a regex error spans lines.
+    return " ".join(str(exc).split("stacktrace:", 1)[0].split())
 
 
 def _fail(message: str) -> NoReturn:

@@ -38,7 +38,7 @@ class RelayViews:
         self.failed = 0
         self._ctx = multiprocessing.get_context("spawn")
         self._latest: Any = self._ctx.RawValue("q", 0)
-        self._current: Any = self._ctx.RawArray("d", 3)
+        self._current: Any = self._ctx.RawArray("d", 4)
         self._process: BaseProcess | None = None
         self._results: Connection | None = None
         self._thread: threading.Thread | None = None
@@ -72,7 +72,7 @@ class RelayViews:
     @property
     def backlog(self) -> int:
         """Envelopes committed but not yet looked at by the worker."""
-        return max(0, int(self._latest.value) - self._cursor[0])
+        return max(0, int(self._latest.value) - int(self._current[3]))
 
     # -- the results thread ----------------------------------------------------------
 
@@ -140,6 +140,7 @@ class RelayViews:
 
     def _spawn(self) -> None:
         self._current[2] = 0.0
+        self._current[3] = self._cursor[0] - 1
         receive, send = self._ctx.Pipe(duplex=False)
         self._process = self._ctx.Process(
             target=worker.run,

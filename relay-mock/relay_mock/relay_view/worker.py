@@ -60,7 +60,8 @@ def run(
     results: Connection,
 ) -> None:
     """`latest`: the newest committed envelope row id (set by the parent). `current`: the item being
-    computed and since when (monotonic), so the parent can enforce the time budget."""
+    computed and since when (monotonic), so the parent can enforce the time budget, then the row
+    id up to which every envelope is done (the parent's backlog figure)."""
     _lowest_priority()
     conn = connect(Path(db_path), readonly=True)
     fallback = default_scrubbing()
@@ -68,6 +69,7 @@ def run(
     while True:
         top = int(latest.value)
         if cursor[0] >= top and cursor[1] == WHOLE:
+            current[3] = top
             time.sleep(IDLE_SLEEP_S)
             continue
         rows = conn.execute(ITEMS_AFTER, (*cursor, top, BATCH)).fetchall()
@@ -84,6 +86,7 @@ def run(
             current[2] = 0.0
             results.send(verdict_row(rowid, idx, row["project_id"], row["type"], view))
             cursor = (rowid, idx)
+            current[3] = rowid - 1  # the envelopes before this one are done
 
 
 def _lowest_priority() -> None:
