@@ -58,6 +58,14 @@ _VALUE_PATTERNS = (
 )
 # Card numbers start with a card network's prefix (Visa 4, Mastercard 2 and 5, Amex 3, Discover 6);
 # numeric ids stored as text (thread ids, counters) pass Luhn's check one time in ten.
+_LOOKS_LIKE = {
+    "bearer": "looks like a bearer credential",
+    "credential": "looks like a credential",
+    "private_key": "looks like a private key",
+    "api_key": "looks like an API key",
+    "token": "looks like a token (JWT)",
+    "password": "looks like a password in text",
+}
 _CARD = re.compile(r"(?<![\d-])[2-6]\d(?:[ -]?\d){11,17}(?![\d-])")
 _ID_NAME = re.compile(r"(^|[._-])id$|ids?$", re.IGNORECASE)
 # What scrubbers leave behind, and values that cannot be secrets: Python literals and object reprs
@@ -150,7 +158,7 @@ def _judge(name: str, text: str) -> Iterator[tuple[str, str, str]]:
         match = pattern.search(text)
         if match:
             secret = match.group(match.lastindex or 0)
-            yield kind, "looks like a " + kind.replace("_", " "), secret
+            yield kind, _LOOKS_LIKE[kind], secret
             return
     for match in () if _ID_NAME.search(name) else _CARD.finditer(text):
         if _luhn(re.sub(r"\D", "", match.group())):

@@ -5,6 +5,7 @@ import { errorDetail, errorList } from "./errors.js";
 import { faultsView } from "./faults.js";
 import { api, clear, count, errorBox, h, refreshAges } from "./lib.js";
 import { live } from "./live.js";
+import { leaksView } from "./relay.js";
 import { statsView } from "./stats.js";
 import { traceDetail, traceList } from "./traces.js";
 
@@ -17,6 +18,7 @@ const ROUTES = [
   { pattern: /^errors\/([^/]+)$/, nav: "errors", view: errorDetail },
   { pattern: /^stats$/, nav: "stats", view: statsView },
   { pattern: /^faults$/, nav: "faults", view: faultsView },
+  { pattern: /^leaks$/, nav: "leaks", view: leaksView },
 ];
 
 const NAV = [
@@ -25,6 +27,7 @@ const NAV = [
   ["errors", "Errors"],
   ["stats", "Stats"],
   ["faults", "Faults"],
+  ["leaks", "Leaks"],
 ];
 
 const main = document.getElementById("main");
