@@ -111,3 +111,14 @@ def poll_until_listed(page: Page, row: Any) -> None:
         return None
 
     poll(listed, deadline_s=20, what="the leak on the Leaks page", interval_s=0.3)
+
+
+def test_the_stats_page_counts_relays_verdicts_per_project(page: Page, relay_url: str, sdk: None) -> None:
+    send_card_and_url_transaction(new_id())
+
+    page.goto("/#/stats")
+
+    row = page.locator("table.relay-stats tbody tr[data-project='api']")
+    expect(row).to_be_visible()
+    expect(row.locator("td[data-count='ok']")).not_to_have_text("0")
+    expect(row.locator("td[data-count='scrubbed_values']")).not_to_have_text("0")

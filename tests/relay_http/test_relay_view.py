@@ -16,6 +16,7 @@ import sentry_sdk
 from tests.relay_http import wire
 from tests.relay_http.inspector import Inspector, poll
 from tests.relay_http.test_cli import cli
+from tests.relay_http.test_mcp import PROTOCOL, McpClient
 from tests.relay_http.wire import API, new_id
 from tests.support.relay_server import RelayMock, free_port
 
@@ -185,3 +186,31 @@ def test_a_bad_scrubbing_setting_stops_relay_mock_naming_the_variable(tmp_path: 
     assert "invalid configuration: RELAY_SCRUBBING" in done.stderr
     assert named in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_leaks_report_names_a_surviving_secret_over_http_and_mcp(
+    start_relay: Callable[..., RelayMock], http: httpx.Client
+) -> None:
+    relay = start_relay()
+    key = "ghp_" + "A1b2C3d4E5" * 4  # a GitHub token's shape, under a name no scrubber looks for
+    body = wire.envelope(wire.item("event", wire.event(extra={"build_ref": key, "password": "hunter22"})))
+    assert wire.post_envelope(http, relay.url, body).status_code == 200
+
+    with Inspector(relay.url) as inspector:
+        report = poll(lambda: inspector.get("/inspect/leaks")["items"] or None, deadline_s=20, what="the leak")
+    mcp = McpClient(relay.url)
+    try:
+        mcp.request(
+            "initialize", {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+        )
+        mcp.http.headers["MCP-Protocol-Version"] = PROTOCOL
+        tool = mcp.call("list_leaks", project="api")
+    finally:
+        mcp.close()
+
+    [item] = report
+    # The password Relay filters (@password:filter); the token it lets through.
+    assert [(leak["path"], leak["kind"], leak["preview"]) for leak in item["leaks"]] == [
+        ("extra.build_ref", "api_key", "ghp…")
+    ]
+    assert tool["isError"] is False and tool["structuredContent"]["items"] == report

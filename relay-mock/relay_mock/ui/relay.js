@@ -276,3 +276,39 @@ export async function leaksView(page, ctx) {
     ),
   );
 }
+
+// ---------------------------------------------------------------- on the Stats page
+
+const COUNTS = [
+  ["ok", "stored as sent"],
+  ["repaired", "repaired"],
+  ["rejected", "rejected"],
+  ["failed", "not computed"],
+  ["normalization_errors", "normalization errors"],
+  ["scrubbed_values", "values scrubbed"],
+  ["items_with_leaks", "items with leaks"],
+];
+
+/** Per project: what Relay would do with its events, transactions and feedback. */
+export function relayStatsSection(relay) {
+  const projects = Object.entries(relay?.by_project || {});
+  return section(
+    "What Sentry would store (Relay's verdicts)",
+    projects.length
+      ? h(
+          "table",
+          { class: "grid relay-stats" },
+          h("thead", {}, h("tr", {}, h("th", {}, "project"), COUNTS.map(([, label]) => h("th", { class: "num" }, label)))),
+          h(
+            "tbody",
+            {},
+            projects.map(([name, counts]) =>
+              h("tr", { dataset: { project: name } }, h("td", {}, serviceChip(name)), COUNTS.map(([key]) => h("td", { class: "num", dataset: { count: key } }, String(counts[key] ?? 0)))),
+            ),
+          ),
+        )
+      : empty("no events, transactions or feedback yet"),
+    relay?.pending_envelopes ? h("p", { class: "muted" }, `${relay.pending_envelopes} envelopes still to look at.`) : null,
+    h("p", { class: "muted small" }, link("#/leaks", "Leaks"), " · ", NOT_COVERED),
+  );
+}
