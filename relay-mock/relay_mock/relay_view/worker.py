@@ -63,6 +63,7 @@ def run(
     computed and since when (monotonic), so the parent can enforce the time budget, then the row
     id up to which every envelope is done (the parent's backlog figure)."""
     _lowest_priority()
+    parent = os.getppid()
     conn = connect(Path(db_path), readonly=True)
     fallback = default_scrubbing()
     cursor = start_after
@@ -70,6 +71,8 @@ def run(
         top = int(latest.value)
         if cursor[0] >= top and cursor[1] == WHOLE:
             current[3] = top
+            if os.getppid() != parent:
+                return  # relay-mock was killed (SIGKILL leaves no time to stop us)
             time.sleep(IDLE_SLEEP_S)
             continue
         rows = conn.execute(ITEMS_AFTER, (*cursor, top, BATCH)).fetchall()
