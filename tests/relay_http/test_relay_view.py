@@ -4,7 +4,10 @@ answers `GET /inspect/envelopes/{id}/items/{n}/relay` with what changed and whic
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -214,3 +217,45 @@ def test_the_leaks_report_names_a_surviving_secret_over_http_and_mcp(
         ("extra.build_ref", "api_key", "ghp…")
     ]
     assert tool["isError"] is False and tool["structuredContent"]["items"] == report
+
+
+def test_a_killed_worker_is_replaced_and_ingest_never_notices(
+    start_relay: Callable[..., RelayMock], http: httpx.Client
+) -> None:
+    relay = start_relay()
+    [worker] = poll(lambda: children(relay.pid) or None, deadline_s=10, what="the worker process")
+    os.kill(worker, signal.SIGKILL)
+    poll(lambda: children(relay.pid) not in ([], [worker]) or None, deadline_s=10, what="a new worker")
+
+    body = wire.envelope(wire.item("event", wire.event(extra={"card": CARD})))
+    assert wire.post_envelope(http, relay.url, body).status_code == 200
+
+    with Inspector(relay.url) as inspector:
+        counts = poll(lambda: _counted(inspector, 1), deadline_s=20, what="a verdict from a new worker")
+    assert counts == {"ok": 1, "repaired": 0, "rejected": 0, "failed": 0}
+
+
+def children(pid: int) -> list[int]:
+    """The worker processes `pid` started, from any of its threads (Linux's /proc); not the
+    resource tracker that multiprocessing starts beside them."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            for child in (task / "children").read_text().split():
+                if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                    found.append(int(child))
+    return found
+
+
+def test_verdicts_go_with_their_envelopes_when_the_store_is_cleared(
+    start_relay: Callable[..., RelayMock], http: httpx.Client
+) -> None:
+    relay = start_relay()
+    body = wire.envelope(wire.item("event", wire.event(extra={"build_ref": "ghp_" + "A1b2C3d4E5" * 4})))
+    assert wire.post_envelope(http, relay.url, body).status_code == 200
+
+    with Inspector(relay.url) as inspector:
+        poll(lambda: inspector.get("/inspect/leaks")["items"] or None, deadline_s=20, what="the leak")
+        inspector.clear()
+        assert inspector.get("/inspect/leaks")["items"] == []
+        assert inspector.stats()["relay"]["by_project"] == {}
