@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -259,3 +260,34 @@ def test_verdicts_go_with_their_envelopes_when_the_store_is_cleared(
         inspector.clear()
         assert inspector.get("/inspect/leaks")["items"] == []
         assert inspector.stats()["relay"]["by_project"] == {}
+
+
+def test_a_feedback_item_gets_relays_view_and_a_log_item_says_why_not(
+    start_relay: Callable[..., RelayMock], http: httpx.Client
+) -> None:
+    relay = start_relay()
+    feedback = {
+        "event_id": new_id(),
+        "timestamp": time.time(),
+        "type": "feedback",
+        "contexts": {"feedback": {"message": f"charged twice on {CARD}", "contact_email": "a@example.com"}},
+    }
+    logs = {"version": 2, "items": [{"timestamp": time.time(), "level": "info", "body": "hello", "trace_id": new_id()}]}
+    body = wire.envelope(
+        wire.item("feedback", feedback),
+        wire.item("log", logs, item_count=1, content_type="application/vnd.sentry.items.log+json"),
+    )
+    assert wire.post_envelope(http, relay.url, body).status_code == 200
+
+    with Inspector(relay.url) as inspector:
+        envelope = poll(lambda: inspector.envelopes(type="feedback") or None, deadline_s=10, what="the feedback")[0]
+        view = relay_view(inspector, envelope["id"], 0)
+        log_view = inspector.http.get(f"/inspect/envelopes/{envelope['id']}/items/1/relay")
+
+    # Relay's default scrubbers leave a feedback message alone (its field is not marked as PII):
+    # the card number would be stored, and the leaks list says so.
+    assert view["verdict"] == "ok"
+    assert view["stored"]["contexts"]["feedback"]["message"] == f"charged twice on {CARD}"
+    assert [(leak["path"], leak["kind"]) for leak in view["leaks"]] == [("contexts.feedback.message", "card")]
+    assert log_view.status_code == 404
+    assert "not logs" in log_view.json()["detail"]
