@@ -81,7 +81,8 @@ class RelayMock:
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             self.writer.start()
-            self.relay_views.start()
+            if self.settings.store_view:
+                self.relay_views.start()
             logger.info(
                 "relay-mock %s storing in %s; projects: %s",
                 __version__,

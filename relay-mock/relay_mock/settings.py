@@ -63,6 +63,8 @@ class RelaySettings(BaseSettings):
     # (README), and the time Relay's code may take over one item before it counts as failed.
     scrubbing: str | None = None
     store_view_budget_s: float = Field(2.0, gt=0, le=60)
+    # false: no background worker (no verdicts, leaks or stats); the endpoint still computes on read.
+    store_view: bool = True
 
     @property
     def database_path(self) -> Path:

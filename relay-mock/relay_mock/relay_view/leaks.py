@@ -8,6 +8,7 @@ already replaced ("[Filtered]", a mask) is no leak; neither is one `_meta` says 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterator
@@ -35,27 +36,43 @@ _NAME_KIND = (
     (re.compile(r"api[-_]?key|apikey|access[-_]?key", re.I), "api_key"),
     (re.compile(r"token|csrf|xsrf", re.I), "token"),
 )
-_VALUE_PATTERNS = (
-    ("bearer", re.compile(r"\bbearer\s+[A-Za-z0-9._~+/=-]{8,}", re.I)),
-    ("credential", re.compile(r"\bbasic\s+[A-Za-z0-9+/]{12,}={0,2}", re.I)),
-    ("private_key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
-    (
-        "api_key",
-        re.compile(
-            r"\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}"
-            r"|xox[abprs]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35})"
-        ),
-    ),
-    ("token", re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}")),
-    (
-        "password",
-        re.compile(
-            r"(?i)\b(?:password|passwd|pwd|secret|token|api[-_]?key|apikey|sessionid)"
-            r"(?:\\?['\"])?\s*[=:]\s*(?:\\?['\"])?(?!\[Filtered\]|%5BFiltered%5D)([^\s'\"\\&;,)}\]]{4,})"
-        ),
-    ),
-    ("credential", re.compile(r"://[^/\s:@]+:(?!\[Filtered\]|%5BFiltered%5D)[^/\s@]{3,}@")),
+# One pass over each string for every shape (one regex, not one per shape: this runs over every
+# string of every event). The group that matched names the kind.
+_VALUE = re.compile(
+    r"(?P<bearer>\b(?i:bearer)\s+[A-Za-z0-9._~+/=-]{8,})"
+    r"|(?P<basic>\b(?i:basic)\s+[A-Za-z0-9+/]{12,}={0,2})"
+    r"|(?P<private_key>-----BEGIN [A-Z ]*PRIVATE KEY-----)"
+    r"|(?P<api_key>\b(?:[sr]k_(?:live|test)_[A-Za-z0-9]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}"
+    r"|xox[abprs]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}))"
+    r"|(?P<token>\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,})"
+    r"|(?P<password>\b(?i:password|passwd|pwd|secret|token|api[-_]?key|apikey|sessionid)"
+    r"(?:\\?['\"])?\s*[=:]\s*(?:\\?['\"])?(?!\[Filtered\]|%5BFiltered%5D)(?P<value>[^\s'\"\\&;,)}\]]{4,}))"
+    r"|(?P<urlauth>://[^/\s:@]+:(?!\[Filtered\]|%5BFiltered%5D)[^/\s@]{3,}@)"
 )
+_KIND = {"basic": "credential", "urlauth": "credential"}
+# Substrings one of the shapes needs (lowercase): most strings hold none and skip the regex.
+_HINTS = (
+    "bearer",
+    "basic",
+    "pass",
+    "pwd",
+    "secret",
+    "token",
+    "api",
+    "session",
+    "-----begin",
+    "sk_",
+    "rk_",
+    "gh",
+    "github_pat_",
+    "xox",
+    "akia",
+    "aiza",
+    "eyj",
+    "://",
+)
+_SHORTEST = 8
+_NO_DIGITS = str.maketrans("", "", "0123456789")
 # Card numbers start with a card network's prefix (Visa 4, Mastercard 2 and 5, Amex 3, Discover 6);
 # numeric ids stored as text (thread ids, counters) pass Luhn's check one time in ten.
 _LOOKS_LIKE = {
@@ -89,8 +106,9 @@ def find_leaks(stored: dict[str, Any]) -> list[Leak]:
     for key, value in stored.items():
         if key in _SKIPPED_TOP:
             continue
-        for path, name, text in _strings(value, [key], [key], key, _sub(meta, key)):
+        for shown, name, text in _strings(key, value, _sub(meta, key)):
             for kind, reason, secret in _judge(name, text):
+                path = ".".join(shown)
                 if (path, kind) in seen:
                     continue
                 seen.add((path, kind))
@@ -120,27 +138,28 @@ def _changed(meta: Any) -> bool:
     return isinstance(node, dict) and bool(node.get("rem"))
 
 
-def _strings(value: Any, path: list[str], shown: list[str], name: str, meta: Any) -> Iterator[tuple[str, str, str]]:
-    """(display path, the name it is stored under, the text) for every string Relay left as it was."""
-    if _changed(meta):
-        return
-    if isinstance(value, str):
-        yield ".".join(shown), name, value
-    elif isinstance(value, dict):
-        for key, child in value.items():
-            yield from _strings(child, [*path, str(key)], [*shown, str(key)], str(key), _sub(meta, str(key)))
-    elif isinstance(value, list):
-        pairs = all(isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) for i in value) and bool(value)
-        for index, child in enumerate(value):
-            child_meta = _sub(meta, str(index))
-            if pairs:
+def _strings(key: str, value: Any, meta: Any) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """(display path, the name it is stored under, the text) for every string Relay left as it
+    was, in document order. A loop, not recursion: an event holds thousands of values."""
+    stack: list[tuple[tuple[str, ...], str, Any, Any]] = [((key,), key, value, meta)]
+    while stack:
+        shown, name, value, meta = stack.pop()
+        if meta is not None and _changed(meta):
+            continue
+        if isinstance(value, str):
+            yield shown, name, value
+        elif isinstance(value, dict):
+            children = [((*shown, str(k)), str(k), child, _sub(meta, str(k))) for k, child in value.items()]
+            stack.extend(reversed(children))
+        elif isinstance(value, list) and value:
+            if all(isinstance(i, list) and len(i) == 2 and isinstance(i[0], str) for i in value):
                 # Headers, cookies and query strings as Relay stores them: [name, value] pairs.
-                pair_name = child[0]
-                yield from _strings(
-                    child[1], [*path, str(index), "1"], [*shown, pair_name], pair_name, _sub(child_meta, "1")
-                )
+                children = [
+                    ((*shown, pair[0]), pair[0], pair[1], _sub(_sub(meta, str(i)), "1")) for i, pair in enumerate(value)
+                ]
             else:
-                yield from _strings(child, [*path, str(index)], [*shown, str(index)], name, child_meta)
+                children = [((*shown, str(i)), name, child, _sub(meta, str(i))) for i, child in enumerate(value)]
+            stack.extend(reversed(children))
 
 
 def _judge(name: str, text: str) -> Iterator[tuple[str, str, str]]:
@@ -148,22 +167,30 @@ def _judge(name: str, text: str) -> Iterator[tuple[str, str, str]]:
     stripped = text.strip().strip("'\"")
     if _REPLACED.match(stripped):
         return
-    if SECRET_NAME.search(name) and len(stripped) >= 4:
+    if _secret_name(name) and len(stripped) >= 4:
         kind = next((k for pattern, k in _NAME_KIND if pattern.search(name)), "secret")
         yield kind, f"stored under {name!r}", stripped
         return
-    for kind, pattern in _VALUE_PATTERNS:
-        if name in _SOURCE_NAMES and kind == "password":
+    if len(text) < _SHORTEST:
+        return
+    lowered = text.lower()
+    for match in _VALUE.finditer(text) if any(hint in lowered for hint in _HINTS) else ():
+        shape = match.lastgroup or ""
+        if shape == "password" and name in _SOURCE_NAMES:
             continue
-        match = pattern.search(text)
-        if match:
-            secret = match.group(match.lastindex or 0)
-            yield kind, _LOOKS_LIKE[kind], secret
-            return
-    for match in () if _ID_NAME.search(name) else _CARD.finditer(text):
+        kind = _KIND.get(shape, shape)
+        yield kind, _LOOKS_LIKE[kind], match.group("value") if shape == "password" else match.group()
+        return
+    digits = len(text) - len(text.translate(_NO_DIGITS))
+    for match in _CARD.finditer(text) if digits >= 13 and not _ID_NAME.search(name) else ():
         if _luhn(re.sub(r"\D", "", match.group())):
             yield "card", "a card number (passes the Luhn check)", match.group()
             return
+
+
+@functools.lru_cache(maxsize=4096)
+def _secret_name(name: str) -> bool:
+    return SECRET_NAME.search(name) is not None
 
 
 def _luhn(digits: str) -> bool:

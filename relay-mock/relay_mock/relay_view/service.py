@@ -60,8 +60,9 @@ class RelayViews:
 
     def close(self) -> None:
         self._closing.set()
-        if self._thread is not None:
-            self._thread.join()
+        if self._thread is None:
+            return  # never started (RELAY_STORE_VIEW=false)
+        self._thread.join()
         self._stop_worker()
         self._conn.close()
 
@@ -72,6 +73,8 @@ class RelayViews:
     @property
     def backlog(self) -> int:
         """Envelopes committed but not yet looked at by the worker."""
+        if self._thread is None:
+            return 0
         return max(0, int(self._latest.value) - int(self._current[3]))
 
     # -- the results thread ----------------------------------------------------------

@@ -1,7 +1,7 @@
 """The computing process: reads committed items from SQLite, runs them through Relay's code,
 and sends each verdict to the parent, which stores it.
 
-It runs at the lowest CPU priority, so under load ingest keeps the cores and the work waits:
+It runs at the lowest CPU priority (nice 19), so under load ingest keeps the cores and the work waits:
 the backlog is the store itself (bounded by retention), never a queue in memory. It never
 writes to the database: a process the scheduler starves must not hold SQLite's write lock.
 """
@@ -93,9 +93,7 @@ def run(
 
 
 def _lowest_priority() -> None:
-    # SCHED_IDLE: only CPU time nobody else wants. Where it is not allowed, the highest nice value.
-    try:
-        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
-    except (AttributeError, OSError):
-        with contextlib.suppress(OSError):
-            os.nice(19)
+    # Nice 19: about 1.5% of a busy core against a normal process, all of an idle one. Not
+    # SCHED_IDLE, which would starve the worker outright on a machine that is never idle.
+    with contextlib.suppress(OSError):
+        os.nice(19)
