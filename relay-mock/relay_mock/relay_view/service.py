@@ -27,6 +27,7 @@ COLUMNS = "envelope_rowid, idx, project_id, type, verdict, errors, scrubbed, lea
 # Verdicts are stored in groups: one statement (one short hold of the write lock) per group.
 GROUP_MAX = 200
 POLL_S = 0.1
+BUSY_POLL_S = 0.02
 
 
 class RelayViews:
@@ -44,6 +45,8 @@ class RelayViews:
         self._thread: threading.Thread | None = None
         self._closing = threading.Event()
         self._cursor = (0, 0)
+        # Items a worker failed on (stored as failed) that its successor must not retry.
+        self._failed_items: set[tuple[int, int]] = set()
 
     # -- lifecycle (the writer has created the database by now) ---------------------
 
@@ -90,9 +93,11 @@ class RelayViews:
         assert self._results is not None
         group: list[tuple[Any, ...]] = []
         try:
-            if self._results.poll(POLL_S):
+            # While the worker has work, look more often: the budget is checked between polls.
+            busy = self._current[2] or self._latest.value > self._current[3]
+            if self._results.poll(BUSY_POLL_S if busy else POLL_S):
                 while len(group) < GROUP_MAX and self._results.poll(0):
-                    group.append(self._results.recv())
+                    group.extend(self._results.recv())
         except (EOFError, OSError):
             pass  # the worker died; _supervise restarts it
         return group
@@ -133,7 +138,7 @@ class RelayViews:
                 " WHERE i.envelope_rowid = ? AND i.idx = ?",
                 (reason, rowid, idx),
             )
-            self._cursor = (rowid, idx)
+            self._failed_items.add((rowid, idx))  # the next worker resumes after what was stored
             self.failed += 1
             logger.warning("Relay's view of item %d/%d failed: %s", rowid, idx, reason)
         else:
@@ -142,12 +147,21 @@ class RelayViews:
         self._spawn()
 
     def _spawn(self) -> None:
+        self._failed_items = {item for item in self._failed_items if item > self._cursor}
         self._current[2] = 0.0
         self._current[3] = self._cursor[0] - 1
         receive, send = self._ctx.Pipe(duplex=False)
         self._process = self._ctx.Process(
             target=worker.run,
-            args=(str(self.path), self.scrubbing, self._cursor, self._latest, self._current, send),
+            args=(
+                str(self.path),
+                self.scrubbing,
+                self._cursor,
+                frozenset(self._failed_items),
+                self._latest,
+                self._current,
+                send,
+            ),
             name="relay-view-worker",
             daemon=True,
         )
@@ -173,7 +187,7 @@ class RelayViews:
         rows = []
         try:
             while self._results.poll(0):
-                rows.append(self._results.recv())
+                rows.extend(self._results.recv())
         except (EOFError, OSError):
             pass
         return rows

@@ -1,7 +1,7 @@
 """The computing process: reads committed items from SQLite, runs them through Relay's code,
 and sends each verdict to the parent, which stores it.
 
-It runs at the lowest CPU priority (nice 19), so under load ingest keeps the cores and the work waits:
+It runs at the lowest CPU priority (SCHED_IDLE), so under load ingest keeps the cores and the work waits:
 the backlog is the store itself (bounded by retention), never a queue in memory. It never
 writes to the database: a process the scheduler starves must not hold SQLite's write lock.
 """
@@ -22,6 +22,9 @@ from relay_mock.relay_view.scrubbing import ProjectScrubbing, default_scrubbing
 from relay_mock.store.database import connect
 
 BATCH = 100
+# Verdicts travel to the parent in groups of up to this many, at least this often.
+SEND_MAX = 100
+SEND_EVERY_S = 0.5
 IDLE_SLEEP_S = 0.05
 # An index past any item: "this envelope is done".
 WHOLE = 1 << 30
@@ -55,21 +58,29 @@ def run(
     db_path: str,
     scrubbing: dict[int, ProjectScrubbing],
     start_after: tuple[int, int],
+    skip: frozenset[tuple[int, int]],
     latest: Any,
     current: Any,
     results: Connection,
 ) -> None:
     """`latest`: the newest committed envelope row id (set by the parent). `current`: the item being
     computed and since when (monotonic), so the parent can enforce the time budget, then the row
-    id up to which every envelope is done (the parent's backlog figure)."""
+    id up to which every envelope is done (the parent's backlog figure). `skip`: items earlier
+    workers failed on (the parent stored those). Verdicts go to the parent in groups, so
+    its thread (in relay-mock's process, sharing the event loop's GIL) wakes rarely."""
     _lowest_priority()
     parent = os.getppid()
     conn = connect(Path(db_path), readonly=True)
     fallback = default_scrubbing()
     cursor = start_after
+    group: list[tuple[Any, ...]] = []
+    sent_at = time.monotonic()
     while True:
         top = int(latest.value)
         if cursor[0] >= top and cursor[1] == WHOLE:
+            if group:
+                results.send(group)
+                group, sent_at = [], time.monotonic()
             current[3] = top
             if os.getppid() != parent:
                 return  # relay-mock was killed (SIGKILL leaves no time to stop us)
@@ -81,19 +92,29 @@ def run(
             continue
         for row in rows:
             rowid, idx = row["envelope_rowid"], row["idx"]
+            cursor = (rowid, idx)
+            if cursor in skip:
+                continue
             current[0], current[1], current[2] = rowid, idx, time.monotonic()
             arrival = Arrival(
                 row["project_id"], row["received_at"], row["remote_addr"], row["user_agent"], row["sdk_client"]
             )
             view = compute(bytes(row["payload"]), arrival, scrubbing.get(row["project_id"], fallback))
             current[2] = 0.0
-            results.send(verdict_row(rowid, idx, row["project_id"], row["type"], view))
-            cursor = (rowid, idx)
-            current[3] = rowid - 1  # the envelopes before this one are done
+            group.append(verdict_row(rowid, idx, row["project_id"], row["type"], view))
+            if len(group) >= SEND_MAX or time.monotonic() - sent_at > SEND_EVERY_S:
+                results.send(group)
+                group, sent_at = [], time.monotonic()
+                current[3] = rowid - 1  # the envelopes before this one are done
 
 
 def _lowest_priority() -> None:
-    # Nice 19: about 1.5% of a busy core against a normal process, all of an idle one. Not
-    # SCHED_IDLE, which would starve the worker outright on a machine that is never idle.
-    with contextlib.suppress(OSError):
-        os.nice(19)
+    # SCHED_IDLE: only CPU time nobody else wants, and a normal task that wakes up takes the core
+    # at once. Nice 19 is not enough: the scheduler lets a niced task finish its slice (up to a
+    # few ms) before a waking server gets the core back, which showed in ingest's p50
+    # (docs/benchmarks.md). Where SCHED_IDLE is not allowed, nice 19.
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        with contextlib.suppress(OSError):
+            os.nice(19)
