@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 COLUMNS = "envelope_rowid, idx, project_id, type, verdict, errors, scrubbed, leaks, detail, duration_ms"
 # Verdicts are stored in groups: one statement (one short hold of the write lock) per group.
 GROUP_MAX = 200
-POLL_S = 0.1
+POLL_S = 0.05
 BUSY_POLL_S = 0.02
 
 
@@ -93,9 +93,8 @@ class RelayViews:
         assert self._results is not None
         group: list[tuple[Any, ...]] = []
         try:
-            # While the worker has work, look more often: the budget is checked between polls.
-            busy = self._current[2] or self._latest.value > self._current[3]
-            if self._results.poll(BUSY_POLL_S if busy else POLL_S):
+            # While an item is being computed, look more often: the budget is checked between polls.
+            if self._results.poll(BUSY_POLL_S if self._current[2] else POLL_S):
                 while len(group) < GROUP_MAX and self._results.poll(0):
                     group.extend(self._results.recv())
         except (EOFError, OSError):

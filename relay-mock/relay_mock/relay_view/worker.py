@@ -22,6 +22,10 @@ from relay_mock.relay_view.scrubbing import ProjectScrubbing, default_scrubbing
 from relay_mock.store.database import connect
 
 BATCH = 100
+# Above this many envelopes a second, ingest is in a burst (a load test): the worker waits, reading
+# nothing and computing nothing, until the rate drops. Below it the verdicts keep up live.
+BUSY_PER_S = 200
+RATE_WINDOW_S = 0.25
 # Verdicts travel to the parent in groups of up to this many, at least this often.
 SEND_MAX = 100
 SEND_EVERY_S = 0.5
@@ -75,13 +79,16 @@ def run(
     cursor = start_after
     group: list[tuple[Any, ...]] = []
     sent_at = time.monotonic()
+    burst = _Burst(latest)
     while True:
         top = int(latest.value)
-        if cursor[0] >= top and cursor[1] == WHOLE:
+        caught_up = cursor[0] >= top and cursor[1] == WHOLE
+        if caught_up or burst.on():
             if group:
                 results.send(group)
                 group, sent_at = [], time.monotonic()
-            current[3] = top
+            if caught_up:
+                current[3] = top
             if os.getppid() != parent:
                 return  # relay-mock was killed (SIGKILL leaves no time to stop us)
             time.sleep(IDLE_SLEEP_S)
@@ -91,6 +98,8 @@ def run(
             cursor = (max(cursor[0], top), WHOLE)
             continue
         for row in rows:
+            if burst.on():
+                break  # the rest of these rows is read again after the burst
             rowid, idx = row["envelope_rowid"], row["idx"]
             cursor = (rowid, idx)
             if cursor in skip:
@@ -106,6 +115,24 @@ def run(
                 results.send(group)
                 group, sent_at = [], time.monotonic()
                 current[3] = rowid - 1  # the envelopes before this one are done
+
+
+class _Burst:
+    """Whether envelopes are arriving faster than BUSY_PER_S, over the last RATE_WINDOW_S."""
+
+    def __init__(self, latest: Any) -> None:
+        self.latest = latest
+        self.since = time.monotonic()
+        self.count_then = int(latest.value)
+        self.busy = False
+
+    def on(self) -> bool:
+        now = time.monotonic()
+        if now - self.since >= RATE_WINDOW_S:
+            count = int(self.latest.value)
+            self.busy = (count - self.count_then) / (now - self.since) > BUSY_PER_S
+            self.since, self.count_then = now, count
+        return self.busy
 
 
 def _lowest_priority() -> None:
