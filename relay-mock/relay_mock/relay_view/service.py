@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 COLUMNS = "envelope_rowid, idx, project_id, type, verdict, errors, scrubbed, leaks, detail, duration_ms"
 # Verdicts are stored in groups: one statement (one short hold of the write lock) per group.
 GROUP_MAX = 200
-POLL_S = 0.05
+POLL_S = 1.0
 BUSY_POLL_S = 0.02
 
 
@@ -45,6 +45,7 @@ class RelayViews:
         self._thread: threading.Thread | None = None
         self._closing = threading.Event()
         self._cursor = (0, 0)
+        self._working = False
         # Items a worker failed on (stored as failed) that its successor must not retry.
         self._failed_items: set[tuple[int, int]] = set()
 
@@ -93,10 +94,15 @@ class RelayViews:
         assert self._results is not None
         group: list[tuple[Any, ...]] = []
         try:
-            # While an item is being computed, look more often: the budget is checked between polls.
-            if self._results.poll(BUSY_POLL_S if self._current[2] else POLL_S):
+            # While the worker works, look often: the budget is checked between polls. Otherwise
+            # rarely: this thread shares the GIL with the event loop.
+            if self._results.poll(BUSY_POLL_S if self._working else POLL_S):
                 while len(group) < GROUP_MAX and self._results.poll(0):
-                    group.extend(self._results.recv())
+                    message = self._results.recv()
+                    if isinstance(message, str):
+                        self._working = message == worker.WORKING
+                    else:
+                        group.extend(message)
         except (EOFError, OSError):
             pass  # the worker died; _supervise restarts it
         return group
@@ -146,6 +152,7 @@ class RelayViews:
         self._spawn()
 
     def _spawn(self) -> None:
+        self._working = False
         self._failed_items = {item for item in self._failed_items if item > self._cursor}
         self._current[2] = 0.0
         self._current[3] = self._cursor[0] - 1
@@ -186,7 +193,9 @@ class RelayViews:
         rows = []
         try:
             while self._results.poll(0):
-                rows.extend(self._results.recv())
+                message = self._results.recv()
+                if not isinstance(message, str):
+                    rows.extend(message)
         except (EOFError, OSError):
             pass
         return rows

@@ -26,6 +26,9 @@ BATCH = 100
 # nothing and computing nothing, until the rate drops. Below it the verdicts keep up live.
 BUSY_PER_S = 200
 RATE_WINDOW_S = 0.25
+# What the worker tells the parent besides verdicts: it polls its end of the pipe often only
+# while the worker works, and otherwise leaves relay-mock's process (and its GIL) alone.
+WORKING, IDLE = "working", "idle"
 # Verdicts travel to the parent in groups of up to this many, at least this often.
 SEND_MAX = 100
 SEND_EVERY_S = 0.5
@@ -80,6 +83,7 @@ def run(
     group: list[tuple[Any, ...]] = []
     sent_at = time.monotonic()
     burst = _Burst(latest)
+    working = False  # whether the parent was told so: it then watches the budget closely
     while True:
         top = int(latest.value)
         caught_up = cursor[0] >= top and cursor[1] == WHOLE
@@ -87,6 +91,9 @@ def run(
             if group:
                 results.send(group)
                 group, sent_at = [], time.monotonic()
+            if working:
+                results.send(IDLE)
+                working = False
             if caught_up:
                 current[3] = top
             if os.getppid() != parent:
@@ -97,6 +104,9 @@ def run(
         if not rows:
             cursor = (max(cursor[0], top), WHOLE)
             continue
+        if not working:
+            results.send(WORKING)
+            working = True
         for row in rows:
             if burst.on():
                 break  # the rest of these rows is read again after the burst
