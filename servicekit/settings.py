@@ -53,6 +53,9 @@ class ServiceSettings(BaseSettings):
     # For `make bench-overhead` only: the SDK with the same integrations (active, the asyncio
     # one included) and sample rate, without this project's hooks, sampler and middleware.
     sentry_bare_sdk: bool = False
+    # For the leak tests only (tests/relay_http/test_leaks.py): the hooks send events unscrubbed,
+    # to show that relay-mock's leaks report finds what the scrubber would have caught.
+    sentry_scrubbing: bool = True
     sentry_mcp_url: str | None = "http://relay-mock:9000/mcp"
 
     allowed_hosts: Annotated[list[str], NoDecode] = ["*"]

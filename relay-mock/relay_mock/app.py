@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,12 +32,15 @@ from relay_mock.inspect import (
     traces,
     verify,
 )
+from relay_mock.inspect import relay as relay_view_routes
 from relay_mock.inspect.params import BadParameter
 from relay_mock.inspect.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
+from relay_mock.relay_view.scrubbing import load_scrubbing
+from relay_mock.relay_view.service import RelayViews
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.reader import Reader
-from relay_mock.store.writer import StoreWriter
+from relay_mock.store.writer import EnvelopeRecord, StoreWriter
 from relay_mock.web_guard import WebGuard
 
 logger = logging.getLogger(__name__)
@@ -52,12 +56,22 @@ class RelayMock:
         self.settings = settings
         self.projects = projects
         self.feed = LiveFeed()
-        self.writer = StoreWriter.from_settings(settings, on_commit=self.feed.publish)
+        # What Sentry would store, computed in a background process after each commit.
+        self.relay_views = RelayViews(
+            settings.database_path,
+            load_scrubbing(settings.scrubbing, projects),
+            budget_s=settings.store_view_budget_s,
+        )
+        self.writer = StoreWriter.from_settings(settings, on_commit=self._committed)
         self.reader = Reader(settings.database_path)
         self.faults = FaultRules()
         self.ingest = IngestApp(settings, projects, self.writer, self.faults)
         token = settings.inspect_token.get_secret_value() if settings.inspect_token else None
         self.inspector = WebGuard(self._inspection_app(), allowed_hosts=settings.allowed_host_names, token=token)
+
+    def _committed(self, records: list[EnvelopeRecord]) -> None:
+        self.feed.publish(records)
+        self.relay_views.committed(records)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if (
@@ -73,6 +87,8 @@ class RelayMock:
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             self.writer.start()
+            if self.settings.store_view:
+                self.relay_views.start()
             logger.info(
                 "relay-mock %s storing in %s; projects: %s",
                 __version__,
@@ -83,6 +99,7 @@ class RelayMock:
                 yield
             finally:
                 self.feed.close()
+                await asyncio.to_thread(self.relay_views.close)
                 await self.writer.close()
 
         app = Starlette(
@@ -102,6 +119,7 @@ class RelayMock:
                 *logs.routes,
                 *metrics.routes,
                 *projects.routes,
+                *relay_view_routes.routes,
                 Route("/", _index),
                 Mount("/ui", StaticFiles(directory=UI_DIR), name="ui"),
             ],
@@ -114,6 +132,7 @@ class RelayMock:
         app.state.reader = self.reader
         app.state.feed = self.feed
         app.state.faults = self.faults
+        app.state.relay_views = self.relay_views
         return app
 
 

@@ -20,6 +20,7 @@ from relay_mock import __version__
 from relay_mock.inspect.responses import ORJSONResponse
 from relay_mock.inspect.traces import config_of, load_trace, trace_page
 from relay_mock.protocol.containers import LOG_LEVELS
+from relay_mock.relay_view import queries as relay_queries
 from relay_mock.store import reader as queries
 from relay_mock.store import telemetry
 from relay_mock.store.reader import EnvelopeFilter, Reader
@@ -114,6 +115,13 @@ async def _list_envelopes(request: Request, args: dict[str, Any]) -> Any:
     )
 
 
+async def _list_leaks(request: Request, args: dict[str, Any]) -> Any:
+    reader: Reader = request.app.state.reader
+    result = await reader.run(relay_queries.list_leaks, limit=args.get("limit", 20), project=args.get("project"))
+    result["pending_envelopes"] = request.app.state.relay_views.backlog
+    return result
+
+
 TOOLS = {
     tool.name: tool
     for tool in (
@@ -169,6 +177,14 @@ TOOLS = {
             "Recent envelopes (headers and item summaries), optionally filtered.",
             _schema({"type": {"type": "string"}, "trace_id": TRACE_ID, "project": {"type": "string"}, "limit": LIMIT}),
             _list_envelopes,
+        ),
+        Tool(
+            "list_leaks",
+            "Values that look like secrets (passwords, tokens, API keys, bearer credentials, cookies, card"
+            " numbers) that survive both the SDK's hooks and Relay's data scrubbing, so Sentry would store"
+            " them: where each one is (event, path), what it looks like, its first characters.",
+            _schema({"project": {"type": "string"}, "limit": LIMIT}),
+            _list_leaks,
         ),
     )
 }

@@ -18,7 +18,7 @@ from tests.relay_http.wire import API, DOWNSTREAM, new_id
 from tests.support.relay_server import RelayMock
 
 PROTOCOL = "2025-06-18"
-TOOLS = {"search_errors", "get_error", "list_traces", "get_trace", "list_envelopes", "search_logs"}
+TOOLS = {"search_errors", "get_error", "list_traces", "get_trace", "list_envelopes", "search_logs", "list_leaks"}
 
 
 class McpClient:

@@ -151,3 +151,25 @@ async def test_a_requests_credentials_and_secret_query_values_are_filtered(sentr
         assert request["query_string"] == "token=%5BFiltered%5D&page=2"
     sent = b"".join(envelope.serialize() for envelope in captured.envelopes)
     assert [secret for secret in (token, bearer, session) if secret.encode() in sent] == []
+
+
+def test_token_shaped_values_are_filtered_under_any_name_and_in_log_lines() -> None:
+    # Made at run time: stack traces quote this file's source, which must not hold them.
+    stripe, jwt = (
+        "sk_live_" + secrets.token_hex(12),
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIx" + secrets.token_hex(4) + ".sig" + secrets.token_hex(8),
+    )
+    event = {
+        "request": {"headers": {"X-Partner": stripe}, "data": {"note": f"use {jwt} today"}},
+        "logentry": {"message": "refused %s", "params": [stripe], "formatted": f"refused {stripe}"},
+        "breadcrumbs": {"values": [{"message": f"calling with {stripe}"}]},
+        "exception": {"values": [{"stacktrace": {"frames": [{"vars": {"body": f"b'note={jwt}'"}}]}}]},
+    }
+
+    scrubbed = scrub_event(event)
+
+    assert scrubbed["request"]["headers"]["X-Partner"] == FILTERED
+    assert scrubbed["request"]["data"]["note"] == f"use {FILTERED} today"
+    assert scrubbed["logentry"] == {"message": "refused %s", "params": [FILTERED], "formatted": f"refused {FILTERED}"}
+    assert scrubbed["breadcrumbs"]["values"][0]["message"] == f"calling with {FILTERED}"
+    assert scrubbed["exception"]["values"][0]["stacktrace"]["frames"][0]["vars"]["body"] == f"b'note={FILTERED}'"

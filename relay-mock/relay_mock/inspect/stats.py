@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from relay_mock.inspect.params import int_param
 from relay_mock.inspect.responses import ORJSONResponse
+from relay_mock.relay_view.queries import verdict_counts
 from relay_mock.store import reader as queries
 from relay_mock.store.reader import Reader
 from relay_mock.store.writer import StoreWriter
@@ -30,6 +31,12 @@ async def get_stats(request: Request) -> Response:
             "max_envelopes": writer.retention_max_envelopes,
             "max_bytes": writer.retention_max_bytes,
         },
+    }
+    views = request.app.state.relay_views
+    result["relay"] = {
+        "by_project": await reader.run(verdict_counts),
+        "pending_envelopes": views.backlog,
+        "failed": views.failed,
     }
     return ORJSONResponse(result)
 

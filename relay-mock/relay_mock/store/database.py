@@ -124,6 +124,27 @@ CREATE TABLE IF NOT EXISTS counters (
     name   TEXT PRIMARY KEY,
     value  INTEGER NOT NULL
 );
+
+-- What Relay would do with each event, transaction and feedback item (relay_view/): computed in
+-- the background after the commit. Only the verdict is kept; the stored form is recomputed on
+-- read. Rows go with their envelope (the trigger), so retention and "clear" need no change.
+CREATE TABLE IF NOT EXISTS relay_views (
+    envelope_rowid  INTEGER NOT NULL,
+    idx             INTEGER NOT NULL,
+    project_id      INTEGER NOT NULL,
+    type            TEXT NOT NULL,
+    verdict         TEXT NOT NULL,              -- ok | repaired | rejected | failed
+    errors          INTEGER NOT NULL,           -- normalization errors (the event's `errors`)
+    scrubbed        INTEGER NOT NULL,           -- values Relay's data scrubbing changed
+    leaks           TEXT,                       -- JSON list of surviving secrets; NULL when none
+    detail          TEXT,                       -- why rejected or failed
+    duration_ms     REAL,
+    PRIMARY KEY (envelope_rowid, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS relay_views_leaks ON relay_views (envelope_rowid) WHERE leaks IS NOT NULL;
+CREATE TRIGGER IF NOT EXISTS relay_views_follow_envelopes AFTER DELETE ON envelopes BEGIN
+    DELETE FROM relay_views WHERE envelope_rowid = OLD.id;
+END;
 """
 
 

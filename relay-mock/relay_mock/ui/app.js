@@ -7,6 +7,7 @@ import { api, clear, count, errorBox, h, refreshAges } from "./lib.js";
 import { live } from "./live.js";
 import { logList } from "./logs.js";
 import { metricsView } from "./metrics.js";
+import { leaksView } from "./relay.js";
 import { statsView } from "./stats.js";
 import { traceDetail, traceList } from "./traces.js";
 
@@ -21,6 +22,7 @@ const ROUTES = [
   { pattern: /^metrics$/, nav: "metrics", view: metricsView },
   { pattern: /^stats$/, nav: "stats", view: statsView },
   { pattern: /^faults$/, nav: "faults", view: faultsView },
+  { pattern: /^leaks$/, nav: "leaks", view: leaksView },
 ];
 
 const NAV = [
@@ -31,6 +33,7 @@ const NAV = [
   ["metrics", "Metrics"],
   ["stats", "Stats"],
   ["faults", "Faults"],
+  ["leaks", "Leaks"],
 ];
 
 const main = document.getElementById("main");

@@ -19,6 +19,7 @@ import {
   timeEl,
   typeBadge,
 } from "./lib.js";
+import { itemTabs } from "./relay.js";
 
 const FILTERS = [
   { key: "type", label: "type", placeholder: "any type", list: "item-types" },
@@ -384,11 +385,13 @@ export async function envelopeDetail(page, ctx, id) {
   );
 
   const items = envelope.items || [];
-  items.forEach((item, index) => page.append(itemPanel(item, index, items.length)));
+  const relay = ctx.params.get("relay"); // ?relay=<index or item type>: open that item's "What Sentry stores"
+  const opened = relay === null ? -1 : /^\d+$/.test(relay) ? Number(relay) : items.findIndex((i) => i.header?.type === relay);
+  items.forEach((item, index) => page.append(itemPanel(item, index, items.length, envelope.id, index === opened)));
   if (!items.length) page.append(empty("This envelope has no items."));
 }
 
-function itemPanel(item, index, total) {
+function itemPanel(item, index, total, envelopeId, openRelay) {
   const header = item.header || {};
   const payload = item.payload;
   const type = header.type ?? "?";
@@ -410,7 +413,7 @@ function itemPanel(item, index, total) {
       links,
     ),
     h("details", { class: "item-header" }, h("summary", {}, "item header"), jsonView(header)),
-    h("div", { class: "payload" }, payloadView(payload)),
+    itemTabs(payloadView(payload), item, envelopeId, index, { open: openRelay }),
   );
 }
 

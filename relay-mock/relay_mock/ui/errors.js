@@ -152,6 +152,7 @@ export async function errorDetail(page, ctx, eventId) {
       h("span", { class: "spacer" }),
       e.trace_id ? h("a", { class: "btn", href: route("traces", e.trace_id) }, "Trace view") : null,
       e.envelope_id ? h("a", { class: "btn", href: route("envelopes", e.envelope_id) }, "Envelope") : null,
+      e.envelope_id ? h("a", { class: "btn", href: `${route("envelopes", e.envelope_id)}?relay=event` }, "What Sentry stores") : null,
     ),
     e.type && e.message ? h("p", { class: "message" }, e.message) : null,
     h(

@@ -2,6 +2,7 @@
 
 import { api, bytes, clear, count, empty, errorBox, h, kvTable, section, serviceChip, timeEl, typeBadge } from "./lib.js";
 import { debounce } from "./live.js";
+import { relayStatsSection } from "./relay.js";
 
 export async function statsView(page, ctx) {
   const body = h("div", {});
@@ -13,7 +14,7 @@ export async function statsView(page, ctx) {
       api("/inspect/refusals?limit=50", { signal: ctx.signal }),
     ]);
     if (stats.status === "rejected") throw stats.reason;
-    clear(body).append(...renderStats(stats.value));
+    clear(body).append(...renderStats(stats.value), relayStatsSection(stats.value.relay));
     body.append(refusals.status === "fulfilled" ? refusalsSection(refusals.value.refusals || []) : errorBox(refusals.reason));
   }
 

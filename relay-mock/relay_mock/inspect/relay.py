@@ -1,0 +1,40 @@
+"""What Sentry would store: one item through Relay's normalization and scrubbing; the leaks report."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from relay_mock.inspect.params import int_param
+from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.relay_view import queries
+from relay_mock.relay_view.queries import NotFound
+from relay_mock.store.reader import Reader
+
+
+async def get_item_view(request: Request) -> Response:
+    reader: Reader = request.app.state.reader
+    envelope_id = request.path_params["envelope_id"]
+    index = request.path_params["index"]
+    try:
+        view = await reader.run(queries.item_view, envelope_id, index, request.app.state.relay_views.scrubbing)
+    except NotFound as exc:
+        return error(404, str(exc))
+    return ORJSONResponse(view)
+
+
+async def get_leaks(request: Request) -> Response:
+    reader: Reader = request.app.state.reader
+    limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
+    project = request.query_params.get("project") or None
+    result = await reader.run(queries.list_leaks, limit=limit, project=project)
+    views = request.app.state.relay_views
+    result["pending_envelopes"] = views.backlog
+    return ORJSONResponse(result)
+
+
+routes = [
+    Route("/inspect/envelopes/{envelope_id}/items/{index:int}/relay", get_item_view, methods=["GET"]),
+    Route("/inspect/leaks", get_leaks, methods=["GET"]),
+]

@@ -1,0 +1,63 @@
+"""On the running stack: relay-mock's image computes Relay's view of what the real services send,
+and nothing that looks like a secret, sent to api in a request, survives into what Sentry would
+store, from either service."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.relay import RelayClient, poll
+from tests.support.stack import Stack
+from tests.support.traffic import new_trace
+
+pytestmark = pytest.mark.stack
+
+
+def _alnum(n: int) -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(n))
+
+
+def _computed(relay: RelayClient, envelopes: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """Relay's view of every event and transaction, once the background worker stored each verdict."""
+    views = []
+    for envelope in envelopes:
+        for index, item in enumerate(envelope["items"]):
+            if item["header"].get("type") in ("event", "transaction"):
+                response = relay.http.get(f"/inspect/envelopes/{envelope['id']}/items/{index}/relay")
+                response.raise_for_status()
+                views.append(response.json())
+    return views if all(view["computed_in_background"] for view in views) else None
+
+
+def test_secrets_sent_to_the_services_never_reach_what_sentry_stores(stack: Stack, relay: RelayClient) -> None:
+    trace_id, trace = new_trace()
+    response = httpx.post(
+        f"{stack.api_url}/orders",
+        params={"ref": "ghp_" + _alnum(36)},
+        json={"sku": "SKU-1", "quantity": 1, "customer": "sk_live_" + _alnum(24)},
+        headers={
+            **trace,
+            "X-Sandbox-Fault": "downstream:error",
+            "Authorization": "Bearer " + _alnum(32),
+            "X-Partner": "sk_live_" + _alnum(24),
+        },
+        timeout=15,
+    )
+    assert response.status_code == 502, response.text
+    relay.wait_for_transactions(trace_id, {"api", "downstream"})
+    relay.wait("event", count=2, trace_id=trace_id)
+    envelopes = relay.envelopes(trace_id=trace_id)
+    ids = {envelope["id"] for envelope in envelopes}
+
+    views = poll(lambda: _computed(relay, envelopes), deadline_s=120, what="Relay's verdicts on the trace")
+    leaks = relay.http.get("/inspect/leaks", params={"limit": 10000}).json()
+    stats = relay.http.get("/inspect/stats").json()
+
+    assert {view["verdict"] for view in views} <= {"ok", "repaired"} and len(views) >= 4
+    assert [item for item in leaks["items"] if item["envelope_id"] in ids] == []
+    assert {"api", "downstream"} <= set(stats["relay"]["by_project"])

@@ -1,0 +1,164 @@
+"""No secret a request carries reaches what Sentry would store: the services' scrubbing
+(servicekit/sentry.py) catches what Relay's own scrubbing would miss, wherever it travels.
+
+A service (servicekit's real Sentry setup and middleware, the real SDK, over real HTTP to a
+relay-mock) receives secrets in shapes Relay's default scrubbers do not recognise, through a
+header, the query, a JSON body, a form body, a stack frame's locals, a breadcrumb and a log
+line. relay-mock's leaks report (`/inspect/leaks`: what survives the SDK's hooks and Relay's
+scrubbing) must be empty; with the service's scrubbing switched off it must show every one.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import string
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+import sentry_sdk
+from fastapi import APIRouter, Request
+from sqlalchemy import MetaData
+
+from relay_mock.relay_view.leaks import fingerprint
+from servicekit.app import create_service_app
+from servicekit.sentry import configure_sentry
+from tests.relay_http.inspector import Inspector, poll
+from tests.relay_http.wire import API
+from tests.servicekit.conftest import TEST_HOST, make_settings
+from tests.support.relay_server import RelayMock
+
+pytestmark = pytest.mark.anyio
+
+logger = logging.getLogger("tests.checkout")
+logger.setLevel(logging.INFO)  # breadcrumbs record INFO and up (SENTRY_LOG_BREADCRUMB_LEVEL)
+
+
+def _alnum(n: int) -> str:
+    return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(n))
+
+
+def canaries() -> dict[str, str]:
+    """One secret per place, made at run time (stack traces quote this file's source), each in a
+    well-known token format and under a name no scrubber recognises."""
+    return {
+        "header": "sk_live_" + _alnum(24),
+        "query": "ghp_" + _alnum(36),
+        "json": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOi" + _alnum(12) + "." + _alnum(43),
+        "form": "xoxb-" + "-".join(_alnum(12) for _ in range(3)),
+        "frame_local": "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16)),
+        "breadcrumb": "sk_test_" + _alnum(24),
+        "log": "github_pat_" + _alnum(40),
+    }
+
+
+# Where each secret must show in the stored event. The form body only in the frame's locals: the
+# SDK reads form bodies only with python-multipart installed, and the services do not install it.
+WHERE = {
+    "header": "request.headers.X-Partner",
+    "query": "request.query_string.ref",
+    "json": "request.data.note",
+    "form": ".vars.body",
+    "frame_local": "vars.partner",
+    "breadcrumb": "breadcrumbs.values.0.message",
+    "log": "logentry.formatted",
+}
+
+
+class PartnerRefused(Exception):
+    pass
+
+
+def checkout_router(secret: dict[str, str]) -> APIRouter:
+    router = APIRouter()
+
+    @router.post("/checkout")
+    async def checkout(request: Request) -> None:
+        body = await request.body()
+        partner = secret["frame_local"]  # a local variable of the failing frame
+        logger.info("calling the partner with %s", secret["breadcrumb"])
+        logger.error("the partner refused %s", secret["log"])
+        raise PartnerRefused(f"refused after {len(body)} bytes ({len(partner)})")
+
+    return router
+
+
+@pytest.fixture
+def service_to(relay: RelayMock) -> Iterator[Callable[..., Any]]:
+    def configure(*, scrubbing: bool) -> Any:
+        settings = make_settings(sentry_dsn=API.dsn(relay.url), sentry_scrubbing=scrubbing)
+        assert configure_sentry(settings)
+        return settings
+
+    try:
+        yield configure
+    finally:
+        sentry_sdk.get_client().close()
+        sentry_sdk.get_global_scope().set_client(None)
+        sentry_sdk.get_isolation_scope().clear()
+        sentry_sdk.get_current_scope().clear()
+
+
+async def send_secrets_everywhere(settings: Any, secret: dict[str, str]) -> None:
+    app = create_service_app(
+        settings, title="t", description="t", metadata=MetaData(schema="t"), routers=[checkout_router(secret)]
+    )
+    transport = httpx.ASGITransport(app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://{TEST_HOST}") as client:
+        json_body = {"sku": "SKU-1", "note": secret["json"]}
+        form_body = {"sku": "SKU-1", "webhook": secret["form"]}
+        for body in (
+            client.build_request("POST", "/checkout", json=json_body),
+            client.build_request("POST", "/checkout", data=form_body),
+        ):
+            body.url = body.url.copy_merge_params({"ref": secret["query"]})
+            body.headers["X-Partner"] = secret["header"]
+            response = await client.send(body)
+            assert response.status_code == 500
+    sentry_sdk.flush(timeout=10)
+
+
+def leaks_when_computed(inspector: Inspector) -> list[dict[str, Any]] | None:
+    """The leaks report, once every event and transaction stored has Relay's verdict."""
+    stats = inspector.stats()
+    items = sum(stats["items_by_type"].get(t, 0) for t in ("event", "transaction"))
+    verdicts = sum(
+        sum(counts[k] for k in ("ok", "repaired", "rejected", "failed"))
+        for counts in stats["relay"]["by_project"].values()
+    )
+    if items == 0 or verdicts < items:
+        return None
+    return [leak for item in inspector.get("/inspect/leaks")["items"] for leak in item["leaks"]]
+
+
+async def test_the_services_let_no_secret_reach_what_sentry_stores(
+    service_to: Callable[..., Any], inspector: Inspector
+) -> None:
+    inspector.clear()
+    secret = canaries()
+
+    await send_secrets_everywhere(service_to(scrubbing=True), secret)
+
+    leaks = poll(lambda: leaks_when_computed(inspector), deadline_s=30, what="Relay's verdicts")
+    assert leaks == []
+
+
+async def test_without_the_services_scrubbing_the_leaks_report_shows_every_secret(
+    service_to: Callable[..., Any], inspector: Inspector
+) -> None:
+    inspector.clear()
+    secret = canaries()
+
+    await send_secrets_everywhere(service_to(scrubbing=False), secret)
+
+    leaks = poll(lambda: leaks_when_computed(inspector), deadline_s=30, what="Relay's verdicts")
+    paths: dict[str, set[str]] = {}
+    for leak in leaks:
+        paths.setdefault(leak["fingerprint"], set()).add(leak["path"])
+    shown = {
+        place: any(WHERE[place] in path for path in paths.get(fingerprint(value), set()))
+        for place, value in secret.items()
+    }
+    assert shown == dict.fromkeys(secret, True), paths
