@@ -28,7 +28,7 @@ def _computed(relay: RelayClient, envelopes: list[dict[str, Any]]) -> list[dict[
     for envelope in envelopes:
         for index, item in enumerate(envelope["items"]):
             if item["header"].get("type") in ("event", "transaction"):
-                response = relay.http.get(f"/inspect/envelopes/{envelope['id']}/items/{index}/relay")
+                response = relay.client.http.get(f"/inspect/envelopes/{envelope['id']}/items/{index}/relay")
                 response.raise_for_status()
                 views.append(response.json())
     return views if all(view["computed_in_background"] for view in views) else None
@@ -55,8 +55,8 @@ def test_secrets_sent_to_the_services_never_reach_what_sentry_stores(stack: Stac
     ids = {envelope["id"] for envelope in envelopes}
 
     views = poll(lambda: _computed(relay, envelopes), deadline_s=120, what="Relay's verdicts on the trace")
-    leaks = relay.http.get("/inspect/leaks", params={"limit": 10000}).json()
-    stats = relay.http.get("/inspect/stats").json()
+    leaks = relay.client.http.get("/inspect/leaks", params={"limit": 10000}).json()
+    stats = relay.client.http.get("/inspect/stats").json()
 
     assert {view["verdict"] for view in views} <= {"ok", "repaired"} and len(views) >= 4
     assert [item for item in leaks["items"] if item["envelope_id"] in ids] == []
