@@ -17,7 +17,6 @@ import orjson
 
 from relay_mock.protocol.envelope import parse_envelope
 from relay_mock.store.database import connect
-from relay_mock.store.spans import streamed_spans, transaction_spans
 from relay_mock.store.writer import rowid_of
 
 T = TypeVar("T")
@@ -280,70 +279,6 @@ def decode_payload(payload: bytes) -> Any:
 
 def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-TRACE_ITEM_COLUMNS = (
-    "i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status, i.release,"
-    " i.environment, i.server_name, i.level, i.start_ts, i.end_ts, i.summary, e.project, e.envelope_id,"
-    " e.header, e.received_at,"
-    " CASE WHEN i.type IN ('transaction', 'span') THEN substr(e.raw, i.payload_offset + 1, i.payload_length) END"
-    " AS payload"
-)
-
-
-def trace_row(row: sqlite3.Row) -> dict[str, Any]:
-    header = orjson.loads(row["header"])
-    trace = header.get("trace")
-    return {
-        "type": row["type"],
-        "event_id": row["event_id"],
-        "trace_id": row["trace_id"],
-        "span_id": row["span_id"],
-        "parent_span_id": row["parent_span_id"],
-        "name": row["name"],
-        "op": row["op"],
-        "status": row["status"],
-        "release": row["release"],
-        "environment": row["environment"],
-        "server_name": row["server_name"],
-        "level": row["level"],
-        "start_ts": row["start_ts"],
-        "end_ts": row["end_ts"],
-        "summary": _trace_summary(row),
-        "project": row["project"],
-        "envelope_id": row["envelope_id"],
-        "dsc": trace if isinstance(trace, dict) else None,
-        "received_at": row["received_at"],
-    }
-
-
-def _trace_summary(row: sqlite3.Row) -> dict[str, Any] | None:
-    """An error's stored summary, or the spans read from a transaction's or span item's payload."""
-    if row["type"] not in ("transaction", "span"):
-        return orjson.loads(row["summary"]) if row["summary"] else None
-    try:
-        payload = orjson.loads(row["payload"]) if row["payload"] else None
-    except orjson.JSONDecodeError:
-        return None
-    if row["type"] == "span":
-        return {"spans": streamed_spans(payload)}
-    return {"spans": transaction_spans(payload)} if isinstance(payload, dict) else None
-
-
-def trace_items(conn: sqlite3.Connection, trace_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
-    """Transactions, span items and error events of the given traces, grouped by trace id."""
-    grouped: dict[str, list[dict[str, Any]]] = {trace_id: [] for trace_id in trace_ids}
-    for start in range(0, len(trace_ids), 500):
-        chunk = trace_ids[start : start + 500]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT {TRACE_ITEM_COLUMNS} FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
-            f" WHERE i.trace_id IN ({marks}) AND i.type IN ('transaction', 'span', 'event') ORDER BY e.id",
-            chunk,
-        )
-        for row in rows:
-            grouped[row["trace_id"]].append(trace_row(row))
-    return grouped
 
 
 def list_trace_ids(
