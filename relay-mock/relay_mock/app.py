@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from relay_mock import __version__, mcp
 from relay_mock.faults import FaultRules
 from relay_mock.ingest import IngestApp
-from relay_mock.inspect import (
+from relay_mock.inspection import (
     envelopes,
     errors,
     expectations,
@@ -32,9 +32,9 @@ from relay_mock.inspect import (
     traces,
     verify,
 )
-from relay_mock.inspect import relay as relay_view_routes
-from relay_mock.inspect.params import BadParameter
-from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.inspection import relay as relay_view_routes
+from relay_mock.inspection.params import BadParameter
+from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
 from relay_mock.relay_view.scrubbing import load_scrubbing
 from relay_mock.relay_view.service import RelayViews

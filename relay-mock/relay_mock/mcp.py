@@ -17,8 +17,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from relay_mock import __version__
-from relay_mock.inspect.responses import ORJSONResponse
-from relay_mock.inspect.traces import config_of, load_trace, trace_page
+from relay_mock.inspection.responses import ORJSONResponse
+from relay_mock.inspection.traces import config_of, load_trace, trace_page
 from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.relay_view import queries as relay_queries
 from relay_mock.store import reader as queries

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from relay_mock.faults import FaultRules, RuleError
-from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.inspection.responses import ORJSONResponse, error
 
 
 async def list_rules(request: Request) -> Response:

@@ -11,8 +11,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from relay_mock.expectations import ExpectationError, from_row, parse_batch
-from relay_mock.inspect.params import hex_param, int_param, time_param
-from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.inspection.params import hex_param, int_param, time_param
+from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.store import reader as queries
 from relay_mock.store.reader import Reader
 from relay_mock.store.writer import ExpectationBatch, StoreWriter

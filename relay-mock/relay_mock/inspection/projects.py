@@ -8,7 +8,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from relay_mock.dsn import build_dsn
-from relay_mock.inspect.responses import ORJSONResponse
+from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.settings import Project
 
 

@@ -6,9 +6,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from relay_mock.inspect.logs import cursor_param
-from relay_mock.inspect.params import BadParameter, float_param, hex_param, int_param, time_param
-from relay_mock.inspect.responses import ORJSONResponse
+from relay_mock.inspection.logs import cursor_param
+from relay_mock.inspection.params import BadParameter, float_param, hex_param, int_param, time_param
+from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.protocol.containers import METRIC_TYPES
 from relay_mock.store import telemetry
 from relay_mock.store.reader import Reader

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from relay_mock.inspect.params import envelope_filter, int_param
-from relay_mock.inspect.responses import ORJSONResponse as JSONResponse
-from relay_mock.inspect.responses import error
+from relay_mock.inspection.params import envelope_filter, int_param
+from relay_mock.inspection.responses import ORJSONResponse as JSONResponse
+from relay_mock.inspection.responses import error
 from relay_mock.store import reader as queries
 from relay_mock.store.reader import Reader
 

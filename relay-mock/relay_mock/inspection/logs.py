@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from relay_mock.inspect.params import BadParameter, hex_param, int_param, time_param
-from relay_mock.inspect.responses import ORJSONResponse
+from relay_mock.inspection.params import BadParameter, hex_param, int_param, time_param
+from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.store import telemetry
 from relay_mock.store.reader import Reader

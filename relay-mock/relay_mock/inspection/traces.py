@@ -10,9 +10,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from relay_mock.inspect.params import BadParameter, int_param, time_param
-from relay_mock.inspect.responses import ORJSONResponse, error
-from relay_mock.inspect.verify import verify_config
+from relay_mock.inspection.params import BadParameter, int_param, time_param
+from relay_mock.inspection.responses import ORJSONResponse, error
+from relay_mock.inspection.verify import verify_config
 from relay_mock.store import reader as queries
 from relay_mock.store.reader import Reader
 from relay_mock.traces import build_trace

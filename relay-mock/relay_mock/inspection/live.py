@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from relay_mock.inspect.params import envelope_filter, float_param, int_param
-from relay_mock.inspect.responses import ORJSONResponse
+from relay_mock.inspection.params import envelope_filter, float_param, int_param
+from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.live import LiveFeed
 from relay_mock.store import reader as queries
 from relay_mock.store.reader import EnvelopeFilter, Reader

@@ -14,8 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from relay_mock.inspect.params import float_param, hex_param, time_param
-from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.inspection.params import float_param, hex_param, time_param
+from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.reader import Reader

@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from relay_mock.inspect.params import int_param
-from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.inspection.params import int_param
+from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.relay_view import queries
 from relay_mock.relay_view.queries import NotFound
 from relay_mock.store.reader import Reader

@@ -6,8 +6,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from relay_mock.inspect.params import hex_param, int_param
-from relay_mock.inspect.responses import ORJSONResponse, error
+from relay_mock.inspection.params import hex_param, int_param
+from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.store import reader as queries
 from relay_mock.store.reader import Reader
 
