@@ -1,3 +1,4 @@
+// @ts-check
 // Errors: a searchable list, and one error with its stack trace, breadcrumbs and context.
 
 import {
@@ -19,104 +20,57 @@ import {
   section,
   serviceChip,
   timeEl,
+  isObject,
   toDate,
 } from "./lib.js";
-import { debounce } from "./live.js";
+import { clickableRow, filterForm, pagedTable } from "./lists.js";
+
+/**
+ * @typedef {import("./lib.js").ViewContext} ViewContext
+ * @typedef {import("./types").ErrorSummary} ErrorSummary
+ * @typedef {import("./types").ErrorDetail} ErrorDetail
+ * @typedef {import("./types").SentryException} SentryException
+ * @typedef {import("./types").SentryFrame} SentryFrame
+ * @typedef {import("./types").SentryBreadcrumb} SentryBreadcrumb
+ */
 
 const LEVELS = ["", "fatal", "error", "warning", "info", "debug"];
 
 // ---------------------------------------------------------------- list
 
+/**
+ * @param {HTMLElement} page
+ * @param {ViewContext} ctx
+ */
 export async function errorList(page, ctx) {
   const filters = { q: ctx.params.get("q") || "", project: ctx.params.get("project") || "", level: ctx.params.get("level") || "" };
-  const tbody = h("tbody", {});
-  const status = h("div", { class: "list-status" });
-  const moreButton = h("button", { type: "button", class: "btn", hidden: true }, "Load more");
-  let cursor = null;
-  let pages = 0;
-
   page.append(
     h("div", { class: "page-head" }, h("h1", {}, "Errors")),
-    searchForm(filters),
-    h(
-      "table",
-      { class: "grid errors" },
-      h("thead", {}, h("tr", {}, ["received", "level", "error", "project", "transaction", "release / env"].map((c) => h("th", {}, c)))),
-      tbody,
-    ),
-    status,
-    h("div", { class: "more" }, moreButton),
+    filterForm("#/errors", filters, [
+      { name: "q", label: "search", wide: true, placeholder: "search type, message, transaction…", props: { spellcheck: false } },
+      { name: "project", label: "project", placeholder: "project" },
+      { name: "level", label: "level", choices: LEVELS, any: "any level" },
+    ]),
   );
-
-  async function load({ reset }) {
-    const query = new URLSearchParams({ limit: "50" });
-    for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
-    if (!reset && cursor !== null) query.set("cursor", String(cursor));
-    try {
-      const data = await api(`/inspect/errors?${query}`, { signal: ctx.signal });
-      if (reset) {
-        clear(tbody);
-        pages = 0;
-      }
-      clear(status);
-      pages += 1;
-      tbody.append(...data.errors.map(errorRow));
-      cursor = data.next_cursor ?? null;
-      moreButton.hidden = cursor === null;
-      if (!tbody.rows.length) status.append(empty(filters.q || filters.project || filters.level ? "No error matches." : "No errors yet."));
-    } catch (err) {
-      if (err.name === "AbortError") return;
-      clear(status).append(errorBox(err));
-    }
-  }
-
-  moreButton.addEventListener("click", () => load({ reset: false }));
-  const refresh = debounce(() => pages <= 1 && load({ reset: true }), 1000);
-  ctx.onLive((summary) => {
-    if ((summary.item_types || []).includes("event")) refresh();
+  await pagedTable(page, ctx, {
+    endpoint: "/inspect/errors",
+    limit: 50,
+    filters,
+    tableClass: "errors",
+    columns: ["received", "level", "error", "project", "transaction", "release / env"],
+    rows: (/** @type {import("./types").ErrorPage} */ data) => data.errors,
+    row: errorRow,
+    emptyText: filters.q || filters.project || filters.level ? "No error matches." : "No errors yet.",
+    liveWhen: (summary) => (summary.item_types || []).includes("event"),
   });
-  ctx.onCleanup(refresh.cancel);
-  ctx.onReconnect(refresh);
-  await load({ reset: true });
 }
 
-function searchForm(filters) {
-  const q = h("input", { type: "search", name: "q", value: filters.q, placeholder: "search type, message, transaction…", spellcheck: false });
-  const project = h("input", { type: "search", name: "project", value: filters.project, placeholder: "project" });
-  const level = h("select", { name: "level" }, LEVELS.map((l) => h("option", { value: l, selected: l === filters.level }, l || "any level")));
-  const form = h(
-    "form",
-    { class: "filters", autocomplete: "off" },
-    h("label", { class: ["filter", "wide", filters.q ? "set" : ""] }, h("span", {}, "search"), q),
-    h("label", { class: ["filter", filters.project ? "set" : ""] }, h("span", {}, "project"), project),
-    h("label", { class: ["filter", filters.level ? "set" : ""] }, h("span", {}, "level"), level),
-    h("button", { type: "submit", class: "btn" }, "Search"),
-    filters.q || filters.project || filters.level ? link("#/errors", "reset") : null,
-  );
-  const apply = () => {
-    location.hash = routeWithQuery("#/errors", { q: q.value.trim(), project: project.value.trim(), level: level.value });
-  };
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    apply();
-  });
-  level.addEventListener("change", apply);
-  return form;
-}
-
+/** @param {ErrorSummary} e */
 function errorRow(e) {
-  const href = route("errors", e.event_id);
-  return h(
-    "tr",
-    {
-      class: "clickable",
-      dataset: { eventId: e.event_id },
-      on: {
-        click: (event) => {
-          if (!event.target.closest("a")) location.hash = href;
-        },
-      },
-    },
+  const href = route("errors", e.event_id ?? "");
+  return clickableRow(
+    href,
+    { dataset: { eventId: e.event_id ?? "" } },
     h("td", { class: "nowrap" }, h("a", { href, class: "row-link" }, timeEl(e.received_at))),
     h("td", {}, levelBadge(e.level)),
     h("td", { class: "wrap-text" }, errorTitle(e)),
@@ -126,6 +80,7 @@ function errorRow(e) {
   );
 }
 
+/** @param {ErrorSummary} e */
 function errorTitle(e) {
   if (e.type) return [h("strong", { class: "exc-type" }, e.type), e.value ? h("span", { class: "exc-value" }, ` ${e.value}`) : null];
   return h("span", { class: "exc-value" }, e.message ?? e.value ?? "(no message)");
@@ -133,12 +88,18 @@ function errorTitle(e) {
 
 // ---------------------------------------------------------------- one error
 
+/**
+ * @param {HTMLElement} page
+ * @param {ViewContext} ctx
+ * @param {string} eventId
+ */
 export async function errorDetail(page, ctx, eventId) {
   const placeholder = loading();
   page.append(placeholder);
+  /** @type {ErrorDetail} */
   let e;
   try {
-    e = await api(`/inspect/errors/${encodeURIComponent(eventId)}`, { signal: ctx.signal });
+    e = /** @type {ErrorDetail} */ (await api(`/inspect/errors/${encodeURIComponent(eventId)}`, { signal: ctx.signal }));
   } finally {
     placeholder.remove();
   }
@@ -169,7 +130,7 @@ export async function errorDetail(page, ctx, eventId) {
             ["transaction", e.transaction],
             ["trace", e.trace_id ? h("a", { href: route("traces", e.trace_id) }, h("code", {}, e.trace_id)) : null],
             ["span", e.span_id ? h("code", {}, e.span_id) : null],
-            ["user", e.event?.user && typeof e.event.user === "object" ? plain(e.event.user) : null],
+            ["user", isObject(e.event?.user) ? plain(e.event.user) : null],
           ],
           { skipEmpty: true },
         ),
@@ -181,7 +142,7 @@ export async function errorDetail(page, ctx, eventId) {
             ["release", e.release],
             ["environment", e.environment],
             ["server", e.server_name],
-            ["sdk", e.sdk && typeof e.sdk === "object" ? `${e.sdk.name ?? "?"} ${e.sdk.version ?? ""}` : null],
+            ["sdk", isObject(e.sdk) ? `${e.sdk.name ?? "?"} ${e.sdk.version ?? ""}` : null],
           ],
           { skipEmpty: true },
         ),
@@ -200,12 +161,14 @@ export async function errorDetail(page, ctx, eventId) {
 
 // ---------------------------------------------------------------- stack traces
 
+/** @param {unknown[]} exceptions */
 function exceptionsSection(exceptions) {
   // Sentry lists chained exceptions cause first, the one that propagated last, like Python does.
+  /** @type {HTMLElement[]} */
   const blocks = [];
   exceptions.forEach((exc, index) => {
     if (index > 0) blocks.push(h("div", { class: "chain-note" }, "The above exception led to the following exception:"));
-    blocks.push(exceptionBlock(exc || {}, index === exceptions.length - 1));
+    blocks.push(exceptionBlock(isObject(exc) ? exc : {}, index === exceptions.length - 1));
   });
   return h(
     "section",
@@ -215,10 +178,16 @@ function exceptionsSection(exceptions) {
   );
 }
 
+/**
+ * @param {SentryException} exc
+ * @param {boolean} isLast
+ */
 function exceptionBlock(exc, isLast) {
-  const mechanism = exc.mechanism && typeof exc.mechanism === "object" ? exc.mechanism : null;
-  const frames = Array.isArray(exc.stacktrace?.frames) ? exc.stacktrace.frames : [];
-  const anyInApp = frames.some((f) => f && f.in_app);
+  const mechanism = isObject(exc.mechanism) ? exc.mechanism : null;
+  const rawFrames = exc.stacktrace?.frames;
+  /** @type {SentryFrame[]} */
+  const frames = Array.isArray(rawFrames) ? rawFrames.map((f) => (isObject(f) ? f : {})) : [];
+  const anyInApp = frames.some((f) => f.in_app);
   return h(
     "div",
     { class: ["exception", isLast ? "last" : ""] },
@@ -240,25 +209,31 @@ function exceptionBlock(exc, isLast) {
       ? h(
           "div",
           { class: "frames" },
-          frames.map((f, i) => frameEl(f || {}, anyInApp ? Boolean(f && f.in_app) : true, i === frames.length - 1)),
+          frames.map((f, i) => frameEl(f, anyInApp ? Boolean(f.in_app) : true, i === frames.length - 1)),
         )
       : empty("no stack trace"),
   );
 }
 
+/**
+ * @param {SentryFrame} frame
+ * @param {boolean} emphasise
+ * @param {boolean} isLastFrame
+ */
 function frameEl(frame, emphasise, isLastFrame) {
   const where = frame.filename ?? frame.abs_path ?? frame.module ?? "?";
   const hasContext = frame.context_line !== undefined && frame.context_line !== null;
-  const vars = frame.vars && typeof frame.vars === "object" ? Object.entries(frame.vars) : [];
+  const vars = isObject(frame.vars) ? Object.entries(frame.vars) : [];
   const summary = h(
     "summary",
     { class: "frame-line" },
     h("span", { class: "frame-file" }, where),
-    frame.lineno !== undefined && frame.lineno !== null ? h("span", { class: "frame-lineno" }, `:${frame.lineno}`) : null,
+    frame.lineno !== undefined && frame.lineno !== null ? h("span", { class: "frame-lineno" }, `:${String(frame.lineno)}`) : null,
     h("span", { class: "muted" }, " in "),
     h("span", { class: "frame-fn" }, frame.function ?? "?"),
     frame.in_app ? h("span", { class: "badge in-app" }, "in app") : null,
   );
+  /** @type {HTMLElement[]} */
   const body = [];
   if (hasContext) body.push(contextBlock(frame));
   if (vars.length) {
@@ -274,14 +249,19 @@ function frameEl(frame, emphasise, isLastFrame) {
   );
 }
 
+/** @param {SentryFrame} frame */
 function contextBlock(frame) {
+  /** @type {unknown[]} */
   const pre = Array.isArray(frame.pre_context) ? frame.pre_context : [];
+  /** @type {unknown[]} */
   const post = Array.isArray(frame.post_context) ? frame.post_context : [];
   const lineno = typeof frame.lineno === "number" ? frame.lineno : null;
+  /** @type {(n: number | string, text: unknown, current: boolean) => [number | string, unknown, boolean]} */
+  const line = (n, text, current) => [n, text, current];
   const lines = [
-    ...pre.map((text, i) => [lineno !== null ? lineno - pre.length + i : "", text, false]),
-    [lineno ?? "", frame.context_line, true],
-    ...post.map((text, i) => [lineno !== null ? lineno + 1 + i : "", text, false]),
+    ...pre.map((text, i) => line(lineno !== null ? lineno - pre.length + i : "", text, false)),
+    line(lineno ?? "", frame.context_line, true),
+    ...post.map((text, i) => line(lineno !== null ? lineno + 1 + i : "", text, false)),
   ];
   return h(
     "pre",
@@ -294,6 +274,7 @@ function contextBlock(frame) {
 
 // ---------------------------------------------------------------- the rest
 
+/** @param {unknown[]} crumbs */
 function breadcrumbsSection(crumbs) {
   if (!crumbs.length) return section("Breadcrumbs", empty("no breadcrumbs"));
   return section(
@@ -306,7 +287,8 @@ function breadcrumbsSection(crumbs) {
         "tbody",
         {},
         crumbs.map((c) => {
-          const crumb = c && typeof c === "object" ? c : { message: String(c) };
+          /** @type {SentryBreadcrumb} */
+          const crumb = isObject(c) ? c : { message: String(c) };
           const date = toDate(crumb.timestamp);
           return h(
             "tr",
@@ -315,7 +297,7 @@ function breadcrumbsSection(crumbs) {
             h("td", { class: "nowrap" }, crumb.category ?? crumb.type ?? "—"),
             h("td", {}, levelBadge(crumb.level)),
             h("td", { class: "wrap-text" }, crumb.message ?? ""),
-            h("td", { class: "wrap-text" }, crumb.data && Object.keys(crumb.data).length ? plain(crumb.data) : ""),
+            h("td", { class: "wrap-text" }, isObject(crumb.data) && Object.keys(crumb.data).length ? plain(crumb.data) : ""),
           );
         }),
       ),
@@ -323,10 +305,12 @@ function breadcrumbsSection(crumbs) {
   );
 }
 
+/** @param {unknown} tags */
 function tagsTable(tags) {
+  /** @type {unknown[][]} */
   let pairs = [];
   if (Array.isArray(tags)) pairs = tags.filter((p) => Array.isArray(p) && p.length === 2);
-  else if (tags && typeof tags === "object") pairs = Object.entries(tags);
+  else if (isObject(tags)) pairs = Object.entries(tags);
   if (!pairs.length) return empty("no tags");
   return h(
     "div",
@@ -335,9 +319,11 @@ function tagsTable(tags) {
   );
 }
 
+/** @param {{ [key: string]: unknown }} request */
 function requestSection(request) {
   const headers = request.headers;
-  const headerPairs = Array.isArray(headers) ? headers : headers && typeof headers === "object" ? Object.entries(headers) : [];
+  /** @type {unknown[][]} */
+  const headerPairs = Array.isArray(headers) ? headers.filter((p) => Array.isArray(p)) : isObject(headers) ? Object.entries(headers) : [];
   return section(
     "Request",
     kvTable(
@@ -354,6 +340,7 @@ function requestSection(request) {
   );
 }
 
+/** @param {{ [key: string]: unknown }} contexts */
 function contextsSection(contexts) {
   return section(
     "Contexts",
@@ -365,7 +352,7 @@ function contextsSection(contexts) {
           "div",
           { class: "context-box" },
           h("h3", {}, name),
-          value && typeof value === "object" && !Array.isArray(value) ? kvTable(Object.entries(value).map(([k, v]) => [k, plain(v)])) : plain(value),
+          isObject(value) ? kvTable(Object.entries(value).map(([k, v]) => [k, plain(v)])) : plain(value),
         ),
       ),
     ),

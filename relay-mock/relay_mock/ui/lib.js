@@ -1,10 +1,51 @@
+// @ts-check
 // Shared helpers: DOM building (text only, never HTML), the API client, formatting.
 // Everything relay-mock stores came from the network and is untrusted, so nodes are
 // built with createElement and filled with textContent; no HTML strings anywhere.
 
+/**
+ * What h() and append() take as children: nodes, text, and nested lists of them; null, undefined
+ * and false are left out, so `cond ? node : null` works inline.
+ * @typedef {Node | string | number | boolean | null | undefined | ChildList} Child
+ * @typedef {Child[]} ChildList
+ */
+
+/**
+ * h()'s properties. `class` may be a list (falsy entries dropped); `on` adds event listeners (the
+ * handler names its own event type); `style` sets style properties (custom ones too); `attrs` sets
+ * attributes; any other key is set as the element's own property (value, href, hidden...). Event
+ * handler properties and attributes, and innerHTML-like properties, are refused.
+ * @typedef {{
+ *   class?: string | Array<string | false | null | undefined>,
+ *   on?: { [event: string]: (event: any) => void },
+ *   style?: { [property: string]: string },
+ *   dataset?: { [key: string]: string },
+ *   attrs?: { [name: string]: string | number | boolean },
+ *   [property: string]: unknown,
+ * }} Props
+ */
+
+/**
+ * What a view gets from the router (app.js): the hash's query, an AbortSignal that fires when
+ * the view is left, and subscriptions that end with the view.
+ * @typedef {object} ViewContext
+ * @property {URLSearchParams} params
+ * @property {AbortSignal} signal
+ * @property {(fn: (summary: import("./types").LiveSummary) => void) => () => void} onLive
+ * @property {(fn: () => void) => void} onReconnect
+ * @property {(fn: () => void) => void} onCleanup
+ */
+
 const FORBIDDEN_PROPS = new Set(["innerHTML", "outerHTML", "srcdoc"]);
 
-/** h("div", {class: "x", on: {click: fn}}, "text", child, [more, children]) */
+/**
+ * h("div", {class: "x", on: {click: fn}}, "text", child, [more, children])
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Props | null} [props]
+ * @param {Child[]} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, props, ...children) {
   const el = document.createElement(tag);
   for (const [key, value] of Object.entries(props || {})) {
@@ -12,12 +53,12 @@ export function h(tag, props, ...children) {
     if (FORBIDDEN_PROPS.has(key) || key.toLowerCase().startsWith("on") && key !== "on") {
       throw new Error(`refusing to set ${key}`);
     }
-    if (key === "class") el.className = Array.isArray(value) ? value.filter(Boolean).join(" ") : value;
+    if (key === "class") el.className = Array.isArray(value) ? value.filter(Boolean).join(" ") : String(value);
     else if (key === "on") for (const [event, fn] of Object.entries(value)) el.addEventListener(event, fn);
     else if (key === "style") {
       for (const [prop, v] of Object.entries(value)) {
-        if (prop.startsWith("--")) el.style.setProperty(prop, v);
-        else el.style[prop] = v;
+        // setProperty wants CSS names (padding-left); h()'s callers write the DOM's (paddingLeft).
+        el.style.setProperty(prop.startsWith("--") ? prop : prop.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), v);
       }
     }
     else if (key === "dataset") Object.assign(el.dataset, value);
@@ -27,30 +68,50 @@ export function h(tag, props, ...children) {
         el.setAttribute(name, String(v));
       }
     }
-    else el[key] = value;
+    // Any other element property; which keys an element has is the DOM's business, not tsc's.
+    else /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (el))[key] = value;
   }
   append(el, children);
   return el;
 }
 
+/**
+ * @template {Element} E
+ * @param {E} el
+ * @param {Child[]} children
+ * @returns {E}
+ */
 export function append(el, children) {
-  for (const child of children.flat(Infinity)) {
+  for (const child of children) {
     if (child === undefined || child === null || child === false) continue;
-    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    if (Array.isArray(child)) append(el, child);
+    else el.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return el;
 }
 
+/**
+ * @template {Element} E
+ * @param {E} el
+ * @returns {E}
+ */
 export function clear(el) {
   while (el.firstChild) el.firstChild.remove();
   return el;
 }
 
-/** The href of one of our own routes; every dynamic segment is encoded. */
+/**
+ * The href of one of our own routes; every dynamic segment is encoded.
+ * @param {Array<string | number>} segments
+ */
 export function route(...segments) {
   return "#/" + segments.map((s) => encodeURIComponent(String(s))).join("/");
 }
 
+/**
+ * @param {string} base
+ * @param {{ [key: string]: string | null | undefined }} params empty values are left out
+ */
 export function routeWithQuery(base, params) {
   const query = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value) query.set(key, value);
@@ -58,6 +119,10 @@ export function routeWithQuery(base, params) {
   return text ? `${base}?${text}` : base;
 }
 
+/**
+ * @param {string} href
+ * @param {Child[]} children
+ */
 export function link(href, ...children) {
   return h("a", { href }, ...children);
 }
@@ -65,6 +130,13 @@ export function link(href, ...children) {
 // ---------------------------------------------------------------- the API
 
 export class ApiError extends Error {
+  /**
+   * @param {string} method
+   * @param {string} path
+   * @param {number} status 0 when no answer came
+   * @param {string} detail
+   * @param {string[]} [causes]
+   */
   constructor(method, path, status, detail, causes) {
     super(detail);
     this.method = method;
@@ -75,18 +147,29 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * One request to relay-mock's API: the parsed JSON answer, or an ApiError with the API's
+ * {detail, causes}. The answer is `unknown` here: each caller names the shape it expects
+ * (types.d.ts), which is the server's word, not checked at run time.
+ * @param {string} path
+ * @param {{ method?: string, body?: unknown, signal?: AbortSignal }} [options]
+ * @returns {Promise<unknown>}
+ */
 export async function api(path, { method = "GET", body, signal } = {}) {
-  const init = { method, signal, headers: { accept: "application/json" } };
+  /** @type {Record<string, string>} */
+  const headers = { accept: "application/json" };
+  /** @type {RequestInit} */
+  const init = { method, signal, headers };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
-    init.headers["content-type"] = "application/json";
+    headers["content-type"] = "application/json";
   }
   let response;
   try {
     response = await fetch(path, init);
   } catch (err) {
-    if (err.name === "AbortError") throw err;
-    throw new ApiError(method, path, 0, "relay-mock is unreachable", [String(err.message || err)]);
+    if (isAbort(err)) throw err;
+    throw new ApiError(method, path, 0, "relay-mock is unreachable", [String(err instanceof Error ? err.message || err : err)]);
   }
   const text = await response.text();
   let data = null;
@@ -103,7 +186,17 @@ export async function api(path, { method = "GET", body, signal } = {}) {
   return data;
 }
 
-/** A visible account of a failed request: what was asked, the status, the detail and causes. */
+/** Whether a failure is a request the view cancelled (it was left): nothing to report.
+ * @param {unknown} err
+ */
+export function isAbort(err) {
+  return err instanceof Error && err.name === "AbortError";
+}
+
+/**
+ * A visible account of a failed request: what was asked, the status, the detail and causes.
+ * @param {unknown} err
+ */
 export function errorBox(err) {
   if (err instanceof ApiError) {
     return h(
@@ -119,14 +212,20 @@ export function errorBox(err) {
 
 // ---------------------------------------------------------------- formatting
 
+/** @type {(n: number, width?: number) => string} */
 const pad = (n, width = 2) => String(n).padStart(width, "0");
 
+/**
+ * A date from epoch seconds or an ISO string; null for nothing or nonsense.
+ * @param {string | number | null | undefined} value
+ */
 export function toDate(value) {
   if (value === null || value === undefined || value === "") return null;
   const date = typeof value === "number" ? new Date(value * 1000) : new Date(value);
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+/** @param {Date} date */
 export function localTime(date) {
   const now = new Date();
   const clock = `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
@@ -134,6 +233,7 @@ export function localTime(date) {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ${clock}`;
 }
 
+/** @param {Date} date */
 export function age(date) {
   const seconds = Math.round((Date.now() - date.getTime()) / 1000);
   if (seconds < 0) return "in the future";
@@ -144,7 +244,11 @@ export function age(date) {
   return `${Math.floor(seconds / 86400)}d ago`;
 }
 
-/** A local timestamp with its relative age, kept fresh by refreshAges(). */
+/**
+ * A local timestamp with its relative age, kept fresh by refreshAges().
+ * @param {string | number | null | undefined} value
+ * @param {{ withAge?: boolean }} [options]
+ */
 export function timeEl(value, { withAge = true } = {}) {
   const date = toDate(value);
   if (!date) return h("span", { class: "muted" }, "—");
@@ -155,16 +259,19 @@ export function timeEl(value, { withAge = true } = {}) {
   return el;
 }
 
+/** @param {HTMLElement} el */
 function renderTime(el) {
   const date = new Date(Number(el.dataset.epoch));
   clear(el);
   append(el, [localTime(date), el.dataset.age ? h("span", { class: "age" }, age(date)) : null]);
 }
 
+/** @param {ParentNode} [root] */
 export function refreshAges(root = document) {
-  for (const el of root.querySelectorAll("time.ts")) renderTime(el);
+  for (const el of root.querySelectorAll("time.ts")) if (el instanceof HTMLElement) renderTime(el);
 }
 
+/** @param {number | null | undefined} n */
 export function bytes(n) {
   if (n === null || n === undefined) return "—";
   if (n < 1024) return `${n} B`;
@@ -178,6 +285,7 @@ export function bytes(n) {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
+/** @param {number | null | undefined} ms */
 export function duration(ms) {
   if (ms === null || ms === undefined) return "—";
   if (ms < 1) return `${ms.toFixed(2)} ms`;
@@ -186,15 +294,24 @@ export function duration(ms) {
   return `${Math.floor(ms / 60000)}m ${Math.round((ms % 60000) / 1000)}s`;
 }
 
+/** @param {number | string | null | undefined} n */
 export function count(n) {
   return n === null || n === undefined ? "—" : Number(n).toLocaleString("en-US");
 }
 
+/**
+ * @param {string | null | undefined} id
+ * @param {number} [n]
+ */
 export function shortId(id, n = 8) {
   return id ? String(id).slice(0, n) : "—";
 }
 
-/** An id shown short, with the full value as tooltip and selectable on double click. */
+/**
+ * An id shown short, with the full value as tooltip and selectable on double click.
+ * @param {string | null | undefined} id
+ * @param {number} [n]
+ */
 export function idEl(id, n = 8) {
   if (!id) return h("span", { class: "muted" }, "—");
   return h("code", { class: "id", title: String(id) }, shortId(id, n));
@@ -204,37 +321,54 @@ export function idEl(id, n = 8) {
 
 const SERVICE_HUES = [212, 28, 150, 280, 350, 95, 185, 45, 250, 320];
 
-/** The same service always gets the same colour, in every trace. */
+/**
+ * The same service always gets the same colour, in every trace.
+ * @param {string | null | undefined} name
+ */
 export function serviceColor(name) {
   let hash = 2166136261;
   for (const ch of String(name)) {
-    hash ^= ch.codePointAt(0);
+    hash ^= ch.codePointAt(0) ?? 0;
     hash = Math.imul(hash, 16777619) >>> 0;
   }
   return `hsl(${SERVICE_HUES[hash % SERVICE_HUES.length]} 65% 58%)`;
 }
 
+/** @param {string | null | undefined} name */
 export function serviceChip(name) {
   return h("span", { class: "chip service", style: { "--svc": serviceColor(name) } }, h("span", { class: "swatch" }), name);
 }
 
+/** @param {string | null | undefined} level */
 export function levelBadge(level) {
   return level ? h("span", { class: ["badge", `level-${String(level).replace(/[^a-z]/gi, "")}`] }, level) : null;
 }
 
+/** @param {string | null | undefined} type */
 export function typeBadge(type) {
   return h("span", { class: ["badge", "type", `type-${String(type).replace(/[^a-z_]/gi, "")}`] }, type);
 }
 
 // ---------------------------------------------------------------- JSON
 
-/** Pretty-printed JSON as coloured text nodes (no HTML parsing involved). */
+/**
+ * Pretty-printed JSON as coloured text nodes (no HTML parsing involved).
+ * @param {unknown} value
+ * @param {{ maxString?: number }} [options]
+ */
 export function jsonView(value, { maxString = 4000 } = {}) {
   const pre = h("pre", { class: "json" });
   writeJson(pre, value, 0, maxString);
   return pre;
 }
 
+/**
+ * @param {HTMLElement} out
+ * @param {unknown} value
+ * @param {number} depth
+ * @param {number} maxString
+ * @returns {void}
+ */
 function writeJson(out, value, depth, maxString) {
   const indent = "  ".repeat(depth + 1);
   const closing = "  ".repeat(depth);
@@ -266,7 +400,21 @@ function writeJson(out, value, depth, maxString) {
   } else out.append(String(value));
 }
 
-/** A value for a table cell: strings as text, anything else as compact JSON. */
+/**
+ * Whether a value an SDK sent is a JSON object (not null, not an array): its fields may be read,
+ * though each may be anything.
+ * @param {unknown} value
+ * @returns {value is { [key: string]: unknown }}
+ */
+export function isObject(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A value for a table cell: strings as text, anything else as compact JSON.
+ * @param {unknown} value
+ * @returns {string | HTMLElement}
+ */
 export function plain(value) {
   if (value === null || value === undefined || value === "") return h("span", { class: "muted" }, "—");
   if (typeof value === "string") return value;
@@ -274,7 +422,11 @@ export function plain(value) {
   return h("code", { class: "inline-json" }, JSON.stringify(value));
 }
 
-/** A two-column key/value table. rows: [[label, value-or-node], ...]; empty values are skipped when skipEmpty. */
+/**
+ * A two-column key/value table. rows: [[label, value-or-node], ...]; empty values are skipped when skipEmpty.
+ * @param {Array<[string, unknown]>} rows
+ * @param {{ skipEmpty?: boolean, className?: string }} [options]
+ */
 export function kvTable(rows, { skipEmpty = false, className = "kv" } = {}) {
   const body = [];
   for (const [key, value] of rows) {
@@ -285,10 +437,15 @@ export function kvTable(rows, { skipEmpty = false, className = "kv" } = {}) {
   return h("table", { class: className }, h("tbody", {}, body));
 }
 
+/**
+ * @param {Child} title
+ * @param {Child[]} children
+ */
 export function section(title, ...children) {
   return h("section", { class: "panel" }, h("h2", {}, title), ...children);
 }
 
+/** @param {string} text */
 export function empty(text) {
   return h("div", { class: "empty" }, text);
 }

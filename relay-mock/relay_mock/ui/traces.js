@@ -1,3 +1,4 @@
+// @ts-check
 // Traces: the list, and one trace as a waterfall across services.
 
 import {
@@ -9,6 +10,7 @@ import {
   errorBox,
   h,
   idEl,
+  isAbort,
   kvTable,
   levelBadge,
   loading,
@@ -21,69 +23,47 @@ import {
   timeEl,
 } from "./lib.js";
 import { debounce } from "./live.js";
+import { clickableRow, pagedTable } from "./lists.js";
+
+/**
+ * @typedef {import("./lib.js").ViewContext} ViewContext
+ * @typedef {import("./types").Trace} Trace
+ * @typedef {import("./types").TraceSummary} TraceSummary
+ * @typedef {import("./types").TraceNode} TraceNode
+ * @typedef {import("./types").TraceError} TraceError
+ * @typedef {import("./types").TraceVerdict} TraceVerdict
+ * @typedef {import("./types").TelemetryRecord} TelemetryRecord
+ */
+
+/**
+ * What the trace view keeps across its live re-renders: which subtrees the reader folded, and the
+ * trace's logs and metrics by span.
+ * @typedef {{ collapsed: Set<string>, telemetry?: Map<string, TelemetryRecord[]> }} TraceViewState
+ */
 import { bySpan, recordLine, traceTelemetry } from "./telemetry.js";
 
 // ---------------------------------------------------------------- list
 
+/**
+ * @param {HTMLElement} page
+ * @param {ViewContext} ctx
+ */
 export async function traceList(page, ctx) {
-  const tbody = h("tbody", {});
-  const status = h("div", { class: "list-status" });
-  const moreButton = h("button", { type: "button", class: "btn", hidden: true }, "Load more");
-  let cursor = null;
-  let pages = 0;
-
-  page.append(
-    h("div", { class: "page-head" }, h("h1", {}, "Traces"), h("span", { class: "muted" }, "most recently active first")),
-    h(
-      "table",
-      { class: "grid traces" },
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          ["started", "root transaction", "services", "tx", "errors", "duration", "status"].map((c) => h("th", {}, c)),
-        ),
-      ),
-      tbody,
-    ),
-    status,
-    h("div", { class: "more" }, moreButton),
-  );
-
-  async function load({ reset }) {
-    const query = new URLSearchParams({ limit: "50" });
-    if (!reset && cursor !== null) query.set("cursor", String(cursor));
-    try {
-      const data = await api(`/inspect/traces?${query}`, { signal: ctx.signal });
-      if (reset) {
-        clear(tbody);
-        pages = 0;
-      }
-      clear(status);
-      pages += 1;
-      tbody.append(...data.traces.map(traceRow));
-      cursor = data.next_cursor ?? null;
-      moreButton.hidden = cursor === null;
-      if (!tbody.rows.length) status.append(empty("No traces yet: transactions and errors with a trace id appear here."));
-    } catch (err) {
-      if (err.name === "AbortError") return;
-      clear(status).append(errorBox(err));
-    }
-  }
-
-  moreButton.addEventListener("click", () => load({ reset: false }));
-  // Traces grow as services report; refresh the first page while nobody paged further.
-  const refresh = debounce(() => pages <= 1 && load({ reset: true }), 1000);
-  ctx.onLive((summary) => {
-    if (summary.trace_id || (summary.items || []).some((i) => i.trace_id)) refresh();
+  page.append(h("div", { class: "page-head" }, h("h1", {}, "Traces"), h("span", { class: "muted" }, "most recently active first")));
+  await pagedTable(page, ctx, {
+    endpoint: "/inspect/traces",
+    limit: 50,
+    tableClass: "traces",
+    columns: ["started", "root transaction", "services", "tx", "errors", "duration", "status"],
+    rows: (/** @type {import("./types").TracePage} */ data) => data.traces,
+    row: traceRow,
+    emptyText: "No traces yet: transactions and errors with a trace id appear here.",
+    // Traces grow as services report.
+    liveWhen: (summary) => Boolean(summary.trace_id || (summary.items || []).some((i) => i.trace_id)),
   });
-  ctx.onCleanup(refresh.cancel);
-  ctx.onReconnect(refresh);
-  await load({ reset: true });
 }
 
+/** @param {TraceSummary} trace */
 function traceRow(trace) {
   const href = route("traces", trace.trace_id);
   const flags = [];
@@ -91,17 +71,9 @@ function traceRow(trace) {
   if (trace.broken_links) flags.push(h("span", { class: "badge bad" }, `${trace.broken_links} broken`));
   if (!trace.dsc_consistent) flags.push(h("span", { class: "badge bad" }, "DSC mismatch"));
   if (!trace.transactions) flags.push(h("span", { class: "badge muted-badge" }, "errors only"));
-  return h(
-    "tr",
-    {
-      class: "clickable",
-      dataset: { traceId: trace.trace_id },
-      on: {
-        click: (event) => {
-          if (!event.target.closest("a")) location.hash = href;
-        },
-      },
-    },
+  return clickableRow(
+    href,
+    { dataset: { traceId: trace.trace_id } },
     h("td", { class: "nowrap" }, h("a", { href, class: "row-link" }, timeEl(trace.start))),
     h("td", { class: "wrap-text" }, trace.root ?? h("span", { class: "muted" }, "—"), h("div", {}, idEl(trace.trace_id, 32))),
     h("td", {}, (trace.services || []).map(serviceChip)),
@@ -114,14 +86,20 @@ function traceRow(trace) {
 
 // ---------------------------------------------------------------- one trace
 
+/**
+ * @param {HTMLElement} page
+ * @param {ViewContext} ctx
+ * @param {string} traceId
+ */
 export async function traceDetail(page, ctx, traceId) {
   const body = h("div", {});
   page.append(body);
-  let state = { collapsed: new Set() };
+  /** @type {TraceViewState} */
+  const state = { collapsed: new Set() };
 
   async function load() {
     const [trace, records] = await Promise.all([
-      api(`/inspect/traces/${encodeURIComponent(traceId)}`, { signal: ctx.signal }),
+      /** @type {Promise<Trace>} */ (api(`/inspect/traces/${encodeURIComponent(traceId)}`, { signal: ctx.signal })),
       traceTelemetry(traceId, ctx.signal),
     ]);
     state.telemetry = bySpan(records);
@@ -135,7 +113,7 @@ export async function traceDetail(page, ctx, traceId) {
     clear(body);
     throw err;
   }
-  const refresh = debounce(() => load().catch((err) => err.name !== "AbortError" && body.prepend(errorBox(err))), 800);
+  const refresh = debounce(() => load().catch((err) => isAbort(err) || body.prepend(errorBox(err))), 800);
   const wanted = traceId.replace(/-/g, "").toLowerCase();
   // Log and metric containers hold many traces and name none: re-read, less often, when they arrive.
   const refreshTelemetry = debounce(() => refresh(), 3000);
@@ -148,17 +126,26 @@ export async function traceDetail(page, ctx, traceId) {
   ctx.onReconnect(refresh);
 }
 
-// The verifier's verdict for the trace (the same code as `make verify-traces`).
+/**
+ * The verifier's verdict for the trace (the same code as `make verify-traces`).
+ * @param {TraceVerdict | null | undefined} verdict
+ */
 function verdictBadge(verdict) {
+  /** @type {Record<TraceVerdict, string>} */
   const titles = {
     verified: "every hop checked on data that arrived",
     unverified: "data is missing; a counted cause (SDK drops, backpressure, a refusal) may account for it",
     failed: "a check failed, or data is missing that nothing accounts for",
   };
+  /** @type {Record<TraceVerdict, string>} */
   const classes = { verified: "badge ok", unverified: "badge warn", failed: "badge bad" };
-  return h("span", { class: classes[verdict] || "badge", title: titles[verdict] || "" }, verdict || "not verified");
+  return h("span", { class: verdict ? classes[verdict] : "badge", title: verdict ? titles[verdict] : "" }, verdict || "not verified");
 }
 
+/**
+ * @param {Trace} trace
+ * @param {TraceViewState} state
+ */
 function renderTrace(trace, state) {
   const services = trace.services || [];
   const dscs = trace.dsc || [];
@@ -260,17 +247,22 @@ function renderTrace(trace, state) {
   return out;
 }
 
+/**
+ * @param {string} label
+ * @param {import("./lib.js").Child} value
+ */
 function stat(label, value) {
   return h("span", { class: "stat" }, h("span", { class: "stat-label" }, label), value);
 }
 
+/** @param {TraceError} e */
 function errorRow(e) {
   return h(
     "tr",
     {},
     h("td", {}, serviceChip(e.service)),
     h("td", {}, levelBadge(e.level)),
-    h("td", { class: "wrap-text" }, h("a", { href: route("errors", e.event_id) }, h("strong", {}, e.type ?? "message"), " ", e.value ?? "")),
+    h("td", { class: "wrap-text" }, h("a", { href: route("errors", e.event_id ?? "") }, h("strong", {}, e.type ?? "message"), " ", e.value ?? "")),
     h("td", { class: "muted wrap-text" }, e.transaction ?? ""),
     h("td", { class: "nowrap" }, timeEl(e.timestamp)),
   );
@@ -278,6 +270,10 @@ function errorRow(e) {
 
 // ---------------------------------------------------------------- the waterfall
 
+/**
+ * @param {Trace} trace
+ * @param {TraceViewState} state
+ */
 function waterfall(trace, state) {
   const total = trace.duration_ms || 0;
   const rows = h("div", { class: "wf-rows" });
@@ -298,6 +294,14 @@ function waterfall(trace, state) {
   );
 }
 
+/**
+ * @param {TraceNode} node
+ * @param {number} depth
+ * @param {Trace} trace
+ * @param {number} total the trace's duration in ms
+ * @param {TraceViewState} state
+ * @returns {HTMLElement}
+ */
 function nodeEl(node, depth, trace, total, state) {
   const children = node.children || [];
   const key = `${node.envelope_id}:${node.span_id}`;
@@ -338,7 +342,7 @@ function nodeEl(node, depth, trace, total, state) {
     h("span", { class: "wf-desc" }, node.description ?? ""),
     statusBad ? h("span", { class: "badge bad small" }, node.status) : null,
     (node.errors || []).length
-      ? h("a", { class: "err-chip", href: route("errors", node.errors[0].event_id), title: errorsTitle(node.errors) }, `● ${node.errors.length} error${node.errors.length > 1 ? "s" : ""}`)
+      ? h("a", { class: "err-chip", href: route("errors", node.errors[0].event_id ?? ""), title: errorsTitle(node.errors) }, `● ${node.errors.length} error${node.errors.length > 1 ? "s" : ""}`)
       : null,
   );
 
@@ -359,7 +363,7 @@ function nodeEl(node, depth, trace, total, state) {
     for (const err of node.errors || []) {
       if (typeof err.timestamp !== "number" || typeof trace.start !== "number") continue;
       const at = clamp((((err.timestamp - trace.start) * 1000) / total) * 100);
-      track.append(h("a", { class: "err-marker", href: route("errors", err.event_id), title: errorsTitle([err]), style: { left: `${at}%` } }));
+      track.append(h("a", { class: "err-marker", href: route("errors", err.event_id ?? ""), title: errorsTitle([err]), style: { left: `${at}%` } }));
     }
   } else if (total <= 0 && node.offset_ms !== null && node.offset_ms !== undefined) {
     track.append(h("div", { class: "wf-bar", style: { left: "0%", width: "100%" } }));
@@ -398,6 +402,10 @@ function nodeEl(node, depth, trace, total, state) {
   return h("div", { class: ["wf-node", problem ? "broken" : ""] }, row, notes.length ? h("div", { class: "wf-notes", style: { paddingLeft: `${22 + depth * 16}px` } }, notes) : null, telemetry, details, childBox);
 }
 
+/**
+ * @param {HTMLElement} details
+ * @param {TraceNode} node
+ */
 function toggleDetails(details, node) {
   if (!details.hidden) {
     details.hidden = true;
@@ -422,9 +430,15 @@ function toggleDetails(details, node) {
   details.hidden = false;
 }
 
-/** Every log and metric of the trace; those of no span shown in the waterfall are marked. */
+/**
+ * Every log and metric of the trace; those of no span shown in the waterfall are marked.
+ * @param {TelemetryRecord[]} records
+ * @param {Trace} trace
+ */
 function telemetrySection(records, trace) {
+  /** @type {Set<string>} */
   const shown = new Set();
+  /** @param {TraceNode} node */
   const walk = (node) => {
     if (node.span_id) shown.add(node.span_id);
     (node.children || []).forEach(walk);
@@ -441,18 +455,22 @@ function telemetrySection(records, trace) {
   return section(`Logs and metrics (${records.length})`, records.length ? h("div", { class: "tel-list" }, lines) : empty("No logs or metrics carry this trace id."));
 }
 
+/** @param {TraceError[]} errors */
 function errorsTitle(errors) {
   return errors.map((e) => `${e.type ?? "message"}: ${e.value ?? ""}`).join("\n");
 }
 
+/** @param {number} pct */
 function clamp(pct) {
   return Math.min(100, Math.max(0, pct));
 }
 
+/** @param {Array<{ [key: string]: unknown }>} dscs */
 function dscSection(dscs) {
   if (!dscs.length) return section("Dynamic sampling context", empty("No envelope of this trace carried a DSC."));
   const keys = [...new Set(dscs.flatMap((d) => Object.keys(d)))];
   const mismatch = dscs.length > 1;
+  /** @param {string} key */
   const differs = (key) => new Set(dscs.map((d) => JSON.stringify(d[key] ?? null))).size > 1;
   return h(
     "section",

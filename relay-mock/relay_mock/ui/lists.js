@@ -1,0 +1,154 @@
+// @ts-check
+// What the list views share: a paged table over one /inspect endpoint (logs, errors, traces),
+// the filter form above a list (those and envelopes, metrics), and rows that open their item.
+
+import { api, append, clear, empty, errorBox, h, isAbort, link, routeWithQuery } from "./lib.js";
+import { debounce } from "./live.js";
+
+/**
+ * @typedef {import("./lib.js").Child} Child
+ * @typedef {import("./lib.js").Props} Props
+ * @typedef {import("./lib.js").ViewContext} ViewContext
+ * @typedef {import("./types").LiveSummary} LiveSummary
+ */
+
+/**
+ * @template {{ next_cursor?: string | number | null }} P the endpoint's page (types.d.ts)
+ * @template T one row's data
+ * @typedef {object} PagedTableOptions
+ * @property {string} endpoint the path, e.g. "/inspect/logs"
+ * @property {number} limit rows per page
+ * @property {{ [name: string]: string }} [filters] sent as query parameters, the empty ones left out
+ * @property {string} tableClass
+ * @property {string[]} columns
+ * @property {(page: P) => T[]} rows the page's rows
+ * @property {(item: T) => HTMLTableRowElement} row
+ * @property {string} emptyText shown when there is no row at all
+ * @property {(summary: LiveSummary) => boolean} liveWhen whether an arriving envelope may change the first page
+ */
+
+/**
+ * Appends the table, its status line and its "Load more" button to `page` and loads the first
+ * page. Arrivals the view cares about re-read the first page, at most once a second, and only while
+ * the reader has not paged further (rows would jump under them). Resolves once the first page is
+ * shown (or its error is).
+ * @template {{ next_cursor?: string | number | null }} P
+ * @template T
+ * @param {HTMLElement} page
+ * @param {ViewContext} ctx
+ * @param {PagedTableOptions<P, T>} options
+ */
+export async function pagedTable(page, ctx, options) {
+  const tbody = h("tbody", {});
+  const status = h("div", { class: "list-status" });
+  const moreButton = h("button", { type: "button", class: "btn", hidden: true }, "Load more");
+  /** @type {string | null} */
+  let cursor = null;
+  let pages = 0;
+
+  page.append(
+    h("table", { class: ["grid", options.tableClass] }, h("thead", {}, h("tr", {}, options.columns.map((c) => h("th", {}, c)))), tbody),
+    status,
+    h("div", { class: "more" }, moreButton),
+  );
+
+  /** @param {{ reset: boolean }} how reset: the first page again, replacing every row */
+  async function load({ reset }) {
+    const query = new URLSearchParams({ limit: String(options.limit) });
+    for (const [key, value] of Object.entries(options.filters || {})) if (value) query.set(key, value);
+    if (!reset && cursor !== null) query.set("cursor", cursor);
+    try {
+      const data = /** @type {P} */ (await api(`${options.endpoint}?${query}`, { signal: ctx.signal }));
+      if (reset) {
+        clear(tbody);
+        pages = 0;
+      }
+      clear(status);
+      pages += 1;
+      tbody.append(...options.rows(data).map(options.row));
+      cursor = data.next_cursor === null || data.next_cursor === undefined ? null : String(data.next_cursor);
+      moreButton.hidden = cursor === null;
+      if (!tbody.rows.length) status.append(empty(options.emptyText));
+    } catch (err) {
+      if (isAbort(err)) return;
+      clear(status).append(errorBox(err));
+    }
+  }
+
+  moreButton.addEventListener("click", () => load({ reset: false }));
+  const refresh = debounce(() => pages <= 1 && load({ reset: true }), 1000);
+  ctx.onLive((summary) => {
+    if (options.liveWhen(summary)) refresh();
+  });
+  ctx.onCleanup(refresh.cancel);
+  ctx.onReconnect(refresh);
+  await load({ reset: true });
+}
+
+/**
+ * One field of a filter form: a search box, or a drop-down when it has `choices`.
+ * @typedef {object} FilterField
+ * @property {string} name the query parameter
+ * @property {string} label
+ * @property {string} [placeholder]
+ * @property {boolean} [wide]
+ * @property {string[]} [choices] a drop-down's values; "" stands for any
+ * @property {string} [any] what the drop-down shows for ""
+ * @property {Props} [props] more of the input's properties (spellcheck, type, min...)
+ */
+
+/**
+ * The filters above a list: applying them navigates to `base` with the values in the hash's query
+ * (so a filtered list is a link); a drop-down applies as soon as it changes, and with
+ * `applyOnChange` every field does.
+ * @param {string} base the list's route, e.g. "#/logs"
+ * @param {{ [name: string]: string }} filters the values in effect
+ * @param {FilterField[]} fields
+ * @param {{ submit?: string, applyOnChange?: boolean }} [options]
+ */
+export function filterForm(base, filters, fields, { submit = "Search", applyOnChange = false } = {}) {
+  /** @type {Array<[string, HTMLInputElement | HTMLSelectElement]>} */
+  const inputs = [];
+  const form = h("form", { class: "filters", autocomplete: "off" });
+  const apply = () => {
+    location.hash = routeWithQuery(base, Object.fromEntries(inputs.map(([name, input]) => [name, input.value.trim()])));
+  };
+  for (const field of fields) {
+    const value = filters[field.name] || "";
+    const input = field.choices
+      ? h(
+          "select",
+          { name: field.name },
+          field.choices.map((choice) => h("option", { value: choice, selected: choice === value }, choice || field.any || "any")),
+        )
+      : h("input", { type: "search", name: field.name, value, placeholder: field.placeholder, ...field.props });
+    if (field.choices && !applyOnChange) input.addEventListener("change", apply);
+    inputs.push([field.name, input]);
+    form.append(h("label", { class: ["filter", field.wide ? "wide" : "", value ? "set" : ""] }, h("span", {}, field.label), input));
+  }
+  append(form, [h("button", { type: "submit", class: "btn" }, submit), Object.values(filters).some(Boolean) ? link(base, "reset") : null]);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    apply();
+  });
+  if (applyOnChange) form.addEventListener("change", apply);
+  return form;
+}
+
+/**
+ * A table row that opens `href` when clicked anywhere but on a link of its own, or while the
+ * reader is selecting text in it.
+ * @param {string} href
+ * @param {Props} props
+ * @param {Child[]} cells
+ */
+export function clickableRow(href, props, ...cells) {
+  const row = h("tr", props, ...cells);
+  row.classList.add("clickable");
+  row.addEventListener("click", (event) => {
+    if (event.target instanceof Element && event.target.closest("a")) return;
+    if (window.getSelection()?.toString()) return;
+    location.hash = href;
+  });
+  return row;
+}
