@@ -1,9 +1,10 @@
+// @ts-check
 // relay-mock's inspector: a hash-routed single page over the /inspect API.
 
 import { envelopeDetail, envelopeList } from "./envelopes.js";
 import { errorDetail, errorList } from "./errors.js";
 import { faultsView } from "./faults.js";
-import { api, clear, count, errorBox, h, refreshAges } from "./lib.js";
+import { api, clear, count, errorBox, h, isAbort, refreshAges } from "./lib.js";
 import { live } from "./live.js";
 import { logList } from "./logs.js";
 import { metricsView } from "./metrics.js";
@@ -11,6 +12,12 @@ import { leaksView } from "./relay.js";
 import { statsView } from "./stats.js";
 import { traceDetail, traceList } from "./traces.js";
 
+/**
+ * A view draws itself into `page`; the route's captured segments follow, decoded.
+ * @typedef {(page: HTMLElement, ctx: import("./lib.js").ViewContext, ...args: string[]) => Promise<void> | void} View
+ */
+
+/** @type {Array<{ pattern: RegExp, nav: string, view: View }>} */
 const ROUTES = [
   { pattern: /^envelopes$/, nav: "envelopes", view: envelopeList },
   { pattern: /^envelopes\/([^/]+)$/, nav: "envelopes", view: envelopeDetail },
@@ -36,8 +43,19 @@ const NAV = [
   ["leaks", "Leaks"],
 ];
 
-const main = document.getElementById("main");
-const header = document.getElementById("header");
+/**
+ * An element index.html must have: without it there is nothing to draw into.
+ * @param {string} id
+ */
+function required(id) {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`index.html has no #${id}`);
+  return el;
+}
+
+const main = required("main");
+const header = required("header");
+/** @type {{ cleanup: (() => void) | null, controller: AbortController | null }} */
 let current = { cleanup: null, controller: null };
 
 // ---------------------------------------------------------------- header
@@ -76,7 +94,7 @@ async function doClear() {
 
 async function refreshCount() {
   try {
-    const ready = await api("/api/relay/healthcheck/ready/");
+    const ready = /** @type {import("./types").Readiness} */ (await api("/api/relay/healthcheck/ready/"));
     storedCount.textContent = count(ready.envelopes);
     storedCount.title = `${count(ready.envelopes)} envelopes stored`;
   } catch {
@@ -100,11 +118,12 @@ renderClearButton();
 
 live.onState((state) => {
   liveIndicator.dataset.state = state;
-  liveLabel.textContent = { connected: "live", reconnecting: "reconnecting…", connecting: "connecting…" }[state] || state;
+  liveLabel.textContent = { connected: "live", reconnecting: "reconnecting…", connecting: "connecting…" }[state];
   liveIndicator.title = state === "connected" ? "receiving envelopes as they arrive" : "the live stream is down; retrying";
   if (state === "connected") refreshCount();
 });
 
+/** @type {ReturnType<typeof setTimeout> | null} */
 let countTimer = null;
 live.subscribe(() => {
   // Counting locally would drift under retention eviction; ask, at most once a second.
@@ -127,12 +146,13 @@ function navigate() {
   const { path, params } = parseHash();
   if (current.cleanup) current.cleanup();
   if (current.controller) current.controller.abort();
-  current = { cleanup: null, controller: new AbortController() };
+  const controller = new AbortController();
+  current = { cleanup: null, controller };
   clear(main);
   for (const el of Object.values(navLinks)) el.classList.remove("active");
 
-  const match = ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m);
-  if (!match) {
+  const match = ROUTES.map((r) => ({ r, m: r.pattern.exec(path) })).find((x) => x.m !== null);
+  if (!match || !match.m) {
     main.append(h("div", { class: "page" }, h("h1", {}, "Not found"), h("p", {}, `No view for #/${path}.`)));
     return;
   }
@@ -144,11 +164,13 @@ function navigate() {
       return s;
     }
   });
+  /** @type {Array<() => void>} */
   const cleanups = [];
   let closed = false;
+  /** @type {import("./lib.js").ViewContext} */
   const ctx = {
     params,
-    signal: current.controller.signal,
+    signal: controller.signal,
     // A view's live subscriptions end when the view does, also those it makes after leaving.
     onLive(fn) {
       if (closed) return () => {};
@@ -159,7 +181,10 @@ function navigate() {
     onReconnect(fn) {
       if (!closed) cleanups.push(live.onReconnect(fn));
     },
-    onCleanup: (fn) => (closed ? fn() : cleanups.push(fn)),
+    onCleanup(fn) {
+      if (closed) fn();
+      else cleanups.push(fn);
+    },
   };
   current.cleanup = () => {
     closed = true;
@@ -168,7 +193,7 @@ function navigate() {
   const page = h("div", { class: "page" });
   main.append(page);
   Promise.resolve(match.r.view(page, ctx, ...args)).catch((err) => {
-    if (err && err.name === "AbortError") return;
+    if (isAbort(err)) return;
     page.append(errorBox(err));
   });
   window.scrollTo(0, 0);

@@ -1,3 +1,4 @@
+// @ts-check
 // A small SVG time-series chart: one line over time buckets, a dot per bucket with its value as a
 // tooltip, the y range and the time span as labels. Built with createElementNS, text only.
 
@@ -6,6 +7,15 @@ const WIDTH = 640;
 const HEIGHT = 160;
 const PAD = { left: 52, right: 12, top: 10, bottom: 22 };
 
+/**
+ * @typedef {{ t: number, v: number, label?: string }} ChartPoint
+ */
+
+/**
+ * @param {string} tag
+ * @param {{ [name: string]: string | number }} [attrs]
+ * @param {string} [text]
+ */
 function el(tag, attrs, text) {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
@@ -13,8 +23,12 @@ function el(tag, attrs, text) {
   return node;
 }
 
-/** points: [{t: epoch seconds, v: number, label: tooltip text}], oldest first. The axis shows
- * bare numbers (the unit belongs in the chart's title); `format` writes a value in a tooltip. */
+/**
+ * points: [{t: epoch seconds, v: number, label: tooltip text}], oldest first. The axis shows
+ * bare numbers (the unit belongs in the chart's title); `format` writes a value in a tooltip.
+ * @param {ChartPoint[]} points
+ * @param {{ format?: (v: number) => string }} [options]
+ */
 export function lineChart(points, { format = tickLabel } = {}) {
   const svg = el("svg", { class: "chart", viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", preserveAspectRatio: "none" });
   if (!points.length) return svg;
@@ -26,7 +40,9 @@ export function lineChart(points, { format = tickLabel } = {}) {
     lo = lo > 0 ? 0 : lo - 1;
     hi = hi + (hi === 0 ? 1 : Math.abs(hi) * 0.1);
   }
+  /** @param {number} t */
   const x = (t) => PAD.left + (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0)) * (WIDTH - PAD.left - PAD.right);
+  /** @param {number} v */
   const y = (v) => PAD.top + (1 - (v - lo) / (hi - lo)) * (HEIGHT - PAD.top - PAD.bottom);
 
   svg.append(
@@ -47,10 +63,12 @@ export function lineChart(points, { format = tickLabel } = {}) {
 }
 
 /** 4 significant digits at most, no trailing zeros: 1.1, 13.75, 12000, 0.0035. */
+/** @param {number} v */
 function tickLabel(v) {
   return String(Number(v.toPrecision(4)));
 }
 
+/** @param {number} t epoch seconds */
 function clock(t) {
   const d = new Date(t * 1000);
   return d.toTimeString().slice(0, 8);

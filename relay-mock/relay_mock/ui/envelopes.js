@@ -1,3 +1,4 @@
+// @ts-check
 // Envelopes: the live list with filters, and one envelope with its items.
 
 import {
@@ -8,9 +9,10 @@ import {
   errorBox,
   h,
   idEl,
+  isAbort,
+  isObject,
   jsonView,
   kvTable,
-  link,
   loading,
   route,
   routeWithQuery,
@@ -19,7 +21,17 @@ import {
   timeEl,
   typeBadge,
 } from "./lib.js";
+import { clickableRow, filterForm } from "./lists.js";
 import { itemTabs } from "./relay.js";
+
+/**
+ * @typedef {import("./lib.js").ViewContext} ViewContext
+ * @typedef {import("./types").Envelope} Envelope
+ * @typedef {import("./types").EnvelopePage} EnvelopePage
+ * @typedef {import("./types").LiveSummary} LiveSummary
+ * @typedef {import("./types").Item} Item
+ * @typedef {import("./types").Stats} Stats
+ */
 
 const FILTERS = [
   { key: "type", label: "type", placeholder: "any type", list: "item-types" },
@@ -39,6 +51,12 @@ const MAX_ROWS = 1000;
 
 // ---------------------------------------------------------------- list
 
+/**
+ * Not a pagedTable (lists.js): arrivals are added at the top as they come, not re-read, so
+ * a flood stays cheap; it can pause, and it keeps at most MAX_ROWS rows.
+ * @param {HTMLElement} page
+ * @param {ViewContext} ctx
+ */
 export async function envelopeList(page, ctx) {
   const filters = Object.fromEntries(FILTERS.map((f) => [f.key, (ctx.params.get(f.key) || "").trim()]));
   const active = Object.values(filters).some(Boolean);
@@ -48,8 +66,10 @@ export async function envelopeList(page, ctx) {
   emptyNote.hidden = true;
   const status = h("div", { class: "list-status" }, emptyNote);
   const moreButton = h("button", { type: "button", class: "btn", hidden: true }, "Load more");
+  /** @type {number | null} */
   let cursor = null;
   let paused = false;
+  /** @type {LiveSummary[]} */
   let pending = [];
 
   const pauseButton = h("button", { type: "button", class: "btn", title: "stop adding arriving envelopes" }, "Pause");
@@ -57,7 +77,17 @@ export async function envelopeList(page, ctx) {
 
   page.append(
     h("div", { class: "page-head" }, h("h1", {}, "Envelopes"), h("span", { class: "spacer" }), pendingNote, pauseButton),
-    filterBar(filters),
+    filterForm(
+      "#/envelopes",
+      filters,
+      FILTERS.map((f) => ({
+        name: f.key,
+        label: f.label,
+        placeholder: f.placeholder,
+        props: f.list ? { spellcheck: false, attrs: { list: f.list } } : { spellcheck: false },
+      })),
+      { submit: "Filter", applyOnChange: true },
+    ),
     h(
       "table",
       { class: "grid envelopes" },
@@ -72,6 +102,10 @@ export async function envelopeList(page, ctx) {
     h("div", { class: "more" }, moreButton),
   );
 
+  /**
+   * @param {Envelope[]} envelopes
+   * @param {{ atTop: boolean }} where atTop: arrivals, newest first
+   */
   function addRows(envelopes, { atTop }) {
     const rows = [];
     for (const envelope of envelopes) {
@@ -84,7 +118,7 @@ export async function envelopeList(page, ctx) {
     // A flood must not grow the page without bound: drop the oldest rows and page on from there.
     while (tbody.rows.length > MAX_ROWS) {
       const last = tbody.rows[tbody.rows.length - 1];
-      seen.delete(last.dataset.id);
+      seen.delete(last.dataset.id ?? "");
       last.remove();
       cursor = Number(tbody.rows[tbody.rows.length - 1].dataset.seq);
       moreButton.hidden = false;
@@ -101,12 +135,12 @@ export async function envelopeList(page, ctx) {
     const query = new URLSearchParams({ ...nonEmpty(filters), payloads: "false", limit: String(PAGE) });
     if (cursor !== null) query.set("cursor", String(cursor));
     try {
-      const data = await api(`/inspect/envelopes?${query}`, { signal: ctx.signal });
+      const data = /** @type {EnvelopePage} */ (await api(`/inspect/envelopes?${query}`, { signal: ctx.signal }));
       addRows(data.envelopes, { atTop: false });
-      cursor = data.next_cursor;
-      moreButton.hidden = cursor === null || cursor === undefined;
+      cursor = data.next_cursor ?? null;
+      moreButton.hidden = cursor === null;
     } catch (err) {
-      if (err.name === "AbortError") return;
+      if (isAbort(err)) return;
       status.append(errorBox(err));
     } finally {
       moreButton.disabled = false;
@@ -131,6 +165,7 @@ export async function envelopeList(page, ctx) {
     if (paused) pauseButton.click();
   });
 
+  /** @type {number | null} */
   let frame = null;
   ctx.onLive((summary) => {
     if (!matches(summary, filters)) return;
@@ -158,11 +193,11 @@ export async function envelopeList(page, ctx) {
     // Whatever arrived during the outage: the newest page, minus what is already shown.
     const query = new URLSearchParams({ ...nonEmpty(filters), payloads: "false", limit: String(PAGE) });
     try {
-      const data = await api(`/inspect/envelopes?${query}`, { signal: ctx.signal });
+      const data = /** @type {EnvelopePage} */ (await api(`/inspect/envelopes?${query}`, { signal: ctx.signal }));
       const top = tbody.rows.length ? Number(tbody.rows[0].dataset.seq) : -1;
       addRows(data.envelopes.filter((e) => e.seq > top), { atTop: true });
     } catch (err) {
-      if (err.name !== "AbortError") status.append(errorBox(err));
+      if (!isAbort(err)) status.append(errorBox(err));
     }
   }
 
@@ -170,44 +205,16 @@ export async function envelopeList(page, ctx) {
   await loadPage();
 }
 
+/** @param {{ [key: string]: string }} object */
 function nonEmpty(object) {
   return Object.fromEntries(Object.entries(object).filter(([, v]) => v));
-}
-
-function filterBar(filters) {
-  const inputs = {};
-  const form = h("form", { class: "filters", autocomplete: "off" });
-  for (const f of FILTERS) {
-    inputs[f.key] = h("input", {
-      type: "search",
-      name: f.key,
-      value: filters[f.key],
-      placeholder: f.placeholder,
-      spellcheck: false,
-      attrs: f.list ? { list: f.list } : {},
-    });
-    form.append(h("label", { class: ["filter", filters[f.key] ? "set" : ""] }, h("span", {}, f.label), inputs[f.key]));
-  }
-  const apply = () => {
-    const values = Object.fromEntries(Object.entries(inputs).map(([k, el]) => [k, el.value.trim()]));
-    location.hash = routeWithQuery("#/envelopes", values);
-  };
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    apply();
-  });
-  form.addEventListener("change", apply);
-  append(form, [
-    h("button", { type: "submit", class: "btn" }, "Filter"),
-    Object.values(filters).some(Boolean) ? link("#/envelopes", "reset") : null,
-  ]);
-  return form;
 }
 
 function datalists() {
   const projects = h("datalist", { id: "project-names" });
   api("/inspect/stats")
-    .then((stats) => {
+    .then((answer) => {
+      const stats = /** @type {Stats} */ (answer);
       for (const [name, info] of Object.entries(stats.by_project || {})) {
         projects.append(h("option", { value: name }), h("option", { value: String(info.project_id) }));
       }
@@ -216,25 +223,32 @@ function datalists() {
   return [h("datalist", { id: "item-types" }, ITEM_TYPES.map((t) => h("option", { value: t }))), projects];
 }
 
-/** Whether a live summary passes the active filters, as /inspect/envelopes would decide. */
+/**
+ * Whether a live summary passes the active filters, as /inspect/envelopes would decide.
+ * @param {LiveSummary} summary
+ * @param {{ [key: string]: string }} filters
+ */
 export function matches(summary, filters) {
   if (filters.project) {
     const p = summary.project || {};
     if (filters.project !== p.name && filters.project !== String(p.id)) return false;
   }
   const items = summary.items || [];
+  /** @param {string | null | undefined} id */
   const norm = (id) => (id ? String(id).replace(/-/g, "").toLowerCase() : "");
   if (filters.trace_id) {
     const wanted = norm(filters.trace_id);
     if (norm(summary.trace_id) !== wanted && !items.some((i) => norm(i.trace_id) === wanted)) return false;
   }
-  const itemFilters = [
+  /** @type {Array<[keyof Item, string]>} */
+  const candidates = [
     ["type", filters.type],
     ["event_id", norm(filters.event_id)],
     ["release", filters.release],
     ["environment", filters.environment],
     ["server_name", filters.server_name],
-  ].filter(([, v]) => v);
+  ];
+  const itemFilters = candidates.filter(([, v]) => v);
   if (!itemFilters.length) return true;
   // The API requires one item to match every item-level filter at once.
   return items.some((item) =>
@@ -242,23 +256,18 @@ export function matches(summary, filters) {
   );
 }
 
+/**
+ * @param {Envelope} envelope
+ * @param {boolean} fresh an arrival, not a page read
+ */
 function envelopeRow(envelope, fresh) {
   const request = envelope.request || {};
-  const rawSize = envelope.raw_size ?? request.raw_size;
-  const encoding = envelope.content_encoding ?? request.content_encoding;
+  const rawSize = request.raw_size;
+  const encoding = request.content_encoding;
   const href = route("envelopes", envelope.id);
-  const row = h(
-    "tr",
-    {
-      class: ["clickable", fresh ? "fresh" : ""],
-      dataset: { id: envelope.id, seq: String(envelope.seq) },
-      on: {
-        click: (event) => {
-          if (event.target.closest("a") || window.getSelection().toString()) return;
-          location.hash = href;
-        },
-      },
-    },
+  const row = clickableRow(
+    href,
+    { class: fresh ? "fresh" : "", dataset: { id: envelope.id, seq: String(envelope.seq) } },
     h("td", { class: "nowrap" }, h("a", { href, class: "row-link" }, timeEl(envelope.received_at))),
     h("td", {}, serviceChip(envelope.project?.name ?? String(envelope.project?.id ?? "?"))),
     h("td", { class: "items-cell" }, itemSummary(envelope)),
@@ -274,6 +283,7 @@ function envelopeRow(envelope, fresh) {
   return row;
 }
 
+/** @param {Envelope} envelope */
 function itemSummary(envelope) {
   if (Array.isArray(envelope.items) && envelope.items.length && !("payload" in envelope.items[0])) {
     return envelope.items.map((item) =>
@@ -288,9 +298,11 @@ function itemSummary(envelope) {
       ),
     );
   }
+  /** @type {Map<string, number>} */
   const counts = new Map();
   for (const type of envelope.item_types || []) counts.set(type, (counts.get(type) || 0) + 1);
-  const dscTransaction = envelope.header?.trace?.transaction;
+  const trace = envelope.header?.trace;
+  const dscTransaction = isObject(trace) ? trace.transaction : undefined;
   return [
     [...counts].map(([type, n]) => h("span", { class: "item-sum" }, typeBadge(type), n > 1 ? h("span", { class: "muted" }, `×${n}`) : null)),
     typeof dscTransaction === "string"
@@ -299,18 +311,25 @@ function itemSummary(envelope) {
   ];
 }
 
+/** @param {unknown} text */
 function safe(text) {
   return String(text).replace(/[^a-z0-9_-]/gi, "");
 }
 
 // ---------------------------------------------------------------- one envelope
 
+/**
+ * @param {HTMLElement} page
+ * @param {ViewContext} ctx
+ * @param {string} id
+ */
 export async function envelopeDetail(page, ctx, id) {
   const placeholder = loading();
   page.append(placeholder);
+  /** @type {Envelope} */
   let envelope;
   try {
-    envelope = await api(`/inspect/envelopes/${encodeURIComponent(id)}`, { signal: ctx.signal });
+    envelope = /** @type {Envelope} */ (await api(`/inspect/envelopes/${encodeURIComponent(id)}`, { signal: ctx.signal }));
   } finally {
     placeholder.remove();
   }
@@ -391,14 +410,20 @@ export async function envelopeDetail(page, ctx, id) {
   if (!items.length) page.append(empty("This envelope has no items."));
 }
 
+/**
+ * @param {Item} item
+ * @param {number} index
+ * @param {number} total
+ * @param {string} envelopeId
+ * @param {boolean} openRelay
+ */
 function itemPanel(item, index, total, envelopeId, openRelay) {
   const header = item.header || {};
   const payload = item.payload;
-  const type = header.type ?? "?";
+  const type = typeof header.type === "string" ? header.type : "?";
   const links = [];
-  if (payload && typeof payload === "object" && typeof payload.event_id === "string") {
-    if (type === "event") links.push(h("a", { href: route("errors", payload.event_id) }, "error view"));
-  }
+  const eventId = isObject(payload) ? payload.event_id : undefined;
+  if (type === "event" && typeof eventId === "string") links.push(h("a", { href: route("errors", eventId) }, "error view"));
   return h(
     "section",
     { class: ["panel", "item"] },
@@ -417,16 +442,18 @@ function itemPanel(item, index, total, envelopeId, openRelay) {
   );
 }
 
+/** @param {unknown} payload */
 function payloadView(payload) {
   if (payload === null || payload === undefined) return empty("empty payload");
   if (typeof payload === "string") return h("pre", { class: "text-payload" }, payload);
-  if (typeof payload === "object" && !Array.isArray(payload) && Object.keys(payload).length === 1 && typeof payload.base64 === "string") {
-    const approx = Math.floor((payload.base64.length * 3) / 4);
+  const base64 = isObject(payload) && Object.keys(payload).length === 1 ? payload.base64 : undefined;
+  if (typeof base64 === "string") {
+    const approx = Math.floor((base64.length * 3) / 4);
     return h(
       "div",
       {},
       h("div", { class: "muted" }, `binary payload, about ${bytes(approx)} (base64):`),
-      h("pre", { class: "text-payload base64" }, payload.base64.length > 20000 ? `${payload.base64.slice(0, 20000)}…` : payload.base64),
+      h("pre", { class: "text-payload base64" }, base64.length > 20000 ? `${base64.slice(0, 20000)}…` : base64),
     );
   }
   return jsonView(payload);

@@ -1,7 +1,15 @@
+// @ts-check
 // Fault injection: the active rules, deleting one, and a form to add one.
 
-import { ApiError, api, clear, count, duration, empty, errorBox, h, section, timeEl } from "./lib.js";
+import { ApiError, api, clear, count, duration, empty, errorBox, h, isAbort, section, timeEl } from "./lib.js";
 
+/**
+ * @typedef {import("./types").FaultRule} FaultRule
+ * @typedef {import("./types").FaultList} FaultList
+ * @typedef {"rate_limit" | "status" | "latency" | "drop"} Action
+ */
+
+/** @type {Record<Action, string>} */
 const ACTIONS = {
   rate_limit: "answer 429 with Retry-After / X-Sentry-Rate-Limits",
   status: "answer with an HTTP status",
@@ -9,6 +17,10 @@ const ACTIONS = {
   drop: "drop the connection without an answer",
 };
 
+/**
+ * @param {HTMLElement} page
+ * @param {import("./lib.js").ViewContext} ctx
+ */
 export async function faultsView(page, ctx) {
   const list = h("div", {});
   const formArea = h("div", {});
@@ -20,11 +32,11 @@ export async function faultsView(page, ctx) {
 
   async function load() {
     try {
-      const data = await api("/inspect/faults", { signal: ctx.signal });
+      const data = /** @type {FaultList} */ (await api("/inspect/faults", { signal: ctx.signal }));
       clear(list).append(rulesTable(data.rules || [], load));
       if (!formArea.firstChild) formArea.append(ruleForm(load));
     } catch (err) {
-      if (err.name === "AbortError") return;
+      if (isAbort(err)) return;
       clear(list);
       if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
         list.append(
@@ -41,6 +53,10 @@ export async function faultsView(page, ctx) {
   await load();
 }
 
+/**
+ * @param {FaultRule[]} rules
+ * @param {() => Promise<void>} reload
+ */
 function rulesTable(rules, reload) {
   if (!rules.length) return section("Active rules", empty("No rules: every envelope is accepted."));
   const columns = ["id", "action", "what it does", "project", "remaining", "hits", "expires", "created", ""];
@@ -85,7 +101,10 @@ function rulesTable(rules, reload) {
   );
 }
 
-/** A fallback when the server sends no description. */
+/**
+ * A fallback when the server sends no description.
+ * @param {FaultRule} rule
+ */
 function describe(rule) {
   const parts = [];
   if (rule.action === "rate_limit") parts.push(`429 for ${(rule.categories || []).join(", ") || "all categories"}, retry after ${rule.retry_after ?? "?"} s`);
@@ -96,9 +115,29 @@ function describe(rule) {
   return parts.join("; ");
 }
 
+/**
+ * Whether a drop-down's value is one of the actions (it always is: the options are ACTIONS').
+ * @param {string} value
+ * @returns {value is Action}
+ */
+function isAction(value) {
+  return Object.hasOwn(ACTIONS, value);
+}
+
+/** @param {() => Promise<void>} reload */
 function ruleForm(reload) {
+  /**
+   * @param {string} name
+   * @param {string} label
+   * @param {HTMLElement} input
+   * @param {string} [hint]
+   */
   const field = (name, label, input, hint) => h("label", { class: "form-field", dataset: { field: name } }, h("span", {}, label), input, hint ? h("small", { class: "muted" }, hint) : null);
   const action = h("select", { name: "action" }, Object.entries(ACTIONS).map(([a, text]) => h("option", { value: a, title: text }, a)));
+  /**
+   * @param {string} name
+   * @param {{ [name: string]: string | number }} [attrs]
+   */
   const num = (name, attrs = {}) => h("input", { type: "number", name, attrs });
   const inputs = {
     status: num("status", { min: 100, max: 599, placeholder: "429" }),
@@ -110,8 +149,10 @@ function ruleForm(reload) {
     fraction: num("fraction", { min: 0, max: 1, step: "any", placeholder: "1.0" }),
     duration_s: num("duration_s", { min: 1, placeholder: "never" }),
   };
-  const hint = h("div", { class: "muted form-hint" }, ACTIONS[action.value]);
+  const chosen = () => (isAction(action.value) ? action.value : "rate_limit");
+  const hint = h("div", { class: "muted form-hint" }, ACTIONS[chosen()]);
   const result = h("div", {});
+  /** @type {Record<Action, string[]>} */
   const relevant = {
     rate_limit: ["categories", "retry_after"],
     status: ["status"],
@@ -132,23 +173,25 @@ function ruleForm(reload) {
     field("duration_s", "expires after (s)", inputs.duration_s),
   );
   const updateRelevant = () => {
-    hint.textContent = ACTIONS[action.value];
+    hint.textContent = ACTIONS[chosen()];
     for (const el of fields.querySelectorAll(".form-field")) {
-      const name = el.dataset.field;
+      const name = el instanceof HTMLElement ? el.dataset.field || "" : "";
       const specific = ["status", "categories", "retry_after", "latency_ms"].includes(name);
-      el.classList.toggle("dim", specific && !relevant[action.value].includes(name));
+      el.classList.toggle("dim", specific && !relevant[chosen()].includes(name));
     }
   };
   action.addEventListener("change", updateRelevant);
   updateRelevant();
 
+  /** @param {HTMLInputElement} el */
   const numberOrNull = (el) => (el.value.trim() === "" ? null : Number(el.value));
   const form = h("form", { class: "fault-form", autocomplete: "off" }, fields, hint, h("button", { type: "submit", class: "btn primary" }, "Add rule"), result);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     // Only what the user filled in: the server supplies defaults for the rest.
+    /** @type {{ [field: string]: string | number | string[] }} */
     const body = { action: action.value };
-    for (const name of ["status", "retry_after", "latency_ms", "project", "remaining", "fraction"]) {
+    for (const name of /** @type {const} */ (["status", "retry_after", "latency_ms", "project", "remaining", "fraction"])) {
       const value = numberOrNull(inputs[name]);
       if (value !== null) body[name] = value;
     }

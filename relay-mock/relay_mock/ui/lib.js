@@ -11,13 +11,13 @@
  */
 
 /**
- * h()'s properties. `class` may be a list (falsy entries dropped); `on` adds event listeners (the
- * handler names its own event type); `style` sets style properties (custom ones too); `attrs` sets
- * attributes; any other key is set as the element's own property (value, href, hidden...). Event
- * handler properties and attributes, and innerHTML-like properties, are refused.
+ * h()'s properties. `class` may be a list (falsy entries dropped); `on` adds event listeners;
+ * `style` sets style properties (custom ones too); `attrs` sets attributes; any other key is set
+ * as the element's own property (value, href, hidden...). Event handler properties and
+ * attributes, and innerHTML-like properties, are refused.
  * @typedef {{
  *   class?: string | Array<string | false | null | undefined>,
- *   on?: { [event: string]: (event: any) => void },
+ *   on?: { [E in keyof HTMLElementEventMap]?: (event: HTMLElementEventMap[E]) => void },
  *   style?: { [property: string]: string },
  *   dataset?: { [key: string]: string },
  *   attrs?: { [name: string]: string | number | boolean },
@@ -54,7 +54,8 @@ export function h(tag, props, ...children) {
       throw new Error(`refusing to set ${key}`);
     }
     if (key === "class") el.className = Array.isArray(value) ? value.filter(Boolean).join(" ") : String(value);
-    else if (key === "on") for (const [event, fn] of Object.entries(value)) el.addEventListener(event, fn);
+    // Props types each handler by its event's name; here they are all just listeners.
+    else if (key === "on") for (const [event, fn] of Object.entries(value)) el.addEventListener(event, /** @type {EventListener} */ (fn));
     else if (key === "style") {
       for (const [prop, v] of Object.entries(value)) {
         // setProperty wants CSS names (padding-left); h()'s callers write the DOM's (paddingLeft).

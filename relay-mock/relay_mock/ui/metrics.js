@@ -1,33 +1,58 @@
+// @ts-check
 // Sentry trace metrics: one time-series chart per metric (name, type, unit, service), from the
 // API's per-bucket aggregates; live, with filters.
 
-import { api, clear, count, empty, errorBox, h, link, routeWithQuery, serviceChip } from "./lib.js";
+import { api, clear, count, empty, errorBox, h, isAbort, serviceChip } from "./lib.js";
 import { lineChart } from "./chart.js";
+import { filterForm } from "./lists.js";
 import { debounce } from "./live.js";
 import { formatValue } from "./telemetry.js";
+
+/**
+ * @typedef {import("./types").MetricPage} MetricPage
+ * @typedef {import("./types").MetricSeries} MetricSeries
+ */
 
 const TYPES = ["", "counter", "gauge", "distribution"];
 const FILTERS = ["name", "type", "service", "trace_id", "bucket"];
 // What a bucket's point is, per metric type: counters add up, gauges keep their last value,
 // distributions are shown by their mean (min and max are in the tooltip).
+/** @type {{ [type: string]: "sum" | "last" | "avg" }} */
 const AGGREGATE = { counter: "sum", gauge: "last", distribution: "avg" };
 
+/**
+ * @param {HTMLElement} page
+ * @param {import("./lib.js").ViewContext} ctx
+ */
 export async function metricsView(page, ctx) {
   const filters = Object.fromEntries(FILTERS.map((name) => [name, ctx.params.get(name) || ""]));
   const charts = h("div", { class: "metric-charts" });
   const status = h("div", { class: "list-status" });
-  page.append(h("div", { class: "page-head" }, h("h1", {}, "Metrics")), filterForm(filters), status, charts);
+  const form = filterForm(
+    "#/metrics",
+    filters,
+    [
+      { name: "name", label: "name", placeholder: "metric name", props: { spellcheck: false } },
+      { name: "type", label: "type", choices: TYPES, any: "any type" },
+      { name: "service", label: "service", placeholder: "service" },
+      { name: "trace_id", label: "trace", placeholder: "trace id", props: { spellcheck: false } },
+      { name: "bucket", label: "bucket s", placeholder: "10", props: { type: "number", min: "0.001", step: "any" } },
+    ],
+    { submit: "Show" },
+  );
+  page.append(h("div", { class: "page-head" }, h("h1", {}, "Metrics")), form, status, charts);
 
   async function load() {
     const query = new URLSearchParams({ limit: "1", bucket: filters.bucket || "10" });
     for (const [key, value] of Object.entries(filters)) if (value && key !== "bucket") query.set(key, value);
     try {
-      const data = await api(`/inspect/metrics?${query}`, { signal: ctx.signal });
+      const data = /** @type {MetricPage} */ (await api(`/inspect/metrics?${query}`, { signal: ctx.signal }));
+      const series = data.series || [];
       clear(status);
-      clear(charts).append(...data.series.map(metricPanel));
-      if (!data.series.length) status.append(empty(Object.values(filters).some(Boolean) ? "No metric matches." : "No metrics yet."));
+      clear(charts).append(...series.map(metricPanel));
+      if (!series.length) status.append(empty(Object.values(filters).some(Boolean) ? "No metric matches." : "No metrics yet."));
     } catch (err) {
-      if (err.name === "AbortError") return;
+      if (isAbort(err)) return;
       clear(status).append(errorBox(err));
     }
   }
@@ -41,8 +66,10 @@ export async function metricsView(page, ctx) {
   await load();
 }
 
+/** @param {MetricSeries} series */
 function metricPanel(series) {
   const aggregate = AGGREGATE[series.type] || "avg";
+  /** @param {number} v */
   const format = (v) => formatValue(v, series.unit);
   const points = series.buckets.map((b) => ({
     t: b.start,
@@ -67,38 +94,4 @@ function metricPanel(series) {
     ),
     lineChart(points, { format }),
   );
-}
-
-function filterForm(filters) {
-  const name = h("input", { type: "search", name: "name", value: filters.name, placeholder: "metric name", spellcheck: false });
-  const service = h("input", { type: "search", name: "service", value: filters.service, placeholder: "service" });
-  const traceId = h("input", { type: "search", name: "trace_id", value: filters.trace_id, placeholder: "trace id", spellcheck: false });
-  const bucket = h("input", { type: "number", name: "bucket", value: filters.bucket, placeholder: "10", min: "0.001", step: "any" });
-  const type = h("select", { name: "type" }, TYPES.map((t) => h("option", { value: t, selected: t === filters.type }, t || "any type")));
-  const form = h(
-    "form",
-    { class: "filters", autocomplete: "off" },
-    h("label", { class: ["filter", filters.name ? "set" : ""] }, h("span", {}, "name"), name),
-    h("label", { class: ["filter", filters.type ? "set" : ""] }, h("span", {}, "type"), type),
-    h("label", { class: ["filter", filters.service ? "set" : ""] }, h("span", {}, "service"), service),
-    h("label", { class: ["filter", filters.trace_id ? "set" : ""] }, h("span", {}, "trace"), traceId),
-    h("label", { class: ["filter", filters.bucket ? "set" : ""] }, h("span", {}, "bucket s"), bucket),
-    h("button", { type: "submit", class: "btn" }, "Show"),
-    Object.values(filters).some(Boolean) ? link("#/metrics", "reset") : null,
-  );
-  const apply = () => {
-    location.hash = routeWithQuery("#/metrics", {
-      name: name.value.trim(),
-      type: type.value,
-      service: service.value.trim(),
-      trace_id: traceId.value.trim(),
-      bucket: bucket.value.trim(),
-    });
-  };
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    apply();
-  });
-  type.addEventListener("change", apply);
-  return form;
 }

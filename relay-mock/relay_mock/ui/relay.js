@@ -1,13 +1,25 @@
+// @ts-check
 // "What Sentry stores": an item beside what Relay's own normalization and data scrubbing would
 // store, each change marked with the rule that made it; and the leaks report. Captured values are
 // rendered as text nodes only (lib.js's h()), like everywhere else.
 
 import { api, append, empty, errorBox, h, idEl, jsonView, link, loading, route, section, serviceChip, timeEl, typeBadge } from "./lib.js";
 
+/**
+ * @typedef {import("./types").Item} Item
+ * @typedef {import("./types").RelayItemView} RelayItemView
+ * @typedef {import("./types").RelayChange} RelayChange
+ * @typedef {import("./types").Leak} Leak
+ * @typedef {import("./types").LeakList} LeakList
+ * @typedef {import("./types").RelaySuggestion} RelaySuggestion
+ * @typedef {import("./types").RelayStats} RelayStats
+ */
+
 // The item types sentry_relay covers; logs, v2 spans and metrics it does not.
 export const RELAY_TYPES = new Set(["event", "transaction", "feedback"]);
 const NOT_COVERED = "Relay's normalization and scrubbing are shown for events, transactions and feedback only (sentry_relay does not cover logs, v2 spans or metrics).";
 
+/** @type {Record<RelayItemView["verdict"], string>} */
 const VERDICTS = {
   ok: "Relay would store this item; the values below changed on the way.",
   repaired: "Relay would store this item after repairing it: invalid values dropped and recorded as errors.",
@@ -15,10 +27,17 @@ const VERDICTS = {
   failed: "Relay's code could not give a verdict on this item within its budget.",
 };
 
-/** Tabs over an item's payload: "Payload" (as sent) and "What Sentry stores". */
+/**
+ * Tabs over an item's payload: "Payload" (as sent) and "What Sentry stores".
+ * @param {HTMLElement} payloadNode
+ * @param {Item} item
+ * @param {string} envelopeId
+ * @param {number} index the item's place in its envelope
+ * @param {{ open?: boolean }} [options] open: show "What Sentry stores" first
+ */
 export function itemTabs(payloadNode, item, envelopeId, index, { open = false } = {}) {
   const type = item.header?.type;
-  if (!RELAY_TYPES.has(type)) return h("div", { class: "payload" }, payloadNode);
+  if (typeof type !== "string" || !RELAY_TYPES.has(type)) return h("div", { class: "payload" }, payloadNode);
   const sentPane = h("div", { class: "payload" }, payloadNode);
   const relayPane = h("div", { class: "relay-view", hidden: true });
   let loaded = false;
@@ -26,6 +45,7 @@ export function itemTabs(payloadNode, item, envelopeId, index, { open = false } 
     h("button", { type: "button", class: "tab", attrs: { role: "tab" }, dataset: { tab: "sent" } }, "Payload"),
     h("button", { type: "button", class: "tab", attrs: { role: "tab" }, dataset: { tab: "relay" } }, "What Sentry stores"),
   ];
+  /** @param {string | undefined} name */
   const select = (name) => {
     for (const tab of tabs) tab.setAttribute("aria-selected", String(tab.dataset.tab === name));
     sentPane.hidden = name !== "sent";
@@ -40,11 +60,17 @@ export function itemTabs(payloadNode, item, envelopeId, index, { open = false } 
   return h("div", { class: "item-tabs" }, h("div", { class: "tabs", attrs: { role: "tablist" } }, tabs), sentPane, relayPane);
 }
 
+/**
+ * @param {HTMLElement} pane
+ * @param {string} envelopeId
+ * @param {number} index
+ * @param {unknown} sent the payload as the SDK sent it
+ */
 async function loadView(pane, envelopeId, index, sent) {
   const placeholder = loading();
   pane.append(placeholder);
   try {
-    const view = await api(`/inspect/envelopes/${encodeURIComponent(envelopeId)}/items/${index}/relay`);
+    const view = /** @type {RelayItemView} */ (await api(`/inspect/envelopes/${encodeURIComponent(envelopeId)}/items/${index}/relay`));
     append(pane, renderView(view, sent));
   } catch (err) {
     pane.append(errorBox(err));
@@ -53,9 +79,14 @@ async function loadView(pane, envelopeId, index, sent) {
   }
 }
 
+/**
+ * @param {RelayItemView} view
+ * @param {unknown} sent
+ */
 function renderView(view, sent) {
   const changes = Array.isArray(view.changes) ? view.changes : [];
   const byPath = new Map(changes.map((c) => [c.path, c]));
+  /** @type {HTMLElement[]} */
   const out = [
     h(
       "div",
@@ -92,12 +123,14 @@ function renderView(view, sent) {
   return out;
 }
 
+/** @param {{ [key: string]: unknown }} stored */
 function withoutMeta(stored) {
   const copy = { ...stored };
   delete copy._meta;
   return copy;
 }
 
+/** @param {RelayChange[]} changes */
 function changesTable(changes) {
   return h(
     "table",
@@ -129,6 +162,7 @@ function changesTable(changes) {
   );
 }
 
+/** @param {Leak[]} leaks */
 function leaksTable(leaks) {
   return section(
     "Secrets that survive",
@@ -147,6 +181,7 @@ function leaksTable(leaks) {
   );
 }
 
+/** @param {RelaySuggestion[]} suggestions */
 function suggestionsList(suggestions) {
   const items = suggestions.filter((s) => s && typeof s.path === "string");
   return h(
@@ -170,13 +205,24 @@ function suggestionsList(suggestions) {
   );
 }
 
-/** Pretty-printed JSON whose changed values carry a mark and the rules that changed them. */
+/**
+ * Pretty-printed JSON whose changed values carry a mark and the rules that changed them.
+ * @param {unknown} value
+ * @param {Map<string, RelayChange>} byPath
+ */
 function annotatedJson(value, byPath) {
   const pre = h("pre", { class: "json annotated" });
   write(pre, value, [], 0, byPath);
   return pre;
 }
 
+/**
+ * @param {HTMLElement} out
+ * @param {unknown} value
+ * @param {string[]} path
+ * @param {number} depth
+ * @param {Map<string, RelayChange>} byPath
+ */
 function write(out, value, path, depth, byPath) {
   const indent = "  ".repeat(depth + 1);
   const closing = "  ".repeat(depth);
@@ -214,24 +260,31 @@ function write(out, value, path, depth, byPath) {
   if (change) out.append(h("span", { class: "rule-note" }, `  ← ${[...(change.rules || []), ...(change.errors || [])].join(", ")}`));
 }
 
+/** @param {RelayChange} change */
 function describe(change) {
   const parts = [...(change.rules || []), ...(change.errors || [])];
   const before = change.original !== null && change.original !== undefined ? `; was ${JSON.stringify(change.original)}` : "";
   return `${change.stage}: ${parts.join(", ")}${before}`;
 }
 
+/** @param {unknown} text */
 function safe(text) {
   return String(text).replace(/[^a-z0-9_-]/gi, "");
 }
 
 // ---------------------------------------------------------------- the leaks page
 
+/**
+ * @param {HTMLElement} page
+ * @param {import("./lib.js").ViewContext} ctx
+ */
 export async function leaksView(page, ctx) {
   const placeholder = loading();
   page.append(h("div", { class: "page-head" }, h("h1", {}, "Leaks")), placeholder);
+  /** @type {LeakList} */
   let data;
   try {
-    data = await api("/inspect/leaks?limit=500", { signal: ctx.signal });
+    data = /** @type {LeakList} */ (await api("/inspect/leaks?limit=500", { signal: ctx.signal }));
   } finally {
     placeholder.remove();
   }
@@ -289,7 +342,10 @@ const COUNTS = [
   ["items_with_leaks", "items with leaks"],
 ];
 
-/** Per project: what Relay would do with its events, transactions and feedback. */
+/**
+ * Per project: what Relay would do with its events, transactions and feedback.
+ * @param {RelayStats | null | undefined} relay
+ */
 export function relayStatsSection(relay) {
   const projects = Object.entries(relay?.by_project || {});
   return section(

@@ -1,17 +1,30 @@
+// @ts-check
 // Stats: what is stored, what was refused and why, and what the SDKs report having dropped.
 
-import { api, bytes, clear, count, empty, errorBox, h, kvTable, section, serviceChip, timeEl, typeBadge } from "./lib.js";
+import { api, bytes, clear, count, empty, errorBox, h, isAbort, kvTable, section, serviceChip, timeEl, typeBadge } from "./lib.js";
 import { debounce } from "./live.js";
 import { relayStatsSection } from "./relay.js";
 
+/**
+ * @typedef {import("./types").Stats} Stats
+ * @typedef {import("./types").Refusal} Refusal
+ * @typedef {import("./types").RefusalPage} RefusalPage
+ * @typedef {import("./types").Discarded} Discarded
+ * @typedef {import("./lib.js").Child} Child
+ */
+
+/**
+ * @param {HTMLElement} page
+ * @param {import("./lib.js").ViewContext} ctx
+ */
 export async function statsView(page, ctx) {
   const body = h("div", {});
   page.append(h("div", { class: "page-head" }, h("h1", {}, "Stats")), body);
 
   async function load() {
     const [stats, refusals] = await Promise.allSettled([
-      api("/inspect/stats", { signal: ctx.signal }),
-      api("/inspect/refusals?limit=50", { signal: ctx.signal }),
+      /** @type {Promise<Stats>} */ (api("/inspect/stats", { signal: ctx.signal })),
+      /** @type {Promise<RefusalPage>} */ (api("/inspect/refusals?limit=50", { signal: ctx.signal })),
     ]);
     if (stats.status === "rejected") throw stats.reason;
     clear(body).append(...renderStats(stats.value), relayStatsSection(stats.value.relay));
@@ -19,16 +32,22 @@ export async function statsView(page, ctx) {
   }
 
   await load();
-  const refresh = debounce(() => load().catch((err) => err.name !== "AbortError" && body.prepend(errorBox(err))), 2000);
+  const refresh = debounce(() => load().catch((err) => isAbort(err) || body.prepend(errorBox(err))), 2000);
   ctx.onLive(refresh);
   ctx.onCleanup(refresh.cancel);
   ctx.onReconnect(refresh);
 }
 
+/**
+ * @param {string} label
+ * @param {Child} value
+ * @param {string} [sub]
+ */
 function card(label, value, sub) {
   return h("div", { class: "card" }, h("div", { class: "card-value" }, value), h("div", { class: "card-label" }, label), sub ? h("div", { class: "card-sub" }, sub) : null);
 }
 
+/** @param {Stats} stats */
 function renderStats(stats) {
   const env = stats.envelopes || {};
   const retention = env.retention || {};
@@ -133,6 +152,10 @@ function renderStats(stats) {
   return out;
 }
 
+/**
+ * @param {Array<[string, number]>} entries
+ * @param {(key: string) => Child} labelFn
+ */
 function barTable(entries, labelFn) {
   if (!entries.length) return empty("none");
   const max = Math.max(...entries.map(([, n]) => Number(n) || 0), 1);
@@ -155,6 +178,7 @@ function barTable(entries, labelFn) {
   );
 }
 
+/** @param {{ [project: string]: Discarded[] }} byProject */
 function clientReportsByProject(byProject) {
   const entries = Object.entries(byProject);
   if (!entries.length) return null;
@@ -175,6 +199,7 @@ function clientReportsByProject(byProject) {
   ];
 }
 
+/** @param {Refusal[]} refusals */
 function refusalsSection(refusals) {
   if (!refusals.length) return section("Recent refusals", empty("nothing refused"));
   return section(

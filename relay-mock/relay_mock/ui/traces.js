@@ -379,7 +379,7 @@ function nodeEl(node, depth, trace, total, state) {
       title: isTx ? "open this transaction's envelope" : "show span details",
       on: {
         click: (event) => {
-          if (event.target.closest("a")) return;
+          if (event.target instanceof Element && event.target.closest("a")) return;
           if (isTx) location.hash = route("envelopes", node.envelope_id);
           else toggleDetails(details, node);
         },

@@ -250,14 +250,15 @@ export interface LogPage {
   next_cursor?: string | null;
 }
 
+/** A bucket exists once a point fell in it, so every aggregate has a value. */
 export interface MetricBucket {
   start: number;
   count: number;
   sum: number;
-  min: number | null;
-  max: number | null;
-  last: number | null;
-  avg: number | null;
+  min: number;
+  max: number;
+  last: number;
+  avg: number;
 }
 
 export interface MetricSeries {
