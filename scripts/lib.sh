@@ -35,3 +35,21 @@ ensure_venv() {
     echo "$want" >"$stamp"
   fi
 }
+
+# TypeScript for the web UI's type check (relay-mock/ui-check), as its package-lock.json pins it.
+# `npm ci` runs only when the lock file changed since the last install (a stamp in node_modules).
+# Debian 12's nodejs (18) and npm are enough; .ci/run installs them.
+UI_CHECK=relay-mock/ui-check
+ensure_ui_check() {
+  local stamp=$UI_CHECK/node_modules/.lock.sha256 want
+  if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then
+    echo "the UI type check needs node and npm: apt-get install -y nodejs npm" >&2
+    return 1
+  fi
+  want=$(sha256sum "$UI_CHECK/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || [ ! -x "$UI_CHECK/node_modules/.bin/tsc" ]; then
+    step "installing $UI_CHECK/package-lock.json (npm ci)"
+    (cd "$UI_CHECK" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+  fi
+}

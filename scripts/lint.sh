@@ -10,3 +10,9 @@ step "ruff"
 .venv/bin/ruff format --check "${code[@]}"
 step "mypy --strict"
 .venv/bin/mypy servicekit api downstream relay-mock/relay_mock loadtest bench
+
+# ---- the web UI (issue 10): relay-mock/relay_mock/ui/*.js are `// @ts-check` modules with JSDoc
+# types; tsc reads them with relay-mock/ui-check/tsconfig.json (strict) and writes nothing.
+step "tsc --noEmit (relay-mock's web UI)"
+ensure_ui_check
+"$UI_CHECK/node_modules/.bin/tsc" --noEmit --project "$UI_CHECK/tsconfig.json"
