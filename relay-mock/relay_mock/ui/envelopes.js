@@ -13,13 +13,13 @@ import {
   isObject,
   jsonView,
   kvTable,
-  loading,
   route,
   routeWithQuery,
   section,
   serviceChip,
   timeEl,
   typeBadge,
+  whileLoading,
 } from "./lib.js";
 import { clickableRow, filterForm } from "./lists.js";
 import { itemTabs } from "./relay.js";
@@ -324,15 +324,10 @@ function safe(text) {
  * @param {string} id
  */
 export async function envelopeDetail(page, ctx, id) {
-  const placeholder = loading();
-  page.append(placeholder);
-  /** @type {Envelope} */
-  let envelope;
-  try {
-    envelope = /** @type {Envelope} */ (await api(`/inspect/envelopes/${encodeURIComponent(id)}`, { signal: ctx.signal }));
-  } finally {
-    placeholder.remove();
-  }
+  const envelope = await whileLoading(
+    page,
+    /** @type {Promise<Envelope>} */ (api(`/inspect/envelopes/${encodeURIComponent(id)}`, { signal: ctx.signal })),
+  );
   const request = envelope.request || {};
   const header = envelope.header || {};
 

@@ -4,26 +4,22 @@
 import {
   api,
   append,
-  clear,
   empty,
-  errorBox,
   h,
+  isObject,
   jsonView,
   kvTable,
   levelBadge,
-  link,
-  loading,
   localTime,
   plain,
   route,
-  routeWithQuery,
   section,
   serviceChip,
   timeEl,
-  isObject,
   toDate,
+  whileLoading,
 } from "./lib.js";
-import { clickableRow, filterForm, pagedTable } from "./lists.js";
+import { clickableRow, pagedTable } from "./lists.js";
 
 /**
  * @typedef {import("./lib.js").ViewContext} ViewContext
@@ -38,29 +34,30 @@ const LEVELS = ["", "fatal", "error", "warning", "info", "debug"];
 
 // ---------------------------------------------------------------- list
 
+/** @type {import("./lists.js").FilterField[]} */
+const FIELDS = [
+  { name: "q", label: "search", wide: true, placeholder: "search type, message, transaction…", props: { spellcheck: false } },
+  { name: "project", label: "project", placeholder: "project" },
+  { name: "level", label: "level", choices: LEVELS, any: "any level" },
+];
+
 /**
  * @param {HTMLElement} page
  * @param {ViewContext} ctx
  */
 export async function errorList(page, ctx) {
-  const filters = { q: ctx.params.get("q") || "", project: ctx.params.get("project") || "", level: ctx.params.get("level") || "" };
-  page.append(
-    h("div", { class: "page-head" }, h("h1", {}, "Errors")),
-    filterForm("#/errors", filters, [
-      { name: "q", label: "search", wide: true, placeholder: "search type, message, transaction…", props: { spellcheck: false } },
-      { name: "project", label: "project", placeholder: "project" },
-      { name: "level", label: "level", choices: LEVELS, any: "any level" },
-    ]),
-  );
   await pagedTable(page, ctx, {
+    title: "Errors",
+    route: "#/errors",
+    fields: FIELDS,
     endpoint: "/inspect/errors",
     limit: 50,
-    filters,
     tableClass: "errors",
     columns: ["received", "level", "error", "project", "transaction", "release / env"],
     rows: (/** @type {import("./types").ErrorPage} */ data) => data.errors,
     row: errorRow,
-    emptyText: filters.q || filters.project || filters.level ? "No error matches." : "No errors yet.",
+    empty: "No errors yet.",
+    noMatch: "No error matches.",
     liveWhen: (summary) => (summary.item_types || []).includes("event"),
   });
 }
@@ -94,15 +91,8 @@ function errorTitle(e) {
  * @param {string} eventId
  */
 export async function errorDetail(page, ctx, eventId) {
-  const placeholder = loading();
-  page.append(placeholder);
-  /** @type {ErrorDetail} */
-  let e;
-  try {
-    e = /** @type {ErrorDetail} */ (await api(`/inspect/errors/${encodeURIComponent(eventId)}`, { signal: ctx.signal }));
-  } finally {
-    placeholder.remove();
-  }
+  const request = /** @type {Promise<ErrorDetail>} */ (api(`/inspect/errors/${encodeURIComponent(eventId)}`, { signal: ctx.signal }));
+  const e = await whileLoading(page, request);
 
   append(page, [
     h(

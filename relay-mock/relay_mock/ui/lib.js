@@ -454,3 +454,20 @@ export function empty(text) {
 export function loading() {
   return h("div", { class: "loading" }, "loading…");
 }
+
+/**
+ * "loading…" in `parent` until `request` settles; then its answer, or its error thrown on.
+ * @template T
+ * @param {HTMLElement} parent
+ * @param {Promise<T>} request
+ * @returns {Promise<T>}
+ */
+export async function whileLoading(parent, request) {
+  const placeholder = loading();
+  parent.append(placeholder);
+  try {
+    return await request;
+  } finally {
+    placeholder.remove();
+  }
+}

@@ -1,6 +1,6 @@
 // @ts-check
-// What the list views share: a paged table over one /inspect endpoint (logs, errors, traces),
-// the filter form above a list (those and envelopes, metrics), and rows that open their item.
+// What the list views share: a paged table over one /inspect endpoint with its heading and filters
+// (logs, errors, traces), the filter form (those and envelopes, metrics), rows that open their item.
 
 import { api, append, clear, empty, errorBox, h, isAbort, link, routeWithQuery } from "./lib.js";
 import { debounce } from "./live.js";
@@ -16,20 +16,24 @@ import { debounce } from "./live.js";
  * @template {{ next_cursor?: string | number | null }} P the endpoint's page (types.d.ts)
  * @template T one row's data
  * @typedef {object} PagedTableOptions
+ * @property {string} title the page's heading
+ * @property {string} [subtitle]
+ * @property {string} route the list's own route, e.g. "#/logs"
+ * @property {FilterField[]} [fields] the filters above the table, passed on to the endpoint
  * @property {string} endpoint the path, e.g. "/inspect/logs"
  * @property {number} limit rows per page
- * @property {{ [name: string]: string }} [filters] sent as query parameters, the empty ones left out
  * @property {string} tableClass
  * @property {string[]} columns
  * @property {(page: P) => T[]} rows the page's rows
  * @property {(item: T) => HTMLTableRowElement} row
- * @property {string} emptyText shown when there is no row at all
+ * @property {string} empty shown when there is no row at all
+ * @property {string} [noMatch] shown instead when filters are set
  * @property {(summary: LiveSummary) => boolean} liveWhen whether an arriving envelope may change the first page
  */
 
 /**
- * Appends the table, its status line and its "Load more" button to `page` and loads the first
- * page. Arrivals the view cares about re-read the first page, at most once a second, and only while
+ * A list page: its heading, the filters (their values are the route's query), the table, its status
+ * line and its "Load more" button, appended to `page`; then it loads the first page. Arrivals the view cares about re-read the first page, at most once a second, and only while
  * the reader has not paged further (rows would jump under them). Resolves once the first page is
  * shown (or its error is).
  * @template {{ next_cursor?: string | number | null }} P
@@ -39,6 +43,9 @@ import { debounce } from "./live.js";
  * @param {PagedTableOptions<P, T>} options
  */
 export async function pagedTable(page, ctx, options) {
+  const fields = options.fields || [];
+  const filters = readFilters(ctx.params, fields);
+  const filtered = Object.values(filters).some(Boolean);
   const tbody = h("tbody", {});
   const status = h("div", { class: "list-status" });
   const moreButton = h("button", { type: "button", class: "btn", hidden: true }, "Load more");
@@ -46,16 +53,18 @@ export async function pagedTable(page, ctx, options) {
   let cursor = null;
   let pages = 0;
 
-  page.append(
+  append(page, [
+    h("div", { class: "page-head" }, h("h1", {}, options.title), options.subtitle ? h("span", { class: "muted" }, options.subtitle) : null),
+    fields.length ? filterForm(options.route, filters, fields) : null,
     h("table", { class: ["grid", options.tableClass] }, h("thead", {}, h("tr", {}, options.columns.map((c) => h("th", {}, c)))), tbody),
     status,
     h("div", { class: "more" }, moreButton),
-  );
+  ]);
 
   /** @param {{ reset: boolean }} how reset: the first page again, replacing every row */
   async function load({ reset }) {
     const query = new URLSearchParams({ limit: String(options.limit) });
-    for (const [key, value] of Object.entries(options.filters || {})) if (value) query.set(key, value);
+    for (const [key, value] of Object.entries(filters)) if (value) query.set(key, value);
     if (!reset && cursor !== null) query.set("cursor", cursor);
     try {
       const data = /** @type {P} */ (await api(`${options.endpoint}?${query}`, { signal: ctx.signal }));
@@ -68,7 +77,7 @@ export async function pagedTable(page, ctx, options) {
       tbody.append(...options.rows(data).map(options.row));
       cursor = data.next_cursor === null || data.next_cursor === undefined ? null : String(data.next_cursor);
       moreButton.hidden = cursor === null;
-      if (!tbody.rows.length) status.append(empty(options.emptyText));
+      if (!tbody.rows.length) status.append(empty(filtered && options.noMatch ? options.noMatch : options.empty));
     } catch (err) {
       if (isAbort(err)) return;
       clear(status).append(errorBox(err));
@@ -96,6 +105,16 @@ export async function pagedTable(page, ctx, options) {
  * @property {string} [any] what the drop-down shows for ""
  * @property {Props} [props] more of the input's properties (spellcheck, type, min...)
  */
+
+/**
+ * The filter values in a route's query, by field ("" for those not set).
+ * @param {URLSearchParams} params
+ * @param {FilterField[]} fields
+ * @returns {{ [name: string]: string }}
+ */
+export function readFilters(params, fields) {
+  return Object.fromEntries(fields.map((field) => [field.name, (params.get(field.name) || "").trim()]));
+}
 
 /**
  * The filters above a list: applying them navigates to `base` with the values in the hash's query

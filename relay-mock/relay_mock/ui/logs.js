@@ -2,38 +2,38 @@
 // Sentry logs: newest first, live, with filters; each line links to its trace.
 
 import { h, idEl, levelBadge, route, serviceChip, timeEl } from "./lib.js";
-import { filterForm, pagedTable } from "./lists.js";
+import { pagedTable } from "./lists.js";
 
 /** @typedef {import("./types").LogPage} LogPage */
 /** @typedef {import("./types").LogRecord} LogRecord */
 
 const LEVELS = ["", "fatal", "error", "warn", "info", "debug", "trace"];
-const FILTERS = ["q", "service", "level", "trace_id"];
+
+/** @type {import("./lists.js").FilterField[]} */
+const FIELDS = [
+  { name: "q", label: "search", wide: true, placeholder: "text in the message…", props: { spellcheck: false } },
+  { name: "service", label: "service", placeholder: "service" },
+  { name: "level", label: "level", choices: LEVELS, any: "any level" },
+  { name: "trace_id", label: "trace", placeholder: "trace id", props: { spellcheck: false } },
+];
 
 /**
  * @param {HTMLElement} page
  * @param {import("./lib.js").ViewContext} ctx
  */
 export async function logList(page, ctx) {
-  const filters = Object.fromEntries(FILTERS.map((name) => [name, ctx.params.get(name) || ""]));
-  page.append(
-    h("div", { class: "page-head" }, h("h1", {}, "Logs")),
-    filterForm("#/logs", filters, [
-      { name: "q", label: "search", wide: true, placeholder: "text in the message…", props: { spellcheck: false } },
-      { name: "service", label: "service", placeholder: "service" },
-      { name: "level", label: "level", choices: LEVELS, any: "any level" },
-      { name: "trace_id", label: "trace", placeholder: "trace id", props: { spellcheck: false } },
-    ]),
-  );
   await pagedTable(page, ctx, {
+    title: "Logs",
+    route: "#/logs",
+    fields: FIELDS,
     endpoint: "/inspect/logs",
     limit: 100,
-    filters,
     tableClass: "logs",
     columns: ["time", "level", "service", "message", "trace", "span"],
     rows: (/** @type {LogPage} */ data) => data.logs,
     row: logRow,
-    emptyText: Object.values(filters).some(Boolean) ? "No log matches." : "No logs yet.",
+    empty: "No logs yet.",
+    noMatch: "No log matches.",
     liveWhen: (summary) => (summary.item_types || []).includes("log"),
   });
 }

@@ -3,7 +3,7 @@
 // store, each change marked with the rule that made it; and the leaks report. Captured values are
 // rendered as text nodes only (lib.js's h()), like everywhere else.
 
-import { api, append, empty, errorBox, h, idEl, jsonView, link, loading, route, section, serviceChip, timeEl, typeBadge } from "./lib.js";
+import { api, append, empty, errorBox, h, idEl, jsonView, link, route, section, serviceChip, timeEl, typeBadge, whileLoading } from "./lib.js";
 
 /**
  * @typedef {import("./types").Item} Item
@@ -67,15 +67,11 @@ export function itemTabs(payloadNode, item, envelopeId, index, { open = false } 
  * @param {unknown} sent the payload as the SDK sent it
  */
 async function loadView(pane, envelopeId, index, sent) {
-  const placeholder = loading();
-  pane.append(placeholder);
+  const request = /** @type {Promise<RelayItemView>} */ (api(`/inspect/envelopes/${encodeURIComponent(envelopeId)}/items/${index}/relay`));
   try {
-    const view = /** @type {RelayItemView} */ (await api(`/inspect/envelopes/${encodeURIComponent(envelopeId)}/items/${index}/relay`));
-    append(pane, renderView(view, sent));
+    append(pane, renderView(await whileLoading(pane, request), sent));
   } catch (err) {
     pane.append(errorBox(err));
-  } finally {
-    placeholder.remove();
   }
 }
 
@@ -279,15 +275,8 @@ function safe(text) {
  * @param {import("./lib.js").ViewContext} ctx
  */
 export async function leaksView(page, ctx) {
-  const placeholder = loading();
-  page.append(h("div", { class: "page-head" }, h("h1", {}, "Leaks")), placeholder);
-  /** @type {LeakList} */
-  let data;
-  try {
-    data = /** @type {LeakList} */ (await api("/inspect/leaks?limit=500", { signal: ctx.signal }));
-  } finally {
-    placeholder.remove();
-  }
+  page.append(h("div", { class: "page-head" }, h("h1", {}, "Leaks")));
+  const data = await whileLoading(page, /** @type {Promise<LeakList>} */ (api("/inspect/leaks?limit=500", { signal: ctx.signal })));
   page.append(
     h(
       "p",

@@ -49,15 +49,17 @@ import { bySpan, recordLine, traceTelemetry } from "./telemetry.js";
  * @param {ViewContext} ctx
  */
 export async function traceList(page, ctx) {
-  page.append(h("div", { class: "page-head" }, h("h1", {}, "Traces"), h("span", { class: "muted" }, "most recently active first")));
   await pagedTable(page, ctx, {
+    title: "Traces",
+    subtitle: "most recently active first",
+    route: "#/traces",
     endpoint: "/inspect/traces",
     limit: 50,
     tableClass: "traces",
     columns: ["started", "root transaction", "services", "tx", "errors", "duration", "status"],
     rows: (/** @type {import("./types").TracePage} */ data) => data.traces,
     row: traceRow,
-    emptyText: "No traces yet: transactions and errors with a trace id appear here.",
+    empty: "No traces yet: transactions and errors with a trace id appear here.",
     // Traces grow as services report.
     liveWhen: (summary) => Boolean(summary.trace_id || (summary.items || []).some((i) => i.trace_id)),
   });
