@@ -21,7 +21,7 @@ import {
   typeBadge,
   whileLoading,
 } from "./lib.js";
-import { clickableRow, filterForm } from "./lists.js";
+import { clickableRow, filterForm, readFilters } from "./lists.js";
 import { itemTabs } from "./relay.js";
 
 /**
@@ -33,14 +33,15 @@ import { itemTabs } from "./relay.js";
  * @typedef {import("./types").Stats} Stats
  */
 
-const FILTERS = [
-  { key: "type", label: "type", placeholder: "any type", list: "item-types" },
-  { key: "project", label: "project", placeholder: "name or id", list: "project-names" },
-  { key: "trace_id", label: "trace", placeholder: "trace id" },
-  { key: "event_id", label: "event", placeholder: "event id" },
-  { key: "release", label: "release", placeholder: "release" },
-  { key: "environment", label: "env", placeholder: "environment" },
-  { key: "server_name", label: "server", placeholder: "server name" },
+/** @type {import("./lists.js").FilterField[]} */
+const FIELDS = [
+  { name: "type", label: "type", placeholder: "any type", props: { spellcheck: false, attrs: { list: "item-types" } } },
+  { name: "project", label: "project", placeholder: "name or id", props: { spellcheck: false, attrs: { list: "project-names" } } },
+  { name: "trace_id", label: "trace", placeholder: "trace id", props: { spellcheck: false } },
+  { name: "event_id", label: "event", placeholder: "event id", props: { spellcheck: false } },
+  { name: "release", label: "release", placeholder: "release", props: { spellcheck: false } },
+  { name: "environment", label: "env", placeholder: "environment", props: { spellcheck: false } },
+  { name: "server_name", label: "server", placeholder: "server name", props: { spellcheck: false } },
 ];
 const ITEM_TYPES = [
   "event", "transaction", "attachment", "session", "sessions", "client_report", "check_in",
@@ -58,7 +59,7 @@ const MAX_ROWS = 1000;
  * @param {ViewContext} ctx
  */
 export async function envelopeList(page, ctx) {
-  const filters = Object.fromEntries(FILTERS.map((f) => [f.key, (ctx.params.get(f.key) || "").trim()]));
+  const filters = readFilters(ctx.params, FIELDS);
   const active = Object.values(filters).some(Boolean);
   const tbody = h("tbody", {});
   const seen = new Set();
@@ -77,17 +78,7 @@ export async function envelopeList(page, ctx) {
 
   page.append(
     h("div", { class: "page-head" }, h("h1", {}, "Envelopes"), h("span", { class: "spacer" }), pendingNote, pauseButton),
-    filterForm(
-      "#/envelopes",
-      filters,
-      FILTERS.map((f) => ({
-        name: f.key,
-        label: f.label,
-        placeholder: f.placeholder,
-        props: f.list ? { spellcheck: false, attrs: { list: f.list } } : { spellcheck: false },
-      })),
-      { submit: "Filter", applyOnChange: true },
-    ),
+    filterForm("#/envelopes", filters, FIELDS, { submit: "Filter", applyOnChange: true }),
     h(
       "table",
       { class: "grid envelopes" },

@@ -33,9 +33,9 @@ import { debounce } from "./live.js";
 
 /**
  * A list page: its heading, the filters (their values are the route's query), the table, its status
- * line and its "Load more" button, appended to `page`; then it loads the first page. Arrivals the view cares about re-read the first page, at most once a second, and only while
- * the reader has not paged further (rows would jump under them). Resolves once the first page is
- * shown (or its error is).
+ * line and its "Load more" button, appended to `page`; then it loads the first page. Arrivals the
+ * view cares about re-read the first page, at most once a second, and only while the reader has not
+ * paged further (rows would jump under them). Resolves once the first page is shown (or its error).
  * @template {{ next_cursor?: string | number | null }} P
  * @template T
  * @param {HTMLElement} page

@@ -4,7 +4,7 @@
 
 import { api, clear, count, empty, errorBox, h, isAbort, serviceChip } from "./lib.js";
 import { lineChart } from "./chart.js";
-import { filterForm } from "./lists.js";
+import { filterForm, readFilters } from "./lists.js";
 import { debounce } from "./live.js";
 import { formatValue } from "./telemetry.js";
 
@@ -14,7 +14,14 @@ import { formatValue } from "./telemetry.js";
  */
 
 const TYPES = ["", "counter", "gauge", "distribution"];
-const FILTERS = ["name", "type", "service", "trace_id", "bucket"];
+/** @type {import("./lists.js").FilterField[]} */
+const FIELDS = [
+  { name: "name", label: "name", placeholder: "metric name", props: { spellcheck: false } },
+  { name: "type", label: "type", choices: TYPES, any: "any type" },
+  { name: "service", label: "service", placeholder: "service" },
+  { name: "trace_id", label: "trace", placeholder: "trace id", props: { spellcheck: false } },
+  { name: "bucket", label: "bucket s", placeholder: "10", props: { type: "number", min: "0.001", step: "any" } },
+];
 // What a bucket's point is, per metric type: counters add up, gauges keep their last value,
 // distributions are shown by their mean (min and max are in the tooltip).
 /** @type {{ [type: string]: "sum" | "last" | "avg" }} */
@@ -25,21 +32,10 @@ const AGGREGATE = { counter: "sum", gauge: "last", distribution: "avg" };
  * @param {import("./lib.js").ViewContext} ctx
  */
 export async function metricsView(page, ctx) {
-  const filters = Object.fromEntries(FILTERS.map((name) => [name, ctx.params.get(name) || ""]));
+  const filters = readFilters(ctx.params, FIELDS);
   const charts = h("div", { class: "metric-charts" });
   const status = h("div", { class: "list-status" });
-  const form = filterForm(
-    "#/metrics",
-    filters,
-    [
-      { name: "name", label: "name", placeholder: "metric name", props: { spellcheck: false } },
-      { name: "type", label: "type", choices: TYPES, any: "any type" },
-      { name: "service", label: "service", placeholder: "service" },
-      { name: "trace_id", label: "trace", placeholder: "trace id", props: { spellcheck: false } },
-      { name: "bucket", label: "bucket s", placeholder: "10", props: { type: "number", min: "0.001", step: "any" } },
-    ],
-    { submit: "Show" },
-  );
+  const form = filterForm("#/metrics", filters, FIELDS, { submit: "Show" });
   page.append(h("div", { class: "page-head" }, h("h1", {}, "Metrics")), form, status, charts);
 
   async function load() {
