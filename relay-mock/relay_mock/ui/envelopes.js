@@ -62,6 +62,7 @@ export async function envelopeList(page, ctx) {
   const filters = readFilters(ctx.params, FIELDS);
   const active = Object.values(filters).some(Boolean);
   const tbody = h("tbody", {});
+  /** @type {Set<string>} envelope ids shown */
   const seen = new Set();
   const emptyNote = empty(active ? "No envelope matches these filters yet." : "No envelopes yet. Point an SDK at this relay.");
   emptyNote.hidden = true;
