@@ -201,6 +201,15 @@ def _findings(report: dict[str, Any], trace_id: str) -> list[dict[str, Any]]:
     return [finding for finding in report["findings"] if finding["trace_id"] == trace_id]
 
 
+def _failures(report: dict[str, Any], trace_id: str) -> set[tuple[str, str, str | None]]:
+    """What failed the trace: (check, kind, service) of its findings neither notes nor attributed."""
+    return {
+        (f["check"], f["kind"], f["service"])
+        for f in _findings(report, trace_id)
+        if not f["note"] and f["attributed_to"] is None
+    }
+
+
 # -- the cases ----------------------------------------------------------------------------------
 
 
@@ -231,8 +240,10 @@ def test_a_lost_downstream_transaction_fails_despite_unrelated_drops_and_refusal
     verdicts = _verdicts(report)
     assert verdicts[lost] == "failed", json.dumps(_findings(report, lost), indent=1)
     assert verdicts[healthy] == "verified", json.dumps(_findings(report, healthy), indent=1)
+    # Failed for the lost transaction alone, which none of the drops or refusals explained.
+    assert _failures(report, lost) == {("completeness", "missing_transaction", "downstream")}, _findings(report, lost)
     missing = [f for f in _findings(report, lost) if f["kind"] == "missing_transaction"]
-    assert missing and all(f["attributed_to"] is None for f in missing), missing
+    assert all(f["attributed_to"] is None for f in missing), missing
     assert "lost in delivery" in missing[0]["message"], missing[0]
     # The run's exit status is the verifier's "failed": make exits 2 but prints it.
     assert report["exit_status"] == EXIT_FAILED and report["outcome"] == "FAILED"
@@ -311,6 +322,5 @@ def test_a_third_service_is_verified_and_its_lost_transaction_fails(
     ):
         trace = httpx.get(f"{stack.relay_url}/inspect/traces/{trace_id}", timeout=10).json()
         assert trace["services"] == services and trace["verification"]["verdict"] == verdict, trace["verification"]
-    missing = [f for f in _findings(report, lost) if f["kind"] == "missing_transaction"]
-    assert [f["service"] for f in missing] == ["playground"], missing
+    assert _failures(report, lost) == {("completeness", "missing_transaction", "playground")}, _findings(report, lost)
     assert result.returncode == 2 and f"exit status {EXIT_FAILED} " in result.stderr, result.stderr
