@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.dialects.postgresql import insert
 
 from downstream.models import Base, Stock
+from downstream.next_hop import TIMEOUT, NextHop
 from downstream.routes import reservations
 from downstream.settings import DownstreamSettings
 from servicekit.app import create_service_app
@@ -27,7 +29,13 @@ def create_app(settings: DownstreamSettings) -> FastAPI:
         rows.append({"sku": SOLD_OUT_SKU, "available": 0})
         async with app.state.engine.begin() as conn:
             await conn.execute(insert(Stock).values(rows).on_conflict_do_nothing(index_elements=["sku"]))
-        yield
+        if settings.next_hop_url is None:
+            app.state.next_hop = None
+            yield
+            return
+        async with httpx.AsyncClient(base_url=settings.next_hop_url, timeout=TIMEOUT) as http:
+            app.state.next_hop = NextHop(http)
+            yield
 
     return create_service_app(
         settings,

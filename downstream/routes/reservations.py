@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select, update
 
 from downstream.models import Reservation, Stock
+from downstream.next_hop import NextHop
 from downstream.schemas import ReservationCreate, ReservationRead, StockRead
 from servicekit import telemetry
 from servicekit.db import SessionDep
@@ -18,8 +19,11 @@ router = APIRouter(tags=["inventory"], dependencies=[Depends(apply_faults)])
 
 
 @router.post("/reservations", status_code=201, response_model=ReservationRead)
-async def create_reservation(body: ReservationCreate, session: SessionDep) -> Reservation:
+async def create_reservation(body: ReservationCreate, session: SessionDep, request: Request) -> Reservation:
     """Take `quantity` of `sku` from stock in one statement (no lost updates under load)."""
+    next_hop: NextHop | None = getattr(request.app.state, "next_hop", None)
+    if next_hop is not None:  # NEXT_HOP_URL: the trace goes on to a third service
+        await next_hop.look_up_stock(body.sku)
     taken = await session.execute(
         update(Stock)
         .where(Stock.sku == body.sku, Stock.available >= body.quantity)
