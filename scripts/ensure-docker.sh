@@ -26,7 +26,15 @@ if ! docker info >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io debootstrap >/dev/null
   fi
   log "starting dockerd"
-  nohup dockerd >/var/log/dockerd.log 2>&1 &
+  # Close every descriptor past stderr: dockerd (and containerd, its child) outlive this script,
+  # and an inherited one, such as a `flock` held by the caller, would stay held until they stop.
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
+    exec nohup dockerd >/var/log/dockerd.log 2>&1
+  ) &
   wait_for_engine 90
 fi
 
