@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Body, Depends, Path
 from sqlalchemy import select, update
 
 from downstream.models import Reservation, Stock
-from downstream.schemas import ReservationCreate, ReservationRead, StockRead
+from downstream.schemas import (
+    RESERVATION_EXAMPLES,
+    SKU_EXAMPLES,
+    ReservationCreate,
+    ReservationRead,
+    StockRead,
+)
 from servicekit import telemetry
 from servicekit.db import SessionDep
 from servicekit.errors import NotFound, OutOfStock
@@ -18,7 +25,9 @@ router = APIRouter(tags=["inventory"], dependencies=[Depends(apply_faults)])
 
 
 @router.post("/reservations", status_code=201, response_model=ReservationRead)
-async def create_reservation(body: ReservationCreate, session: SessionDep) -> Reservation:
+async def create_reservation(
+    body: Annotated[ReservationCreate, Body(openapi_examples=RESERVATION_EXAMPLES)], session: SessionDep
+) -> Reservation:
     """Take `quantity` of `sku` from stock in one statement (no lost updates under load)."""
     taken = await session.execute(
         update(Stock)
@@ -50,7 +59,7 @@ async def read_reservation(reservation_id: uuid.UUID, session: SessionDep) -> Re
 
 
 @router.get("/stock/{sku}", response_model=StockRead)
-async def read_stock(sku: str, session: SessionDep) -> Stock:
+async def read_stock(sku: Annotated[str, Path(openapi_examples=SKU_EXAMPLES)], session: SessionDep) -> Stock:
     stock = (await session.execute(select(Stock).where(Stock.sku == sku))).scalar_one_or_none()
     if stock is None:
         raise NotFound(f"unknown sku {sku}")
