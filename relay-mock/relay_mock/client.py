@@ -264,8 +264,13 @@ class Calls:
         since: float | str | None = None,
         until: float | str | None = None,
         deadline: float = 0.0,
+        topology: Mapping[str, Any] | None = None,
     ) -> Call[Verdict]:
         params = _params(trace_id=_hex(trace_id) if trace_id else None, since=since, until=until, deadline=deadline)
+        if topology is not None:
+            # An expectations file's settings (relay_mock.verify.topology) travel in a POST body.
+            body = {"expect": dict(topology)}
+            return Call("POST", "/inspect/verify", _model(Verdict), params, body=body, blocks_for=deadline)
         return Call("GET", "/inspect/verify", _model(Verdict), params, blocks_for=deadline)
 
     @staticmethod
@@ -459,10 +464,14 @@ class RelayClient:
         since: float | str | None = None,
         until: float | str | None = None,
         deadline: float = 0.0,
+        topology: Mapping[str, Any] | None = None,
     ) -> Verdict:
         """The trace verifier's report over the window (or one trace); `deadline`: seconds it may
-        wait for expected traces still arriving."""
-        return self.call(Calls.verify(trace_id=trace_id, since=since, until=until, deadline=deadline))
+        wait for expected traces still arriving; `topology`: an expectations file's settings
+        (`relay-mock verify --expect`), judged instead of relay-mock's own."""
+        return self.call(
+            Calls.verify(trace_id=trace_id, since=since, until=until, deadline=deadline, topology=topology)
+        )
 
     def clear(self) -> None:
         """Delete every stored envelope, refusal and expectation (fault rules stay)."""
@@ -624,8 +633,11 @@ class AsyncRelayClient:
         since: float | str | None = None,
         until: float | str | None = None,
         deadline: float = 0.0,
+        topology: Mapping[str, Any] | None = None,
     ) -> Verdict:
-        return await self.call(Calls.verify(trace_id=trace_id, since=since, until=until, deadline=deadline))
+        return await self.call(
+            Calls.verify(trace_id=trace_id, since=since, until=until, deadline=deadline, topology=topology)
+        )
 
     async def clear(self) -> None:
         await self.call(Calls.clear())
