@@ -213,6 +213,16 @@ class Calls:
         return Call("GET", "/inspect/metrics", _json, _params(**filters))
 
     @staticmethod
+    def item_view(envelope_id: str, index: int) -> Call[dict[str, Any]]:
+        """One item as Sentry would store it (Relay's normalization and scrubbing, relay_view/)."""
+        return Call("GET", f"/inspect/envelopes/{envelope_id}/items/{index}/relay", _json)
+
+    @staticmethod
+    def leaks(*, limit: int = 100, project: str | None = None) -> Call[dict[str, Any]]:
+        """Items whose stored form would still hold something the scrubbing should have caught."""
+        return Call("GET", "/inspect/leaks", _json, _params(limit=limit, project=project))
+
+    @staticmethod
     def refusals(*, limit: int = 100) -> Call[list[Refusal]]:
         return Call("GET", "/inspect/refusals", _models(Refusal, "refusals"), _params(limit=limit))
 
@@ -425,6 +435,12 @@ class RelayClient:
     def metrics(self, **filters: Any) -> dict[str, Any]:
         return self.call(Calls.metrics(**filters))
 
+    def item_view(self, envelope_id: str, index: int) -> dict[str, Any]:
+        return self.call(Calls.item_view(envelope_id, index))
+
+    def leaks(self, *, limit: int = 100, project: str | None = None) -> dict[str, Any]:
+        return self.call(Calls.leaks(limit=limit, project=project))
+
     def refusals(self, *, limit: int = 100) -> list[Refusal]:
         return self.call(Calls.refusals(limit=limit))
 
@@ -594,6 +610,12 @@ class AsyncRelayClient:
 
     async def metrics(self, **filters: Any) -> dict[str, Any]:
         return await self.call(Calls.metrics(**filters))
+
+    async def item_view(self, envelope_id: str, index: int) -> dict[str, Any]:
+        return await self.call(Calls.item_view(envelope_id, index))
+
+    async def leaks(self, *, limit: int = 100, project: str | None = None) -> dict[str, Any]:
+        return await self.call(Calls.leaks(limit=limit, project=project))
 
     async def refusals(self, *, limit: int = 100) -> list[Refusal]:
         return await self.call(Calls.refusals(limit=limit))
