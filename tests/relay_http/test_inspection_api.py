@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 import httpx
 import orjson
 import pytest
