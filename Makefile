@@ -29,7 +29,7 @@ logs: ## follow the services' logs (SERVICE=api to pick one)
 test: ## run the whole test suite (starts and tears down its own stack)
 	@scripts/test.sh $(ARGS)
 
-lint: ## ruff (lint and format) and mypy --strict over the project's code
+lint: ## ruff (lint and format) over code, tests and scripts; mypy --strict over code and tests; tsc over the web UI
 	@scripts/lint.sh
 
 load: ## headless Locust (USERS=50 RATE=10 DURATION=60s WORKERS=0); reports in reports/

@@ -1,8 +1,8 @@
 """Screenshot relay-mock's web UI in headless Chromium (for the docs).
 
-    .venv/bin/python scripts/ui-screenshot.py http://127.0.0.1:9000 docs/images/relay-mock-trace.png
-    .venv/bin/python scripts/ui-screenshot.py URL out.png --trace-id 4bf92f3577b34da6a3ce929d0e0e4736
-    .venv/bin/python scripts/ui-screenshot.py URL out.png --view envelopes
+    scripts/py.sh scripts/ui-screenshot.py http://127.0.0.1:9000 docs/images/relay-mock-trace.png
+    scripts/py.sh scripts/ui-screenshot.py URL out.png --trace-id 4bf92f3577b34da6a3ce929d0e0e4736
+    scripts/py.sh scripts/ui-screenshot.py URL out.png --view envelopes
 
 By default it opens the waterfall of the newest complete trace that spans two or more services.
 CHROMIUM_PATH overrides the browser (default: Debian's /usr/bin/chromium).
@@ -16,8 +16,9 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-import httpx
 from playwright.sync_api import sync_playwright
+
+from relay_mock.client import RelayClient
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -39,11 +40,11 @@ READY = {
 
 
 def newest_multi_service_trace(base_url: str) -> str:
-    response = httpx.get(f"{base_url}/inspect/traces", params={"limit": 200}, timeout=10)
-    response.raise_for_status()
-    for trace in response.json()["traces"]:
-        if trace["complete"] and len(trace["services"]) >= 2:
-            return str(trace["trace_id"])
+    with RelayClient(base_url, timeout=10) as relay:
+        page = relay.traces(limit=200)
+    for trace in page.traces:
+        if trace.complete and len(trace.services) >= 2:
+            return trace.trace_id
     raise SystemExit(f"no complete trace across two or more services in {base_url}; pass --trace-id")
 
 

@@ -6,11 +6,11 @@ import time
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Request
 
 from api.inventory_client import InventoryClient
 from api.models import Order
-from api.schemas import OrderCreate, OrderRead
+from api.schemas import ORDER_EXAMPLES, OrderCreate, OrderRead
 from servicekit import telemetry
 from servicekit.db import SessionDep
 from servicekit.errors import Conflict, NotFound, ServiceError
@@ -30,7 +30,12 @@ router = APIRouter(prefix="/orders", tags=["orders"], dependencies=[Depends(appl
 
 
 @router.post("", status_code=201, response_model=OrderRead)
-async def create_order(body: OrderCreate, request: Request, session: SessionDep, inventory: InventoryDep) -> Order:
+async def create_order(
+    body: Annotated[OrderCreate, Body(openapi_examples=ORDER_EXAMPLES)],
+    request: Request,
+    session: SessionDep,
+    inventory: InventoryDep,
+) -> Order:
     """Store the order, reserve its stock in downstream, and confirm it.
 
     Out of stock answers 409 (an expected outcome, not a Sentry error); a failing

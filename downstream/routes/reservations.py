@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Body, Depends, Path, Request
 from sqlalchemy import select, update
 
 from downstream.models import Reservation, Stock
 from downstream.next_hop import NextHop
-from downstream.schemas import ReservationCreate, ReservationRead, StockRead
+from downstream.schemas import (
+    RESERVATION_EXAMPLES,
+    SKU_EXAMPLES,
+    ReservationCreate,
+    ReservationRead,
+    StockRead,
+)
 from servicekit import telemetry
 from servicekit.db import SessionDep
 from servicekit.errors import NotFound, OutOfStock
@@ -19,7 +26,11 @@ router = APIRouter(tags=["inventory"], dependencies=[Depends(apply_faults)])
 
 
 @router.post("/reservations", status_code=201, response_model=ReservationRead)
-async def create_reservation(body: ReservationCreate, session: SessionDep, request: Request) -> Reservation:
+async def create_reservation(
+    body: Annotated[ReservationCreate, Body(openapi_examples=RESERVATION_EXAMPLES)],
+    session: SessionDep,
+    request: Request,
+) -> Reservation:
     """Take `quantity` of `sku` from stock in one statement (no lost updates under load)."""
     next_hop: NextHop | None = getattr(request.app.state, "next_hop", None)
     if next_hop is not None:  # NEXT_HOP_URL: the trace goes on to a third service
@@ -54,7 +65,7 @@ async def read_reservation(reservation_id: uuid.UUID, session: SessionDep) -> Re
 
 
 @router.get("/stock/{sku}", response_model=StockRead)
-async def read_stock(sku: str, session: SessionDep) -> Stock:
+async def read_stock(sku: Annotated[str, Path(openapi_examples=SKU_EXAMPLES)], session: SessionDep) -> Stock:
     stock = (await session.execute(select(Stock).where(Stock.sku == sku))).scalar_one_or_none()
     if stock is None:
         raise NotFound(f"unknown sku {sku}")

@@ -47,6 +47,9 @@ def witnesses(headers: Mapping[str, str] | None) -> list[dict[str, Any]] | None:
 
 
 class GroundTruth:
+    # Posts with Locust's own `requests` rather than relay_mock.client: the Locust image installs
+    # requirements/locust.txt only, and the client would bring httpx, pydantic and orjson (and
+    # relay-mock's models) into it for one POST to /inspect/expectations.
     def __init__(self, relay_url: str) -> None:
         self.url = f"{relay_url}/inspect/expectations"
         self._pending: list[dict[str, Any]] = []

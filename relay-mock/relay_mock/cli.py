@@ -164,40 +164,28 @@ def verify(args: argparse.Namespace) -> int:
         return 2
     for url in args.flush:
         _flush(url, args.timeout)
-    params = {"deadline": args.deadline}
-    for name in ("since", "until"):
-        value = getattr(args, name)
-        if value:
-            params[name] = _when(value)
-    if args.trace_id:
-        params["trace_id"] = args.trace_id
-    token = os.environ.get("RELAY_INSPECT_TOKEN")
-    headers = {"authorization": f"Bearer {token}"} if token else {}
-    with httpx.Client(base_url=args.url, timeout=args.deadline + args.timeout, headers=headers) as http:
-
-        def ask(deadline: float) -> httpx.Response:
-            query = {**params, "deadline": deadline}
-            if expect is None:
-                return http.get("/inspect/verify", params=query)
-            return http.post("/inspect/verify", params=query, json={"expect": expect})
-
-        response = ask(args.deadline)
-        if response.status_code == 200 and response.json()["still_pending"] and args.flush:
-            # Requests still in flight at the first flush ended while we waited; their drops
-            # are counted only if the SDKs are flushed again (then checked once more, at once).
-            for url in args.flush:
-                _flush(url, args.timeout)
-            response = ask(0)
-    if response.status_code != 200:
-        print(f"relay-mock verify: {RelayError.from_response(response)}", file=sys.stderr)
-        return 2
-    body = response.json()
-    report = Report.from_dict(body["report"])
+    since, until = (_when(value) if value else None for value in (args.since, args.until))
+    with _client(args) as relay:
+        try:
+            verdict = relay.verify(
+                trace_id=args.trace_id, since=since, until=until, deadline=args.deadline, topology=expect
+            )
+            if verdict.still_pending and args.flush:
+                # Requests still in flight at the first flush ended while we waited; their drops
+                # are counted only if the SDKs are flushed again (then checked once more, at once).
+                for url in args.flush:
+                    _flush(url, args.timeout)
+                verdict = relay.verify(trace_id=args.trace_id, since=since, until=until, topology=expect)
+        except RelayError as exc:
+            print(f"relay-mock verify: {exc}", file=sys.stderr)
+            return 2
+    # The report as the API sent it: the model keeps every field it read.
+    report = Report.from_dict(verdict.report.model_dump(exclude_unset=True))
     console = _console()
     limit = args.max_unverified
     print(render_table(report, color=sys.stdout.isatty(), width=console.width, max_unverified=limit))
-    if body["still_pending"]:
-        print(f"(gave up waiting after {body['waited_s']} s: {body['still_pending']} expected traces still incomplete)")
+    if verdict.still_pending:
+        print(f"(gave up waiting after {verdict.waited_s} s: {verdict.still_pending} expected traces still incomplete)")
     # --show-as names the directory the way the user finds it (the host's reports/, not the
     # container's mount point).
     for path, render in ((args.json, render_json), (args.junit, render_junit)):

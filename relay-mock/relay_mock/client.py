@@ -213,6 +213,16 @@ class Calls:
         return Call("GET", "/inspect/metrics", _json, _params(**filters))
 
     @staticmethod
+    def item_view(envelope_id: str, index: int) -> Call[dict[str, Any]]:
+        """One item as Sentry would store it (Relay's normalization and scrubbing, relay_view/)."""
+        return Call("GET", f"/inspect/envelopes/{envelope_id}/items/{index}/relay", _json)
+
+    @staticmethod
+    def leaks(*, limit: int = 100, project: str | None = None) -> Call[dict[str, Any]]:
+        """Items whose stored form would still hold something the scrubbing should have caught."""
+        return Call("GET", "/inspect/leaks", _json, _params(limit=limit, project=project))
+
+    @staticmethod
     def refusals(*, limit: int = 100) -> Call[list[Refusal]]:
         return Call("GET", "/inspect/refusals", _models(Refusal, "refusals"), _params(limit=limit))
 
@@ -264,8 +274,13 @@ class Calls:
         since: float | str | None = None,
         until: float | str | None = None,
         deadline: float = 0.0,
+        topology: Mapping[str, Any] | None = None,
     ) -> Call[Verdict]:
         params = _params(trace_id=_hex(trace_id) if trace_id else None, since=since, until=until, deadline=deadline)
+        if topology is not None:
+            # An expectations file's settings (relay_mock.verify.topology) travel in a POST body.
+            body = {"expect": dict(topology)}
+            return Call("POST", "/inspect/verify", _model(Verdict), params, body=body, blocks_for=deadline)
         return Call("GET", "/inspect/verify", _model(Verdict), params, blocks_for=deadline)
 
     @staticmethod
@@ -420,6 +435,12 @@ class RelayClient:
     def metrics(self, **filters: Any) -> dict[str, Any]:
         return self.call(Calls.metrics(**filters))
 
+    def item_view(self, envelope_id: str, index: int) -> dict[str, Any]:
+        return self.call(Calls.item_view(envelope_id, index))
+
+    def leaks(self, *, limit: int = 100, project: str | None = None) -> dict[str, Any]:
+        return self.call(Calls.leaks(limit=limit, project=project))
+
     def refusals(self, *, limit: int = 100) -> list[Refusal]:
         return self.call(Calls.refusals(limit=limit))
 
@@ -459,10 +480,14 @@ class RelayClient:
         since: float | str | None = None,
         until: float | str | None = None,
         deadline: float = 0.0,
+        topology: Mapping[str, Any] | None = None,
     ) -> Verdict:
         """The trace verifier's report over the window (or one trace); `deadline`: seconds it may
-        wait for expected traces still arriving."""
-        return self.call(Calls.verify(trace_id=trace_id, since=since, until=until, deadline=deadline))
+        wait for expected traces still arriving; `topology`: an expectations file's settings
+        (`relay-mock verify --expect`), judged instead of relay-mock's own."""
+        return self.call(
+            Calls.verify(trace_id=trace_id, since=since, until=until, deadline=deadline, topology=topology)
+        )
 
     def clear(self) -> None:
         """Delete every stored envelope, refusal and expectation (fault rules stay)."""
@@ -586,6 +611,12 @@ class AsyncRelayClient:
     async def metrics(self, **filters: Any) -> dict[str, Any]:
         return await self.call(Calls.metrics(**filters))
 
+    async def item_view(self, envelope_id: str, index: int) -> dict[str, Any]:
+        return await self.call(Calls.item_view(envelope_id, index))
+
+    async def leaks(self, *, limit: int = 100, project: str | None = None) -> dict[str, Any]:
+        return await self.call(Calls.leaks(limit=limit, project=project))
+
     async def refusals(self, *, limit: int = 100) -> list[Refusal]:
         return await self.call(Calls.refusals(limit=limit))
 
@@ -624,8 +655,11 @@ class AsyncRelayClient:
         since: float | str | None = None,
         until: float | str | None = None,
         deadline: float = 0.0,
+        topology: Mapping[str, Any] | None = None,
     ) -> Verdict:
-        return await self.call(Calls.verify(trace_id=trace_id, since=since, until=until, deadline=deadline))
+        return await self.call(
+            Calls.verify(trace_id=trace_id, since=since, until=until, deadline=deadline, topology=topology)
+        )
 
     async def clear(self) -> None:
         await self.call(Calls.clear())

@@ -8,11 +8,11 @@ import string
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 import sentry_sdk
 from playwright.sync_api import Page, expect
 
+from relay_mock.client import RelayClient
 from tests.relay_http.inspector import poll
 from tests.relay_http.test_relay_view import CARD, send_card_and_url_transaction
 from tests.relay_http.wire import API, new_id
@@ -34,16 +34,14 @@ def sdk(relay_url: str) -> Iterator[None]:
 
 def envelope_with(relay_url: str, item_type: str, marker: str) -> str:
     def find() -> str | None:
-        response = httpx.get(f"{relay_url}/inspect/envelopes", params={"type": item_type, "project": "api"}, timeout=10)
-        for envelope in response.json()["envelopes"]:
-            payloads: list[Any] = [
-                item["payload"] for item in envelope["items"] if item["header"].get("type") == item_type
-            ]
+        for envelope in relay.envelopes(type=item_type, project="api").envelopes:
+            payloads: list[Any] = [item.payload for item in envelope.items if item.type == item_type]
             if any((p.get("tags") or {}).get("marker") == marker for p in payloads):
-                return str(envelope["id"])
+                return envelope.id
         return None
 
-    return poll(find, deadline_s=20, what=f"the {item_type} marked {marker}")
+    with RelayClient(relay_url, timeout=10) as relay:
+        return poll(find, deadline_s=20, what=f"the {item_type} marked {marker}")
 
 
 def test_the_tab_shows_the_card_number_filtered_by_relays_rule(page: Page, relay_url: str, sdk: None) -> None:

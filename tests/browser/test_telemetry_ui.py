@@ -9,6 +9,8 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page, expect
 
+from relay_mock.client import RelayClient
+from tests.relay_http.inspector import poll
 from tests.relay_http.sdk import run_sdk
 from tests.relay_http.wire import API, DOWNSTREAM, envelope, item, new_id, post_envelope
 from tests.support.relay_server import RelayMock
@@ -19,13 +21,12 @@ expect.set_options(timeout=10_000)
 def _emit(relay: RelayMock) -> dict[str, Any]:
     """The SDK's telemetry scenario: a transaction with two logs and three metrics, and a log outside."""
     sent = run_sdk(API.dsn(relay.url), "telemetry")
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        found = httpx.get(f"{relay.url}/inspect/logs", params={"trace_id": sent["trace_id"]}, timeout=10).json()
-        if len(found["logs"]) >= 2:
-            return sent
-        time.sleep(0.1)
-    raise AssertionError("the SDK's logs did not arrive")
+    with RelayClient(relay.url, timeout=10) as client:
+        return poll(
+            lambda: sent if len(client.logs(trace_id=sent["trace_id"])["logs"]) >= 2 else None,
+            deadline_s=20,
+            what="the SDK's logs",
+        )
 
 
 def _downstream_log(relay: RelayMock, trace_id: str, body: str, level: str = "error") -> None:

@@ -113,5 +113,5 @@ def test_stored_envelopes_survive_a_relay_mock_restart(stack: Stack, relay: Rela
 
     after = relay.transactions_by_project(trace_id)
     assert sorted(envelope["id"] for pairs in after.values() for envelope, _ in pairs) == ids
-    raw = httpx.get(f"{stack.relay_url}/inspect/envelopes/{ids[0]}/raw").content
+    raw = relay.raw(ids[0])
     assert raw.startswith(b"{") and b'"type":"transaction"' in raw

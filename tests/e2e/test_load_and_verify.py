@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from tests.support.relay import RelayClient
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -23,7 +24,7 @@ def _verify(stack: Stack, since: float, *extra: str) -> tuple[int, str]:
     return result.returncode, result.stdout + result.stderr
 
 
-def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack, lifecycle: str) -> None:
+def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack, relay: RelayClient, lifecycle: str) -> None:
     # In both lifecycles: with SENTRY_TRACE_LIFECYCLE=stream segment spans stand for transactions.
     since = time.time()
     burst = stack.run(
@@ -31,7 +32,9 @@ def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack, lifecycle:
     )
     assert burst.returncode == 0, burst.stdout[-3000:] + burst.stderr[-3000:]
 
-    recorded = httpx.get(f"{stack.relay_url}/inspect/expectations", params={"since": since, "limit": 100000}).json()
+    recorded = {
+        "expectations": [e.model_dump(exclude_unset=True) for e in relay.client.expectations(since=since, limit=100000)]
+    }
     assert len(recorded["expectations"]) >= 50, "Locust recorded too few traces to mean anything"
     scenarios = {e["scenario"] for e in recorded["expectations"]}
     assert {"orders", "downstream_error", "business_error"} <= scenarios
@@ -53,7 +56,7 @@ def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack, lifecycle:
     assert len(witnessed) >= len(recorded["expectations"]) * 0.9, "most requests carry a witness"
 
 
-def test_verify_traces_fails_naming_linkage_when_api_stops_propagating(stack: Stack) -> None:
+def test_verify_traces_fails_naming_linkage_when_api_stops_propagating(stack: Stack, relay: RelayClient) -> None:
     with stack.reconfigured("api", API_SENTRY_PROPAGATE_TRACES="false"):
         since = time.time()
         expectations = []
@@ -67,7 +70,7 @@ def test_verify_traces_fails_naming_linkage_when_api_stops_propagating(stack: St
             )
             assert response.status_code == 201
             expectations.append({"trace_id": trace_id, "scenario": "propagation_off", "started_at": since})
-        httpx.post(f"{stack.relay_url}/inspect/expectations", json=expectations).raise_for_status()
+        relay.client.record_expectations(expectations)
 
         code, output = _verify(stack, since)
 

@@ -12,7 +12,9 @@ import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from relay_mock.client import RelayError
 from tests.support.chromium import CHROMIUM_ARGS, chromium_path, missing_chromium
+from tests.support.relay import RelayClient
 from tests.support.stack import Stack
 from tests.support.traffic import new_trace, place_order
 
@@ -43,29 +45,37 @@ def _span_ids(node: dict[str, Any]) -> set[str]:
     return found
 
 
-def test_one_order_leaves_logs_and_metrics_of_both_services_in_its_trace(stack: Stack, lifecycle: str) -> None:
+def _of_both(found: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    return found if {r["service"] for r in found} >= SERVICES else None
+
+
+def _trace_of_both(relay: RelayClient, trace_id: str) -> dict[str, Any] | None:
+    try:
+        found = relay.trace(trace_id)
+    except RelayError as exc:
+        if exc.status == 404:  # nothing of it arrived yet
+            return None
+        raise
+    return found.model_dump(exclude_unset=True) if set(found.services) >= SERVICES else None
+
+
+def test_one_order_leaves_logs_and_metrics_of_both_services_in_its_trace(
+    stack: Stack, relay: RelayClient, lifecycle: str
+) -> None:
     trace_id, trace = new_trace()
 
     response = place_order(stack, trace)
     assert response.status_code == 201, response.text
     _flush(stack)
 
-    relay = stack.relay_url
-
-    def of_both(path: str, key: str) -> list[dict[str, Any]] | None:
-        found = httpx.get(f"{relay}{path}", params={"trace_id": trace_id, "limit": 1000}, timeout=10).json()[key]
-        return found if {r["service"] for r in found} >= SERVICES else None
-
-    logs = _poll(lambda: of_both("/inspect/logs", "logs"), what="logs from both services")
-    metrics = _poll(lambda: of_both("/inspect/metrics", "points"), what="metrics from both services")
-    tree = _poll(
-        lambda: (
-            (t := httpx.get(f"{relay}/inspect/traces/{trace_id}", timeout=10)).status_code == 200
-            and set(t.json()["services"]) >= SERVICES
-            and t.json()
-        ),
-        what="the trace of both services",
+    logs = _poll(
+        lambda: _of_both(relay.client.logs(trace_id=trace_id, limit=1000)["logs"]), what="logs from both services"
     )
+    metrics = _poll(
+        lambda: _of_both(relay.client.metrics(trace_id=trace_id, limit=1000)["points"]),
+        what="metrics from both services",
+    )
+    tree = _poll(lambda: _trace_of_both(relay, trace_id), what="the trace of both services")
     spans = set().union(*(_span_ids(root) for root in tree["roots"]))
 
     bodies = {(log["service"], log["body"]) for log in logs}
@@ -79,7 +89,7 @@ def test_one_order_leaves_logs_and_metrics_of_both_services_in_its_trace(stack: 
     for record in logs + metrics:
         assert record["span_id"] in spans, (record, lifecycle)
 
-    _assert_trace_page_shows_them(relay, trace_id, len(logs) + len(metrics))
+    _assert_trace_page_shows_them(stack.relay_url, trace_id, len(logs) + len(metrics))
 
 
 def _assert_trace_page_shows_them(relay: str, trace_id: str, count: int) -> None:

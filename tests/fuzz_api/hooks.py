@@ -5,12 +5,14 @@ Loaded by the CLI through SCHEMATHESIS_HOOKS=tests.fuzz_api.hooks.
 
 from __future__ import annotations
 
+from typing import Any
+
 import schemathesis
 
 
 @schemathesis.check
 def validation_names_the_field(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
 ) -> None:
     if response.status_code != 422:
         return

@@ -84,6 +84,15 @@ class Inspector:
             what=f"{count} recorded refusals",
         )
 
+    def verify(self, *, topology: dict[str, Any] | None = None, **window: Any) -> dict[str, Any]:
+        """The verifier's report as JSON (window: trace_id, since, until, deadline); `topology`:
+        an expectations file's settings, judged instead of relay-mock's own."""
+        return plain(self.client.verify(topology=topology, **window).report)
+
+    def expect(self, *expectations: dict[str, Any]) -> int:
+        """Record expectations, the verifier's ground truth; returns how many were recorded."""
+        return self.client.record_expectations(expectations)
+
     def add_fault(self, **rule: Any) -> dict[str, Any]:
         return plain(self.client.add_fault(rule))
 

@@ -89,6 +89,21 @@ def test_verify_on_an_empty_store_passes_and_writes_json_and_junit_reports(
     assert int(suites.get("failures", "0")) + int(suites.get("errors", "0")) == 0
 
 
+def test_verify_with_an_expectations_file_sends_it_and_prints_the_report(
+    relay: RelayMock, inspector: Inspector, tmp_path: Path
+) -> None:
+    inspector.clear()
+    report = tmp_path / "verify.json"
+
+    done = cli(
+        "--url", relay.url, "verify", "--deadline", "0", "--since", "10m",
+        "--expect", str(REPO / "expectations" / "sandbox.yaml"), "--json", str(report),
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert orjson.loads(report.read_bytes())["ok"] is True
+
+
 def test_a_command_that_cannot_reach_relay_mock_exits_2_naming_the_address() -> None:
     url = f"http://127.0.0.1:{free_port()}"
 

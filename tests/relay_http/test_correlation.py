@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.relay_http.inspector import Inspector
 from tests.relay_http.wire import API, DOWNSTREAM, Project, envelope, item, new_id, post_envelope, transaction
 from tests.support.relay_server import RelayMock
 
@@ -46,7 +47,8 @@ def _log(trace_id: str, request_id: str, **fields: Any) -> dict[str, Any]:
 
 
 def _report(relay: RelayMock, since: float) -> dict[str, Any]:
-    return dict(httpx.get(f"{relay.url}/inspect/verify", params={"since": since}, timeout=30).json()["report"])
+    with Inspector(relay.url) as inspector:
+        return inspector.verify(since=since)
 
 
 @pytest.fixture

@@ -200,6 +200,7 @@ INVALID_RULES = [
 
 @pytest.mark.parametrize(("rule", "field"), INVALID_RULES, ids=[field for _, field in INVALID_RULES])
 def test_an_invalid_rule_is_a_422_naming_the_field(inspector: Inspector, rule: dict[str, Any], field: str) -> None:
+    # Raw: the client would send the rule, but the test reads the refusal itself.
     response = inspector.http.post("/inspect/faults", json=rule)
 
     assert response.status_code == 422

@@ -1,6 +1,9 @@
 """The inspection API over HTTP: envelope filters and cursors, one envelope and its raw bytes,
 JSONL export, deleting everything, traces built from the real SDK in two processes, errors
-with stack frames, statistics, and 400s naming a bad query parameter."""
+with stack frames, statistics, and 400s naming a bad query parameter.
+
+These test the API's own answers (statuses, bytes, the JSON as sent), so they talk raw HTTP
+(`inspector.get`, `inspector.http`) rather than through relay_mock.client's models."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 import httpx
 import orjson
 import pytest

@@ -8,7 +8,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import brotli  # type: ignore[import-untyped]
+import brotli
 import httpx
 import pytest
 import zstandard

@@ -14,7 +14,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.relay_http.inspector import Inspector
+from tests.relay_http.inspector import Inspector, plain
 from tests.relay_http.wire import PLAYGROUND, new_id, send_event
 from tests.support.relay_server import RelayMock
 
@@ -37,6 +37,7 @@ def test_wait_returns_as_soon_as_the_items_arrive(
     asked = threading.Event()
 
     def wait() -> tuple[dict[str, Any], float]:
+        # Raw httpx: its request hook says when the wait was sent, which relay_mock.client does not.
         with httpx.Client(base_url=relay.url, timeout=60, event_hooks={"request": [lambda _: asked.set()]}) as client:
             params: dict[str, str | int] = {"type": "event", "release": release, "count": 2, "timeout": 30}
             answer = client.get("/inspect/wait", params=params).json()
@@ -56,7 +57,7 @@ def test_wait_returns_as_soon_as_the_items_arrive(
 def test_wait_reports_unsatisfied_at_its_timeout(inspector: Inspector) -> None:
     started = time.monotonic()
 
-    answer = inspector.get("/inspect/wait", type="event", release=f"never@{new_id()}", timeout=0.5)
+    answer = plain(inspector.client.wait("event", release=f"never@{new_id()}", timeout=0.5))
 
     assert answer == {"satisfied": False, "count": 0, "wanted": 1}
     assert 0.5 <= time.monotonic() - started < 5
@@ -75,7 +76,8 @@ class Sse:
 def read_stream(
     relay_url: str, want: Callable[[Sse], bool], count: int, connected: threading.Event, last_event_id: str = ""
 ) -> list[Sse]:
-    """Read /inspect/stream until `count` wanted events arrived; fail at the deadline."""
+    """Read /inspect/stream until `count` wanted events arrived; fail at the deadline. Raw SSE
+    lines (comments, ids, Last-Event-ID), which relay_mock.client's stream() parses away."""
     headers = {"Last-Event-ID": last_event_id} if last_event_id else {}
     timeout = httpx.Timeout(10, read=DEADLINE_S)
     found: list[Sse] = []

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.relay_http.inspector import Inspector
@@ -22,14 +21,13 @@ def _hop(relay: RelayMock, inspector: Inspector, *, stream: bool, orphan: bool =
     kind = "span" if stream else "transaction"
     inspector.wait(kind, count=2, trace_id=sent["trace_id"])
     expectation = {"trace_id": sent["trace_id"], "scenario": "orders", "started_at": started, "sampled": True}
-    httpx.post(f"{relay.url}/inspect/expectations", json=[expectation], timeout=10).raise_for_status()
+    inspector.expect(expectation)
     return sent
 
 
 def _verify(relay: RelayMock, trace_id: str) -> dict[str, Any]:
-    response = httpx.get(f"{relay.url}/inspect/verify", params={"trace_id": trace_id}, timeout=30)
-    response.raise_for_status()
-    return dict(response.json()["report"])
+    with Inspector(relay.url) as inspector:
+        return inspector.verify(trace_id=trace_id)
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["transactions", "stream"])

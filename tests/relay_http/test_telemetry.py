@@ -19,7 +19,7 @@ LOG = {"timestamp": 1_800_000_000.5, "level": "info", "body": "hello", "attribut
 
 
 def _logs(inspector: Inspector, **params: Any) -> list[dict[str, Any]]:
-    return list(inspector.get("/inspect/logs", **params)["logs"])
+    return list(inspector.client.logs(**params)["logs"])
 
 
 def _wait_logs(inspector: Inspector, count: int, **params: Any) -> list[dict[str, Any]]:
@@ -54,11 +54,7 @@ def test_the_sdks_metrics_are_served_as_points_and_series(
     sent = run_sdk(API.dsn(relay.url), "telemetry", stream=lifecycle == "stream")
 
     body = poll(
-        lambda: (
-            found
-            if len((found := inspector.get("/inspect/metrics", trace_id=sent["trace_id"]))["points"]) >= 3
-            else None
-        ),
+        lambda: found if len((found := inspector.client.metrics(trace_id=sent["trace_id"]))["points"]) >= 3 else None,
         deadline_s=20,
         what="three metrics",
     )
@@ -71,7 +67,7 @@ def test_the_sdks_metrics_are_served_as_points_and_series(
     (gauge,) = [series for series in body["series"] if series["name"] == "stock.level"]
     (bucket,) = gauge["buckets"]
     assert (bucket["count"], bucket["last"], bucket["max"]) == (1, 41.0, 41.0)
-    only_gauges = inspector.get("/inspect/metrics", trace_id=sent["trace_id"], type="gauge", series="false")
+    only_gauges = inspector.client.metrics(trace_id=sent["trace_id"], type="gauge", series="false")
     assert [point["name"] for point in only_gauges["points"]] == ["stock.level"]
     assert "series" not in only_gauges
 
@@ -85,9 +81,9 @@ def test_logs_page_newest_first_with_a_cursor_that_neither_repeats_nor_skips(
     response = post_envelope(http, relay.url, envelope(item("log", payload, item_count=5)))
     assert response.status_code == 200, response.text
 
-    first = inspector.get("/inspect/logs", trace_id=trace_id, limit=2)
-    second = inspector.get("/inspect/logs", trace_id=trace_id, limit=2, cursor=first["next_cursor"])
-    third = inspector.get("/inspect/logs", trace_id=trace_id, limit=2, cursor=second["next_cursor"])
+    first = inspector.client.logs(trace_id=trace_id, limit=2)
+    second = inspector.client.logs(trace_id=trace_id, limit=2, cursor=first["next_cursor"])
+    third = inspector.client.logs(trace_id=trace_id, limit=2, cursor=second["next_cursor"])
 
     pages = [[log["body"] for log in page["logs"]] for page in (first, second, third)]
     assert pages == [["line 4", "line 3"], ["line 2", "line 1"], ["line 0"]]

@@ -39,18 +39,14 @@ def _transaction(trace_id: str, started: float, *, spans: list[dict[str, Any]] |
 
 
 def _verify(relay: RelayMock, since: float, expect: dict[str, Any] | None = None) -> dict[str, Any]:
-    params = {"since": since}
-    if expect is None:
-        response = httpx.get(f"{relay.url}/inspect/verify", params=params, timeout=30)
-    else:
-        response = httpx.post(f"{relay.url}/inspect/verify", params=params, json={"expect": expect}, timeout=30)
-    assert response.status_code == 200, response.text
-    return dict(response.json()["report"])
+    with Inspector(relay.url) as inspector:
+        return inspector.verify(since=since, topology=expect)
 
 
 def _expect(relay: RelayMock, trace_id: str, started: float, services: list[str]) -> None:
     entry = {"trace_id": trace_id, "scenario": "crafted", "started_at": started, "expect_services": services}
-    httpx.post(f"{relay.url}/inspect/expectations", json=[entry], timeout=10).raise_for_status()
+    with Inspector(relay.url) as inspector:
+        inspector.expect(entry)
 
 
 def test_a_refusal_records_the_item_types_it_refused_or_none_when_unparseable(
@@ -145,6 +141,7 @@ def test_an_expectations_file_adds_its_rules_and_a_bad_one_is_refused_naming_the
 
     plain = _verify(relay, started - 1)
     with_rule = _verify(relay, started - 1, rule)
+    # Raw, as the client would not send it: an expectations file the verifier must refuse.
     bad = httpx.post(f"{relay.url}/inspect/verify", json={"expect": {"required_ops": [{"service": "api"}]}}, timeout=10)
 
     assert plain["findings"] == []

@@ -10,6 +10,7 @@ import time
 
 import httpx
 
+from tests.relay_http.inspector import Inspector
 from tests.support.relay_server import RelayMock
 
 API_AUTH = {"x-sentry-auth": "Sentry sentry_key=a1f2c3d4e5f60718293a4b5c6d7e8f90, sentry_version=7"}
@@ -33,7 +34,8 @@ def _transaction(started: float) -> tuple[str, bytes]:
 
 
 def _checked(relay: RelayMock, since: float) -> list[str]:
-    report = httpx.get(f"{relay.url}/inspect/verify", params={"since": since}, timeout=30).json()["report"]
+    with Inspector(relay.url) as inspector:
+        report = inspector.verify(since=since)
     return list(report["trace_ids"])
 
 

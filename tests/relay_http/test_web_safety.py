@@ -6,6 +6,8 @@
   is refused, and so is any write naming a foreign Origin; nothing changes.
 - RELAY_INSPECT_TOKEN: with it set, the UI, API and MCP ask for it; probes and ingest do not.
 The attacks a browser makes itself are in tests/browser/test_web_safety.py.
+The requests are raw HTTP on purpose (foreign Host and Origin headers, no token), which
+relay_mock.client never sends.
 """
 
 from __future__ import annotations

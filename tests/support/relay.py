@@ -1,5 +1,6 @@
-"""The stack tests' view of relay-mock's inspection API: `relay_mock.client` with the answers as
-plain dicts, and polling helpers (deadlines, no sleeps)."""
+"""The stack tests' view of relay-mock: the pytest plugin's `Relay` (relay_mock.pytest_plugin:
+clear, wait_for, trace, verify, dsn) with answers as plain dicts for the tests that compare
+JSON, and polling helpers (deadlines, no sleeps)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from relay_mock.client import EnvelopeFilters, ItemFilters
+from relay_mock.client import EnvelopeFilters
 from relay_mock.client import RelayClient as Client
+from relay_mock.pytest_plugin import Relay
 
 T = TypeVar("T")
 
@@ -29,10 +31,12 @@ def _set(values: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-class RelayClient:
+class RelayClient(Relay):
+    """The plugin's `relay` fixture object, built on the stack's relay-mock, plus helpers."""
+
     def __init__(self, base_url: str) -> None:
+        super().__init__(Client(base_url, timeout=30))
         self.base_url = base_url
-        self.client = Client(base_url, timeout=30)
 
     def envelopes(self, **filters: Any) -> list[dict[str, Any]]:
         filters = _set(filters)
@@ -55,24 +59,22 @@ class RelayClient:
             result.setdefault(envelope["project"]["name"], []).append((envelope, item))
         return result
 
-    def wait_for_transactions(self, trace_id: str, projects: set[str], deadline_s: float = 30):  # type: ignore[no-untyped-def]
-        def fetch():  # type: ignore[no-untyped-def]
-            found = self.transactions_by_project(trace_id)
-            return found if projects <= set(found) else None
-
-        return poll(fetch, deadline_s=deadline_s, what=f"transactions of {sorted(projects)} in trace {trace_id}")
+    def wait_for_transactions(
+        self, trace_id: str, projects: set[str], deadline_s: float = 30
+    ) -> dict[str, list[tuple[dict[str, Any], dict[str, Any]]]]:
+        """Each project's transactions of the trace, once every project in `projects` sent one."""
+        deadline = time.monotonic() + deadline_s
+        for project in sorted(projects):
+            self.wait_for(
+                "transaction", trace_id=trace_id, project=project, timeout=max(0.0, deadline - time.monotonic())
+            )
+        return self.transactions_by_project(trace_id)
 
     def wait(self, item_type: str, *, count: int = 1, timeout_s: float = 20, **filters: Any) -> int:
         """Block in relay-mock's `/inspect/wait` until `count` items of `item_type` match the
-        filters (those of `/inspect/envelopes`); fail at the deadline. Returns the count."""
-        params = _set(filters)
-        result = self.client.wait(item_type, count=count, timeout=timeout_s, **cast(ItemFilters, params))
-        if not result.satisfied:
-            raise AssertionError(
-                f"relay-mock holds {result.count} {item_type} item(s) matching {params}, wanted {count}"
-                f" within {timeout_s}s"
-            )
-        return result.count
+        filters (those of `/inspect/envelopes`); at the deadline the test fails with what did
+        arrive. Returns how many match."""
+        return len(self.wait_for(item_type, count=count, timeout=timeout_s, **_set(filters)))
 
     def payloads(self, item_type: str, **filters: Any) -> list[dict[str, Any]]:
         """Decoded payloads of one item type (events, transactions), newest first."""
@@ -93,6 +95,3 @@ class RelayClient:
 
     def close(self) -> None:
         self.client.close()
-
-    def clear(self) -> None:
-        self.client.clear()

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 
 from relay_mock.verify.checks import verify
 from relay_mock.verify.model import SpanFact, TraceBundle, TransactionFact
 from relay_mock.verify.render import render_json, render_junit, render_table
+from relay_mock.verify.report import Report
 from tests.verify.builders import CONFIG, T0, client_report, healthy_trace, span_id
 
 
@@ -46,7 +48,12 @@ def main() -> None:
     wall, cpu = time.perf_counter(), time.process_time()
     report = verify(bundles, client_reports=reports, refusals=[], config=CONFIG)
     print(f"verify: {time.perf_counter() - wall:.2f}s wall, {time.process_time() - cpu:.2f}s cpu, {count} traces")
-    for name, render in [("json", render_json), ("junit", render_junit), ("table", render_table)]:
+    renders: list[tuple[str, Callable[[Report], str]]] = [
+        ("json", render_json),
+        ("junit", render_junit),
+        ("table", render_table),
+    ]
+    for name, render in renders:
         wall = time.perf_counter()
         render(report)
         print(f"render_{name}: {time.perf_counter() - wall:.2f}s wall")
