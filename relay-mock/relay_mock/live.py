@@ -7,8 +7,9 @@ import asyncio
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from relay_mock.store.reader import iso, item_summary
-from relay_mock.store.writer import EnvelopeRecord
+from relay_mock.store.envelopes import item_summary
+from relay_mock.store.records import EnvelopeRecord
+from relay_mock.store.values import iso
 
 QUEUE_SIZE = 1000
 

@@ -21,9 +21,9 @@ from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.inspection.traces import config_of, load_trace, trace_page
 from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.relay_view import queries as relay_queries
-from relay_mock.store import reader as queries
-from relay_mock.store import telemetry
-from relay_mock.store.reader import EnvelopeFilter, Reader
+from relay_mock.store import envelopes, errors, telemetry
+from relay_mock.store.filters import EnvelopeFilter
+from relay_mock.store.read_pool import Reader
 from relay_mock.store.telemetry import TelemetryFilter
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ TRACE_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "32 lo
 async def _search_errors(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
     return await reader.run(
-        queries.list_errors,
+        errors.list_errors,
         limit=args.get("limit", 20),
         cursor=None,
         project=args.get("project"),
@@ -82,7 +82,7 @@ async def _search_logs(request: Request, args: dict[str, Any]) -> Any:
 
 async def _get_error(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
-    found = await reader.run(queries.get_error, args["event_id"].replace("-", "").lower())
+    found = await reader.run(errors.get_error, args["event_id"].replace("-", "").lower())
     if found is None:
         raise ToolError(f"no error event {args['event_id']}")
     found.pop("event", None)
@@ -111,7 +111,7 @@ async def _list_envelopes(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
     flt = EnvelopeFilter(item_type=args.get("type"), trace_id=args.get("trace_id"), project=args.get("project"))
     return await reader.run(
-        queries.list_envelopes, flt, limit=args.get("limit", 20), cursor=None, newest_first=True, payloads=False
+        envelopes.list_envelopes, flt, limit=args.get("limit", 20), cursor=None, newest_first=True, payloads=False
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from relay_mock.expectations import from_row
-from relay_mock.store.reader import expectation_rows
+from relay_mock.store.expectations import expectation_rows
 from relay_mock.store.spans import MAX_SPANS, streamed_spans, timestamp
 from relay_mock.verify.heap import collector_paused
 from relay_mock.verify.model import (
