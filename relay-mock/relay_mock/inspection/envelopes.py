@@ -12,6 +12,7 @@ from starlette.routing import Route
 from relay_mock.inspection.params import envelope_filter, int_param
 from relay_mock.inspection.responses import ORJSONResponse as JSONResponse
 from relay_mock.inspection.responses import error
+from relay_mock.models import as_json
 from relay_mock.store import envelopes
 from relay_mock.store.read_pool import Reader
 
@@ -28,7 +29,7 @@ async def list_envelopes(request: Request) -> Response:
     result = await reader.run(
         envelopes.list_envelopes, flt, limit=limit or 50, cursor=cursor, newest_first=newest_first, payloads=payloads
     )
-    return JSONResponse(result)
+    return JSONResponse(as_json(result))
 
 
 async def get_envelope(request: Request) -> Response:
@@ -37,7 +38,7 @@ async def get_envelope(request: Request) -> Response:
     envelope = await reader.run(envelopes.get_envelope, envelope_id)
     if envelope is None:
         return error(404, f"no envelope {envelope_id}")
-    return JSONResponse(envelope)
+    return JSONResponse(as_json(envelope))
 
 
 async def get_raw(request: Request) -> Response:
@@ -60,9 +61,9 @@ async def export_jsonl(request: Request) -> Response:
             page = await reader.run(
                 envelopes.list_envelopes, flt, limit=EXPORT_PAGE, cursor=cursor, newest_first=False, payloads=True
             )
-            for envelope in page["envelopes"]:
-                yield orjson.dumps(envelope) + b"\n"
-            cursor = page["next_cursor"]
+            for envelope in page.envelopes:
+                yield orjson.dumps(as_json(envelope)) + b"\n"
+            cursor = page.next_cursor
             if cursor is None:
                 return
 

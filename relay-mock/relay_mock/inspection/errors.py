@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from relay_mock.inspection.params import hex_param, int_param
 from relay_mock.inspection.responses import ORJSONResponse, error
+from relay_mock.models import as_json
 from relay_mock.store import errors
 from relay_mock.store.read_pool import Reader
 
@@ -23,7 +24,7 @@ async def list_errors(request: Request) -> Response:
         level=request.query_params.get("level") or None,
         query=request.query_params.get("q") or None,
     )
-    return ORJSONResponse(result)
+    return ORJSONResponse(as_json(result))
 
 
 async def get_error(request: Request) -> Response:
@@ -32,7 +33,7 @@ async def get_error(request: Request) -> Response:
     found = await reader.run(errors.get_error, event_id)
     if found is None:
         return error(404, f"no error event {event_id}")
-    return ORJSONResponse(found)
+    return ORJSONResponse(as_json(found))
 
 
 routes = [

@@ -15,6 +15,7 @@ from starlette.routing import Route
 from relay_mock.inspection.params import envelope_filter, float_param, int_param
 from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.live import LiveFeed
+from relay_mock.models import as_json
 from relay_mock.store import envelopes
 from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.read_pool import Reader
@@ -79,7 +80,7 @@ async def stream(request: Request) -> Response:
                 newest_first=False,
                 payloads=False,
             )
-            for summary in page["envelopes"]:
+            for summary in map(as_json, page.envelopes):
                 replayed = summary["seq"]
                 if wanted(summary):
                     yield event(summary)

@@ -1,21 +1,30 @@
 """Envelopes as the inspection API and the live feed show them: metadata, headers, each item's
-index entry and, when asked, every item's header and decoded payload."""
+index entry and, when asked, every item's header and decoded payload.
+
+One builder (`envelope_model`) serves both: the live feed hands it the record the writer just
+committed, the lists hand it the same record read back from the store."""
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 import orjson
 
+from relay_mock.models import Envelope, EnvelopePage, Item, ProjectRef, RequestInfo
 from relay_mock.protocol.envelope import parse_envelope
+from relay_mock.store.errors import headline
 from relay_mock.store.filters import EnvelopeFilter
-from relay_mock.store.records import rowid_of
+from relay_mock.store.index import ItemIndex
+from relay_mock.store.records import EnvelopeRecord, rowid_of
 from relay_mock.store.values import decode_payload, iso
 
 ENVELOPE_COLUMNS = (
     "id, envelope_id, received_at, project_id, project, public_key, auth_form, sdk_client, endpoint, path,"
-    " content_encoding, compressed_size, raw_size, user_agent, remote_addr, event_id, trace_id, header, item_types"
+    " content_encoding, compressed_size, raw_size, user_agent, remote_addr, event_id, trace_id, header"
+)
+ITEM_INDEX_COLUMNS = (
+    "envelope_rowid, idx, type, payload_offset, payload_length, event_id, trace_id, name, op, status, level,"
+    " release, environment, server_name, summary, problem"
 )
 
 
@@ -27,7 +36,7 @@ def list_envelopes(
     cursor: int | None,
     newest_first: bool,
     payloads: bool,
-) -> dict[str, Any]:
+) -> EnvelopePage:
     where, params = flt.where()
     if cursor is not None:
         where += " AND e.id < ?" if newest_first else " AND e.id > ?"
@@ -40,21 +49,22 @@ def list_envelopes(
     ).fetchall()
     more = len(rows) > limit
     rows = rows[:limit]
-    items = item_summaries(conn, [row["id"] for row in rows])
-    return {
-        "envelopes": [envelope_json(row, payloads=payloads, items=items[row["id"]]) for row in rows],
-        "next_cursor": rows[-1]["id"] if more and rows else None,
-    }
+    records = _records(conn, rows, payloads=payloads)
+    return EnvelopePage(
+        envelopes=[envelope_model(record, raw_size=row["raw_size"], payloads=payloads) for record, row in records],
+        next_cursor=rows[-1]["id"] if more and rows else None,
+    )
 
 
-def get_envelope(conn: sqlite3.Connection, envelope_id: str) -> dict[str, Any] | None:
+def get_envelope(conn: sqlite3.Connection, envelope_id: str) -> Envelope | None:
     row = conn.execute(
         f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE id = ? AND envelope_id = ?",
         (rowid_of(envelope_id), envelope_id),
     ).fetchone()
     if row is None:
         return None
-    return envelope_json(row, payloads=True, items=item_summaries(conn, [row["id"]])[row["id"]])
+    [(record, _)] = _records(conn, [row], payloads=True)
+    return envelope_model(record, raw_size=row["raw_size"], payloads=True)
 
 
 def get_raw(conn: sqlite3.Connection, envelope_id: str) -> bytes | None:
@@ -64,125 +74,140 @@ def get_raw(conn: sqlite3.Connection, envelope_id: str) -> bytes | None:
     return bytes(row["raw"]) if row else None
 
 
-ITEM_INDEX_COLUMNS = (
-    "envelope_rowid, idx, type, event_id, trace_id, name, op, status, level, release, environment,"
-    " server_name, summary, problem"
-)
+def envelope_model(record: EnvelopeRecord, *, raw_size: int, payloads: bool) -> Envelope:
+    """An envelope as the inspection API and the live feed show it: metadata, headers, each
+    item's index entry and, with `payloads`, its header and decoded payload.
+
+    Render it with `model_dump(mode="json", exclude_unset=True)`: an item without its payload
+    leaves `header` and `payload` unset, and the JSON leaves them out."""
+    summaries = [item_fields(entry) for entry in record.items]
+    if payloads:
+        parsed = parse_envelope(record.raw).items
+        items = [
+            Item(
+                **(summaries[i] if i < len(summaries) else {}),
+                header=item.header,
+                payload=decode_payload(item.payload),
+            )
+            for i, item in enumerate(parsed)
+        ]
+    else:
+        items = [Item(**fields) for fields in summaries]
+    return Envelope(
+        id=record.envelope_id,
+        seq=record.rowid,
+        received_at=iso(record.received_at),
+        received_ts=record.received_at,
+        project=ProjectRef(id=record.project_id, name=record.project),
+        event_id=record.event_id,
+        trace_id=record.trace_id,
+        header=record.header,
+        item_types=[entry.type for entry in record.items],
+        request=RequestInfo(
+            endpoint=record.endpoint,
+            path=record.path,
+            public_key=record.public_key,
+            auth=record.auth_form,
+            sdk_client=record.sdk_client,
+            content_encoding=record.content_encoding,
+            compressed_size=record.compressed_size,
+            raw_size=raw_size,
+            user_agent=record.user_agent,
+            remote_addr=record.remote_addr,
+        ),
+        items=items,
+    )
 
 
-def item_summary(
-    *,
-    type: str,
-    event_id: str | None,
-    trace_id: str | None,
-    name: str | None,
-    op: str | None,
-    status: str | None,
-    level: str | None,
-    release: str | None,
-    environment: str | None,
-    server_name: str | None,
-    summary: dict[str, Any] | None,
-    problem: str | None,
-) -> dict[str, Any]:
-    """What the lists and the live stream say of one item, without its payload."""
+def item_fields(entry: ItemIndex) -> dict[str, str | None]:
+    """What the lists and the live feed say of one item, without its payload (an `Item`'s fields)."""
     return {
-        "type": type,
-        "title": _title(type, name, summary),
-        "name": name,
-        "op": op,
-        "status": status,
-        "level": level,
-        "event_id": event_id,
-        "trace_id": trace_id,
-        "release": release,
-        "environment": environment,
-        "server_name": server_name,
-        "problem": problem,
+        "type": entry.type,
+        "title": _title(entry),
+        "name": entry.name,
+        "op": entry.op,
+        "status": entry.status,
+        "level": entry.level,
+        "event_id": entry.event_id,
+        "trace_id": entry.trace_id,
+        "release": entry.release,
+        "environment": entry.environment,
+        "server_name": entry.server_name,
+        "problem": entry.problem,
     }
 
 
-def _title(kind: str, name: str | None, summary: dict[str, Any] | None) -> str | None:
+def _title(entry: ItemIndex) -> str | None:
     """A one-line headline: the exception or message of an event, the name of anything else."""
-    if kind == "event" and summary:
-        exceptions = summary.get("exceptions") or []
-        if exceptions:
-            last = exceptions[-1]
-            return ": ".join(part for part in (last.get("type"), last.get("value")) if part) or None
-        if summary.get("message"):
-            return str(summary["message"])
-    return name
+    if entry.type == "event" and entry.summary:
+        said = headline(entry.summary)
+        if said.exception:
+            return ": ".join(part for part in (said.type, said.value) if part) or None
+        if said.message:
+            return said.message
+    return entry.name
 
 
-def item_summaries(conn: sqlite3.Connection, rowids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    grouped: dict[int, list[dict[str, Any]]] = {rowid: [] for rowid in rowids}
+def _records(
+    conn: sqlite3.Connection, rows: list[sqlite3.Row], *, payloads: bool
+) -> list[tuple[EnvelopeRecord, sqlite3.Row]]:
+    """The stored envelopes as the records the writer committed, with their index entries."""
+    records = [
+        (
+            EnvelopeRecord(
+                received_at=row["received_at"],
+                project_id=row["project_id"],
+                project=row["project"],
+                public_key=row["public_key"],
+                auth_form=row["auth_form"],
+                sdk_client=row["sdk_client"],
+                endpoint=row["endpoint"],
+                path=row["path"],
+                content_encoding=row["content_encoding"],
+                compressed_size=row["compressed_size"],
+                raw=bytes(row["raw"]) if payloads else b"",
+                header=orjson.loads(row["header"]),
+                items=[],
+                user_agent=row["user_agent"],
+                remote_addr=row["remote_addr"],
+                event_id=row["event_id"],
+                trace_id=row["trace_id"],
+                rowid=row["id"],
+                envelope_id=row["envelope_id"],
+            ),
+            row,
+        )
+        for row in rows
+    ]
+    by_rowid = {record.rowid: record for record, _ in records}
+    rowids = list(by_rowid)
     for start in range(0, len(rowids), 500):
         chunk = rowids[start : start + 500]
-        rows = conn.execute(
+        for item in conn.execute(
             f"SELECT {ITEM_INDEX_COLUMNS} FROM items WHERE envelope_rowid IN ({','.join('?' * len(chunk))})"
             " ORDER BY envelope_rowid, idx",
             chunk,
-        )
-        for row in rows:
-            grouped[row["envelope_rowid"]].append(
-                item_summary(
-                    type=row["type"],
-                    event_id=row["event_id"],
-                    trace_id=row["trace_id"],
-                    name=row["name"],
-                    op=row["op"],
-                    status=row["status"],
-                    level=row["level"],
-                    release=row["release"],
-                    environment=row["environment"],
-                    server_name=row["server_name"],
-                    summary=orjson.loads(row["summary"]) if row["summary"] else None,
-                    problem=row["problem"],
+        ):
+            by_rowid[item["envelope_rowid"]].items.append(
+                ItemIndex(
+                    idx=item["idx"],
+                    type=item["type"],
+                    offset=item["payload_offset"],
+                    length=item["payload_length"],
+                    event_id=item["event_id"],
+                    trace_id=item["trace_id"],
+                    name=item["name"],
+                    op=item["op"],
+                    status=item["status"],
+                    release=item["release"],
+                    environment=item["environment"],
+                    server_name=item["server_name"],
+                    level=item["level"],
+                    summary=orjson.loads(item["summary"]) if item["summary"] else None,
+                    problem=item["problem"],
                 )
             )
-    return grouped
-
-
-def envelope_json(row: sqlite3.Row, *, payloads: bool, items: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """An envelope as the inspection API shows it: metadata, headers, each item's index
-    entry and, with `payloads`, its header and decoded payload."""
-    result: dict[str, Any] = {
-        "id": row["envelope_id"],
-        "seq": row["id"],
-        "received_at": iso(row["received_at"]),
-        "received_ts": row["received_at"],
-        "project": {"id": row["project_id"], "name": row["project"]},
-        "event_id": row["event_id"],
-        "trace_id": row["trace_id"],
-        "header": orjson.loads(row["header"]),
-        "item_types": row["item_types"].split(",") if row["item_types"] else [],
-        "request": {
-            "endpoint": row["endpoint"],
-            "path": row["path"],
-            "public_key": row["public_key"],
-            "auth": row["auth_form"],
-            "sdk_client": row["sdk_client"],
-            "content_encoding": row["content_encoding"],
-            "compressed_size": row["compressed_size"],
-            "raw_size": row["raw_size"],
-            "user_agent": row["user_agent"],
-            "remote_addr": row["remote_addr"],
-        },
-    }
-    summaries = items or []
-    if payloads:
-        envelope = parse_envelope(bytes(row["raw"]))
-        result["items"] = [
-            {
-                **(summaries[i] if i < len(summaries) else {}),
-                "header": item.header,
-                "payload": decode_payload(item.payload),
-            }
-            for i, item in enumerate(envelope.items)
-        ]
-    else:
-        result["items"] = summaries
-    return result
+    return records
 
 
 def count_items(conn: sqlite3.Connection, flt: EnvelopeFilter, *, item_type: str | None) -> int:
