@@ -13,7 +13,7 @@ import orjson
 from relay_mock.models import Envelope, EnvelopePage, Item, ProjectRef, RequestInfo
 from relay_mock.protocol.envelope import parse_envelope
 from relay_mock.store.errors import headline
-from relay_mock.store.filters import EnvelopeFilter
+from relay_mock.store.filters import EnvelopeFilter, rows_in
 from relay_mock.store.index import ItemIndex
 from relay_mock.store.records import EnvelopeRecord, rowid_of
 from relay_mock.store.values import decode_payload, iso
@@ -180,33 +180,30 @@ def _records(
         for row in rows
     ]
     by_rowid = {record.rowid: record for record, _ in records}
-    rowids = list(by_rowid)
-    for start in range(0, len(rowids), 500):
-        chunk = rowids[start : start + 500]
-        for item in conn.execute(
-            f"SELECT {ITEM_INDEX_COLUMNS} FROM items WHERE envelope_rowid IN ({','.join('?' * len(chunk))})"
-            " ORDER BY envelope_rowid, idx",
-            chunk,
-        ):
-            by_rowid[item["envelope_rowid"]].items.append(
-                ItemIndex(
-                    idx=item["idx"],
-                    type=item["type"],
-                    offset=item["payload_offset"],
-                    length=item["payload_length"],
-                    event_id=item["event_id"],
-                    trace_id=item["trace_id"],
-                    name=item["name"],
-                    op=item["op"],
-                    status=item["status"],
-                    release=item["release"],
-                    environment=item["environment"],
-                    server_name=item["server_name"],
-                    level=item["level"],
-                    summary=orjson.loads(item["summary"]) if item["summary"] else None,
-                    problem=item["problem"],
-                )
+    for item in rows_in(
+        conn,
+        f"SELECT {ITEM_INDEX_COLUMNS} FROM items WHERE envelope_rowid IN ({{marks}}) ORDER BY envelope_rowid, idx",
+        list(by_rowid),
+    ):
+        by_rowid[item["envelope_rowid"]].items.append(
+            ItemIndex(
+                idx=item["idx"],
+                type=item["type"],
+                offset=item["payload_offset"],
+                length=item["payload_length"],
+                event_id=item["event_id"],
+                trace_id=item["trace_id"],
+                name=item["name"],
+                op=item["op"],
+                status=item["status"],
+                release=item["release"],
+                environment=item["environment"],
+                server_name=item["server_name"],
+                level=item["level"],
+                summary=orjson.loads(item["summary"]) if item["summary"] else None,
+                problem=item["problem"],
             )
+        )
     return records
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from relay_mock.store.filters import rows_in
+
 
 def expectation_rows(
     conn: sqlite3.Connection, *, since: float | None, until: float | None, trace_id: str | None, limit: int | None
@@ -25,3 +27,7 @@ def expectation_rows(
         sql += " LIMIT ?"
         params.append(limit)
     return conn.execute(sql, params).fetchall()
+
+
+def expectations_of(conn: sqlite3.Connection, trace_ids: list[str]) -> list[sqlite3.Row]:
+    return rows_in(conn, "SELECT * FROM expectations WHERE trace_id IN ({marks})", trace_ids)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
+
+# SQLite binds at most 32,766 parameters; lists of ids are read in chunks well below that.
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -61,3 +65,12 @@ def project_clause(project: str, *, alias: str = "e") -> tuple[str, Any]:
     if project.isdigit():
         return f"{alias}.project_id = ?", int(project)
     return f"{alias}.project = ?", project
+
+
+def rows_in(conn: sqlite3.Connection, sql: str, ids: list[Any]) -> list[sqlite3.Row]:
+    """`sql` run for every chunk of `ids`, its `{marks}` standing for one chunk's placeholders."""
+    found: list[sqlite3.Row] = []
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        found += conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk).fetchall()
+    return found
