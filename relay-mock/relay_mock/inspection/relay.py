@@ -8,9 +8,9 @@ from starlette.routing import Route
 
 from relay_mock.inspection.params import int_param
 from relay_mock.inspection.responses import ORJSONResponse, error
-from relay_mock.relay_view import queries
-from relay_mock.relay_view.queries import NotFound
-from relay_mock.store.reader import Reader
+from relay_mock.relay_view.item_view import NotFound, item_view
+from relay_mock.store.read_pool import Reader
+from relay_mock.store.relay_views import list_leaks
 
 
 async def get_item_view(request: Request) -> Response:
@@ -18,7 +18,7 @@ async def get_item_view(request: Request) -> Response:
     envelope_id = request.path_params["envelope_id"]
     index = request.path_params["index"]
     try:
-        view = await reader.run(queries.item_view, envelope_id, index, request.app.state.relay_views.scrubbing)
+        view = await reader.run(item_view, envelope_id, index, request.app.state.relay_views.scrubbing)
     except NotFound as exc:
         return error(404, str(exc))
     return ORJSONResponse(view)
@@ -28,7 +28,7 @@ async def get_leaks(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
     project = request.query_params.get("project") or None
-    result = await reader.run(queries.list_leaks, limit=limit, project=project)
+    result = await reader.run(list_leaks, limit=limit, project=project)
     views = request.app.state.relay_views
     result["pending_envelopes"] = views.backlog
     return ORJSONResponse(result)
