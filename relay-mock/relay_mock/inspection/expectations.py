@@ -8,7 +8,6 @@ from dataclasses import asdict
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relay_mock.expectations import ExpectationError, from_row, parse_batch
 from relay_mock.inspection.params import hex_param, int_param, time_param
@@ -43,9 +42,3 @@ async def list_expectations(request: Request) -> Response:
         limit=int_param(request, "limit", 1000, low=1, high=1_000_000),
     )
     return ORJSONResponse({"expectations": [asdict(from_row(row)) for row in rows]})
-
-
-routes = [
-    Route("/inspect/expectations", record, methods=["POST"]),
-    Route("/inspect/expectations", list_expectations, methods=["GET"]),
-]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relay_mock.faults import FaultRules, RuleError
 from relay_mock.inspection.responses import ORJSONResponse, error
@@ -40,11 +39,3 @@ async def remove_rule(request: Request) -> Response:
 async def remove_all(request: Request) -> Response:
     request.app.state.faults.clear()
     return Response(status_code=204)
-
-
-routes = [
-    Route("/inspect/faults", list_rules, methods=["GET"]),
-    Route("/inspect/faults", add_rule, methods=["POST"]),
-    Route("/inspect/faults", remove_all, methods=["DELETE"]),
-    Route("/inspect/faults/{rule_id}", remove_rule, methods=["DELETE"]),
-]

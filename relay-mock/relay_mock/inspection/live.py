@@ -10,7 +10,6 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
 from relay_mock.inspection.params import envelope_filter, float_param, int_param
 from relay_mock.inspection.responses import ORJSONResponse
@@ -104,9 +103,3 @@ async def stream(request: Request) -> Response:
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
-
-
-routes = [
-    Route("/inspect/wait", wait, methods=["GET"]),
-    Route("/inspect/stream", stream, methods=["GET"]),
-]

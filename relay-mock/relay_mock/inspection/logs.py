@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relay_mock.inspection.params import BadParameter, hex_param, int_param, time_param
 from relay_mock.inspection.responses import ORJSONResponse
@@ -56,6 +55,3 @@ async def list_logs(request: Request) -> Response:
         cursor=cursor_param(request),
     )
     return ORJSONResponse({"logs": page["records"], "next_cursor": page["next_cursor"]})
-
-
-routes = [Route("/inspect/logs", list_logs, methods=["GET"])]

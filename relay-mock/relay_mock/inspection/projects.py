@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relay_mock.dsn import build_dsn
 from relay_mock.inspection.responses import ORJSONResponse
@@ -23,6 +22,3 @@ async def list_projects(request: Request) -> Response:
             ]
         }
     )
-
-
-routes = [Route("/inspect/projects", list_projects, methods=["GET"])]

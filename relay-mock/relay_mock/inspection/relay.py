@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relay_mock.inspection.params import int_param
 from relay_mock.inspection.responses import ORJSONResponse, error
@@ -12,11 +11,15 @@ from relay_mock.relay_view import queries
 from relay_mock.relay_view.queries import NotFound
 from relay_mock.store.reader import Reader
 
+MAX_INDEX = 2**63 - 1
+
 
 async def get_item_view(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     envelope_id = request.path_params["envelope_id"]
     index = request.path_params["index"]
+    if index > MAX_INDEX:  # beyond SQLite's integers: no such item either
+        return error(404, f"no item {index} in envelope {envelope_id}")
     try:
         view = await reader.run(queries.item_view, envelope_id, index, request.app.state.relay_views.scrubbing)
     except NotFound as exc:
@@ -32,9 +35,3 @@ async def get_leaks(request: Request) -> Response:
     views = request.app.state.relay_views
     result["pending_envelopes"] = views.backlog
     return ORJSONResponse(result)
-
-
-routes = [
-    Route("/inspect/envelopes/{envelope_id}/items/{index:int}/relay", get_item_view, methods=["GET"]),
-    Route("/inspect/leaks", get_leaks, methods=["GET"]),
-]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relay_mock.inspection.params import int_param
 from relay_mock.inspection.responses import ORJSONResponse
@@ -45,9 +44,3 @@ async def get_refusals(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
     return ORJSONResponse({"refusals": await reader.run(queries.list_refusals, limit=limit)})
-
-
-routes = [
-    Route("/inspect/stats", get_stats, methods=["GET"]),
-    Route("/inspect/refusals", get_refusals, methods=["GET"]),
-]

@@ -8,7 +8,6 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relay_mock.inspection.params import BadParameter, int_param, time_param
 from relay_mock.inspection.responses import ORJSONResponse, error
@@ -101,9 +100,3 @@ async def get_trace(request: Request) -> Response:
     if trace is None:
         return error(404, f"no transactions or errors of trace {trace_id}")
     return ORJSONResponse(trace)
-
-
-routes = [
-    Route("/inspect/traces", list_traces, methods=["GET"]),
-    Route("/inspect/traces/{trace_id}", get_trace, methods=["GET"]),
-]

@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relay_mock.inspection.params import float_param, hex_param, time_param
 from relay_mock.inspection.responses import ORJSONResponse, error
@@ -52,7 +51,9 @@ async def verify_traces(request: Request) -> Response:
             body = orjson.loads(await request.body() or b"{}")
         except orjson.JSONDecodeError as exc:
             return error(400, "the body is not JSON", str(exc))
-        expect = body.get("expect") if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            return error(400, 'the body is not an object: expected {"expect": {...}}', f"got {type(body).__name__}")
+        expect = body.get("expect")
     try:
         config = verify_config(request.app.state.settings, request.app.state.projects, until=until, expect=expect)
     except TopologyError as exc:
@@ -82,6 +83,3 @@ async def verify_traces(request: Request) -> Response:
         },
         headers={"x-verify-ok": "true" if report.ok else "false"},
     )
-
-
-routes = [Route("/inspect/verify", verify_traces, methods=["GET", "POST"])]
