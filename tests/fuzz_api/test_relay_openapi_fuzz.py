@@ -85,3 +85,26 @@ def test_the_docs_page_is_served_without_anything_from_elsewhere(relay: RelayMoc
 
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     assert "/inspect/verify" in response.text and "<script" not in response.text
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/inspect/envelopes?payloads=-58800", 400),
+        ("/inspect/envelopes?order=sideways", 400),
+        ("/inspect/metrics?series=maybe", 400),
+        ("/inspect/envelopes/x/items/739233675381024120865424408576/relay", 404),
+    ],
+)
+def test_what_the_fuzzing_found_is_refused_with_its_reason(relay: RelayMock, path: str, status: int) -> None:
+    response = httpx.get(f"{relay.url}{path}")
+
+    assert response.status_code == status, response.text
+    assert set(response.json()) == {"detail", "causes"}
+
+
+def test_a_verify_body_that_is_not_an_object_is_refused(relay: RelayMock) -> None:
+    response = httpx.post(f"{relay.url}/inspect/verify", json=[])
+
+    assert response.status_code == 400
+    assert "not an object" in response.json()["detail"]
