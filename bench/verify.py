@@ -116,7 +116,8 @@ def fresh_ids(api: bytes, down: bytes) -> tuple[bytes, bytes, str]:
 async def fill(data_dir: Path, traces: int) -> None:
     from relay_mock.ingest import build_record
     from relay_mock.settings import RelaySettings, load_projects
-    from relay_mock.store.writer import ExpectationBatch, StoreWriter
+    from relay_mock.store.records import ExpectationBatch
+    from relay_mock.store.writer import StoreWriter
 
     settings = RelaySettings(data_dir=data_dir)
     projects = load_projects({})

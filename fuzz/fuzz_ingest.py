@@ -48,7 +48,7 @@ with _instrumented():
     from relay_mock.ingest import build_record
     from relay_mock.protocol.errors import IngestError
     from relay_mock.settings import RelaySettings, load_projects
-    from relay_mock.store.writer import EnvelopeRecord
+    from relay_mock.store.records import EnvelopeRecord
 
 ENCODINGS = ("identity", "gzip", "deflate", "br", "zstd", "", "x-gzip", "compress")
 AUTH_FORMS = ("x-sentry-auth", "query", "basic", "none")

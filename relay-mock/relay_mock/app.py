@@ -26,8 +26,9 @@ from relay_mock.live import LiveFeed
 from relay_mock.relay_view.scrubbing import load_scrubbing
 from relay_mock.relay_view.service import RelayViews
 from relay_mock.settings import Project, RelaySettings
-from relay_mock.store.reader import Reader
-from relay_mock.store.writer import EnvelopeRecord, StoreWriter
+from relay_mock.store.read_pool import Reader
+from relay_mock.store.records import EnvelopeRecord
+from relay_mock.store.writer import StoreWriter
 from relay_mock.web_guard import WebGuard
 
 logger = logging.getLogger(__name__)

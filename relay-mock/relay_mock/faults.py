@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from relay_mock.store.reader import iso
+from relay_mock.store.values import iso
 
 Action = Literal["rate_limit", "status", "latency", "drop"]
 ACTIONS = ("rate_limit", "status", "latency", "drop")

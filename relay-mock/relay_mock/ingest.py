@@ -26,7 +26,8 @@ from relay_mock.protocol.envelope import Envelope, envelope_from_event, parse_en
 from relay_mock.protocol.errors import AuthError, IngestError, MalformedEnvelope, PayloadTooLarge, ProjectRejected
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.index import envelope_trace_id, index_envelope
-from relay_mock.store.writer import EnvelopeRecord, Refusal, StoreWriter
+from relay_mock.store.records import EnvelopeRecord, Refusal
+from relay_mock.store.writer import StoreWriter
 
 logger = logging.getLogger(__name__)
 

@@ -7,54 +7,16 @@ import asyncio
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from relay_mock.store.reader import iso, item_summary
-from relay_mock.store.writer import EnvelopeRecord
+from relay_mock.models import as_json
+from relay_mock.store.envelopes import envelope_model
+from relay_mock.store.records import EnvelopeRecord
 
 QUEUE_SIZE = 1000
 
 
 def envelope_summary(record: EnvelopeRecord) -> dict[str, Any]:
-    """The same shape as an entry of /inspect/envelopes?payloads=false."""
-    return {
-        "id": record.envelope_id,
-        "seq": record.rowid,
-        "received_at": iso(record.received_at),
-        "received_ts": record.received_at,
-        "project": {"id": record.project_id, "name": record.project},
-        "event_id": record.event_id,
-        "trace_id": record.trace_id,
-        "header": record.header,
-        "item_types": [item.type for item in record.items],
-        "request": {
-            "endpoint": record.endpoint,
-            "path": record.path,
-            "public_key": record.public_key,
-            "auth": record.auth_form,
-            "sdk_client": record.sdk_client,
-            "content_encoding": record.content_encoding,
-            "compressed_size": record.compressed_size,
-            "raw_size": len(record.raw),
-            "user_agent": record.user_agent,
-            "remote_addr": record.remote_addr,
-        },
-        "items": [
-            item_summary(
-                type=item.type,
-                event_id=item.event_id,
-                trace_id=item.trace_id,
-                name=item.name,
-                op=item.op,
-                status=item.status,
-                level=item.level,
-                release=item.release,
-                environment=item.environment,
-                server_name=item.server_name,
-                summary=item.summary,
-                problem=item.problem,
-            )
-            for item in record.items
-        ],
-    }
+    """The same shape as an entry of /inspect/envelopes?payloads=false (one builder makes both)."""
+    return as_json(envelope_model(record, raw_size=len(record.raw), payloads=False))
 
 
 class LiveFeed:

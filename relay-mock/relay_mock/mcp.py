@@ -19,11 +19,12 @@ from starlette.routing import Route
 from relay_mock import __version__
 from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.inspection.traces import config_of, load_trace, trace_page
+from relay_mock.models import as_json
 from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.relay_view import queries as relay_queries
-from relay_mock.store import reader as queries
-from relay_mock.store import telemetry
-from relay_mock.store.reader import EnvelopeFilter, Reader
+from relay_mock.store import envelopes, errors, telemetry
+from relay_mock.store.filters import EnvelopeFilter
+from relay_mock.store.read_pool import Reader
 from relay_mock.store.telemetry import TelemetryFilter
 
 logger = logging.getLogger(__name__)
@@ -56,8 +57,8 @@ TRACE_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "32 lo
 
 async def _search_errors(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
-    return await reader.run(
-        queries.list_errors,
+    page = await reader.run(
+        errors.list_errors,
         limit=args.get("limit", 20),
         cursor=None,
         project=args.get("project"),
@@ -65,6 +66,7 @@ async def _search_errors(request: Request, args: dict[str, Any]) -> Any:
         level=args.get("level"),
         query=args.get("query"),
     )
+    return as_json(page)
 
 
 async def _search_logs(request: Request, args: dict[str, Any]) -> Any:
@@ -82,11 +84,10 @@ async def _search_logs(request: Request, args: dict[str, Any]) -> Any:
 
 async def _get_error(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
-    found = await reader.run(queries.get_error, args["event_id"].replace("-", "").lower())
+    found = await reader.run(errors.get_error, args["event_id"].replace("-", "").lower())
     if found is None:
         raise ToolError(f"no error event {args['event_id']}")
-    found.pop("event", None)
-    return found
+    return found.model_dump(mode="json", exclude_unset=True, exclude={"event"})
 
 
 async def _list_traces(request: Request, args: dict[str, Any]) -> Any:
@@ -110,9 +111,10 @@ async def _get_trace(request: Request, args: dict[str, Any]) -> Any:
 async def _list_envelopes(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
     flt = EnvelopeFilter(item_type=args.get("type"), trace_id=args.get("trace_id"), project=args.get("project"))
-    return await reader.run(
-        queries.list_envelopes, flt, limit=args.get("limit", 20), cursor=None, newest_first=True, payloads=False
+    page = await reader.run(
+        envelopes.list_envelopes, flt, limit=args.get("limit", 20), cursor=None, newest_first=True, payloads=False
     )
+    return as_json(page)
 
 
 async def _list_leaks(request: Request, args: dict[str, Any]) -> Any:

@@ -430,6 +430,12 @@ class Verdict(Model):
         return "\n".join(lines)
 
 
+def as_json(model: BaseModel) -> dict[str, Any]:
+    """A model as the inspection API sends it. Fields its builder left unset stay out: an
+    envelope item listed without its payload has no `header` or `payload` key at all."""
+    return model.model_dump(mode="json", exclude_unset=True)
+
+
 # -- the rest of the inspection API: list wrappers, telemetry, Relay's view, request bodies ---
 
 

@@ -16,7 +16,7 @@ from relay_mock.ingest import build_record
 from relay_mock.protocol.auth import Auth, auth_from_request
 from relay_mock.protocol.errors import AuthError, IngestError, ProjectRejected
 from relay_mock.settings import Project, RelaySettings, load_projects
-from relay_mock.store.writer import EnvelopeRecord
+from relay_mock.store.records import EnvelopeRecord
 
 API_KEY = "a1f2c3d4e5f60718293a4b5c6d7e8f90"  # project 1, "api"
 DOWNSTREAM_KEY = "b2e3d4c5f6a70819203b4c5d6e7f8091"  # project 2, "downstream"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fuzz.fuzz_ingest import check_one
-from relay_mock.store.writer import EnvelopeRecord
+from relay_mock.store.records import EnvelopeRecord
 
 CORPUS = Path(__file__).resolve().parents[2] / "fuzz" / "corpus"
 SEEDS = sorted(path for path in CORPUS.iterdir() if path.is_file())

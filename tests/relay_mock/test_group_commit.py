@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from relay_mock.settings import RelaySettings
-from relay_mock.store.writer import EnvelopeRecord, StoreWriter
+from relay_mock.store.records import EnvelopeRecord
+from relay_mock.store.writer import StoreWriter
 
 DEADLINE_S = 10
 pytestmark = pytest.mark.anyio

@@ -23,7 +23,7 @@ from relay_mock.protocol.decoding import decode_body
 from relay_mock.protocol.envelope import parse_envelope
 from relay_mock.protocol.errors import IngestError, PayloadTooLarge
 from relay_mock.settings import RelaySettings, load_projects
-from relay_mock.store.writer import EnvelopeRecord
+from relay_mock.store.records import EnvelopeRecord
 
 PROJECTS = load_projects({})
 SETTINGS = RelaySettings(data_dir=Path("/nonexistent/relay-mock-properties"))  # build_record does no I/O

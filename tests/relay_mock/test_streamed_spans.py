@@ -106,13 +106,29 @@ def test_a_v1_standalone_span_keeps_its_op_and_description() -> None:
         "timestamp": 1_800_000_000.1,
     }
 
-    [span] = streamed_spans(payload)
+    [streamed] = streamed_spans(payload)
 
-    assert (span["op"], span["description"], span["segment"]) == ("ui.interaction.click", "body > button", False)
-    assert round(span["end"] - span["start"], 3) == 0.1
+    span = streamed.span
+    assert (span.op, span.description, streamed.segment) == ("ui.interaction.click", "body > button", False)
+    assert span.end is not None and span.start is not None
+    assert round(span.end - span.start, 3) == 0.1
 
 
 def test_payloads_that_are_not_spans_give_no_spans() -> None:
     assert streamed_spans(None) == []
     assert streamed_spans([1, 2]) == []
     assert streamed_spans({"items": [1, "x", None]}) == []
+
+
+def test_a_span_after_an_entry_that_is_not_a_span_keeps_its_own_attributes() -> None:
+    segment = v2_span("1" * 16, "POST /checkout", segment=True, op="http.server")
+    segment["attributes"]["sentry.environment"] = {"type": "string", "value": "staging"}
+    call = v2_span("2" * 16, "POST http://downstream/reservations", parent="1" * 16, op="http.client")
+    call["attributes"]["http.response.status_code"] = {"type": "integer", "value": 503}
+
+    [bundle] = bundles_from_rows([span_row("api", {"items": ["not a span", segment, call]})])
+
+    [transaction] = bundle.transactions
+    assert transaction.environment == "staging"
+    [span] = transaction.spans
+    assert (span.span_id, span.http_status) == ("2" * 16, 503)

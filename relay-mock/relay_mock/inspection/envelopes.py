@@ -11,8 +11,9 @@ from starlette.responses import Response, StreamingResponse
 from relay_mock.inspection.params import choice_param, envelope_filter, flag_param, int_param
 from relay_mock.inspection.responses import ORJSONResponse as JSONResponse
 from relay_mock.inspection.responses import error
-from relay_mock.store import reader as queries
-from relay_mock.store.reader import Reader
+from relay_mock.models import as_json
+from relay_mock.store import envelopes
+from relay_mock.store.read_pool import Reader
 
 EXPORT_PAGE = 500
 
@@ -25,24 +26,24 @@ async def list_envelopes(request: Request) -> Response:
     newest_first = choice_param(request, "order", ("asc", "desc"), "desc") == "desc"
     payloads = flag_param(request, "payloads", True)
     result = await reader.run(
-        queries.list_envelopes, flt, limit=limit or 50, cursor=cursor, newest_first=newest_first, payloads=payloads
+        envelopes.list_envelopes, flt, limit=limit or 50, cursor=cursor, newest_first=newest_first, payloads=payloads
     )
-    return JSONResponse(result)
+    return JSONResponse(as_json(result))
 
 
 async def get_envelope(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     envelope_id = request.path_params["envelope_id"]
-    envelope = await reader.run(queries.get_envelope, envelope_id)
+    envelope = await reader.run(envelopes.get_envelope, envelope_id)
     if envelope is None:
         return error(404, f"no envelope {envelope_id}")
-    return JSONResponse(envelope)
+    return JSONResponse(as_json(envelope))
 
 
 async def get_raw(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     envelope_id = request.path_params["envelope_id"]
-    raw = await reader.run(queries.get_raw, envelope_id)
+    raw = await reader.run(envelopes.get_raw, envelope_id)
     if raw is None:
         return error(404, f"no envelope {envelope_id}")
     return Response(raw, media_type="application/x-sentry-envelope")
@@ -57,11 +58,11 @@ async def export_jsonl(request: Request) -> Response:
         cursor: int | None = None
         while True:
             page = await reader.run(
-                queries.list_envelopes, flt, limit=EXPORT_PAGE, cursor=cursor, newest_first=False, payloads=True
+                envelopes.list_envelopes, flt, limit=EXPORT_PAGE, cursor=cursor, newest_first=False, payloads=True
             )
-            for envelope in page["envelopes"]:
-                yield orjson.dumps(envelope) + b"\n"
-            cursor = page["next_cursor"]
+            for envelope in page.envelopes:
+                yield orjson.dumps(as_json(envelope)) + b"\n"
+            cursor = page.next_cursor
             if cursor is None:
                 return
 

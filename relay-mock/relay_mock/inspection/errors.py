@@ -7,14 +7,15 @@ from starlette.responses import Response
 
 from relay_mock.inspection.params import hex_param, int_param
 from relay_mock.inspection.responses import ORJSONResponse, error
-from relay_mock.store import reader as queries
-from relay_mock.store.reader import Reader
+from relay_mock.models import as_json
+from relay_mock.store import errors
+from relay_mock.store.read_pool import Reader
 
 
 async def list_errors(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     result = await reader.run(
-        queries.list_errors,
+        errors.list_errors,
         limit=int_param(request, "limit", 50, low=1, high=1000) or 50,
         cursor=int_param(request, "cursor", None, low=0, high=2**62),
         project=request.query_params.get("project") or None,
@@ -22,13 +23,13 @@ async def list_errors(request: Request) -> Response:
         level=request.query_params.get("level") or None,
         query=request.query_params.get("q") or None,
     )
-    return ORJSONResponse(result)
+    return ORJSONResponse(as_json(result))
 
 
 async def get_error(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     event_id = request.path_params["event_id"].replace("-", "").lower()
-    found = await reader.run(queries.get_error, event_id)
+    found = await reader.run(errors.get_error, event_id)
     if found is None:
         return error(404, f"no error event {event_id}")
-    return ORJSONResponse(found)
+    return ORJSONResponse(as_json(found))

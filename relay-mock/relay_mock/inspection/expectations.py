@@ -12,9 +12,10 @@ from starlette.responses import Response
 from relay_mock.expectations import ExpectationError, from_row, parse_batch
 from relay_mock.inspection.params import hex_param, int_param, time_param
 from relay_mock.inspection.responses import ORJSONResponse, error
-from relay_mock.store import reader as queries
-from relay_mock.store.reader import Reader
-from relay_mock.store.writer import ExpectationBatch, StoreWriter
+from relay_mock.store import expectations
+from relay_mock.store.read_pool import Reader
+from relay_mock.store.records import ExpectationBatch
+from relay_mock.store.writer import StoreWriter
 
 
 async def record(request: Request) -> Response:
@@ -35,7 +36,7 @@ async def record(request: Request) -> Response:
 async def list_expectations(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     rows = await reader.run(
-        queries.expectation_rows,
+        expectations.expectation_rows,
         since=time_param(request, "since"),
         until=time_param(request, "until"),
         trace_id=hex_param(request, "trace_id", 32),

@@ -14,8 +14,10 @@ from starlette.responses import Response, StreamingResponse
 from relay_mock.inspection.params import envelope_filter, float_param, int_param
 from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.live import LiveFeed
-from relay_mock.store import reader as queries
-from relay_mock.store.reader import EnvelopeFilter, Reader
+from relay_mock.models import as_json
+from relay_mock.store import envelopes
+from relay_mock.store.filters import EnvelopeFilter
+from relay_mock.store.read_pool import Reader
 
 KEEPALIVE_S = 15.0
 
@@ -32,7 +34,7 @@ async def wait(request: Request) -> Response:
     timeout = float_param(request, "timeout", 10.0, low=0.0, high=300.0)
     deadline = time.monotonic() + timeout
     while True:
-        found = await reader.run(queries.count_items, flt, item_type=flt.item_type)
+        found = await reader.run(envelopes.count_items, flt, item_type=flt.item_type)
         remaining = deadline - time.monotonic()
         if found >= count or remaining <= 0:
             return ORJSONResponse({"satisfied": found >= count, "count": found, "wanted": count})
@@ -70,14 +72,14 @@ async def stream(request: Request) -> Response:
         replayed = 0
         if last_seen.isdigit():
             page = await reader.run(
-                queries.list_envelopes,
+                envelopes.list_envelopes,
                 EnvelopeFilter(),
                 limit=REPLAY_MAX,
                 cursor=int(last_seen),
                 newest_first=False,
                 payloads=False,
             )
-            for summary in page["envelopes"]:
+            for summary in map(as_json, page.envelopes):
                 replayed = summary["seq"]
                 if wanted(summary):
                     yield event(summary)

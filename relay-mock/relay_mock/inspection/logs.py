@@ -9,7 +9,7 @@ from relay_mock.inspection.params import BadParameter, hex_param, int_param, tim
 from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.store import telemetry
-from relay_mock.store.reader import Reader
+from relay_mock.store.read_pool import Reader
 from relay_mock.store.telemetry import TelemetryFilter
 
 # What people type for the level the protocol spells "warn".

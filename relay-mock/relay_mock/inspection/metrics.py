@@ -10,7 +10,7 @@ from relay_mock.inspection.params import BadParameter, flag_param, float_param, 
 from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.protocol.containers import METRIC_TYPES
 from relay_mock.store import telemetry
-from relay_mock.store.reader import Reader
+from relay_mock.store.read_pool import Reader
 from relay_mock.store.telemetry import TelemetryFilter
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from starlette.requests import Request
 
-from relay_mock.store.reader import EnvelopeFilter
+from relay_mock.store.filters import EnvelopeFilter
 
 
 class BadParameter(Exception):

@@ -9,7 +9,7 @@ from relay_mock.inspection.params import int_param
 from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.relay_view import queries
 from relay_mock.relay_view.queries import NotFound
-from relay_mock.store.reader import Reader
+from relay_mock.store.read_pool import Reader
 
 MAX_INDEX = 2**63 - 1
 

@@ -8,8 +8,8 @@ from starlette.responses import Response
 from relay_mock.inspection.params import int_param
 from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.relay_view.queries import verdict_counts
-from relay_mock.store import reader as queries
-from relay_mock.store.reader import Reader
+from relay_mock.store import refusals, stats
+from relay_mock.store.read_pool import Reader
 from relay_mock.store.writer import StoreWriter
 
 
@@ -17,7 +17,7 @@ async def get_stats(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     writer: StoreWriter = request.app.state.writer
     counters = writer.totals.counters
-    result = await reader.run(queries.stats)
+    result = await reader.run(stats.counts)
     result["envelopes"] = {
         "stored": writer.totals.envelopes,
         "bytes": writer.totals.bytes,
@@ -43,4 +43,4 @@ async def get_stats(request: Request) -> Response:
 async def get_refusals(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
-    return ORJSONResponse({"refusals": await reader.run(queries.list_refusals, limit=limit)})
+    return ORJSONResponse({"refusals": await reader.run(refusals.list_refusals, limit=limit)})

@@ -12,8 +12,8 @@ from starlette.responses import Response
 from relay_mock.inspection.params import BadParameter, int_param, time_param
 from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.inspection.verify import verify_config
-from relay_mock.store import reader as queries
-from relay_mock.store.reader import Reader
+from relay_mock.store.read_pool import Reader
+from relay_mock.store.traces import list_trace_ids
 from relay_mock.traces import build_trace
 from relay_mock.verify.checks import verify
 from relay_mock.verify.collect import Collected, collect
@@ -46,11 +46,7 @@ async def trace_page(
     reader: Reader, config: VerifyConfig, *, limit: int, cursor: int | None, project: str | None, since: float | None
 ) -> dict[str, Any]:
     """One page of trace summaries, most recently active first (shared with the MCP tools)."""
-
-    def query(conn: Any) -> tuple[list[str], int | None]:
-        return queries.list_trace_ids(conn, limit=limit, cursor=cursor, project=project, since=since)
-
-    trace_ids, next_cursor = await reader.run(query)
+    trace_ids, next_cursor = await reader.run(list_trace_ids, limit=limit, cursor=cursor, project=project, since=since)
     trees = await _verified_trees(reader, config, trace_ids)
     traces = []
     for trace_id in trace_ids:

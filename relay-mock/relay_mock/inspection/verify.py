@@ -17,7 +17,7 @@ from relay_mock.inspection.params import float_param, hex_param, time_param
 from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
-from relay_mock.store.reader import Reader
+from relay_mock.store.read_pool import Reader
 from relay_mock.verify.checks import verify
 from relay_mock.verify.collect import Collected, collect
 from relay_mock.verify.correlation import check_correlation, collect_correlation, with_correlation

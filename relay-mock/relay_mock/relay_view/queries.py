@@ -9,8 +9,8 @@ import orjson
 
 from relay_mock.relay_view.compute import EVENT_TYPES, Arrival, compute, suggestions
 from relay_mock.relay_view.scrubbing import ProjectScrubbing, default_scrubbing
-from relay_mock.store.reader import iso
-from relay_mock.store.writer import rowid_of
+from relay_mock.store.records import rowid_of
+from relay_mock.store.values import iso
 
 NOT_COVERED = "sentry_relay normalizes and scrubs events, transactions and feedback only, not logs, v2 spans or metrics"
 

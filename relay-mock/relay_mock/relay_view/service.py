@@ -19,7 +19,7 @@ from typing import Any
 from relay_mock.relay_view import worker
 from relay_mock.relay_view.scrubbing import ProjectScrubbing
 from relay_mock.store.database import connect
-from relay_mock.store.writer import EnvelopeRecord
+from relay_mock.store.records import EnvelopeRecord
 
 logger = logging.getLogger(__name__)
 

@@ -1,30 +1,80 @@
-"""Spans read back out of a stored payload, when a trace view or the verifier needs them: a
+"""Spans read back out of a stored payload, for the verifier and the trace views: a
 transaction's spans, or the spans of a `span` item (SDKs that stream spans, such as
 @sentry/node since v11, send those instead of transactions). Ingest does not index spans:
 keeping them only in the verbatim payload keeps writes small, and readers that need them
-parse just the payloads they look at."""
+parse just the payloads they look at. This is the one parser of a span."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 MAX_SPANS = 1000
-DESCRIPTION_CHARS = 200
 
 
-def transaction_spans(event: dict[str, Any]) -> list[dict[str, Any]]:
-    spans = event.get("spans")
+@dataclass(slots=True)
+class SpanFact:
+    """A child span inside a transaction (or a streamed segment).
+
+    A plain slotted dataclass: one is built per span of every trace the verifier reads, and a
+    frozen one (or a validated model) would cost a second per 100,000 envelopes."""
+
+    span_id: str
+    parent_span_id: str | None
+    op: str | None
+    description: str | None
+    start: float | None
+    end: float | None
+    status: str | None = None
+    # The HTTP status the response carried (`http.response.status_code` in the span's data);
+    # None when no response came back, or the span is not an HTTP call.
+    http_status: int | None = None
+
+
+@dataclass(slots=True)
+class StreamedSpan:
+    """A span of a `span` item, with what span streaming says besides the span itself."""
+
+    span: SpanFact
+    segment: bool  # a segment span (`is_segment`) is what a transaction was: a service's entry point
+    trace_id: str | None
+    release: str | None
+    environment: str | None
+
+
+def span_fact(span: dict[str, Any]) -> SpanFact:
+    # The hot loop of the verifier's reading (once per span of every transaction): plain lookups only.
+    get = span.get
+    span_id, parent, op, description, status = (
+        get("span_id"),
+        get("parent_span_id"),
+        get("op"),
+        get("description"),
+        get("status"),
+    )
+    return SpanFact(
+        span_id if isinstance(span_id, str) else "",
+        parent if isinstance(parent, str) else None,
+        op if isinstance(op, str) else None,
+        description if isinstance(description, str) else None,
+        timestamp(get("start_timestamp")),
+        timestamp(get("timestamp")),
+        status if isinstance(status, str) else None,
+        # Only calls need it, and only when they failed (did a response come back?).
+        http_status(get("data")) if status is not None and status != "ok" else None,
+    )
+
+
+def transaction_spans(spans: Any) -> tuple[SpanFact, ...]:
+    """The spans of a transaction event (its `spans` list)."""
     if not isinstance(spans, list):
-        return []
-    return [_span(span) for span in spans[:MAX_SPANS] if isinstance(span, dict)]
+        return ()
+    return tuple(span_fact(span) for span in spans[:MAX_SPANS] if isinstance(span, dict))
 
 
-def streamed_spans(payload: Any) -> list[dict[str, Any]]:
-    """The spans of a `span` item: a v2 container ({"items": [...]}) or one v1 standalone span.
-
-    A segment span (`is_segment`) is what a transaction used to be: a service's entry point.
-    """
+def streamed_spans(payload: Any) -> list[StreamedSpan]:
+    """The spans of a `span` item: a v2 container ({"items": [...]}) or one v1 standalone span."""
     if not isinstance(payload, dict):
         return []
     spans = payload["items"] if isinstance(payload.get("items"), list) else [payload]
@@ -33,18 +83,39 @@ def streamed_spans(payload: Any) -> list[dict[str, Any]]:
         if not isinstance(span, dict):
             continue
         attributes: dict[str, Any] = span["attributes"] if isinstance(span.get("attributes"), dict) else {}
-        entry = _span(span)
-        entry["op"] = entry["op"] or _attribute(attributes, "sentry.op")
-        if entry["description"] is None and isinstance(span.get("name"), str):
-            entry["description"] = span["name"][:DESCRIPTION_CHARS]
-        if entry["end"] is None:
-            entry["end"] = timestamp(span.get("end_timestamp"))
-        entry["segment"] = span.get("is_segment") is True
-        entry["release"] = _attribute(attributes, "sentry.release")
+        fact = span_fact(span)
+        fact.op = fact.op or _attribute(attributes, "sentry.op")
+        if fact.description is None and isinstance(span.get("name"), str):
+            fact.description = span["name"]
+        if fact.end is None:
+            fact.end = timestamp(span.get("end_timestamp"))
         # v2 spans know only ok/error; the services keep the detailed status as an attribute.
-        entry["status"] = _attribute(attributes, "sentry.status.detail") or entry["status"]
-        found.append(entry)
+        fact.status = _attribute(attributes, "sentry.status.detail") or fact.status
+        fact.http_status = http_status(attributes)
+        trace_id = span.get("trace_id")
+        found.append(
+            StreamedSpan(
+                fact,
+                segment=span.get("is_segment") is True,
+                trace_id=trace_id if isinstance(trace_id, str) else None,
+                release=_attribute(attributes, "sentry.release"),
+                environment=_attribute(attributes, "sentry.environment"),
+            )
+        )
     return found
+
+
+def http_status(data: Any) -> int | None:
+    """The response status an HTTP client span recorded: in a transaction's span `data`, or a
+    streamed span's typed `attributes` ({"type": ..., "value": ...})."""
+    if not isinstance(data, dict):
+        return None
+    value = data.get("http.response.status_code")
+    if isinstance(value, dict):
+        value = value.get("value")
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _attribute(attributes: dict[str, Any], name: str) -> str | None:
@@ -52,19 +123,6 @@ def _attribute(attributes: dict[str, Any], name: str) -> str | None:
     value = attributes.get(name)
     value = value.get("value") if isinstance(value, dict) else value
     return value if isinstance(value, str) else None
-
-
-def _span(span: dict[str, Any]) -> dict[str, Any]:
-    description = span.get("description")
-    return {
-        "span_id": _text(span.get("span_id")),
-        "parent_span_id": _text(span.get("parent_span_id")),
-        "op": _text(span.get("op")),
-        "description": description[:DESCRIPTION_CHARS] if isinstance(description, str) else None,
-        "start": timestamp(span.get("start_timestamp")),
-        "end": timestamp(span.get("timestamp")),
-        "status": _text(span.get("status")),
-    }
 
 
 def timestamp(value: Any) -> float | None:
@@ -84,9 +142,3 @@ def timestamp(value: Any) -> float | None:
     if parsed.tzinfo is None:  # the protocol's naive timestamps are UTC
         parsed = parsed.replace(tzinfo=UTC)
     return parsed.timestamp()
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    return value if isinstance(value, str) else str(value)

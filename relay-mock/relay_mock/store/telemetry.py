@@ -10,13 +10,11 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
-if TYPE_CHECKING:
-    from relay_mock.store.writer import EnvelopeRecord
-
+from relay_mock.store.records import EnvelopeRecord
 
 BODY_CHARS = 2000
 MAX_SERIES_ROWS = 200_000

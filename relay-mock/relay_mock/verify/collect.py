@@ -12,8 +12,12 @@ from typing import Any
 import orjson
 
 from relay_mock.expectations import from_row
-from relay_mock.store.reader import expectation_rows
-from relay_mock.store.spans import MAX_SPANS, streamed_spans, timestamp
+from relay_mock.store.client_reports import client_reports_since
+from relay_mock.store.errors import headline
+from relay_mock.store.expectations import expectation_rows, expectations_of
+from relay_mock.store.refusals import refusals_between
+from relay_mock.store.spans import streamed_spans, transaction_spans
+from relay_mock.store.traces import trace_items, window_items
 from relay_mock.verify.heap import collector_paused
 from relay_mock.verify.model import (
     ClientReportFact,
@@ -25,23 +29,11 @@ from relay_mock.verify.model import (
     TransactionFact,
 )
 
-# A row of ITEMS_SQL, or a dict shaped like one.
+# A row of store.traces.ITEMS_SQL, or a dict shaped like one.
 RowLike = Mapping[str, Any] | sqlite3.Row
 # Client reports and refusals explain losses in the window: read a margin either side of it.
 MARGIN_S = 5.0
 REFUSAL_DELAY_S = 60.0
-# The services' clocks and the caller's may differ a little: a trace is in the window within this.
-SKEW_S = 0.5
-
-ITEMS_SQL = """
-SELECT i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status, i.level,
-       i.release, i.environment, i.start_ts, i.end_ts, i.summary, e.project, e.envelope_id,
-       e.received_at, e.header,
-       CASE WHEN i.type IN ('transaction', 'profile', 'span')
-            THEN substr(e.raw, i.payload_offset + 1, i.payload_length) END AS payload
-FROM items i JOIN envelopes e ON e.id = i.envelope_rowid
-WHERE i.type IN ('transaction', 'span', 'event', 'profile') AND {where}
-"""
 
 
 @dataclass
@@ -75,14 +67,10 @@ def _collect(
     if trace_ids is None:
         rows = expectation_rows(conn, since=since, until=until, trace_id=None, limit=None)
     else:
-        rows = _chunked(conn, "SELECT * FROM expectations WHERE trace_id IN ({marks})", trace_ids)
+        rows = expectations_of(conn, trace_ids)
     expectations = {row["trace_id"]: from_row(row) for row in rows}
     bundles: dict[str, TraceBundle] = {tid: TraceBundle(tid, expectation=e) for tid, e in expectations.items()}
-    if trace_ids is None:
-        where, params = _window(since, until)
-        items: list[sqlite3.Row] | sqlite3.Cursor = conn.execute(ITEMS_SQL.format(where=where), params)
-    else:
-        items = _chunked(conn, ITEMS_SQL.format(where="i.trace_id IN ({marks})"), trace_ids)
+    items = window_items(conn, since=since, until=until) if trace_ids is None else trace_items(conn, trace_ids)
     detached: list[tuple[TraceBundle, str, SpanFact]] = []
     for row in items:
         _add(bundles, row, detached)
@@ -96,10 +84,8 @@ def _collect(
     # The verifier bounds every drop by its trace's window; the margins here only keep the reads small.
     refusals = [
         RefusalFact(row[0], row[1], row[2], row[3], bool(row[4]), _types(row[5]))
-        for row in conn.execute(
-            "SELECT received_at, status, reason, project_id, injected, item_types FROM refusals"
-            " WHERE received_at >= ? AND received_at < ?",
-            ((since or 0) - MARGIN_S, (until + REFUSAL_DELAY_S) if until is not None else 1e18),
+        for row in refusals_between(
+            conn, (since or 0) - MARGIN_S, (until + REFUSAL_DELAY_S) if until is not None else 1e18
         )
     ]
     pending = sum(
@@ -113,43 +99,13 @@ def _collect(
 
 
 def bundles_from_rows(rows: Iterable[RowLike]) -> list[TraceBundle]:
-    """Bundles from item rows shaped like ITEMS_SQL's (what tests and tools without a store use)."""
+    """Bundles from item rows shaped like store.traces.ITEMS_SQL's (what tests and tools without a store use)."""
     bundles: dict[str, TraceBundle] = {}
     detached: list[tuple[TraceBundle, str, SpanFact]] = []
     for row in rows:
         _add(bundles, row, detached)
     _attach(detached)
     return sorted(bundles.values(), key=lambda b: b.trace_id)
-
-
-def _chunked(conn: sqlite3.Connection, sql: str, ids: list[str]) -> list[sqlite3.Row]:
-    found: list[sqlite3.Row] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found += conn.execute(sql.format(marks=",".join("?" * len(chunk))), chunk).fetchall()
-    return found
-
-
-def _window(since: float | None, until: float | None) -> tuple[str, list[Any]]:
-    """Which items to read: every item of every trace that happened in the window.
-
-    A trace is in the window by when it happened (its items' own timestamps) or because an
-    expectation recorded it there, not by when its envelopes arrived: an SDK drains its queue
-    long after an ingest outage, and those stragglers belong to the run that produced them.
-    Once a trace is in, all of it is read, also the parts that started just outside.
-    """
-    if since is None and until is None:
-        return "1", []
-    low = (since if since is not None else 0.0) - SKEW_S
-    high = (until if until is not None else 1e18) + SKEW_S
-    return (
-        "(i.trace_id IN (SELECT trace_id FROM items WHERE trace_id IS NOT NULL"
-        "   AND coalesce(start_ts, end_ts) >= ? AND coalesce(start_ts, end_ts) < ?"
-        " UNION SELECT trace_id FROM expectations WHERE started_at >= ? AND started_at < ?)"
-        " OR (i.trace_id IS NULL AND coalesce(i.start_ts, i.end_ts, e.received_at) >= ?"
-        "   AND coalesce(i.start_ts, i.end_ts, e.received_at) < ?))",
-        [low, high, low, high, low, high],
-    )
 
 
 def _types(value: str | None) -> tuple[str, ...] | None:
@@ -186,7 +142,7 @@ def _transaction(row: RowLike) -> TransactionFact:
         event = orjson.loads(row["payload"]) if row["payload"] else {}
     except orjson.JSONDecodeError:
         event = {}
-    spans = _span_facts(event.get("spans") if isinstance(event, dict) else None)
+    spans = transaction_spans(event.get("spans") if isinstance(event, dict) else None)
     return TransactionFact(
         envelope_id=row["envelope_id"],
         event_id=row["event_id"],
@@ -215,22 +171,11 @@ def _segments(bundle: TraceBundle, row: RowLike, detached: list[tuple[TraceBundl
         payload = orjson.loads(row["payload"]) if row["payload"] else None
     except orjson.JSONDecodeError:
         return
-    raw = payload["items"] if isinstance(payload, dict) and isinstance(payload.get("items"), list) else [payload]
-    parsed = streamed_spans(payload)
     segments: list[TransactionFact] = []
     children: list[SpanFact] = []
-    for entry, source in zip(parsed, raw, strict=False):
-        fact = SpanFact(
-            entry["span_id"] or "",
-            entry["parent_span_id"],
-            entry["op"],
-            entry["description"],
-            entry["start"],
-            entry["end"],
-            entry["status"],
-            _http_status(source.get("attributes") if isinstance(source, dict) else None),
-        )
-        if not entry["segment"]:
+    for streamed in streamed_spans(payload):
+        fact = streamed.span
+        if not streamed.segment:
             children.append(fact)
             continue
         segments.append(
@@ -238,7 +183,7 @@ def _segments(bundle: TraceBundle, row: RowLike, detached: list[tuple[TraceBundl
                 envelope_id=row["envelope_id"],
                 event_id=None,
                 project=row["project"],
-                trace_id=_str(source.get("trace_id")) or row["trace_id"],
+                trace_id=streamed.trace_id or row["trace_id"],
                 span_id=fact.span_id,
                 parent_span_id=fact.parent_span_id,
                 name=fact.description,
@@ -246,8 +191,8 @@ def _segments(bundle: TraceBundle, row: RowLike, detached: list[tuple[TraceBundl
                 status=fact.status,
                 start=fact.start,
                 end=fact.end,
-                release=entry.get("release") or row["release"],
-                environment=_attribute(source, "sentry.environment") or row["environment"],
+                release=streamed.release or row["release"],
+                environment=streamed.environment or row["environment"],
                 dsc=_dsc(row),
                 received_at=row["received_at"],
                 kind="segment",
@@ -267,75 +212,16 @@ def _attach(detached: list[tuple[TraceBundle, str, SpanFact]]) -> None:
             home.spans = (*home.spans, span)
 
 
-def _attribute(span: Any, name: str) -> str | None:
-    """A streamed span's typed attribute ({"type": "string", "value": ...}) as a string."""
-    attributes = span.get("attributes") if isinstance(span, dict) else None
-    value = attributes.get(name) if isinstance(attributes, dict) else None
-    value = value.get("value") if isinstance(value, dict) else value
-    return value if isinstance(value, str) else None
-
-
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-def _http_status(data: Any) -> int | None:
-    """The response status an HTTP client span recorded: in a transaction's span `data`, or a
-    streamed span's typed `attributes` ({"type": ..., "value": ...})."""
-    if not isinstance(data, dict):
-        return None
-    value = data.get("http.response.status_code")
-    if isinstance(value, dict):
-        value = value.get("value")
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _span_facts(spans: Any) -> tuple[SpanFact, ...]:
-    # The hot loop of collection (one pass per span of every transaction): plain lookups only.
-    if not isinstance(spans, list):
-        return ()
-    facts = []
-    for span in spans[:MAX_SPANS]:
-        if not isinstance(span, dict):
-            continue
-        get = span.get
-        span_id, parent, op, description, status = (
-            get("span_id"),
-            get("parent_span_id"),
-            get("op"),
-            get("description"),
-            get("status"),
-        )
-        facts.append(
-            SpanFact(
-                span_id if isinstance(span_id, str) else "",
-                parent if isinstance(parent, str) else None,
-                op if isinstance(op, str) else None,
-                description if isinstance(description, str) else None,
-                timestamp(get("start_timestamp")),
-                timestamp(get("timestamp")),
-                status if isinstance(status, str) else None,
-                # Only calls need it, and only when they failed (did a response come back?).
-                _http_status(get("data")) if status is not None and status != "ok" else None,
-            )
-        )
-    return tuple(facts)
-
-
 def _error(row: RowLike) -> ErrorFact:
-    summary = orjson.loads(row["summary"]) if row["summary"] else {}
-    exceptions = summary.get("exceptions") or []
-    last = exceptions[-1] if exceptions else {}
+    said = headline(orjson.loads(row["summary"]) if row["summary"] else None)
     return ErrorFact(
         envelope_id=row["envelope_id"],
         event_id=row["event_id"],
         project=row["project"],
         trace_id=row["trace_id"],
         span_id=row["span_id"],
-        exception_type=last.get("type"),
-        message=last.get("value") or summary.get("message"),
+        exception_type=said.type,
+        message=said.value or said.message,
         transaction=row["name"],
         dsc=_dsc(row),
         received_at=row["received_at"],
@@ -355,12 +241,7 @@ def _profile_trace(row: RowLike) -> str | None:
 
 def _client_reports(conn: sqlite3.Connection, since: float | None) -> list[ClientReportFact]:
     reports = []
-    rows = conn.execute(
-        "SELECT e.project, e.received_at, i.summary FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
-        " WHERE i.type = 'client_report' AND e.received_at >= ?",
-        ((since or 0) - MARGIN_S,),
-    )
-    for project, received_at, summary in rows:
+    for project, received_at, summary in client_reports_since(conn, (since or 0) - MARGIN_S):
         for entry in (orjson.loads(summary) or {}).get("discarded_events", []) if summary else []:
             if isinstance(entry, dict):
                 reports.append(

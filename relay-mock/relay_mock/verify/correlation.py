@@ -26,6 +26,7 @@ from typing import Any
 
 import orjson
 
+from relay_mock.store.traces import payloads_of
 from relay_mock.verify.report import FAILED, UNVERIFIED, VERIFIED, Finding, Report
 
 CHECK = "correlation"
@@ -131,24 +132,18 @@ def with_correlation(report: Report, findings: Sequence[Finding], scenarios: dic
 
 # -- reading the store ----------------------------------------------------------------------------
 
-_PAYLOADS = """
-SELECT i.type, e.project, e.envelope_id, substr(e.raw, i.payload_offset + 1, i.payload_length) AS payload
-FROM items i JOIN envelopes e ON e.id = i.envelope_rowid
-WHERE i.type IN ({types}) AND e.received_at >= ? AND e.received_at < ?
-"""
-
 
 def collect_correlation(conn: sqlite3.Connection, *, since: float | None, until: float | None) -> CorrelationInput:
     """The requests, span ids and records of the window (arrival time), from the store."""
-    window = (since if since is not None else 0.0, until if until is not None else 1e18)
+    low, high = since if since is not None else 0.0, until if until is not None else 1e18
     data = CorrelationInput([], {}, [])
-    for row in conn.execute(_PAYLOADS.format(types="'transaction', 'span'"), window):
+    for row in payloads_of(conn, ("transaction", "span"), since=low, until=high):
         payload = _json(row["payload"])
         if row["type"] == "transaction":
             _add_transaction(data, row, payload)
         else:
             _add_spans(data, row, payload)
-    for row in conn.execute(_PAYLOADS.format(types="'log', 'trace_metric'"), window):
+    for row in payloads_of(conn, ("log", "trace_metric"), since=low, until=high):
         payload = _json(row["payload"])
         records = payload.get("items") if isinstance(payload, dict) else None
         for record in records if isinstance(records, list) else ():

@@ -13,21 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-
-@dataclass(slots=True)
-class SpanFact:
-    """A child span inside a transaction."""
-
-    span_id: str
-    parent_span_id: str | None
-    op: str | None
-    description: str | None
-    start: float | None
-    end: float | None
-    status: str | None = None
-    # The HTTP status the response carried (`http.response.status_code` in the span's data);
-    # None when no response came back, or the span is not an HTTP call.
-    http_status: int | None = None
+# A span is parsed in one place, the store's span reader; the verifier's facts hold what it gives.
+from relay_mock.store.spans import SpanFact as SpanFact
 
 
 @dataclass(slots=True)

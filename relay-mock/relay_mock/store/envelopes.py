@@ -1,0 +1,218 @@
+"""Envelopes as the inspection API and the live feed show them: metadata, headers, each item's
+index entry and, when asked, every item's header and decoded payload.
+
+One builder (`envelope_model`) serves both: the live feed hands it the record the writer just
+committed, the lists hand it the same record read back from the store."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import orjson
+
+from relay_mock.models import Envelope, EnvelopePage, Item, ProjectRef, RequestInfo
+from relay_mock.protocol.envelope import parse_envelope
+from relay_mock.store.errors import headline
+from relay_mock.store.filters import EnvelopeFilter, rows_in
+from relay_mock.store.index import ItemIndex
+from relay_mock.store.records import EnvelopeRecord, rowid_of
+from relay_mock.store.values import decode_payload, iso
+
+ENVELOPE_COLUMNS = (
+    "id, envelope_id, received_at, project_id, project, public_key, auth_form, sdk_client, endpoint, path,"
+    " content_encoding, compressed_size, raw_size, user_agent, remote_addr, event_id, trace_id, header"
+)
+ITEM_INDEX_COLUMNS = (
+    "envelope_rowid, idx, type, payload_offset, payload_length, event_id, trace_id, name, op, status, level,"
+    " release, environment, server_name, summary, problem"
+)
+
+
+def list_envelopes(
+    conn: sqlite3.Connection,
+    flt: EnvelopeFilter,
+    *,
+    limit: int,
+    cursor: int | None,
+    newest_first: bool,
+    payloads: bool,
+) -> EnvelopePage:
+    where, params = flt.where()
+    if cursor is not None:
+        where += " AND e.id < ?" if newest_first else " AND e.id > ?"
+        params.append(cursor)
+    order = "DESC" if newest_first else "ASC"
+    columns = ENVELOPE_COLUMNS + (", raw" if payloads else "")
+    rows = conn.execute(
+        f"SELECT {columns} FROM envelopes e WHERE {where} ORDER BY e.id {order} LIMIT ?",
+        [*params, limit + 1],
+    ).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    records = _records(conn, rows, payloads=payloads)
+    return EnvelopePage(
+        envelopes=[envelope_model(record, raw_size=row["raw_size"], payloads=payloads) for record, row in records],
+        next_cursor=rows[-1]["id"] if more and rows else None,
+    )
+
+
+def get_envelope(conn: sqlite3.Connection, envelope_id: str) -> Envelope | None:
+    row = conn.execute(
+        f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE id = ? AND envelope_id = ?",
+        (rowid_of(envelope_id), envelope_id),
+    ).fetchone()
+    if row is None:
+        return None
+    [(record, _)] = _records(conn, [row], payloads=True)
+    return envelope_model(record, raw_size=row["raw_size"], payloads=True)
+
+
+def get_raw(conn: sqlite3.Connection, envelope_id: str) -> bytes | None:
+    row = conn.execute(
+        "SELECT raw FROM envelopes WHERE id = ? AND envelope_id = ?", (rowid_of(envelope_id), envelope_id)
+    ).fetchone()
+    return bytes(row["raw"]) if row else None
+
+
+def envelope_model(record: EnvelopeRecord, *, raw_size: int, payloads: bool) -> Envelope:
+    """An envelope as the inspection API and the live feed show it: metadata, headers, each
+    item's index entry and, with `payloads`, its header and decoded payload.
+
+    Render it with `model_dump(mode="json", exclude_unset=True)`: an item without its payload
+    leaves `header` and `payload` unset, and the JSON leaves them out."""
+    summaries = [item_fields(entry) for entry in record.items]
+    if payloads:
+        parsed = parse_envelope(record.raw).items
+        items = [
+            Item(
+                **(summaries[i] if i < len(summaries) else {}),
+                header=item.header,
+                payload=decode_payload(item.payload),
+            )
+            for i, item in enumerate(parsed)
+        ]
+    else:
+        items = [Item(**fields) for fields in summaries]
+    return Envelope(
+        id=record.envelope_id,
+        seq=record.rowid,
+        received_at=iso(record.received_at),
+        received_ts=record.received_at,
+        project=ProjectRef(id=record.project_id, name=record.project),
+        event_id=record.event_id,
+        trace_id=record.trace_id,
+        header=record.header,
+        item_types=[entry.type for entry in record.items],
+        request=RequestInfo(
+            endpoint=record.endpoint,
+            path=record.path,
+            public_key=record.public_key,
+            auth=record.auth_form,
+            sdk_client=record.sdk_client,
+            content_encoding=record.content_encoding,
+            compressed_size=record.compressed_size,
+            raw_size=raw_size,
+            user_agent=record.user_agent,
+            remote_addr=record.remote_addr,
+        ),
+        items=items,
+    )
+
+
+def item_fields(entry: ItemIndex) -> dict[str, str | None]:
+    """What the lists and the live feed say of one item, without its payload (an `Item`'s fields)."""
+    return {
+        "type": entry.type,
+        "title": _title(entry),
+        "name": entry.name,
+        "op": entry.op,
+        "status": entry.status,
+        "level": entry.level,
+        "event_id": entry.event_id,
+        "trace_id": entry.trace_id,
+        "release": entry.release,
+        "environment": entry.environment,
+        "server_name": entry.server_name,
+        "problem": entry.problem,
+    }
+
+
+def _title(entry: ItemIndex) -> str | None:
+    """A one-line headline: the exception or message of an event, the name of anything else."""
+    if entry.type == "event" and entry.summary:
+        said = headline(entry.summary)
+        if said.exception:
+            return ": ".join(part for part in (said.type, said.value) if part) or None
+        if said.message:
+            return said.message
+    return entry.name
+
+
+def _records(
+    conn: sqlite3.Connection, rows: list[sqlite3.Row], *, payloads: bool
+) -> list[tuple[EnvelopeRecord, sqlite3.Row]]:
+    """The stored envelopes as the records the writer committed, with their index entries."""
+    records = [
+        (
+            EnvelopeRecord(
+                received_at=row["received_at"],
+                project_id=row["project_id"],
+                project=row["project"],
+                public_key=row["public_key"],
+                auth_form=row["auth_form"],
+                sdk_client=row["sdk_client"],
+                endpoint=row["endpoint"],
+                path=row["path"],
+                content_encoding=row["content_encoding"],
+                compressed_size=row["compressed_size"],
+                raw=bytes(row["raw"]) if payloads else b"",
+                header=orjson.loads(row["header"]),
+                items=[],
+                user_agent=row["user_agent"],
+                remote_addr=row["remote_addr"],
+                event_id=row["event_id"],
+                trace_id=row["trace_id"],
+                rowid=row["id"],
+                envelope_id=row["envelope_id"],
+            ),
+            row,
+        )
+        for row in rows
+    ]
+    by_rowid = {record.rowid: record for record, _ in records}
+    for item in rows_in(
+        conn,
+        f"SELECT {ITEM_INDEX_COLUMNS} FROM items WHERE envelope_rowid IN ({{marks}}) ORDER BY envelope_rowid, idx",
+        list(by_rowid),
+    ):
+        by_rowid[item["envelope_rowid"]].items.append(
+            ItemIndex(
+                idx=item["idx"],
+                type=item["type"],
+                offset=item["payload_offset"],
+                length=item["payload_length"],
+                event_id=item["event_id"],
+                trace_id=item["trace_id"],
+                name=item["name"],
+                op=item["op"],
+                status=item["status"],
+                release=item["release"],
+                environment=item["environment"],
+                server_name=item["server_name"],
+                level=item["level"],
+                summary=orjson.loads(item["summary"]) if item["summary"] else None,
+                problem=item["problem"],
+            )
+        )
+    return records
+
+
+def count_items(conn: sqlite3.Connection, flt: EnvelopeFilter, *, item_type: str | None) -> int:
+    """How many stored items match (the blocking wait polls this)."""
+    where, params = flt.where()
+    type_clause = "i.type = ?" if item_type else "1"
+    row = conn.execute(
+        f"SELECT count(*) FROM items i JOIN envelopes e ON e.id = i.envelope_rowid WHERE {type_clause} AND {where}",
+        [*([item_type] if item_type else []), *params],
+    ).fetchone()
+    return int(row[0])
