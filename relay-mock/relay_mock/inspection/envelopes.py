@@ -8,9 +8,10 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from relay_mock import models
 from relay_mock.inspection.params import choice_param, envelope_filter, flag_param, int_param
 from relay_mock.inspection.responses import ORJSONResponse as JSONResponse
-from relay_mock.inspection.responses import error
+from relay_mock.inspection.responses import error, respond
 from relay_mock.models import as_json
 from relay_mock.store import envelopes
 from relay_mock.store.read_pool import Reader
@@ -71,4 +72,4 @@ async def export_jsonl(request: Request) -> Response:
 
 async def delete_all(request: Request) -> Response:
     await request.app.state.writer.clear()
-    return JSONResponse({"deleted": True})
+    return respond(models.Deleted, {"deleted": True})

@@ -6,13 +6,14 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relay_mock import models
 from relay_mock.faults import FaultRules, RuleError
-from relay_mock.inspection.responses import ORJSONResponse, error
+from relay_mock.inspection.responses import error, respond
 
 
 async def list_rules(request: Request) -> Response:
     rules: FaultRules = request.app.state.faults
-    return ORJSONResponse({"rules": [rule.to_dict() for rule in rules.list()]})
+    return respond(models.FaultRuleList, {"rules": [rule.to_dict() for rule in rules.list()]})
 
 
 async def add_rule(request: Request) -> Response:
@@ -25,7 +26,7 @@ async def add_rule(request: Request) -> Response:
         rule = rules.add(spec)
     except RuleError as exc:
         return error(422, f"invalid fault rule field {exc.field_name}", exc.message)
-    return ORJSONResponse(rule.to_dict(), status_code=201)
+    return respond(models.FaultRule, rule.to_dict(), status_code=201)
 
 
 async def remove_rule(request: Request) -> Response:

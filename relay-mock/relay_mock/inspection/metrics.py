@@ -5,9 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relay_mock import models
 from relay_mock.inspection.logs import cursor_param
 from relay_mock.inspection.params import BadParameter, flag_param, float_param, hex_param, int_param, time_param
-from relay_mock.inspection.responses import ORJSONResponse
+from relay_mock.inspection.responses import respond
 from relay_mock.protocol.containers import METRIC_TYPES
 from relay_mock.store import telemetry
 from relay_mock.store.read_pool import Reader
@@ -51,4 +52,4 @@ async def list_metrics(request: Request) -> Response:
             bucket_s=float_param(request, "bucket", 10.0, low=0.001, high=86_400.0),
             max_points=int_param(request, "max_points", 2000, low=1, high=100_000) or 2000,
         )
-    return ORJSONResponse(body)
+    return respond(models.MetricPage, body)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relay_mock import models
 from relay_mock.inspection.params import int_param
-from relay_mock.inspection.responses import ORJSONResponse, error
+from relay_mock.inspection.responses import error, respond
 from relay_mock.relay_view import queries
 from relay_mock.relay_view.queries import NotFound
 from relay_mock.store.read_pool import Reader
@@ -24,7 +25,7 @@ async def get_item_view(request: Request) -> Response:
         view = await reader.run(queries.item_view, envelope_id, index, request.app.state.relay_views.scrubbing)
     except NotFound as exc:
         return error(404, str(exc))
-    return ORJSONResponse(view)
+    return respond(models.ItemView, view)
 
 
 async def get_leaks(request: Request) -> Response:
@@ -34,4 +35,4 @@ async def get_leaks(request: Request) -> Response:
     result = await reader.run(queries.list_leaks, limit=limit, project=project)
     views = request.app.state.relay_views
     result["pending_envelopes"] = views.backlog
-    return ORJSONResponse(result)
+    return respond(models.LeakReport, result)

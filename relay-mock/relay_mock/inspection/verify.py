@@ -13,8 +13,9 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relay_mock import models
 from relay_mock.inspection.params import float_param, hex_param, time_param
-from relay_mock.inspection.responses import ORJSONResponse, error
+from relay_mock.inspection.responses import error, respond
 from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.read_pool import Reader
@@ -74,7 +75,8 @@ async def verify_traces(request: Request) -> Response:
     found = check_correlation(correlation, ui_base_url=config.ui_base_url)
     scenarios = {b.trace_id: b.expectation.scenario for b in collected.bundles if b.expectation is not None}
     report = with_correlation(report, [f for f in found if trace_id is None or f.trace_id == trace_id], scenarios)
-    return ORJSONResponse(
+    return respond(
+        models.Verdict,
         {
             "ok": report.ok,
             "report": report.to_dict(),
