@@ -439,10 +439,6 @@ def as_json(model: BaseModel) -> dict[str, Any]:
 # -- the rest of the inspection API: list wrappers, telemetry, Relay's view, request bodies ---
 
 
-class HealthCheck(Model):
-    is_healthy: bool
-
-
 class RefusalList(Model):
     refusals: list[Refusal]
 
