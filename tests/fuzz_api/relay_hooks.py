@@ -16,7 +16,7 @@ LONGEST_S = 0.2
 
 
 @schemathesis.hook
-def before_call(ctx: schemathesis.HookContext, case: schemathesis.Case, **kwargs: Any) -> None:
+def before_call(ctx: schemathesis.HookContext, case: schemathesis.Case[Any], **kwargs: Any) -> None:
     if case.operation.path not in BLOCKING:
         return
     name, high = BLOCKING[case.operation.path]
