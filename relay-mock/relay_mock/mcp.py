@@ -21,8 +21,7 @@ from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.inspection.traces import config_of, load_trace, trace_page
 from relay_mock.models import as_json
 from relay_mock.protocol.containers import LOG_LEVELS
-from relay_mock.relay_view import queries as relay_queries
-from relay_mock.store import envelopes, errors, telemetry
+from relay_mock.store import envelopes, errors, relay_views, telemetry
 from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.telemetry import TelemetryFilter
@@ -119,7 +118,7 @@ async def _list_envelopes(request: Request, args: dict[str, Any]) -> Any:
 
 async def _list_leaks(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
-    result = await reader.run(relay_queries.list_leaks, limit=args.get("limit", 20), project=args.get("project"))
+    result = await reader.run(relay_views.list_leaks, limit=args.get("limit", 20), project=args.get("project"))
     result["pending_envelopes"] = request.app.state.relay_views.backlog
     return result
 

@@ -1,9 +1,9 @@
 """What the inspection API answers, as pydantic models: the shapes `relay_mock.client` parses.
 
-They describe the JSON the routes under `/inspect/` send today (store/reader.py, traces.py,
-inspect/*.py). Every model allows extra fields, so a field added on the server side never
-breaks a client built against an older description; field names are the JSON keys, so
-`model_dump()` gives back the JSON as it came.
+They describe the JSON the routes under `/inspect/` send (store/ builds the envelopes and
+errors as these models; traces.py, inspection/*.py the rest). Every model allows extra
+fields, so a field added on the server side never breaks a client built against an older
+description; field names are the JSON keys, so `model_dump()` gives back the JSON as it came.
 """
 
 from __future__ import annotations

@@ -8,9 +8,9 @@ from starlette.responses import Response
 from relay_mock import models
 from relay_mock.inspection.params import int_param
 from relay_mock.inspection.responses import error, respond
-from relay_mock.relay_view import queries
-from relay_mock.relay_view.queries import NotFound
+from relay_mock.relay_view.item_view import NotFound, item_view
 from relay_mock.store.read_pool import Reader
+from relay_mock.store.relay_views import list_leaks
 
 MAX_INDEX = 2**63 - 1
 
@@ -22,7 +22,7 @@ async def get_item_view(request: Request) -> Response:
     if index > MAX_INDEX:  # beyond SQLite's integers: no such item either
         return error(404, f"no item {index} in envelope {envelope_id}")
     try:
-        view = await reader.run(queries.item_view, envelope_id, index, request.app.state.relay_views.scrubbing)
+        view = await reader.run(item_view, envelope_id, index, request.app.state.relay_views.scrubbing)
     except NotFound as exc:
         return error(404, str(exc))
     return respond(models.ItemView, view)
@@ -32,7 +32,7 @@ async def get_leaks(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
     project = request.query_params.get("project") or None
-    result = await reader.run(queries.list_leaks, limit=limit, project=project)
+    result = await reader.run(list_leaks, limit=limit, project=project)
     views = request.app.state.relay_views
     result["pending_envelopes"] = views.backlog
     return respond(models.LeakReport, result)

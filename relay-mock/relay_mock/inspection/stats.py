@@ -8,9 +8,9 @@ from starlette.responses import Response
 from relay_mock import models
 from relay_mock.inspection.params import int_param
 from relay_mock.inspection.responses import respond
-from relay_mock.relay_view.queries import verdict_counts
 from relay_mock.store import refusals, stats
 from relay_mock.store.read_pool import Reader
+from relay_mock.store.relay_views import verdict_counts
 from relay_mock.store.writer import StoreWriter
 
 

@@ -18,12 +18,12 @@ from typing import Any
 
 from relay_mock.relay_view import worker
 from relay_mock.relay_view.scrubbing import ProjectScrubbing
+from relay_mock.store import relay_views
 from relay_mock.store.database import connect
 from relay_mock.store.records import EnvelopeRecord
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = "envelope_rowid, idx, project_id, type, verdict, errors, scrubbed, leaks, detail, duration_ms"
 # Verdicts are stored in groups: one statement (one short hold of the write lock) per group.
 GROUP_MAX = 200
 POLL_S = 1.0
@@ -53,11 +53,8 @@ class RelayViews:
 
     def start(self) -> None:
         self._conn = connect(self.path, synchronous="NORMAL")  # derived data: recomputable
-        row = self._conn.execute(
-            "SELECT envelope_rowid, idx FROM relay_views ORDER BY envelope_rowid DESC, idx DESC LIMIT 1"
-        ).fetchone()
-        self._cursor = (row[0], row[1]) if row else (0, -1)
-        self._latest.value = self._conn.execute("SELECT coalesce(max(id), 0) FROM envelopes").fetchone()[0]
+        self._cursor = relay_views.last_computed(self._conn) or (0, -1)
+        self._latest.value = relay_views.latest_envelope(self._conn)
         self._spawn()
         self._thread = threading.Thread(target=self._run, name="relay-view-results", daemon=True)
         self._thread.start()
@@ -108,14 +105,8 @@ class RelayViews:
         return group
 
     def _store(self, rows: list[tuple[Any, ...]]) -> None:
-        placeholders = ",".join(["(" + ",".join("?" * 10) + ")"] * len(rows))
         try:
-            # One statement: the write lock is held for one step, with no GIL handover inside it.
-            self._conn.execute(
-                f"INSERT OR REPLACE INTO relay_views ({COLUMNS}) SELECT * FROM (VALUES {placeholders})"
-                " WHERE column1 IN (SELECT id FROM envelopes)",
-                [value for row in rows for value in row],
-            )
+            relay_views.store_verdicts(self._conn, rows)
         except Exception:
             logger.exception("storing %d Relay verdicts failed; they are recomputed on read", len(rows))
         self._cursor = (rows[-1][0], rows[-1][1])
@@ -137,12 +128,7 @@ class RelayViews:
         )
         self._stop_worker()  # stores what it had sent before it ended
         if started:
-            self._conn.execute(
-                f"INSERT OR REPLACE INTO relay_views ({COLUMNS}) SELECT i.envelope_rowid, i.idx, e.project_id,"
-                " i.type, 'failed', 0, 0, NULL, ?, NULL FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
-                " WHERE i.envelope_rowid = ? AND i.idx = ?",
-                (reason, rowid, idx),
-            )
+            relay_views.store_failed(self._conn, rowid, idx, reason)
             self._failed_items.add((rowid, idx))  # the next worker resumes after what was stored
             self.failed += 1
             logger.warning("Relay's view of item %d/%d failed: %s", rowid, idx, reason)

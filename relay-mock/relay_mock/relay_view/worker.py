@@ -20,6 +20,7 @@ import orjson
 from relay_mock.relay_view.compute import EVENT_TYPES, Arrival, RelayView, compute
 from relay_mock.relay_view.scrubbing import ProjectScrubbing, default_scrubbing
 from relay_mock.store.database import connect
+from relay_mock.store.relay_views import items_after
 
 BATCH = 100
 # Above this many envelopes a second, ingest is in a burst (a load test): the worker waits, reading
@@ -35,15 +36,6 @@ SEND_EVERY_S = 0.5
 IDLE_SLEEP_S = 0.05
 # An index past any item: "this envelope is done".
 WHOLE = 1 << 30
-
-ITEMS_AFTER = (
-    "SELECT i.envelope_rowid, i.idx, i.type, e.project_id, e.received_at, e.remote_addr, e.user_agent,"
-    " e.sdk_client, substr(e.raw, i.payload_offset + 1, i.payload_length) AS payload"
-    " FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
-    " WHERE (i.envelope_rowid, i.idx) > (?, ?) AND i.envelope_rowid <= ?"
-    f" AND i.type IN ({','.join(repr(t) for t in EVENT_TYPES)})"
-    " ORDER BY i.envelope_rowid, i.idx LIMIT ?"
-)
 
 
 def verdict_row(rowid: int, idx: int, project_id: int, item_type: str, view: RelayView) -> tuple[Any, ...]:
@@ -100,7 +92,7 @@ def run(
                 return  # relay-mock was killed (SIGKILL leaves no time to stop us)
             time.sleep(IDLE_SLEEP_S)
             continue
-        rows = conn.execute(ITEMS_AFTER, (*cursor, top, BATCH)).fetchall()
+        rows = items_after(conn, cursor, up_to=top, types=EVENT_TYPES, limit=BATCH)
         if not rows:
             cursor = (max(cursor[0], top), WHOLE)
             continue

@@ -18,13 +18,14 @@ from relay_mock.store.index import ItemIndex
 from relay_mock.store.records import EnvelopeRecord, rowid_of
 from relay_mock.store.values import decode_payload, iso
 
+# Named as EnvelopeRecord's and ItemIndex's fields, so a row reads back into the record it was.
 ENVELOPE_COLUMNS = (
-    "id, envelope_id, received_at, project_id, project, public_key, auth_form, sdk_client, endpoint, path,"
+    "id AS rowid, envelope_id, received_at, project_id, project, public_key, auth_form, sdk_client, endpoint, path,"
     " content_encoding, compressed_size, raw_size, user_agent, remote_addr, event_id, trace_id, header"
 )
 ITEM_INDEX_COLUMNS = (
-    "envelope_rowid, idx, type, payload_offset, payload_length, event_id, trace_id, name, op, status, level,"
-    " release, environment, server_name, summary, problem"
+    "envelope_rowid, idx, type, payload_offset AS offset, payload_length AS length, event_id, trace_id, name, op,"
+    " status, level, release, environment, server_name, summary, problem"
 )
 
 
@@ -52,7 +53,7 @@ def list_envelopes(
     records = _records(conn, rows, payloads=payloads)
     return EnvelopePage(
         envelopes=[envelope_model(record, raw_size=row["raw_size"], payloads=payloads) for record, row in records],
-        next_cursor=rows[-1]["id"] if more and rows else None,
+        next_cursor=rows[-1]["rowid"] if more and rows else None,
     )
 
 
@@ -151,59 +152,25 @@ def _title(entry: ItemIndex) -> str | None:
 def _records(
     conn: sqlite3.Connection, rows: list[sqlite3.Row], *, payloads: bool
 ) -> list[tuple[EnvelopeRecord, sqlite3.Row]]:
-    """The stored envelopes as the records the writer committed, with their index entries."""
-    records = [
-        (
-            EnvelopeRecord(
-                received_at=row["received_at"],
-                project_id=row["project_id"],
-                project=row["project"],
-                public_key=row["public_key"],
-                auth_form=row["auth_form"],
-                sdk_client=row["sdk_client"],
-                endpoint=row["endpoint"],
-                path=row["path"],
-                content_encoding=row["content_encoding"],
-                compressed_size=row["compressed_size"],
-                raw=bytes(row["raw"]) if payloads else b"",
-                header=orjson.loads(row["header"]),
-                items=[],
-                user_agent=row["user_agent"],
-                remote_addr=row["remote_addr"],
-                event_id=row["event_id"],
-                trace_id=row["trace_id"],
-                rowid=row["id"],
-                envelope_id=row["envelope_id"],
-            ),
-            row,
-        )
-        for row in rows
-    ]
+    """The stored envelopes as the records the writer committed, with their index entries (the
+    columns are named as the records' fields)."""
+    records = []
+    for row in rows:
+        fields = dict(row)
+        del fields["raw_size"]
+        header, raw = fields.pop("header"), fields.pop("raw", None)
+        record = EnvelopeRecord(**fields, header=orjson.loads(header), raw=bytes(raw) if payloads else b"", items=[])
+        records.append((record, row))
     by_rowid = {record.rowid: record for record, _ in records}
     for item in rows_in(
         conn,
         f"SELECT {ITEM_INDEX_COLUMNS} FROM items WHERE envelope_rowid IN ({{marks}}) ORDER BY envelope_rowid, idx",
         list(by_rowid),
     ):
-        by_rowid[item["envelope_rowid"]].items.append(
-            ItemIndex(
-                idx=item["idx"],
-                type=item["type"],
-                offset=item["payload_offset"],
-                length=item["payload_length"],
-                event_id=item["event_id"],
-                trace_id=item["trace_id"],
-                name=item["name"],
-                op=item["op"],
-                status=item["status"],
-                release=item["release"],
-                environment=item["environment"],
-                server_name=item["server_name"],
-                level=item["level"],
-                summary=orjson.loads(item["summary"]) if item["summary"] else None,
-                problem=item["problem"],
-            )
-        )
+        fields = dict(item)
+        envelope = by_rowid[fields.pop("envelope_rowid")]
+        summary = fields.pop("summary")
+        envelope.items.append(ItemIndex(**fields, summary=orjson.loads(summary) if summary else None))
     return records
 
 

@@ -16,18 +16,10 @@ from relay_mock.store.client_reports import client_reports_since
 from relay_mock.store.errors import headline
 from relay_mock.store.expectations import expectation_rows, expectations_of
 from relay_mock.store.refusals import refusals_between
-from relay_mock.store.spans import streamed_spans, transaction_spans
+from relay_mock.store.spans import SpanFact, streamed_spans, transaction_spans
 from relay_mock.store.traces import trace_items, window_items
 from relay_mock.verify.heap import collector_paused
-from relay_mock.verify.model import (
-    ClientReportFact,
-    ErrorFact,
-    ProfileFact,
-    RefusalFact,
-    SpanFact,
-    TraceBundle,
-    TransactionFact,
-)
+from relay_mock.verify.model import ClientReportFact, ErrorFact, ProfileFact, RefusalFact, TraceBundle, TransactionFact
 
 # A row of store.traces.ITEMS_SQL, or a dict shaped like one.
 RowLike = Mapping[str, Any] | sqlite3.Row

@@ -1,4 +1,5 @@
-"""Reading Relay's verdicts back: one item's full view (recomputed), the leaks, per-project counts."""
+"""Relay's verdicts (the relay_views table): what the background worker reads and stores, and
+what the inspection API reads back (one item's stored verdict, the leaks, per-project counts)."""
 
 from __future__ import annotations
 
@@ -7,72 +8,73 @@ from typing import Any
 
 import orjson
 
-from relay_mock.relay_view.compute import EVENT_TYPES, Arrival, compute, suggestions
-from relay_mock.relay_view.scrubbing import ProjectScrubbing, default_scrubbing
 from relay_mock.store.records import rowid_of
 from relay_mock.store.values import iso
 
 NOT_COVERED = "sentry_relay normalizes and scrubs events, transactions and feedback only, not logs, v2 spans or metrics"
+COLUMNS = "envelope_rowid, idx, project_id, type, verdict, errors, scrubbed, leaks, detail, duration_ms"
 
 
-class NotFound(Exception):
-    pass
-
-
-def item_view(
-    conn: sqlite3.Connection, envelope_id: str, index: int, scrubbing: dict[int, ProjectScrubbing]
-) -> dict[str, Any]:
-    """What Relay would store for item `index` (0-based) of an envelope, and why each value changed."""
-    rowid = rowid_of(envelope_id)
-    row = conn.execute(
+def item_row(conn: sqlite3.Connection, envelope_id: str, index: int) -> sqlite3.Row | None:
+    """Item `index` of an envelope: its payload, how it arrived, and its stored verdict if any."""
+    row: sqlite3.Row | None = conn.execute(
         "SELECT i.type, e.project_id, e.project, e.received_at, e.remote_addr, e.user_agent, e.sdk_client,"
         " substr(e.raw, i.payload_offset + 1, i.payload_length) AS payload,"
         " v.verdict, v.detail, v.duration_ms"
         " FROM envelopes e JOIN items i ON i.envelope_rowid = e.id"
         " LEFT JOIN relay_views v ON v.envelope_rowid = i.envelope_rowid AND v.idx = i.idx"
         " WHERE e.id = ? AND e.envelope_id = ? AND i.idx = ?",
-        (rowid, envelope_id, index),
+        (rowid_of(envelope_id), envelope_id, index),
     ).fetchone()
-    if row is None:
-        raise NotFound(f"no item {index} in envelope {envelope_id}")
-    if row["type"] not in EVENT_TYPES:
-        raise NotFound(f"item {index} is a {row['type']}: {NOT_COVERED}")
-    project_scrubbing = scrubbing.get(row["project_id"], default_scrubbing())
-    base = {"type": row["type"], "project": {"id": row["project_id"], "name": row["project"]}}
-    if row["verdict"] == "failed":
-        # Never recomputed on read: it already ran over its budget or took its process down.
-        return {**base, **_empty("failed", row["detail"]), "settings": project_scrubbing.settings}
-    arrival = Arrival(row["project_id"], row["received_at"], row["remote_addr"], row["user_agent"], row["sdk_client"])
-    view = compute(bytes(row["payload"]), arrival, project_scrubbing)
-    return {
-        **base,
-        "verdict": view.verdict,
-        "detail": view.detail,
-        "normalized": view.normalized,
-        "stored": view.stored,
-        "meta": view.meta,
-        "errors": view.errors,
-        "changes": view.changes,
-        "leaks": view.leaks,
-        "suggestions": suggestions(view),
-        "settings": project_scrubbing.settings,
-        "computed_in_background": row["verdict"] is not None,
-        "duration_ms": view.duration_ms,
-    }
+    return row
 
 
-def _empty(verdict: str, detail: str | None) -> dict[str, Any]:
-    return {
-        "verdict": verdict,
-        "detail": detail,
-        "normalized": None,
-        "stored": None,
-        "meta": {},
-        "errors": [],
-        "changes": [],
-        "leaks": [],
-        "suggestions": [],
-    }
+def items_after(
+    conn: sqlite3.Connection, after: tuple[int, int], *, up_to: int, types: tuple[str, ...], limit: int
+) -> list[sqlite3.Row]:
+    """The next items of these types, in store order after (envelope row id, index), up to an
+    envelope row id: what the worker computes next."""
+    marks = ",".join("?" * len(types))
+    return conn.execute(
+        "SELECT i.envelope_rowid, i.idx, i.type, e.project_id, e.received_at, e.remote_addr, e.user_agent,"
+        " e.sdk_client, substr(e.raw, i.payload_offset + 1, i.payload_length) AS payload"
+        " FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
+        f" WHERE (i.envelope_rowid, i.idx) > (?, ?) AND i.envelope_rowid <= ? AND i.type IN ({marks})"
+        " ORDER BY i.envelope_rowid, i.idx LIMIT ?",
+        (*after, up_to, *types, limit),
+    ).fetchall()
+
+
+def last_computed(conn: sqlite3.Connection) -> tuple[int, int] | None:
+    """The (envelope row id, index) of the last verdict stored."""
+    row = conn.execute(
+        "SELECT envelope_rowid, idx FROM relay_views ORDER BY envelope_rowid DESC, idx DESC LIMIT 1"
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def latest_envelope(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT coalesce(max(id), 0) FROM envelopes").fetchone()[0])
+
+
+def store_verdicts(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Rows of COLUMNS in one statement: the write lock is held for one step, with no GIL
+    handover inside it. Verdicts of envelopes evicted meanwhile are dropped."""
+    placeholders = ",".join(["(" + ",".join("?" * 10) + ")"] * len(rows))
+    conn.execute(
+        f"INSERT OR REPLACE INTO relay_views ({COLUMNS}) SELECT * FROM (VALUES {placeholders})"
+        " WHERE column1 IN (SELECT id FROM envelopes)",
+        [value for row in rows for value in row],
+    )
+
+
+def store_failed(conn: sqlite3.Connection, rowid: int, idx: int, reason: str) -> None:
+    conn.execute(
+        f"INSERT OR REPLACE INTO relay_views ({COLUMNS}) SELECT i.envelope_rowid, i.idx, e.project_id,"
+        " i.type, 'failed', 0, 0, NULL, ?, NULL FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
+        " WHERE i.envelope_rowid = ? AND i.idx = ?",
+        (reason, rowid, idx),
+    )
 
 
 def list_leaks(conn: sqlite3.Connection, *, limit: int, project: str | None = None) -> dict[str, Any]:
