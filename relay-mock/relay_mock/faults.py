@@ -19,6 +19,7 @@ from typing import Any, Literal
 from relay_mock.store.values import iso
 
 Action = Literal["rate_limit", "status", "latency", "drop"]
+MAX_PROJECT_ID = 2**63 - 1
 ACTIONS = ("rate_limit", "status", "latency", "drop")
 
 # Envelope item type → the data category rate limits name (Relay's mapping).
@@ -230,8 +231,9 @@ def _parse_rule(spec: dict[str, Any], rule_id: str) -> FaultRule:
     project = spec.get("project")
     if project is not None:
         integral = isinstance(project, int) or (isinstance(project, float) and project.is_integer())
-        if isinstance(project, bool) or not integral:
-            raise RuleError("project", "a numeric project id")
+        # Bounded: a rule is sent back as JSON, and orjson encodes 64-bit integers only.
+        if isinstance(project, bool) or not integral or not 0 <= project <= MAX_PROJECT_ID:
+            raise RuleError("project", f"a numeric project id, 0 to {MAX_PROJECT_ID}")
         project = int(project)
     return FaultRule(
         id=rule_id,

@@ -582,7 +582,7 @@ class _RuleSpec(BaseModel):
     categories: list[Annotated[str, Field(min_length=1)]] | None = Field(
         None, description="only envelopes with items of these categories (all when absent)"
     )
-    project: int | None = Field(None, description="only this project id")
+    project: int | None = Field(None, ge=0, le=2**63 - 1, description="only this project id")
     count: int | None = Field(None, ge=1, le=10_000_000, description="how many requests it applies to")
     remaining: int | None = Field(None, ge=1, le=10_000_000, description="the same as count")
     fraction: float | None = Field(None, gt=0, le=1, description="the share of requests it applies to")

@@ -46,6 +46,8 @@ def test_an_integral_float_status_code_is_an_integer() -> None:
         ({"action": "drop", "categories": ""}, "categories"),
         ({"action": "drop", "count": None, "remaining": {}}, "count"),
         ({"action": "drop", "project": "2"}, "project"),
+        ({"action": "drop", "project": 56338450327707721728}, "project"),
+        ({"action": "drop", "project": -1}, "project"),
     ],
 )
 def test_a_fault_rule_with_a_wrong_value_is_refused_naming_the_field(spec: dict[str, Any], field: str) -> None:
