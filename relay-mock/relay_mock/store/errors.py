@@ -11,9 +11,24 @@ from relay_mock.models import ErrorDetail, ErrorPage, ErrorSummary
 from relay_mock.store.filters import project_clause
 from relay_mock.store.values import iso
 
+# What an ErrorSummary takes from the row as it is: the columns are named as its fields.
+SUMMARY_COLUMNS = (
+    "event_id",
+    "envelope_id",
+    "project",
+    "timestamp",
+    "level",
+    "transaction",
+    "trace_id",
+    "span_id",
+    "release",
+    "environment",
+    "server_name",
+)
 ERROR_COLUMNS = (
-    "i.event_id, i.trace_id, i.span_id, i.name, i.level, i.release, i.environment, i.server_name, i.summary,"
-    " i.end_ts, i.payload_offset, i.payload_length, e.envelope_id, e.project, e.received_at, e.id AS seq"
+    'i.event_id, i.trace_id, i.span_id, i.name AS "transaction", i.level, i.release, i.environment,'
+    " i.server_name, i.summary, i.end_ts AS timestamp, i.payload_offset, i.payload_length, e.envelope_id,"
+    " e.project, e.received_at, e.id AS seq"
 )
 
 
@@ -80,21 +95,11 @@ def error_summary(row: sqlite3.Row) -> ErrorSummary:
     summary = orjson.loads(row["summary"]) if row["summary"] else {}
     said = headline(summary)
     return ErrorSummary(
-        event_id=row["event_id"],
-        envelope_id=row["envelope_id"],
-        project=row["project"],
+        **{column: row[column] for column in SUMMARY_COLUMNS},
         received_at=iso(row["received_at"]),
-        timestamp=row["end_ts"],
-        level=row["level"],
         type=said.type,
         value=said.value,
         message=said.message,
-        transaction=row["name"],
-        trace_id=row["trace_id"],
-        span_id=row["span_id"],
-        release=row["release"],
-        environment=row["environment"],
-        server_name=row["server_name"],
         tags=summary.get("tags") or {},
     )
 
