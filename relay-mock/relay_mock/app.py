@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -13,26 +13,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Match, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from relay_mock import __version__, mcp
 from relay_mock.faults import FaultRules
 from relay_mock.ingest import IngestApp
-from relay_mock.inspection import (
-    envelopes,
-    errors,
-    expectations,
-    faults,
-    live,
-    logs,
-    metrics,
-    projects,
-    stats,
-    traces,
-    verify,
-)
-from relay_mock.inspection import relay as relay_view_routes
+from relay_mock.inspection import docs_page, openapi, operations
 from relay_mock.inspection.params import BadParameter
 from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
@@ -68,7 +55,10 @@ class RelayMock:
         self.faults = FaultRules()
         self.ingest = IngestApp(settings, projects, self.writer, self.faults)
         token = settings.inspect_token.get_secret_value() if settings.inspect_token else None
-        self.inspector = WebGuard(self._inspection_app(), allowed_hosts=settings.allowed_host_names, token=token)
+        inspection = self._inspection_app()
+        self.inspector = WebGuard(
+            inspection, allowed_hosts=settings.allowed_host_names, token=token, handles=_handled_by(inspection)
+        )
 
     def _committed(self, records: list[EnvelopeRecord]) -> None:
         self.feed.publish(records)
@@ -108,19 +98,10 @@ class RelayMock:
                 Route("/api/relay/healthcheck/live/", _live),
                 Route("/api/relay/healthcheck/ready/", _ready),
                 Route("/health", _ready),
-                *envelopes.routes,
-                *traces.routes,
-                *errors.routes,
-                *stats.routes,
-                *live.routes,
-                *faults.routes,
-                *expectations.routes,
+                *operations.routes(),
+                Route(openapi.SCHEMA_PATH, openapi.get_openapi, methods=["GET"]),
+                Route(openapi.DOCS_PATH, docs_page.get_docs, methods=["GET"]),
                 *mcp.routes,
-                *verify.routes,
-                *logs.routes,
-                *metrics.routes,
-                *projects.routes,
-                *relay_view_routes.routes,
                 Route("/", _index),
                 Mount("/ui", StaticFiles(directory=UI_DIR), name="ui"),
             ],
@@ -135,6 +116,15 @@ class RelayMock:
         app.state.faults = self.faults
         app.state.relay_views = self.relay_views
         return app
+
+
+def _handled_by(app: Starlette) -> Callable[[dict[str, Any]], bool]:
+    """Whether a route of the app takes this request (its path and its method)."""
+
+    def handles(scope: dict[str, Any]) -> bool:
+        return any(route.matches(scope)[0] == Match.FULL for route in app.routes)
+
+    return handles
 
 
 async def _index(request: Request) -> Response:
@@ -160,4 +150,7 @@ async def _bad_parameter(request: Request, exc: Exception) -> Response:
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
-    return error(exc.status_code, str(exc.detail), f"{request.method} {request.url.path}")
+    response = error(exc.status_code, str(exc.detail), f"{request.method} {request.url.path}")
+    # A 405 names the methods the path has (`Allow`, RFC 9110); Starlette puts it on the exception.
+    response.headers.update(exc.headers or {})
+    return response

@@ -42,6 +42,20 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def _is_integer(value: Any) -> bool:
+    # JSON has one number type: 404.0 is an integer too (JSON Schema says so).
+    return _is_number(value) and float(value).is_integer()
+
+
+def _is_status(value: Any) -> bool:
+    # Bounded: SQLite stores integers up to 2**63 only, and a status has three digits.
+    return _is_integer(value) and 0 <= value <= 999
+
+
+def _integer(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
 def _is_str_list(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -51,7 +65,7 @@ def _is_witness_list(value: Any) -> bool:
         isinstance(w, dict)
         and (w.get("received") is None or isinstance(w.get("received"), str))
         and (w.get("service") is None or isinstance(w.get("service"), str))
-        and w.get("sampled") in (True, False, None)
+        and (w.get("sampled") is None or isinstance(w.get("sampled"), bool))  # `0 in (False,)` holds
         for w in value
     )
 
@@ -70,7 +84,12 @@ def _row(index: int, item: Any, now: float) -> tuple[Any, ...]:
             raise ExpectationError(index, name, message)
         return value
 
-    baggage = field("baggage", lambda v: isinstance(v, dict), "an object of sentry-* baggage values", None)
+    baggage = field(
+        "baggage",
+        lambda v: isinstance(v, dict) and all(isinstance(value, str) for value in v.values()),
+        "an object of sentry-* baggage values (strings)",
+        None,
+    )
     return (
         field("trace_id", lambda v: isinstance(v, str) and TRACE_ID.match(v), "32 lowercase hex characters"),
         field("scenario", lambda v: isinstance(v, str) and v, "a non-empty string"),
@@ -81,7 +100,7 @@ def _row(index: int, item: Any, now: float) -> tuple[Any, ...]:
         orjson.dumps(field("expect_services", _is_str_list, "a list of service names, the head first", [])).decode(),
         orjson.dumps(field("expect_errors_from", _is_str_list, "a list of service names", [])).decode(),
         orjson.dumps(baggage).decode() if baggage is not None else None,
-        field("status_code", lambda v: isinstance(v, int) and not isinstance(v, bool), "an integer", None),
+        _integer(field("status_code", _is_status, "an HTTP status, 0 to 999", None)),
         field("outcome", lambda v: isinstance(v, str), "a string", None),
         now,
         float(field("ended_at", _is_number, "seconds since the epoch", None) or 0) or None,

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from relay_mock.store.values import iso
 
 Action = Literal["rate_limit", "status", "latency", "drop"]
+MAX_PROJECT_ID = 2**63 - 1
 ACTIONS = ("rate_limit", "status", "latency", "drop")
 
 # Envelope item type → the data category rate limits name (Relay's mapping).
@@ -209,13 +210,16 @@ def _parse_rule(spec: dict[str, Any], rule_id: str) -> FaultRule:
     status = _int(spec, "status", {"rate_limit": 429, "status": 503, "latency": 200, "drop": 0}[action], 0, 599)
     if action == "status" and not 400 <= status <= 599:
         raise RuleError("status", "a 4xx or 5xx status")
-    categories = spec.get("categories") or []
+    categories = spec.get("categories")
+    categories = [] if categories is None else categories  # not `or []`: {} and "" are no list either
     if not isinstance(categories, list) or not all(isinstance(c, str) and c for c in categories):
         raise RuleError("categories", 'a list of category names, e.g. ["transaction"]')
     latency_ms = _int(spec, "latency_ms", 0, 0, 120_000)
     if action == "latency" and latency_ms <= 0:
         raise RuleError("latency_ms", "a positive number of milliseconds")
-    remaining = spec.get("count", spec.get("remaining"))
+    remaining = spec.get("count")
+    if remaining is None:  # `count` and `remaining` are two names of one field
+        remaining = spec.get("remaining")
     if remaining is not None:
         remaining = _int({"count": remaining}, "count", 1, 1, 10_000_000)
     fraction = spec.get("fraction")
@@ -225,8 +229,12 @@ def _parse_rule(spec: dict[str, Any], rule_id: str) -> FaultRule:
     if duration is not None and (not isinstance(duration, (int, float)) or not 0 < duration <= 86_400):
         raise RuleError("duration_s", "seconds in (0, 86400]")
     project = spec.get("project")
-    if project is not None and (not isinstance(project, int) or isinstance(project, bool)):
-        raise RuleError("project", "a numeric project id")
+    if project is not None:
+        integral = isinstance(project, int) or (isinstance(project, float) and project.is_integer())
+        # Bounded: a rule is sent back as JSON, and orjson encodes 64-bit integers only.
+        if isinstance(project, bool) or not integral or not 0 <= project <= MAX_PROJECT_ID:
+            raise RuleError("project", f"a numeric project id, 0 to {MAX_PROJECT_ID}")
+        project = int(project)
     return FaultRule(
         id=rule_id,
         action=action,
@@ -243,6 +251,8 @@ def _parse_rule(spec: dict[str, Any], rule_id: str) -> FaultRule:
 
 def _int(spec: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
     value = spec.get(name, default)
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+    # JSON has one number type: 429.0 is an integer too (JSON Schema says so).
+    integral = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+    if not integral or isinstance(value, bool) or not low <= value <= high:
         raise RuleError(name, f"an integer between {low} and {high}")
-    return value
+    return int(value)

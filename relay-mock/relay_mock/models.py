@@ -8,9 +8,10 @@ description; field names are the JSON keys, so `model_dump()` gives back the JSO
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal, Required
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 
 class Model(BaseModel):
@@ -326,8 +327,8 @@ class Expectation(Model):
     Omitted fields take the server's defaults (started_at: now; sampled: true; expect_services:
     the sandbox's api and downstream)."""
 
-    trace_id: str
-    scenario: str
+    trace_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    scenario: str = Field(min_length=1)
     started_at: float | None = None
     sampled: bool | None = None
     sample_rand: float | None = None
@@ -335,8 +336,18 @@ class Expectation(Model):
     expect_services: list[str] | None = None
     expect_errors_from: list[str] | None = None
     baggage: dict[str, str] | None = None
-    status_code: int | None = None
+    status_code: int | None = Field(None, ge=0, le=999)
     outcome: str | None = None
+    ended_at: float | None = None
+    witnesses: list[Witness] | None = None
+
+
+class Witness(Model):
+    """What a called service said it received: its `sentry-trace` header, and whether it sampled."""
+
+    received: str | None = None
+    service: str | None = None
+    sampled: bool | None = None
 
 
 class Project(Model):
@@ -423,3 +434,228 @@ def as_json(model: BaseModel) -> dict[str, Any]:
     """A model as the inspection API sends it. Fields its builder left unset stay out: an
     envelope item listed without its payload has no `header` or `payload` key at all."""
     return model.model_dump(mode="json", exclude_unset=True)
+
+
+# -- the rest of the inspection API: list wrappers, telemetry, Relay's view, request bodies ---
+
+
+class RefusalList(Model):
+    refusals: list[Refusal]
+
+
+class ProjectList(Model):
+    projects: list[Project]
+
+
+class FaultRuleList(Model):
+    rules: list[FaultRule]
+
+
+class ExpectationList(Model):
+    expectations: list[Expectation]
+
+
+class Deleted(Model):
+    deleted: bool
+
+
+class Recorded(Model):
+    """How many expectations a POST recorded."""
+
+    recorded: int
+
+
+class LogRecord(Model):
+    """A Sentry log; `id` is also a cursor. `attributes` are the plain values (types dropped)."""
+
+    id: str
+    kind: str  # log
+    timestamp: float | None = None
+    received_at: float | str | None = None
+    service: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    envelope_id: str
+    level: str | None = None
+    body: str | None = None
+    template: str | None = None
+    attributes: dict[str, Any] | None = None
+
+
+class LogPage(Model):
+    logs: list[LogRecord]
+    next_cursor: str | None = None
+
+
+class MetricPoint(Model):
+    """One raw trace-metric record, as `/inspect/metrics` pages them."""
+
+    id: str
+    kind: str  # metric
+    timestamp: float | None = None
+    received_at: float | str | None = None
+    service: str | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+    envelope_id: str
+    name: str | None = None
+    type: str | None = None  # counter | gauge | distribution
+    value: float | None = None
+    unit: str | None = None
+    attributes: dict[str, Any] | None = None
+
+
+class SeriesPoint(Model):
+    t: float
+    v: float
+    trace_id: str | None = None
+    span_id: str | None = None
+
+
+class Bucket(Model):
+    """The aggregates of one metric over one time bucket starting at `start`."""
+
+    start: float
+    count: int
+    sum: float
+    min: float | None = None
+    max: float | None = None
+    last: float | None = None
+    avg: float | None = None
+
+
+class MetricSeries(Model):
+    name: str | None = None
+    type: str | None = None
+    unit: str | None = None
+    service: str | None = None
+    count: int
+    points: list[SeriesPoint]
+    truncated: bool
+    buckets: list[Bucket]
+
+
+class MetricPage(Model):
+    points: list[MetricPoint]
+    next_cursor: str | None = None
+    series: list[MetricSeries] | None = None  # absent with series=false
+
+
+class ItemView(Model):
+    """What Sentry would store for one item: Relay's normalization and scrubbing, and their findings."""
+
+    type: str | None = None
+    project: ProjectRef
+    verdict: str
+    detail: str | None = None
+    normalized: Any = None
+    stored: Any = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+    errors: list[Any] = Field(default_factory=list)
+    changes: list[Any] = Field(default_factory=list)
+    leaks: list[Any] = Field(default_factory=list)
+    suggestions: list[Any] = Field(default_factory=list)
+    settings: dict[str, Any] | None = None
+
+
+class LeakedItem(Model):
+    envelope_id: str
+    item: int
+    type: str | None = None
+    event_id: str | None = None
+    name: str | None = None
+    project: ProjectRef
+    received_at: str
+    leaks: list[Any]
+
+
+class LeakReport(Model):
+    items: list[LeakedItem]
+    leaks: int
+    covers: Any = None
+    pending_envelopes: int
+
+
+class _RuleSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, description="only envelopes with items of these categories (all when absent)"
+    )
+    project: int | None = Field(None, ge=0, le=2**63 - 1, description="only this project id")
+    count: int | None = Field(None, ge=1, le=10_000_000, description="how many requests it applies to")
+    remaining: int | None = Field(None, ge=1, le=10_000_000, description="the same as count")
+    fraction: float | None = Field(None, gt=0, le=1, description="the share of requests it applies to")
+    duration_s: float | None = Field(None, gt=0, le=86_400, description="how long it stays")
+    retry_after: int = Field(60, ge=1, le=86_400)
+    latency_ms: int = Field(0, ge=0, le=120_000)
+
+
+class RateLimitSpec(_RuleSpec):
+    """Answer 429 with Retry-After and X-Sentry-Rate-Limits, as Sentry does."""
+
+    action: Literal["rate_limit"]
+    status: int = Field(429, ge=0, le=599)
+
+
+class StatusSpec(_RuleSpec):
+    """Answer this status instead of storing."""
+
+    action: Literal["status"]
+    status: int = Field(503, ge=400, le=599)
+
+
+class LatencySpec(_RuleSpec):
+    """Store, but answer `latency_ms` late."""
+
+    action: Literal["latency"]
+    status: int = Field(200, ge=0, le=599)
+    latency_ms: int = Field(ge=1, le=120_000)
+
+
+class DropSpec(_RuleSpec):
+    """Close the connection without an answer."""
+
+    action: Literal["drop"]
+    status: int = Field(0, ge=0, le=599)
+
+
+# A fault rule to add (`POST /inspect/faults`); relay_mock/faults.py says what each action does.
+FaultRuleSpec = Annotated[RateLimitSpec | StatusSpec | LatencySpec | DropSpec, Field(discriminator="action")]
+
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class RequiredOpsRule(TypedDict, total=False):
+    """Spans a transaction must hold: one whose op starts with `op_prefix`."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    service: Required[NonEmpty]
+    op_prefix: Required[NonEmpty]
+    transaction: str | None
+    status: NonEmpty | list[NonEmpty]
+
+
+class Topology(TypedDict, total=False):
+    """An expectations file's content (relay_mock/verify/topology.py), every key optional: what must
+    hold beyond what the data shows. A TypedDict: a key may be left out, but not sent as null."""
+
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+
+    call_ops: list[NonEmpty]
+    skew_tolerance_s: Annotated[float, Field(ge=0)]
+    flush_delay_s: Annotated[float, Field(ge=0)]
+    must_cross: dict[str, list[NonEmpty]]
+    required_ops: list[RequiredOpsRule]
+
+
+class ExpectationBatch(BaseModel):
+    expectations: list[Expectation]
+
+
+class VerifyRequest(BaseModel):
+    """`POST /inspect/verify`: an expectations file's content (relay_mock/verify/topology.py)."""
+
+    expect: Topology | None = None

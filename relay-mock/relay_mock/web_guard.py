@@ -13,6 +13,9 @@ Three attacks, three rules:
 - A port published beyond loopback: `RELAY_INSPECT_TOKEN` makes the UI, API and MCP ask for a
   token, as `Authorization: Bearer <token>` or a cookie set by opening `/?token=<token>` once.
 
+The JSON rule guards handlers, so it applies only to requests a route of the app would handle
+(`handles`): a method a path lacks gets the router's 405 with `Allow`, not a 415.
+
 Probes (`/health`, `/api/relay/healthcheck/...`) need no token: they say only that relay-mock
 is up and how much it holds.
 """
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -36,6 +39,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 ASGIApp = Any
+Scope = dict[str, Any]
 
 
 def split_host(host: str) -> tuple[str, int | None]:
@@ -57,8 +61,16 @@ def is_loopback(name: str) -> bool:
 
 
 class WebGuard:
-    def __init__(self, app: ASGIApp, *, allowed_hosts: Iterable[str] = (), token: str | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        allowed_hosts: Iterable[str] = (),
+        token: str | None = None,
+        handles: Callable[[Scope], bool] = lambda scope: True,
+    ) -> None:
         self.app = app
+        self.handles = handles
         extra = {h.strip().lower().strip("[]") for h in allowed_hosts if h.strip()}
         self.any_host = "*" in extra
         self.allowed_hosts = DEFAULT_HOSTS | extra
@@ -113,7 +125,7 @@ class WebGuard:
                     f"cross-origin {method} refused: Origin {origin!r} is not relay-mock's own",
                     [f"requests that change something must come from relay-mock's own pages (Host {host!r})"],
                 )
-            if method in BODY_METHODS:
+            if method in BODY_METHODS and self.handles(scope):
                 content_type = headers.get("content-type", "").split(";", 1)[0].strip().lower()
                 if content_type != "application/json" and not content_type.endswith("+json"):
                     return (

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
-from relay_mock.inspection.params import envelope_filter, int_param
+from relay_mock import models
+from relay_mock.inspection.params import choice_param, envelope_filter, flag_param, int_param
 from relay_mock.inspection.responses import ORJSONResponse as JSONResponse
-from relay_mock.inspection.responses import error
+from relay_mock.inspection.responses import error, respond
 from relay_mock.models import as_json
 from relay_mock.store import envelopes
 from relay_mock.store.read_pool import Reader
@@ -24,8 +24,8 @@ async def list_envelopes(request: Request) -> Response:
     flt = envelope_filter(request)
     limit = int_param(request, "limit", 50, low=1, high=1000)
     cursor = int_param(request, "cursor", None, low=0, high=2**62)
-    newest_first = request.query_params.get("order", "desc") != "asc"
-    payloads = request.query_params.get("payloads", "true") != "false"
+    newest_first = choice_param(request, "order", ("asc", "desc"), "desc") == "desc"
+    payloads = flag_param(request, "payloads", True)
     result = await reader.run(
         envelopes.list_envelopes, flt, limit=limit or 50, cursor=cursor, newest_first=newest_first, payloads=payloads
     )
@@ -72,13 +72,4 @@ async def export_jsonl(request: Request) -> Response:
 
 async def delete_all(request: Request) -> Response:
     await request.app.state.writer.clear()
-    return JSONResponse({"deleted": True})
-
-
-routes = [
-    Route("/inspect/envelopes", list_envelopes, methods=["GET"]),
-    Route("/inspect/envelopes", delete_all, methods=["DELETE"]),
-    Route("/inspect/envelopes.jsonl", export_jsonl, methods=["GET"]),
-    Route("/inspect/envelopes/{envelope_id}", get_envelope, methods=["GET"]),
-    Route("/inspect/envelopes/{envelope_id}/raw", get_raw, methods=["GET"]),
-]
+    return respond(models.Deleted, {"deleted": True})

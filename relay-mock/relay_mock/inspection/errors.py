@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relay_mock.inspection.params import hex_param, int_param
 from relay_mock.inspection.responses import ORJSONResponse, error
@@ -34,9 +33,3 @@ async def get_error(request: Request) -> Response:
     if found is None:
         return error(404, f"no error event {event_id}")
     return ORJSONResponse(as_json(found))
-
-
-routes = [
-    Route("/inspect/errors", list_errors, methods=["GET"]),
-    Route("/inspect/errors/{event_id}", get_error, methods=["GET"]),
-]

@@ -8,11 +8,11 @@ from dataclasses import asdict
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from relay_mock import models
 from relay_mock.expectations import ExpectationError, from_row, parse_batch
 from relay_mock.inspection.params import hex_param, int_param, time_param
-from relay_mock.inspection.responses import ORJSONResponse, error
+from relay_mock.inspection.responses import error, respond
 from relay_mock.store import expectations
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.records import ExpectationBatch
@@ -31,7 +31,7 @@ async def record(request: Request) -> Response:
         return error(422, f"invalid {exc.where}", exc.message)
     if rows:
         await writer.record_expectations(ExpectationBatch(rows))
-    return ORJSONResponse({"recorded": len(rows)})
+    return respond(models.Recorded, {"recorded": len(rows)})
 
 
 async def list_expectations(request: Request) -> Response:
@@ -43,10 +43,4 @@ async def list_expectations(request: Request) -> Response:
         trace_id=hex_param(request, "trace_id", 32),
         limit=int_param(request, "limit", 1000, low=1, high=1_000_000),
     )
-    return ORJSONResponse({"expectations": [asdict(from_row(row)) for row in rows]})
-
-
-routes = [
-    Route("/inspect/expectations", record, methods=["POST"]),
-    Route("/inspect/expectations", list_expectations, methods=["GET"]),
-]
+    return respond(models.ExpectationList, {"expectations": [asdict(from_row(row)) for row in rows]})

@@ -5,15 +5,15 @@ from __future__ import annotations
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from relay_mock import models
 from relay_mock.faults import FaultRules, RuleError
-from relay_mock.inspection.responses import ORJSONResponse, error
+from relay_mock.inspection.responses import error, respond
 
 
 async def list_rules(request: Request) -> Response:
     rules: FaultRules = request.app.state.faults
-    return ORJSONResponse({"rules": [rule.to_dict() for rule in rules.list()]})
+    return respond(models.FaultRuleList, {"rules": [rule.to_dict() for rule in rules.list()]})
 
 
 async def add_rule(request: Request) -> Response:
@@ -26,7 +26,7 @@ async def add_rule(request: Request) -> Response:
         rule = rules.add(spec)
     except RuleError as exc:
         return error(422, f"invalid fault rule field {exc.field_name}", exc.message)
-    return ORJSONResponse(rule.to_dict(), status_code=201)
+    return respond(models.FaultRule, rule.to_dict(), status_code=201)
 
 
 async def remove_rule(request: Request) -> Response:
@@ -40,11 +40,3 @@ async def remove_rule(request: Request) -> Response:
 async def remove_all(request: Request) -> Response:
     request.app.state.faults.clear()
     return Response(status_code=204)
-
-
-routes = [
-    Route("/inspect/faults", list_rules, methods=["GET"]),
-    Route("/inspect/faults", add_rule, methods=["POST"]),
-    Route("/inspect/faults", remove_all, methods=["DELETE"]),
-    Route("/inspect/faults/{rule_id}", remove_rule, methods=["DELETE"]),
-]

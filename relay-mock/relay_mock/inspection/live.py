@@ -10,10 +10,10 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
 
+from relay_mock import models
 from relay_mock.inspection.params import envelope_filter, float_param, int_param
-from relay_mock.inspection.responses import ORJSONResponse
+from relay_mock.inspection.responses import respond
 from relay_mock.live import LiveFeed
 from relay_mock.models import as_json
 from relay_mock.store import envelopes
@@ -38,7 +38,7 @@ async def wait(request: Request) -> Response:
         found = await reader.run(envelopes.count_items, flt, item_type=flt.item_type)
         remaining = deadline - time.monotonic()
         if found >= count or remaining <= 0:
-            return ORJSONResponse({"satisfied": found >= count, "count": found, "wanted": count})
+            return respond(models.WaitResult, {"satisfied": found >= count, "count": found, "wanted": count})
         await feed.changed(min(remaining, 1.0))
 
 
@@ -106,9 +106,3 @@ async def stream(request: Request) -> Response:
         media_type="text/event-stream",
         headers={"cache-control": "no-cache", "x-accel-buffering": "no"},
     )
-
-
-routes = [
-    Route("/inspect/wait", wait, methods=["GET"]),
-    Route("/inspect/stream", stream, methods=["GET"]),
-]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from relay_mock import models
 from relay_mock.inspection.params import BadParameter, hex_param, int_param, time_param
-from relay_mock.inspection.responses import ORJSONResponse
+from relay_mock.inspection.responses import respond
 from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.store import telemetry
 from relay_mock.store.read_pool import Reader
@@ -55,7 +55,4 @@ async def list_logs(request: Request) -> Response:
         limit=int_param(request, "limit", 100, low=1, high=1000) or 100,
         cursor=cursor_param(request),
     )
-    return ORJSONResponse({"logs": page["records"], "next_cursor": page["next_cursor"]})
-
-
-routes = [Route("/inspect/logs", list_logs, methods=["GET"])]
+    return respond(models.LogPage, {"logs": page["records"], "next_cursor": page["next_cursor"]})

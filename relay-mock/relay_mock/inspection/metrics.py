@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from relay_mock import models
 from relay_mock.inspection.logs import cursor_param
-from relay_mock.inspection.params import BadParameter, float_param, hex_param, int_param, time_param
-from relay_mock.inspection.responses import ORJSONResponse
+from relay_mock.inspection.params import BadParameter, flag_param, float_param, hex_param, int_param, time_param
+from relay_mock.inspection.responses import respond
 from relay_mock.protocol.containers import METRIC_TYPES
 from relay_mock.store import telemetry
 from relay_mock.store.read_pool import Reader
@@ -45,14 +45,11 @@ async def list_metrics(request: Request) -> Response:
         cursor=cursor_param(request),
     )
     body = {"points": page["records"], "next_cursor": page["next_cursor"]}
-    if request.query_params.get("series", "true").lower() not in ("false", "0", "no"):
+    if flag_param(request, "series", True):
         body["series"] = await reader.run(
             telemetry.metric_series,
             flt,
             bucket_s=float_param(request, "bucket", 10.0, low=0.001, high=86_400.0),
             max_points=int_param(request, "max_points", 2000, low=1, high=100_000) or 2000,
         )
-    return ORJSONResponse(body)
-
-
-routes = [Route("/inspect/metrics", list_metrics, methods=["GET"])]
+    return respond(models.MetricPage, body)

@@ -58,6 +58,27 @@ def time_param(request: Request, name: str) -> float | None:
     return parsed.timestamp()
 
 
+def choice_param(request: Request, name: str, values: tuple[str, ...], default: str) -> str:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in values:
+        raise BadParameter(name, f"expected one of {', '.join(values)}, got {raw[:40]!r}")
+    return raw
+
+
+FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def flag_param(request: Request, name: str, default: bool) -> bool:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in FLAGS:
+        raise BadParameter(name, f"expected true or false, got {raw[:40]!r}")
+    return FLAGS[raw]
+
+
 def hex_param(request: Request, name: str, length: int) -> str | None:
     raw = request.query_params.get(name)
     if raw is None or raw == "":

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from relay_mock import models
 from relay_mock.inspection.params import int_param
-from relay_mock.inspection.responses import ORJSONResponse, error
+from relay_mock.inspection.responses import error, respond
 from relay_mock.relay_view.item_view import NotFound, item_view
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.relay_views import list_leaks
+
+MAX_INDEX = 2**63 - 1
 
 
 async def get_item_view(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     envelope_id = request.path_params["envelope_id"]
     index = request.path_params["index"]
+    if index > MAX_INDEX:  # beyond SQLite's integers: no such item either
+        return error(404, f"no item {index} in envelope {envelope_id}")
     try:
         view = await reader.run(item_view, envelope_id, index, request.app.state.relay_views.scrubbing)
     except NotFound as exc:
         return error(404, str(exc))
-    return ORJSONResponse(view)
+    return respond(models.ItemView, view)
 
 
 async def get_leaks(request: Request) -> Response:
@@ -31,10 +35,4 @@ async def get_leaks(request: Request) -> Response:
     result = await reader.run(list_leaks, limit=limit, project=project)
     views = request.app.state.relay_views
     result["pending_envelopes"] = views.backlog
-    return ORJSONResponse(result)
-
-
-routes = [
-    Route("/inspect/envelopes/{envelope_id}/items/{index:int}/relay", get_item_view, methods=["GET"]),
-    Route("/inspect/leaks", get_leaks, methods=["GET"]),
-]
+    return respond(models.LeakReport, result)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from relay_mock import models
 from relay_mock.inspection.params import int_param
-from relay_mock.inspection.responses import ORJSONResponse
+from relay_mock.inspection.responses import respond
 from relay_mock.store import refusals, stats
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.relay_views import verdict_counts
@@ -38,16 +38,10 @@ async def get_stats(request: Request) -> Response:
         "pending_envelopes": views.backlog,
         "failed": views.failed,
     }
-    return ORJSONResponse(result)
+    return respond(models.Stats, result)
 
 
 async def get_refusals(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
-    return ORJSONResponse({"refusals": await reader.run(refusals.list_refusals, limit=limit)})
-
-
-routes = [
-    Route("/inspect/stats", get_stats, methods=["GET"]),
-    Route("/inspect/refusals", get_refusals, methods=["GET"]),
-]
+    return respond(models.RefusalList, {"refusals": await reader.run(refusals.list_refusals, limit=limit)})

@@ -8,10 +8,10 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from relay_mock import models
 from relay_mock.inspection.params import BadParameter, int_param, time_param
-from relay_mock.inspection.responses import ORJSONResponse, error
+from relay_mock.inspection.responses import error, respond
 from relay_mock.inspection.verify import verify_config
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.traces import list_trace_ids
@@ -85,7 +85,7 @@ async def list_traces(request: Request) -> Response:
         project=request.query_params.get("project") or None,
         since=time_param(request, "since"),
     )
-    return ORJSONResponse(page)
+    return respond(models.TracePage, page)
 
 
 async def get_trace(request: Request) -> Response:
@@ -96,10 +96,4 @@ async def get_trace(request: Request) -> Response:
     trace = await load_trace(reader, config_of(request), trace_id)
     if trace is None:
         return error(404, f"no transactions or errors of trace {trace_id}")
-    return ORJSONResponse(trace)
-
-
-routes = [
-    Route("/inspect/traces", list_traces, methods=["GET"]),
-    Route("/inspect/traces/{trace_id}", get_trace, methods=["GET"]),
-]
+    return respond(models.Trace, trace)

@@ -12,10 +12,10 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
+from relay_mock import models
 from relay_mock.inspection.params import float_param, hex_param, time_param
-from relay_mock.inspection.responses import ORJSONResponse, error
+from relay_mock.inspection.responses import error, respond
 from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.read_pool import Reader
@@ -52,7 +52,9 @@ async def verify_traces(request: Request) -> Response:
             body = orjson.loads(await request.body() or b"{}")
         except orjson.JSONDecodeError as exc:
             return error(400, "the body is not JSON", str(exc))
-        expect = body.get("expect") if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            return error(400, 'the body is not an object: expected {"expect": {...}}', f"got {type(body).__name__}")
+        expect = body.get("expect")
     try:
         config = verify_config(request.app.state.settings, request.app.state.projects, until=until, expect=expect)
     except TopologyError as exc:
@@ -73,7 +75,8 @@ async def verify_traces(request: Request) -> Response:
     found = check_correlation(correlation, ui_base_url=config.ui_base_url)
     scenarios = {b.trace_id: b.expectation.scenario for b in collected.bundles if b.expectation is not None}
     report = with_correlation(report, [f for f in found if trace_id is None or f.trace_id == trace_id], scenarios)
-    return ORJSONResponse(
+    return respond(
+        models.Verdict,
         {
             "ok": report.ok,
             "report": report.to_dict(),
@@ -82,6 +85,3 @@ async def verify_traces(request: Request) -> Response:
         },
         headers={"x-verify-ok": "true" if report.ok else "false"},
     )
-
-
-routes = [Route("/inspect/verify", verify_traces, methods=["GET", "POST"])]
