@@ -261,3 +261,12 @@ def test_clear_all_asks_for_confirmation(page: Page, seeded: dict[str, Any]) -> 
     page.get_by_role("button", name="Cancel").click()
     expect(page.get_by_role("button", name="Clear all")).to_be_visible()
     expect(page.locator("table.envelopes tbody tr").first).to_be_visible()
+
+
+def test_the_header_links_to_the_inspection_api_docs(page: Page) -> None:
+    page.goto("/")
+    page.get_by_role("link", name="API", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/inspect/docs$"))
+    # The page is rendered from /inspect/openapi.json: the operations the UI itself reads are listed.
+    expect(page.get_by_text("/inspect/envelopes", exact=True).first).to_be_visible()
+    expect(page.get_by_text("/inspect/traces/{trace_id}", exact=True).first).to_be_visible()

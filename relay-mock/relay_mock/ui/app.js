@@ -109,6 +109,8 @@ header.append(
     h("a", { href: "#/envelopes", class: "brand" }, h("span", { class: "brand-mark" }, "◆"), "relay-mock"),
     h("nav", {}, NAV.map(([key]) => navLinks[key])),
     h("span", { class: "spacer" }),
+    // The inspection API's own page (server-rendered from /inspect/openapi.json), not a view here.
+    h("a", { href: "/inspect/docs", class: "nav-link", title: "The inspection API: every operation and its schema" }, "API"),
     liveIndicator,
     h("span", { class: "stored" }, storedCount, h("span", { class: "muted" }, " stored")),
     clearArea,
