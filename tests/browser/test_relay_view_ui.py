@@ -13,9 +13,9 @@ import sentry_sdk
 from playwright.sync_api import Page, expect
 
 from relay_mock.client import RelayClient
-from tests.relay_http.inspector import poll
 from tests.relay_http.test_relay_view import CARD, send_card_and_url_transaction
 from tests.relay_http.wire import API, new_id
+from tests.support.polling import poll
 
 expect.set_options(timeout=10_000)
 

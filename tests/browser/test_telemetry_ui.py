@@ -10,9 +10,9 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from relay_mock.client import RelayClient
-from tests.relay_http.inspector import poll
 from tests.relay_http.sdk import run_sdk
 from tests.relay_http.wire import API, DOWNSTREAM, envelope, item, new_id, post_envelope
+from tests.support.polling import poll
 from tests.support.relay_server import RelayMock
 
 expect.set_options(timeout=10_000)

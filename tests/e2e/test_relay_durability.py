@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from tests.support.relay import poll
+from tests.support.polling import poll
 from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.relay import RelayClient, poll
+from tests.support.polling import poll
+from tests.support.relay import RelayClient
 from tests.support.stack import Stack
 from tests.support.traffic import new_trace
 

@@ -34,7 +34,7 @@ import pytest
 import sentry_sdk
 
 from servicekit.witness import WITNESS_HEADER, parse_witnesses
-from tests.support.relay import poll
+from tests.support.polling import poll
 from tests.support.stack import ROOT, Stack
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]

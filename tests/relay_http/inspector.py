@@ -4,27 +4,12 @@ waits instead of sleeps. `http` is the client's own connection, for tests of the
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from pydantic import BaseModel
 
 from relay_mock.client import EnvelopeFilters, ItemFilters, RelayClient
-
-T = TypeVar("T")
-
-
-def poll(fetch: Callable[[], T | None], *, deadline_s: float, what: str, interval_s: float = 0.05) -> T:
-    """Call `fetch` until it returns something other than None; fail at the deadline."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        result = fetch()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {deadline_s}s waiting for {what}")
-        time.sleep(interval_s)
+from tests.support.polling import poll
 
 
 def plain(model: BaseModel) -> dict[str, Any]:

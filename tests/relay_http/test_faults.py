@@ -10,9 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.relay_http.inspector import Inspector, poll
+from tests.relay_http.inspector import Inspector
 from tests.relay_http.sdk import run_sdk
 from tests.relay_http.wire import API, DOWNSTREAM, event_envelope, post_envelope, send_event
+from tests.support.polling import poll
 from tests.support.relay_server import RelayMock
 
 

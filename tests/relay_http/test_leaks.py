@@ -25,9 +25,10 @@ from sqlalchemy import MetaData
 from relay_mock.relay_view.leaks import fingerprint
 from servicekit.app import create_service_app
 from servicekit.sentry import configure_sentry
-from tests.relay_http.inspector import Inspector, poll
+from tests.relay_http.inspector import Inspector
 from tests.relay_http.wire import API
 from tests.servicekit.conftest import TEST_HOST, make_settings
+from tests.support.polling import poll
 from tests.support.relay_server import RelayMock
 
 pytestmark = pytest.mark.anyio

@@ -12,9 +12,10 @@ import httpx
 import orjson
 import pytest
 
-from tests.relay_http.inspector import Inspector, poll
+from tests.relay_http.inspector import Inspector
 from tests.relay_http.sdk import run_sdk
 from tests.relay_http.wire import API, DOWNSTREAM, new_id
+from tests.support.polling import poll
 from tests.support.relay_server import RelayMock
 
 PROTOCOL = "2025-06-18"

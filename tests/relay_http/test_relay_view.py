@@ -18,10 +18,11 @@ import pytest
 import sentry_sdk
 
 from tests.relay_http import wire
-from tests.relay_http.inspector import Inspector, poll
+from tests.relay_http.inspector import Inspector
 from tests.relay_http.test_cli import cli
 from tests.relay_http.test_mcp import PROTOCOL, McpClient
 from tests.relay_http.wire import API, new_id
+from tests.support.polling import poll
 from tests.support.relay_server import RelayMock, free_port
 
 # A test card number (Visa's); it passes the Luhn check, as a real one would.

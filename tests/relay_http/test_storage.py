@@ -10,8 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.relay_http.inspector import Inspector, poll
+from tests.relay_http.inspector import Inspector
 from tests.relay_http.wire import envelope, event_envelope, item, post_envelope
+from tests.support.polling import poll
 from tests.support.relay_server import RelayMock
 
 MiB = 1024 * 1024

@@ -10,9 +10,10 @@ import httpx
 import orjson
 import pytest
 
-from tests.relay_http.inspector import Inspector, poll
+from tests.relay_http.inspector import Inspector
 from tests.relay_http.sdk import run_sdk
 from tests.relay_http.wire import API, envelope, item, new_id, post_envelope
+from tests.support.polling import poll
 from tests.support.relay_server import RelayMock
 
 LOG = {"timestamp": 1_800_000_000.5, "level": "info", "body": "hello", "attributes": {}}

@@ -23,7 +23,7 @@ from servicekit.app import create_service_app
 from servicekit.sentry import instrument_event_loop, loop_is_instrumented, profiler_may_deadlock
 from servicekit.settings import ServiceSettings
 from tests.servicekit.conftest import TEST_HOST, SentryInit, make_settings
-from tests.support.relay import poll
+from tests.support.polling import poll
 from tests.support.stack import Stack
 
 PROFILER_THREAD = "sentry.profiler.ThreadContinuousScheduler"

@@ -5,26 +5,11 @@ JSON, and polling helpers (deadlines, no sleeps)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from relay_mock.client import EnvelopeFilters
 from relay_mock.client import RelayClient as Client
 from relay_mock.pytest_plugin import Relay
-
-T = TypeVar("T")
-
-
-def poll(fetch: Callable[[], T | None], *, deadline_s: float, interval_s: float = 0.2, what: str = "condition") -> T:
-    """Call `fetch` until it returns something other than None, or fail at the deadline."""
-    deadline = time.monotonic() + deadline_s
-    while True:
-        result = fetch()
-        if result is not None:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {deadline_s}s waiting for {what}")
-        time.sleep(interval_s)
 
 
 def _set(values: dict[str, Any]) -> dict[str, Any]:
