@@ -2,7 +2,9 @@
 
 Everything the SDK sends passes through `before_send` / `before_send_transaction`, and
 Sentry logs and metrics through `before_send_log` / `before_send_metric`: they are the kill
-switch (`SENTRY_ENABLED=false`) and the scrubber for secrets.
+switch (`SENTRY_ENABLED=false`) and the scrubber for secrets. Streamed spans
+(`trace_lifecycle="stream"`) pass `before_send_span`, which scrubs but cannot drop: for them
+the kill switch is the sampler.
 """
 
 from __future__ import annotations
@@ -106,6 +108,8 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
             "before_send_transaction": make_before_send(enabled, scrub=settings.sentry_scrubbing),
             "before_send_log": make_before_send_telemetry(enabled, scrub=settings.sentry_scrubbing),
             "before_send_metric": make_before_send_telemetry(enabled, scrub=settings.sentry_scrubbing),
+            # The SDK warns if this is set without span streaming; it is never called then.
+            **({"before_send_span": scrub_span} if settings.streams_spans and settings.sentry_scrubbing else {}),
         }
     )
     sentry_sdk.init(
@@ -273,6 +277,32 @@ def scrub_telemetry(record: Any) -> Any:
     return record
 
 
+def scrub_span(span: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Scrub a streamed span in place, as `before_send_span` (sentry-sdk 2.75 keeps changes to a
+    span's name and attributes, and ignores a None: a span cannot be dropped here).
+
+    Attributes under a sensitive name become "[Filtered]" (`http.request.header.x-session-token`,
+    a `db_password` our code set), values shaped like a well-known secret are filtered under any
+    name (`db.statement` included), a URL query in the name or an attribute loses its sensitive
+    parameters, and every value filtered is then redacted wherever else it appears.
+    """
+    scrubber = _Scrubber()
+    attributes = span.get("attributes")
+    if isinstance(attributes, dict):
+        for key, value in attributes.items():
+            if isinstance(value, str) and "?" in value:
+                attributes[key] = scrubber.scrub_url(value)
+        span["attributes"] = scrubber.scrub(attributes)
+    name = span.get("name")
+    if isinstance(name, str):
+        span["name"] = scrubber.scrub(scrubber.scrub_url(name) if "?" in name else name)
+    if scrubber.secrets:
+        for key in ("name", "attributes"):
+            if key in span:
+                span[key] = scrubber.redact(span[key])
+    return span
+
+
 def scrub_event(event: dict[str, Any]) -> dict[str, Any]:
     """Replace every value stored under a sensitive key by "[Filtered]", in place, then
     redact those values wherever else they appear in the event.
@@ -375,6 +405,15 @@ class _Scrubber:
         if not any(_is_sensitive_key(key) for key, _ in pairs):
             return query
         return urlencode([(key, self._filter(val) if _is_sensitive_key(key) else val) for key, val in pairs])
+
+    def scrub_url(self, text: str) -> str:
+        """`text` with the query of the URL it ends with scrubbed by parameter name: a span is
+        named "GET /path?query" and `url.full` or `http.url` may hold a whole URL."""
+        head, _, query = text.partition("?")
+        query, hash_mark, fragment = query.partition("#")
+        if "=" not in query:
+            return text
+        return f"{head}?{self.scrub_query(query)}{hash_mark}{fragment}"
 
     def redact(self, value: Any) -> Any:
         if isinstance(value, str):
