@@ -556,6 +556,10 @@ class ItemView(Model):
     leaks: list[Any] = Field(default_factory=list)
     suggestions: list[Any] = Field(default_factory=list)
     settings: dict[str, Any] | None = None
+    # Whether the background worker had stored its verdict (else computed on this read), and how
+    # long Relay's code took; absent for an item whose computation failed.
+    computed_in_background: bool | None = None
+    duration_ms: float | None = None
 
 
 class LeakedItem(Model):
