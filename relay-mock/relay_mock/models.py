@@ -13,6 +13,9 @@ from typing import Annotated, Any, Literal, Required
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
+# The verifier's records are the report's wire shape: plain dataclasses on the verifier's hot path.
+from relay_mock.verify.report import Finding, Report, TraceVerdict
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -362,25 +365,6 @@ class Project(Model):
 # -- the verifier --------------------------------------------------------------------------
 
 
-class Finding(Model):
-    check: str  # completeness, linkage, identity, dsc, sampling, errors, db_spans, timing
-    kind: str  # e.g. missing_transaction, wrong_parent
-    trace_id: str
-    message: str
-    expected: str
-    observed: str
-    envelope_ids: list[str]
-    scenario: str | None = None
-    # "sdk:<reason>" or "relay:<reason>" when a reported drop explains the fault: a loss, not a failure.
-    attributed_to: str | None = None
-    ui_url: str
-    service: str | None = None
-
-    @property
-    def is_failure(self) -> bool:
-        return self.attributed_to is None
-
-
 class VerifyReport(Model):
     ok: bool
     traces_checked: int
@@ -393,12 +377,42 @@ class VerifyReport(Model):
     checks: dict[str, dict[str, int]]
     scenarios: dict[str, dict[str, int]]
     attributions: dict[str, int]
+    # The verifier's own records (verify/report.py), validated and dumped by pydantic as they are:
+    # one declaration of a finding's fields for the verifier, the API and the client.
     findings: list[Finding]
     trace_ids: list[str] = Field(default_factory=list)
+    verdicts: dict[str, int] = Field(default_factory=dict)  # {"verified": n, "unverified": n, "failed": n}
+    unverified_causes: dict[str, int] = Field(default_factory=dict)
+    traces: list[TraceVerdict] = Field(default_factory=list)  # one per trace checked
+    notes: int = 0  # findings that owe nothing (calls that never reached a service)
 
     @property
     def failed_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.is_failure]
+
+    @classmethod
+    def of(cls, report: Report) -> VerifyReport:
+        """The verifier's report as the API sends it (`/inspect/verify`, `verify --json`): built once,
+        at the edge; its findings and verdicts go in as they are (no copy, no dicts)."""
+        return cls(
+            ok=report.ok,
+            traces_checked=report.traces_checked,
+            expected_traces=report.expected_traces,
+            sampled_expected=report.sampled_expected,
+            complete=report.complete,
+            failures=report.failures,
+            attributed_losses=report.attributed_losses,
+            failed_traces=report.failed_traces,
+            checks=report.checks,
+            scenarios=report.scenarios,
+            attributions=report.attributions,
+            findings=list(report.findings),
+            trace_ids=list(report.trace_ids),
+            verdicts=report.verdicts,
+            unverified_causes=report.unverified_causes,
+            traces=list(report.traces),
+            notes=report.notes,
+        )
 
 
 class Verdict(Model):
@@ -422,7 +436,7 @@ class Verdict(Model):
             )
         ]
         for finding in sorted(report.findings, key=lambda f: not f.is_failure):
-            why = "FAILED" if finding.is_failure else f"lost ({finding.attributed_to})"
+            why = "FAILED" if finding.is_failure else "note" if finding.note else f"lost ({finding.attributed_to})"
             lines.append(
                 f"  {why} {finding.check}/{finding.kind} trace {finding.trace_id}: {finding.message}"
                 f" (expected {finding.expected}, observed {finding.observed}) {finding.ui_url}"

@@ -8,7 +8,9 @@ Every trace gets one of three verdicts:
   reported drop, its backpressure, a relay-mock refusal): the cause is named.
 A note (a call that never reached a service, so owes nothing) changes no verdict.
 
-Plain data with `to_dict` / `from_dict`, so the JSON output can be read back and compared.
+Plain frozen dataclasses, fast to make on the verifier's hot path. `Finding` and `TraceVerdict` are
+also the wire shape: `models.VerifyReport` holds them as they are and pydantic dumps them (the JSON
+of `/inspect/verify` and `verify --json`); `from_dict` reads that JSON back.
 """
 
 from __future__ import annotations
@@ -77,14 +79,6 @@ class TraceVerdict:
     verdict: str  # verified | unverified | failed
     scenario: str | None
     causes: tuple[str, ...] = ()  # for unverified traces: the counted causes that may explain them
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "trace_id": self.trace_id,
-            "verdict": self.verdict,
-            "scenario": self.scenario,
-            "causes": list(self.causes),
-        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TraceVerdict:
@@ -158,13 +152,6 @@ class Report:
     @property
     def note_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.note]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["findings"] = [f.to_dict() for f in self.findings]
-        data["trace_ids"] = list(self.trace_ids)
-        data["traces"] = [t.to_dict() for t in self.traces]
-        return {"ok": self.ok, **data}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
