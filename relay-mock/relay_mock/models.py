@@ -114,13 +114,18 @@ class TraceError(Model):
 
 
 class BrokenLink(Model):
+    """A link the verifier found broken (a call nobody answered, a transaction on the wrong parent);
+    `kind` and the node's fields are null when the finding names no node of the trace."""
+
     service: str | None = None
-    kind: str
+    kind: str | None = None
     span_id: str | None = None
     parent_span_id: str | None = None
     description: str | None = None
-    envelope_id: str
+    envelope_id: str | None = None
     reason: str | None = None
+    verdict: str | None = None  # failed | unverified
+    attributed_to: str | None = None
 
 
 class TraceNode(Model):
@@ -151,6 +156,14 @@ class TraceNode(Model):
         return [self, *(node for child in self.children for node in child.walk())]
 
 
+class TraceVerification(Model):
+    """The verifier's verdict on one trace and its findings about it."""
+
+    verdict: str | None = None  # verified | unverified | failed
+    causes: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+
+
 class Trace(Model):
     """One trace as the UI shows it: every service's transactions and spans as a tree."""
 
@@ -167,6 +180,7 @@ class Trace(Model):
     dsc: list[dict[str, Any]]
     dsc_consistent: bool
     roots: list[TraceNode]
+    verification: TraceVerification | None = None
 
     def nodes(self) -> list[TraceNode]:
         return [node for root in self.roots for node in root.walk()]
@@ -183,6 +197,7 @@ class TraceSummary(Model):
     complete: bool
     broken_links: int
     dsc_consistent: bool
+    verdict: str | None = None
 
 
 class TracePage(Model):
@@ -277,6 +292,15 @@ class EnvelopeTotals(Model):
     retention: Retention
 
 
+class RelayViewStats(Model):
+    """Relay's view (relay_view/): verdicts per project, envelopes the worker has yet to look at,
+    items it failed on."""
+
+    by_project: dict[str, dict[str, Any]]
+    pending_envelopes: int
+    failed: int
+
+
 class Stats(Model):
     items_by_type: dict[str, int]
     by_project: dict[str, ProjectStats]
@@ -286,6 +310,7 @@ class Stats(Model):
     client_reports: ClientReportStats
     items_with_problems: int
     envelopes: EnvelopeTotals
+    relay: RelayViewStats | None = None
 
 
 class Refusal(Model):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from relay_mock.verify.model import TraceBundle
@@ -62,11 +62,6 @@ class Finding:
 
     def sort_key(self) -> tuple[str, str, str, str, tuple[str, ...]]:
         return (self.trace_id, self.check, self.kind, self.message, self.envelope_ids)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["envelope_ids"] = list(self.envelope_ids)
-        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
