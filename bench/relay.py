@@ -150,9 +150,8 @@ def store_view_caught_up(port: int, deadline_s: float = 600) -> float:
     started = time.monotonic()
     with RelayClient(f"http://127.0.0.1:{port}", timeout=60) as relay:
         while time.monotonic() - started < deadline_s:
-            # The relay view's figures ride along in /inspect/stats outside the Stats model.
-            view = (relay.stats().model_extra or {}).get("relay", {})
-            if not view.get("pending_envelopes"):
+            view = relay.stats().relay
+            if view is None or not view.pending_envelopes:
                 break
             time.sleep(0.5)
     return round(time.monotonic() - started, 1)

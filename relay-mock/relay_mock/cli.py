@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from relay_mock.client import EnvelopeFilters, RelayClient, RelayError
+from relay_mock.models import as_json
 
 DEFAULT_URL = os.environ.get("RELAY_URL", "http://127.0.0.1:9000")
 
@@ -83,23 +84,23 @@ def logs(args: argparse.Namespace) -> int:
         if name in params:
             params[name] = _when(str(params[name]))
     with _client(args) as relay:
-        found = relay.logs(**params, limit=args.limit)["logs"]
+        found = relay.logs(**params, limit=args.limit).logs
     if args.json:
         for log in found:
-            print(orjson.dumps(log).decode())
+            print(orjson.dumps(as_json(log)).decode())
         return 0
     table = Table(title=f"newest {args.limit} Sentry logs at {args.url}")
     for column in ("time", "service", "level", "message", "trace id", "span id"):
         table.add_column(column, no_wrap=column != "message")
     for log in found:
-        level = log["level"]
+        level = log.level or ""
         table.add_row(
-            _local(log["timestamp"]),
-            log["service"],
+            _local(log.timestamp),
+            log.service,
             f"[{LEVEL_STYLES.get(level, '')}]{level}[/]",
-            log["body"],
-            log["trace_id"] or "",
-            log["span_id"] or "",
+            log.body,
+            log.trace_id or "",
+            log.span_id or "",
         )
     _console().print(table)
     return 0
@@ -229,8 +230,8 @@ def _console() -> Console:
     return Console() if sys.stdout.isatty() else Console(width=200)
 
 
-def _local(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:-3]
+def _local(ts: float | None) -> str:
+    return "" if ts is None else datetime.fromtimestamp(ts).strftime("%H:%M:%S.%f")[:-3]
 
 
 def _add_filters(parser: argparse.ArgumentParser) -> None:

@@ -31,6 +31,10 @@ from relay_mock.models import (
     ErrorPage,
     Expectation,
     FaultRule,
+    ItemView,
+    LeakReport,
+    LogPage,
+    MetricPage,
     Project,
     Refusal,
     Stats,
@@ -111,10 +115,6 @@ def _models(model: type[M], key: str) -> Callable[[httpx.Response], list[M]]:
         return [model.model_validate(entry) for entry in orjson.loads(response.content)[key]]
 
     return read
-
-
-def _json(response: httpx.Response) -> dict[str, Any]:
-    return dict(orjson.loads(response.content))
 
 
 def _bytes(response: httpx.Response) -> bytes:
@@ -203,24 +203,24 @@ class Calls:
         return Call("GET", "/inspect/stats", _model(Stats))
 
     @staticmethod
-    def logs(**filters: Any) -> Call[dict[str, Any]]:
+    def logs(**filters: Any) -> Call[LogPage]:
         """Sentry logs (filters: service, level, trace_id, q, since, until, cursor, limit)."""
-        return Call("GET", "/inspect/logs", _json, _params(**filters))
+        return Call("GET", "/inspect/logs", _model(LogPage), _params(**filters))
 
     @staticmethod
-    def metrics(**filters: Any) -> Call[dict[str, Any]]:
+    def metrics(**filters: Any) -> Call[MetricPage]:
         """Metric points and aggregates (filters: name, type, service, trace_id, bucket, ...)."""
-        return Call("GET", "/inspect/metrics", _json, _params(**filters))
+        return Call("GET", "/inspect/metrics", _model(MetricPage), _params(**filters))
 
     @staticmethod
-    def item_view(envelope_id: str, index: int) -> Call[dict[str, Any]]:
+    def item_view(envelope_id: str, index: int) -> Call[ItemView]:
         """One item as Sentry would store it (Relay's normalization and scrubbing, relay_view/)."""
-        return Call("GET", f"/inspect/envelopes/{envelope_id}/items/{index}/relay", _json)
+        return Call("GET", f"/inspect/envelopes/{envelope_id}/items/{index}/relay", _model(ItemView))
 
     @staticmethod
-    def leaks(*, limit: int = 100, project: str | None = None) -> Call[dict[str, Any]]:
+    def leaks(*, limit: int = 100, project: str | None = None) -> Call[LeakReport]:
         """Items whose stored form would still hold something the scrubbing should have caught."""
-        return Call("GET", "/inspect/leaks", _json, _params(limit=limit, project=project))
+        return Call("GET", "/inspect/leaks", _model(LeakReport), _params(limit=limit, project=project))
 
     @staticmethod
     def refusals(*, limit: int = 100) -> Call[list[Refusal]]:
@@ -429,16 +429,16 @@ class RelayClient:
     def stats(self) -> Stats:
         return self.call(Calls.stats())
 
-    def logs(self, **filters: Any) -> dict[str, Any]:
+    def logs(self, **filters: Any) -> LogPage:
         return self.call(Calls.logs(**filters))
 
-    def metrics(self, **filters: Any) -> dict[str, Any]:
+    def metrics(self, **filters: Any) -> MetricPage:
         return self.call(Calls.metrics(**filters))
 
-    def item_view(self, envelope_id: str, index: int) -> dict[str, Any]:
+    def item_view(self, envelope_id: str, index: int) -> ItemView:
         return self.call(Calls.item_view(envelope_id, index))
 
-    def leaks(self, *, limit: int = 100, project: str | None = None) -> dict[str, Any]:
+    def leaks(self, *, limit: int = 100, project: str | None = None) -> LeakReport:
         return self.call(Calls.leaks(limit=limit, project=project))
 
     def refusals(self, *, limit: int = 100) -> list[Refusal]:
@@ -605,16 +605,16 @@ class AsyncRelayClient:
     async def stats(self) -> Stats:
         return await self.call(Calls.stats())
 
-    async def logs(self, **filters: Any) -> dict[str, Any]:
+    async def logs(self, **filters: Any) -> LogPage:
         return await self.call(Calls.logs(**filters))
 
-    async def metrics(self, **filters: Any) -> dict[str, Any]:
+    async def metrics(self, **filters: Any) -> MetricPage:
         return await self.call(Calls.metrics(**filters))
 
-    async def item_view(self, envelope_id: str, index: int) -> dict[str, Any]:
+    async def item_view(self, envelope_id: str, index: int) -> ItemView:
         return await self.call(Calls.item_view(envelope_id, index))
 
-    async def leaks(self, *, limit: int = 100, project: str | None = None) -> dict[str, Any]:
+    async def leaks(self, *, limit: int = 100, project: str | None = None) -> LeakReport:
         return await self.call(Calls.leaks(limit=limit, project=project))
 
     async def refusals(self, *, limit: int = 100) -> list[Refusal]:

@@ -5,36 +5,59 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator
-from typing import Any
+from dataclasses import dataclass
 
-from relay_mock.models import as_json
+from relay_mock.models import Envelope
 from relay_mock.store.envelopes import envelope_model
 from relay_mock.store.records import EnvelopeRecord
 
 QUEUE_SIZE = 1000
+LAGGED = b',"lagged":true}'
 
 
-def envelope_summary(record: EnvelopeRecord) -> dict[str, Any]:
-    """The same shape as an entry of /inspect/envelopes?payloads=false (one builder makes both)."""
-    return as_json(envelope_model(record, raw_size=len(record.raw), payloads=False))
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One committed envelope as the live feed sends it: the `Envelope` the lists show (one builder
+    makes both), dumped to JSON once and shared by every subscriber, and what the stream filters on."""
+
+    seq: int
+    project_id: int | None
+    project: str | None
+    item_types: list[str]
+    json: bytes
+
+    @classmethod
+    def of(cls, envelope: Envelope) -> Arrival:
+        # The dump the API's `as_json` makes (unset fields left out), as JSON bytes in one step.
+        data = Envelope.__pydantic_serializer__.to_json(envelope, exclude_unset=True)
+        return cls(envelope.seq, envelope.project.id, envelope.project.name, envelope.item_types, data)
+
+    def lagged(self) -> Arrival:
+        """The same envelope, marked: the subscriber lost older ones (`"lagged": true` ends the object)."""
+        return Arrival(self.seq, self.project_id, self.project, self.item_types, self.json[:-1] + LAGGED)
+
+
+def arrival(record: EnvelopeRecord) -> Arrival:
+    """A committed envelope as an entry of /inspect/envelopes?payloads=false shows it."""
+    return Arrival.of(envelope_model(record, raw_size=len(record.raw), payloads=False))
 
 
 class LiveFeed:
     def __init__(self) -> None:
-        self._subscribers: set[asyncio.Queue[dict[str, Any] | None]] = set()
+        self._subscribers: set[asyncio.Queue[Arrival | None]] = set()
         self._changed = asyncio.Event()
 
     def publish(self, records: list[EnvelopeRecord]) -> None:
         """Called on the event loop after each group commit."""
         if self._subscribers:
-            summaries = [envelope_summary(record) for record in records]
+            arrivals = [arrival(record) for record in records]
             for queue in list(self._subscribers):
-                for summary in summaries:
+                for entry in arrivals:
                     if queue.full():
                         # A subscriber that cannot keep up loses the oldest, and is told so.
                         queue.get_nowait()
-                        summary = {**summary, "lagged": True}
-                    queue.put_nowait(summary)
+                        entry = entry.lagged()
+                    queue.put_nowait(entry)
         self._changed.set()
         self._changed = asyncio.Event()
 
@@ -46,8 +69,8 @@ class LiveFeed:
         except TimeoutError:
             return False
 
-    async def subscribe(self) -> AsyncGenerator[dict[str, Any], None]:
-        queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_SIZE)
+    async def subscribe(self) -> AsyncGenerator[Arrival, None]:
+        queue: asyncio.Queue[Arrival | None] = asyncio.Queue(QUEUE_SIZE)
         self._subscribers.add(queue)
         try:
             while True:

@@ -90,7 +90,7 @@ async def _get_error(request: Request, args: dict[str, Any]) -> Any:
 
 
 async def _list_traces(request: Request, args: dict[str, Any]) -> Any:
-    return await trace_page(
+    page = await trace_page(
         request.app.state.reader,
         config_of(request),
         limit=args.get("limit", 20),
@@ -98,13 +98,14 @@ async def _list_traces(request: Request, args: dict[str, Any]) -> Any:
         project=args.get("project"),
         since=None,
     )
+    return as_json(page)
 
 
 async def _get_trace(request: Request, args: dict[str, Any]) -> Any:
     trace = await load_trace(request.app.state.reader, config_of(request), args["trace_id"])
     if trace is None:
         raise ToolError(f"no transactions or errors of trace {args['trace_id']}")
-    return trace
+    return as_json(trace)
 
 
 async def _list_envelopes(request: Request, args: dict[str, Any]) -> Any:

@@ -13,6 +13,9 @@ from typing import Annotated, Any, Literal, Required
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
+# The verifier's records are the report's wire shape: plain dataclasses on the verifier's hot path.
+from relay_mock.verify.report import Finding, Report, TraceVerdict
+
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -111,13 +114,18 @@ class TraceError(Model):
 
 
 class BrokenLink(Model):
+    """A link the verifier found broken (a call nobody answered, a transaction on the wrong parent);
+    `kind` and the node's fields are null when the finding names no node of the trace."""
+
     service: str | None = None
-    kind: str
+    kind: str | None = None
     span_id: str | None = None
     parent_span_id: str | None = None
     description: str | None = None
-    envelope_id: str
+    envelope_id: str | None = None
     reason: str | None = None
+    verdict: str | None = None  # failed | unverified
+    attributed_to: str | None = None
 
 
 class TraceNode(Model):
@@ -148,6 +156,14 @@ class TraceNode(Model):
         return [self, *(node for child in self.children for node in child.walk())]
 
 
+class TraceVerification(Model):
+    """The verifier's verdict on one trace and its findings about it."""
+
+    verdict: str | None = None  # verified | unverified | failed
+    causes: list[str] = Field(default_factory=list)
+    findings: list[Finding] = Field(default_factory=list)
+
+
 class Trace(Model):
     """One trace as the UI shows it: every service's transactions and spans as a tree."""
 
@@ -164,6 +180,7 @@ class Trace(Model):
     dsc: list[dict[str, Any]]
     dsc_consistent: bool
     roots: list[TraceNode]
+    verification: TraceVerification | None = None
 
     def nodes(self) -> list[TraceNode]:
         return [node for root in self.roots for node in root.walk()]
@@ -180,6 +197,7 @@ class TraceSummary(Model):
     complete: bool
     broken_links: int
     dsc_consistent: bool
+    verdict: str | None = None
 
 
 class TracePage(Model):
@@ -274,6 +292,15 @@ class EnvelopeTotals(Model):
     retention: Retention
 
 
+class RelayViewStats(Model):
+    """Relay's view (relay_view/): verdicts per project, envelopes the worker has yet to look at,
+    items it failed on."""
+
+    by_project: dict[str, dict[str, Any]]
+    pending_envelopes: int
+    failed: int
+
+
 class Stats(Model):
     items_by_type: dict[str, int]
     by_project: dict[str, ProjectStats]
@@ -283,6 +310,7 @@ class Stats(Model):
     client_reports: ClientReportStats
     items_with_problems: int
     envelopes: EnvelopeTotals
+    relay: RelayViewStats | None = None
 
 
 class Refusal(Model):
@@ -362,25 +390,6 @@ class Project(Model):
 # -- the verifier --------------------------------------------------------------------------
 
 
-class Finding(Model):
-    check: str  # completeness, linkage, identity, dsc, sampling, errors, db_spans, timing
-    kind: str  # e.g. missing_transaction, wrong_parent
-    trace_id: str
-    message: str
-    expected: str
-    observed: str
-    envelope_ids: list[str]
-    scenario: str | None = None
-    # "sdk:<reason>" or "relay:<reason>" when a reported drop explains the fault: a loss, not a failure.
-    attributed_to: str | None = None
-    ui_url: str
-    service: str | None = None
-
-    @property
-    def is_failure(self) -> bool:
-        return self.attributed_to is None
-
-
 class VerifyReport(Model):
     ok: bool
     traces_checked: int
@@ -393,12 +402,42 @@ class VerifyReport(Model):
     checks: dict[str, dict[str, int]]
     scenarios: dict[str, dict[str, int]]
     attributions: dict[str, int]
+    # The verifier's own records (verify/report.py), validated and dumped by pydantic as they are:
+    # one declaration of a finding's fields for the verifier, the API and the client.
     findings: list[Finding]
     trace_ids: list[str] = Field(default_factory=list)
+    verdicts: dict[str, int] = Field(default_factory=dict)  # {"verified": n, "unverified": n, "failed": n}
+    unverified_causes: dict[str, int] = Field(default_factory=dict)
+    traces: list[TraceVerdict] = Field(default_factory=list)  # one per trace checked
+    notes: int = 0  # findings that owe nothing (calls that never reached a service)
 
     @property
     def failed_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.is_failure]
+
+    @classmethod
+    def of(cls, report: Report) -> VerifyReport:
+        """The verifier's report as the API sends it (`/inspect/verify`, `verify --json`): built once,
+        at the edge; its findings and verdicts go in as they are (no copy, no dicts)."""
+        return cls(
+            ok=report.ok,
+            traces_checked=report.traces_checked,
+            expected_traces=report.expected_traces,
+            sampled_expected=report.sampled_expected,
+            complete=report.complete,
+            failures=report.failures,
+            attributed_losses=report.attributed_losses,
+            failed_traces=report.failed_traces,
+            checks=report.checks,
+            scenarios=report.scenarios,
+            attributions=report.attributions,
+            findings=list(report.findings),
+            trace_ids=list(report.trace_ids),
+            verdicts=report.verdicts,
+            unverified_causes=report.unverified_causes,
+            traces=list(report.traces),
+            notes=report.notes,
+        )
 
 
 class Verdict(Model):
@@ -422,7 +461,7 @@ class Verdict(Model):
             )
         ]
         for finding in sorted(report.findings, key=lambda f: not f.is_failure):
-            why = "FAILED" if finding.is_failure else f"lost ({finding.attributed_to})"
+            why = "FAILED" if finding.is_failure else "note" if finding.note else f"lost ({finding.attributed_to})"
             lines.append(
                 f"  {why} {finding.check}/{finding.kind} trace {finding.trace_id}: {finding.message}"
                 f" (expected {finding.expected}, observed {finding.observed}) {finding.ui_url}"
@@ -556,6 +595,10 @@ class ItemView(Model):
     leaks: list[Any] = Field(default_factory=list)
     suggestions: list[Any] = Field(default_factory=list)
     settings: dict[str, Any] | None = None
+    # Whether the background worker had stored its verdict (else computed on this read), and how
+    # long Relay's code took; absent for an item whose computation failed.
+    computed_in_background: bool | None = None
+    duration_ms: float | None = None
 
 
 class LeakedItem(Model):

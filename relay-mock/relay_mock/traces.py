@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from relay_mock import models
 from relay_mock.verify.model import ErrorFact, SpanFact, TraceBundle, TransactionFact
 from relay_mock.verify.report import Finding, Report
 
@@ -29,33 +30,33 @@ class Node:
     event_id: str | None = None
     release: str | None = None
     children: list[Node] = field(default_factory=list)
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[models.TraceError] = field(default_factory=list)
     broken: str | None = None  # why this node's link to its parent is broken
     external_parent: bool = False
     missing_child: str | None = None  # a call nobody answered (the verifier's finding)
 
-    def to_dict(self, trace_start: float | None) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "service": self.service,
-            "span_id": self.span_id,
-            "parent_span_id": self.parent_span_id,
-            "op": self.op,
-            "description": self.description,
-            "start": self.start,
-            "end": self.end,
-            "offset_ms": _ms(self.start - trace_start) if self.start is not None and trace_start is not None else None,
-            "duration_ms": _ms(self.end - self.start) if self.start is not None and self.end is not None else None,
-            "status": self.status,
-            "envelope_id": self.envelope_id,
-            "event_id": self.event_id,
-            "release": self.release,
-            "broken": self.broken,
-            "external_parent": self.external_parent,
-            "missing_child": self.missing_child,
-            "errors": self.errors,
-            "children": [child.to_dict(trace_start) for child in sorted(self.children, key=_start_key)],
-        }
+    def to_model(self, trace_start: float | None) -> models.TraceNode:
+        return models.TraceNode(
+            kind=self.kind,
+            service=self.service,
+            span_id=self.span_id,
+            parent_span_id=self.parent_span_id,
+            op=self.op,
+            description=self.description,
+            start=self.start,
+            end=self.end,
+            offset_ms=_ms(self.start - trace_start) if self.start is not None and trace_start is not None else None,
+            duration_ms=_ms(self.end - self.start) if self.start is not None and self.end is not None else None,
+            status=self.status,
+            envelope_id=self.envelope_id,
+            event_id=self.event_id,
+            release=self.release,
+            broken=self.broken,
+            external_parent=self.external_parent,
+            missing_child=self.missing_child,
+            errors=self.errors,
+            children=[child.to_model(trace_start) for child in sorted(self.children, key=_start_key)],
+        )
 
 
 # Findings that mark a node: about the link to its parent, or about a call it made.
@@ -63,7 +64,7 @@ LINK_KINDS = frozenset({"orphan", "wrong_parent"})
 CALL_KINDS = frozenset({"missing_transaction", "propagation_lost", "duplicate_child"})
 
 
-def build_trace(bundle: TraceBundle, report: Report | None = None) -> dict[str, Any]:
+def build_trace(bundle: TraceBundle, report: Report | None = None) -> models.Trace:
     """One trace as a tree, with the verifier's verdict and findings when `report` is given
     (a report of a run that included this trace)."""
     nodes: list[Node] = []
@@ -88,36 +89,37 @@ def build_trace(bundle: TraceBundle, report: Report | None = None) -> dict[str, 
     for node in roots:
         node.external_parent = node.parent_span_id is not None and node.broken is None
     for error in errors:
-        owner = by_span.get(error["span_id"]) if error["span_id"] else None
+        owner = by_span.get(error.span_id) if error.span_id else None
         (owner.errors if owner else []).append(error)
     # Error events count too: a trace of errors alone still has a time.
-    starts = [n.start for n in nodes if n.start is not None] + [e["timestamp"] for e in errors if e["timestamp"]]
-    ends = [n.end for n in nodes if n.end is not None] + [e["timestamp"] for e in errors if e["timestamp"]]
+    stamps = [e.timestamp for e in errors if e.timestamp]
+    starts = [n.start for n in nodes if n.start is not None] + stamps
+    ends = [n.end for n in nodes if n.end is not None] + stamps
     trace_start = min(starts) if starts else None
     verdict = report.verdict_of(bundle.trace_id) if report is not None else None
-    return {
-        "trace_id": bundle.trace_id,
-        "services": sorted({n.service for n in transactions} | {e["service"] for e in errors}),
-        "transactions": len(transactions),
-        "errors": errors,
-        "error_count": len(errors),
-        "start": trace_start,
-        "end": max(ends) if ends else None,
-        "duration_ms": _ms(max(ends) - trace_start) if ends and trace_start is not None else None,
-        "complete": bool(transactions) and verdict is not None and verdict.verdict == "verified",
-        "broken_links": broken,
-        "dsc": dscs,
-        "dsc_consistent": len(dscs) <= 1,
-        "verification": {
-            "verdict": verdict.verdict if verdict is not None else None,
-            "causes": list(verdict.causes) if verdict is not None else [],
-            "findings": [f.to_dict() for f in findings],
-        },
-        "roots": [root.to_dict(trace_start) for root in sorted(roots, key=_start_key)],
-    }
+    return models.Trace(
+        trace_id=bundle.trace_id,
+        services=sorted({n.service for n in transactions} | {e.service for e in errors if e.service is not None}),
+        transactions=len(transactions),
+        errors=errors,
+        error_count=len(errors),
+        start=trace_start,
+        end=max(ends) if ends else None,
+        duration_ms=_ms(max(ends) - trace_start) if ends and trace_start is not None else None,
+        complete=bool(transactions) and verdict is not None and verdict.verdict == "verified",
+        broken_links=broken,
+        dsc=dscs,
+        dsc_consistent=len(dscs) <= 1,
+        roots=[root.to_model(trace_start) for root in sorted(roots, key=_start_key)],
+        verification=models.TraceVerification(
+            verdict=verdict.verdict if verdict is not None else None,
+            causes=list(verdict.causes) if verdict is not None else [],
+            findings=findings,
+        ),
+    )
 
 
-def _mark(findings: list[Finding], by_span: dict[str | None, Node]) -> list[dict[str, Any]]:
+def _mark(findings: list[Finding], by_span: dict[str | None, Node]) -> list[models.BrokenLink]:
     """Mark the nodes the verifier's findings are about; the broken links for the page's list."""
     broken = []
     for f in findings:
@@ -129,17 +131,17 @@ def _mark(findings: list[Finding], by_span: dict[str | None, Node]) -> list[dict
         elif f.kind not in CALL_KINDS | LINK_KINDS:
             continue  # content findings (DSC, timing, db spans) are listed with the verdict
         broken.append(
-            {
-                "service": node.service if node is not None else f.service,
-                "kind": node.kind if node is not None else None,
-                "span_id": f.span_id,
-                "parent_span_id": node.parent_span_id if node is not None else None,
-                "description": node.description if node is not None else None,
-                "envelope_id": node.envelope_id if node is not None else next(iter(f.envelope_ids), None),
-                "reason": f.message,
-                "verdict": "unverified" if f.is_unverified else "failed",
-                "attributed_to": f.attributed_to,
-            }
+            models.BrokenLink(
+                service=node.service if node is not None else f.service,
+                kind=node.kind if node is not None else None,
+                span_id=f.span_id,
+                parent_span_id=node.parent_span_id if node is not None else None,
+                description=node.description if node is not None else None,
+                envelope_id=node.envelope_id if node is not None else next(iter(f.envelope_ids), None),
+                reason=f.message,
+                verdict="unverified" if f.is_unverified else "failed",
+                attributed_to=f.attributed_to,
+            )
         )
     return broken
 
@@ -177,18 +179,18 @@ def _span_node(tx: TransactionFact, span: SpanFact) -> Node:
     )
 
 
-def _error(error: ErrorFact) -> dict[str, Any]:
-    return {
-        "event_id": error.event_id,
-        "envelope_id": error.envelope_id,
-        "service": error.project,
-        "span_id": error.span_id,
-        "level": error.level,
-        "type": error.exception_type,
-        "value": error.message,
-        "transaction": error.transaction,
-        "timestamp": error.timestamp,
-    }
+def _error(error: ErrorFact) -> models.TraceError:
+    return models.TraceError(
+        event_id=error.event_id,
+        envelope_id=error.envelope_id,
+        service=error.project,
+        span_id=error.span_id,
+        level=error.level,
+        type=error.exception_type,
+        value=error.message,
+        transaction=error.transaction,
+        timestamp=error.timestamp,
+    )
 
 
 def _start_key(node: Node) -> float:

@@ -23,7 +23,7 @@ def _emit(relay: RelayMock) -> dict[str, Any]:
     sent = run_sdk(API.dsn(relay.url), "telemetry")
     with RelayClient(relay.url, timeout=10) as client:
         return poll(
-            lambda: sent if len(client.logs(trace_id=sent["trace_id"])["logs"]) >= 2 else None,
+            lambda: sent if len(client.logs(trace_id=sent["trace_id"]).logs) >= 2 else None,
             deadline_s=20,
             what="the SDK's logs",
         )

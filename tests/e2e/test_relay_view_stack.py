@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from relay_mock.models import ItemView
 from tests.support.polling import poll
 from tests.support.relay import RelayClient
 from tests.support.stack import Stack
@@ -23,14 +24,14 @@ def _alnum(n: int) -> str:
     return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(n))
 
 
-def _computed(relay: RelayClient, envelopes: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+def _computed(relay: RelayClient, envelopes: list[dict[str, Any]]) -> list[ItemView] | None:
     """Relay's view of every event and transaction, once the background worker stored each verdict."""
-    views = []
+    views: list[ItemView] = []
     for envelope in envelopes:
         for index, item in enumerate(envelope["items"]):
             if item["header"].get("type") in ("event", "transaction"):
                 views.append(relay.client.item_view(envelope["id"], index))
-    return views if all(view["computed_in_background"] for view in views) else None
+    return views if all(view.computed_in_background for view in views) else None
 
 
 def test_secrets_sent_to_the_services_never_reach_what_sentry_stores(stack: Stack, relay: RelayClient) -> None:
@@ -55,9 +56,8 @@ def test_secrets_sent_to_the_services_never_reach_what_sentry_stores(stack: Stac
 
     views = poll(lambda: _computed(relay, envelopes), deadline_s=120, what="Relay's verdicts on the trace")
     leaks = relay.client.leaks(limit=10000)
-    # The relay view's figures ride along in /inspect/stats outside the Stats model.
-    stats = relay.client.stats().model_extra or {}
+    stats = relay.client.stats()
 
-    assert {view["verdict"] for view in views} <= {"ok", "repaired"} and len(views) >= 4
-    assert [item for item in leaks["items"] if item["envelope_id"] in ids] == []
-    assert {"api", "downstream"} <= set(stats["relay"]["by_project"])
+    assert {view.verdict for view in views} <= {"ok", "repaired"} and len(views) >= 4
+    assert [item for item in leaks.items if item.envelope_id in ids] == []
+    assert stats.relay is not None and {"api", "downstream"} <= set(stats.relay.by_project)

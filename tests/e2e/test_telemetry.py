@@ -6,13 +6,14 @@ them under their spans (in Chromium)."""
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from relay_mock.client import RelayError
+from relay_mock.models import LogRecord, MetricPoint
 from tests.support.chromium import CHROMIUM_ARGS, chromium_path, missing_chromium
 from tests.support.relay import RelayClient
 from tests.support.stack import Stack
@@ -21,6 +22,8 @@ from tests.support.traffic import new_trace, place_order
 pytestmark = pytest.mark.stack
 
 SERVICES = {"api", "downstream"}
+
+R = TypeVar("R", LogRecord, MetricPoint)
 
 
 def _flush(stack: Stack) -> None:
@@ -45,8 +48,8 @@ def _span_ids(node: dict[str, Any]) -> set[str]:
     return found
 
 
-def _of_both(found: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
-    return found if {r["service"] for r in found} >= SERVICES else None
+def _of_both(found: list[R]) -> list[R] | None:
+    return found if {r.service for r in found} >= SERVICES else None
 
 
 def _trace_of_both(relay: RelayClient, trace_id: str) -> dict[str, Any] | None:
@@ -69,25 +72,25 @@ def test_one_order_leaves_logs_and_metrics_of_both_services_in_its_trace(
     _flush(stack)
 
     logs = _poll(
-        lambda: _of_both(relay.client.logs(trace_id=trace_id, limit=1000)["logs"]), what="logs from both services"
+        lambda: _of_both(relay.client.logs(trace_id=trace_id, limit=1000).logs), what="logs from both services"
     )
     metrics = _poll(
-        lambda: _of_both(relay.client.metrics(trace_id=trace_id, limit=1000)["points"]),
+        lambda: _of_both(relay.client.metrics(trace_id=trace_id, limit=1000).points),
         what="metrics from both services",
     )
     tree = _poll(lambda: _trace_of_both(relay, trace_id), what="the trace of both services")
     spans = set().union(*(_span_ids(root) for root in tree["roots"]))
 
-    bodies = {(log["service"], log["body"]) for log in logs}
+    bodies = {(log.service, log.body or "") for log in logs}
     assert ("api", f"order {response.json()['id']} placed: 1 x SKU-1") in bodies, bodies
     assert any(service == "downstream" and body.startswith("stock reserved: 1 x SKU-1") for service, body in bodies)
-    assert {(m["service"], m["name"]) for m in metrics} >= {
+    assert {(m.service, m.name) for m in metrics} >= {
         ("api", "orders"),
         ("api", "reservation.latency"),
         ("downstream", "stock.level"),
     }
     for record in logs + metrics:
-        assert record["span_id"] in spans, (record, lifecycle)
+        assert record.span_id in spans, (record, lifecycle)
 
     _assert_trace_page_shows_them(stack.relay_url, trace_id, len(logs) + len(metrics))
 

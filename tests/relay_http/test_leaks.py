@@ -134,7 +134,7 @@ def leaks_when_computed(inspector: Inspector) -> list[dict[str, Any]] | None:
     )
     if items == 0 or verdicts < items:
         return None
-    return [leak for item in inspector.client.leaks()["items"] for leak in item["leaks"]]
+    return [leak for item in inspector.client.leaks().items for leak in item.leaks]
 
 
 async def test_the_services_let_no_secret_reach_what_sentry_stores(

@@ -11,12 +11,12 @@ import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 import sentry_sdk
 
+from relay_mock.models import ItemView, as_json
 from tests.relay_http import wire
 from tests.relay_http.inspector import Inspector
 from tests.relay_http.test_cli import cli
@@ -66,7 +66,7 @@ def item_of(inspector: Inspector, item_type: str, marker: str) -> tuple[str, int
     return poll(find, deadline_s=20, what=f"the SDK's {item_type}")
 
 
-def relay_view(inspector: Inspector, envelope_id: str, index: int) -> dict[str, Any]:
+def relay_view(inspector: Inspector, envelope_id: str, index: int) -> ItemView:
     return inspector.client.item_view(envelope_id, index)
 
 
@@ -76,14 +76,14 @@ def test_a_card_number_in_extra_is_filtered_by_relays_creditcard_rule(sdk: None,
 
     view = relay_view(inspector, *item_of(inspector, "event", marker))
 
-    assert set(view) >= {"normalized", "stored", "meta", "errors"}
-    assert view["normalized"]["extra"]["payment_card"] == CARD  # normalization keeps it; scrubbing does not
-    assert view["stored"]["extra"]["payment_card"] == "[Filtered]"
-    [remark] = view["meta"]["extra"]["payment_card"][""]["rem"]
+    assert view.model_fields_set >= {"normalized", "stored", "meta", "errors"}
+    assert view.normalized["extra"]["payment_card"] == CARD  # normalization keeps it; scrubbing does not
+    assert view.stored["extra"]["payment_card"] == "[Filtered]"
+    [remark] = view.meta["extra"]["payment_card"][""]["rem"]
     assert remark[0] == "@creditcard:filter"
-    [change] = [c for c in view["changes"] if c["path"] == "extra.payment_card"]
+    [change] = [c for c in view.changes if c["path"] == "extra.payment_card"]
     assert (change["rules"], change["stage"]) == (["@creditcard:filter"], "scrubbing")
-    assert view["verdict"] == "ok" and view["errors"] == []
+    assert view.verdict == "ok" and view.errors == []
 
 
 def test_a_url_named_transaction_is_sanitized_to_a_pattern(sdk: None, inspector: Inspector) -> None:
@@ -92,11 +92,11 @@ def test_a_url_named_transaction_is_sanitized_to_a_pattern(sdk: None, inspector:
 
     view = relay_view(inspector, *item_of(inspector, "transaction", marker))
 
-    assert view["normalized"]["transaction"] == "/items/*"
-    assert view["stored"]["transaction"] == "/items/*"
-    assert view["stored"]["transaction_info"]["source"] == "sanitized"
-    assert view["meta"]["transaction"][""]["val"] == "/items/123"
-    [change] = [c for c in view["changes"] if c["path"] == "transaction"]
+    assert view.normalized["transaction"] == "/items/*"
+    assert view.stored["transaction"] == "/items/*"
+    assert view.stored["transaction_info"]["source"] == "sanitized"
+    assert view.meta["transaction"][""]["val"] == "/items/123"
+    [change] = [c for c in view.changes if c["path"] == "transaction"]
     assert change["original"] == "/items/123" and change["stage"] == "normalization"
 
 
@@ -121,8 +121,8 @@ def test_an_event_relay_refuses_is_shown_as_rejected_and_counted_without_breakin
         view = relay_view(inspector, rejected["id"], 0)
 
     assert counts == {"ok": 1, "repaired": 1, "rejected": 1, "failed": 0}
-    assert view["verdict"] == "rejected" and "start_timestamp" in view["detail"]
-    assert view["stored"] is None
+    assert view.verdict == "rejected" and "start_timestamp" in (view.detail or "")
+    assert view.stored is None
 
 
 def _counted(inspector: Inspector, total: int) -> dict[str, int] | None:
@@ -148,7 +148,7 @@ def test_an_item_over_the_time_budget_is_failed_and_the_next_ones_are_computed(
         view = relay_view(inspector, big_envelope["id"], 0)
 
     assert counts == {"ok": 3, "repaired": 0, "rejected": 0, "failed": 1}
-    assert view["verdict"] == "failed" and "time budget of 0.03 s" in view["detail"]
+    assert view.verdict == "failed" and "time budget of 0.03 s" in (view.detail or "")
 
 
 def test_a_projects_own_scrubbing_settings_apply(start_relay: Callable[..., RelayMock], http: httpx.Client) -> None:
@@ -160,9 +160,9 @@ def test_a_projects_own_scrubbing_settings_apply(start_relay: Callable[..., Rela
         envelope = poll(lambda: inspector.envelopes(type="event") or None, deadline_s=10, what="the event")[0]
         view = relay_view(inspector, envelope["id"], 0)
 
-    assert view["stored"]["extra"] == {"order_note": "[Filtered]", "sku": "SKU-1"}
-    assert view["settings"]["sensitiveFields"] == ["order_note"]
-    [change] = [c for c in view["changes"] if c["path"] == "extra.order_note"]
+    assert view.stored["extra"] == {"order_note": "[Filtered]", "sku": "SKU-1"}
+    assert (view.settings or {})["sensitiveFields"] == ["order_note"]
+    [change] = [c for c in view.changes if c["path"] == "extra.order_note"]
     assert change["stage"] == "scrubbing" and change["rules"]
 
 
@@ -204,7 +204,7 @@ def test_the_leaks_report_names_a_surviving_secret_over_http_and_mcp(
     assert wire.post_envelope(http, relay.url, body).status_code == 200
 
     with Inspector(relay.url) as inspector:
-        report = poll(lambda: inspector.client.leaks()["items"] or None, deadline_s=20, what="the leak")
+        report = poll(lambda: inspector.client.leaks().items or None, deadline_s=20, what="the leak")
     mcp = McpClient(relay.url)
     try:
         mcp.request(
@@ -217,10 +217,10 @@ def test_the_leaks_report_names_a_surviving_secret_over_http_and_mcp(
 
     [item] = report
     # The password Relay filters (@password:filter); the token it lets through.
-    assert [(leak["path"], leak["kind"], leak["preview"]) for leak in item["leaks"]] == [
+    assert [(leak["path"], leak["kind"], leak["preview"]) for leak in item.leaks] == [
         ("extra.build_ref", "api_key", "ghp…")
     ]
-    assert tool["isError"] is False and tool["structuredContent"]["items"] == report
+    assert tool["isError"] is False and tool["structuredContent"]["items"] == [as_json(leaked) for leaked in report]
 
 
 def test_a_killed_worker_is_replaced_and_ingest_never_notices(
@@ -259,9 +259,9 @@ def test_verdicts_go_with_their_envelopes_when_the_store_is_cleared(
     assert wire.post_envelope(http, relay.url, body).status_code == 200
 
     with Inspector(relay.url) as inspector:
-        poll(lambda: inspector.client.leaks()["items"] or None, deadline_s=20, what="the leak")
+        poll(lambda: inspector.client.leaks().items or None, deadline_s=20, what="the leak")
         inspector.clear()
-        assert inspector.client.leaks()["items"] == []
+        assert inspector.client.leaks().items == []
         assert inspector.stats()["relay"]["by_project"] == {}
 
 
@@ -290,8 +290,8 @@ def test_a_feedback_item_gets_relays_view_and_a_log_item_says_why_not(
 
     # Relay's default scrubbers leave a feedback message alone (its field is not marked as PII):
     # the card number would be stored, and the leaks list says so.
-    assert view["verdict"] == "ok"
-    assert view["stored"]["contexts"]["feedback"]["message"] == f"charged twice on {CARD}"
-    assert [(leak["path"], leak["kind"]) for leak in view["leaks"]] == [("contexts.feedback.message", "card")]
+    assert view.verdict == "ok"
+    assert view.stored["contexts"]["feedback"]["message"] == f"charged twice on {CARD}"
+    assert [(leak["path"], leak["kind"]) for leak in view.leaks] == [("contexts.feedback.message", "card")]
     assert log_view.status_code == 404
     assert "not logs" in log_view.json()["detail"]

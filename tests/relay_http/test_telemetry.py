@@ -10,6 +10,7 @@ import httpx
 import orjson
 import pytest
 
+from relay_mock.models import LogRecord
 from tests.relay_http.inspector import Inspector
 from tests.relay_http.sdk import run_sdk
 from tests.relay_http.wire import API, envelope, item, new_id, post_envelope
@@ -19,11 +20,11 @@ from tests.support.relay_server import RelayMock
 LOG = {"timestamp": 1_800_000_000.5, "level": "info", "body": "hello", "attributes": {}}
 
 
-def _logs(inspector: Inspector, **params: Any) -> list[dict[str, Any]]:
-    return list(inspector.client.logs(**params)["logs"])
+def _logs(inspector: Inspector, **params: Any) -> list[LogRecord]:
+    return inspector.client.logs(**params).logs
 
 
-def _wait_logs(inspector: Inspector, count: int, **params: Any) -> list[dict[str, Any]]:
+def _wait_logs(inspector: Inspector, count: int, **params: Any) -> list[LogRecord]:
     return poll(
         lambda: found if len(found := _logs(inspector, **params)) >= count else None,
         deadline_s=20,
@@ -39,13 +40,13 @@ def test_the_sdks_logs_are_served_with_their_trace_span_template_and_attributes(
 
     logs = _wait_logs(inspector, 2, trace_id=sent["trace_id"], service="api")
 
-    by_body = {log["body"]: log for log in logs}
+    by_body = {log.body: log for log in logs}
     placed = by_body["order 7 placed"]
-    assert (placed["level"], placed["template"], placed["service"]) == ("info", "order {order_id} placed", "api")
-    assert placed["attributes"]["sentry.message.parameter.order_id"] == 7
-    assert {log["span_id"] for log in logs if log["body"] != "outside any span"} == {sent["span_id"]}
-    assert _logs(inspector, trace_id=sent["trace_id"], level="warning")[0]["body"] == "stock short for SKU-9"
-    assert _logs(inspector, trace_id=sent["trace_id"], q="SKU-9")[0]["body"] == "stock short for SKU-9"
+    assert (placed.level, placed.template, placed.service) == ("info", "order {order_id} placed", "api")
+    assert (placed.attributes or {})["sentry.message.parameter.order_id"] == 7
+    assert {log.span_id for log in logs if log.body != "outside any span"} == {sent["span_id"]}
+    assert _logs(inspector, trace_id=sent["trace_id"], level="warning")[0].body == "stock short for SKU-9"
+    assert _logs(inspector, trace_id=sent["trace_id"], q="SKU-9")[0].body == "stock short for SKU-9"
 
 
 @pytest.mark.parametrize("lifecycle", ["static", "stream"])
@@ -55,22 +56,22 @@ def test_the_sdks_metrics_are_served_as_points_and_series(
     sent = run_sdk(API.dsn(relay.url), "telemetry", stream=lifecycle == "stream")
 
     body = poll(
-        lambda: found if len((found := inspector.client.metrics(trace_id=sent["trace_id"]))["points"]) >= 3 else None,
+        lambda: found if len((found := inspector.client.metrics(trace_id=sent["trace_id"])).points) >= 3 else None,
         deadline_s=20,
         what="three metrics",
     )
 
-    points = {point["name"]: point for point in body["points"]}
-    assert (points["orders"]["type"], points["orders"]["value"]) == ("counter", 1.0)
-    assert points["orders"]["attributes"]["outcome"] == "confirmed"
-    assert (points["reservation.latency"]["unit"], points["stock.level"]["type"]) == ("millisecond", "gauge")
-    assert {point["span_id"] for point in body["points"]} == {sent["span_id"]}
-    (gauge,) = [series for series in body["series"] if series["name"] == "stock.level"]
-    (bucket,) = gauge["buckets"]
-    assert (bucket["count"], bucket["last"], bucket["max"]) == (1, 41.0, 41.0)
+    points = {point.name: point for point in body.points}
+    assert (points["orders"].type, points["orders"].value) == ("counter", 1.0)
+    assert (points["orders"].attributes or {})["outcome"] == "confirmed"
+    assert (points["reservation.latency"].unit, points["stock.level"].type) == ("millisecond", "gauge")
+    assert {point.span_id for point in body.points} == {sent["span_id"]}
+    (gauge,) = [series for series in body.series or [] if series.name == "stock.level"]
+    (bucket,) = gauge.buckets
+    assert (bucket.count, bucket.last, bucket.max) == (1, 41.0, 41.0)
     only_gauges = inspector.client.metrics(trace_id=sent["trace_id"], type="gauge", series="false")
-    assert [point["name"] for point in only_gauges["points"]] == ["stock.level"]
-    assert "series" not in only_gauges
+    assert [point.name for point in only_gauges.points] == ["stock.level"]
+    assert "series" not in only_gauges.model_fields_set
 
 
 def test_logs_page_newest_first_with_a_cursor_that_neither_repeats_nor_skips(
@@ -83,12 +84,12 @@ def test_logs_page_newest_first_with_a_cursor_that_neither_repeats_nor_skips(
     assert response.status_code == 200, response.text
 
     first = inspector.client.logs(trace_id=trace_id, limit=2)
-    second = inspector.client.logs(trace_id=trace_id, limit=2, cursor=first["next_cursor"])
-    third = inspector.client.logs(trace_id=trace_id, limit=2, cursor=second["next_cursor"])
+    second = inspector.client.logs(trace_id=trace_id, limit=2, cursor=first.next_cursor)
+    third = inspector.client.logs(trace_id=trace_id, limit=2, cursor=second.next_cursor)
 
-    pages = [[log["body"] for log in page["logs"]] for page in (first, second, third)]
+    pages = [[log.body for log in page.logs] for page in (first, second, third)]
     assert pages == [["line 4", "line 3"], ["line 2", "line 1"], ["line 0"]]
-    assert third["next_cursor"] is None
+    assert third.next_cursor is None
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from relay_mock.models import as_json
 from relay_mock.store.spans import streamed_spans
 from relay_mock.traces import build_trace
 from relay_mock.verify.checks import verify
@@ -35,7 +36,7 @@ def span_row(project: str, payload: Any, envelope_id: str = "e1") -> dict[str, A
 
 def trace_of(*rows: dict[str, Any]) -> dict[str, Any]:
     [bundle] = bundles_from_rows(rows)
-    return build_trace(bundle, verify([bundle], client_reports=[], refusals=[], config=CONFIG))
+    return as_json(build_trace(bundle, verify([bundle], client_reports=[], refusals=[], config=CONFIG)))
 
 
 def v2(*spans: dict[str, Any]) -> dict[str, Any]:

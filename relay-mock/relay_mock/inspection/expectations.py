@@ -43,4 +43,5 @@ async def list_expectations(request: Request) -> Response:
         trace_id=hex_param(request, "trace_id", 32),
         limit=int_param(request, "limit", 1000, low=1, high=1_000_000),
     )
-    return respond(models.ExpectationList, {"expectations": [asdict(from_row(row)) for row in rows]})
+    found = [models.Expectation.model_validate(asdict(from_row(row))) for row in rows]
+    return respond(models.ExpectationList, models.ExpectationList(expectations=found))

@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from relay_mock import models
 from relay_mock.inspection.params import envelope_filter, float_param, int_param
 from relay_mock.inspection.responses import respond
-from relay_mock.live import LiveFeed
-from relay_mock.models import as_json
+from relay_mock.live import Arrival, LiveFeed
 from relay_mock.store import envelopes
 from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.read_pool import Reader
@@ -57,13 +54,13 @@ async def stream(request: Request) -> Response:
     item_type = request.query_params.get("type")
     last_seen = request.headers.get("last-event-id", "")
 
-    def wanted(summary: dict[str, Any]) -> bool:
-        if project and project not in (summary["project"]["name"], str(summary["project"]["id"])):
+    def wanted(entry: Arrival) -> bool:
+        if project and project not in (entry.project, str(entry.project_id)):
             return False
-        return not item_type or item_type in summary["item_types"]
+        return not item_type or item_type in entry.item_types
 
-    def event(summary: dict[str, Any]) -> bytes:
-        return b"event: envelope\nid: %d\ndata: %s\n\n" % (summary["seq"], orjson.dumps(summary))
+    def event(entry: Arrival) -> bytes:
+        return b"event: envelope\nid: %d\ndata: %s\n\n" % (entry.seq, entry.json)
 
     async def events() -> AsyncIterator[bytes]:
         yield b"retry: 2000\n: connected\n\n"
@@ -80,10 +77,10 @@ async def stream(request: Request) -> Response:
                 newest_first=False,
                 payloads=False,
             )
-            for summary in map(as_json, page.envelopes):
-                replayed = summary["seq"]
-                if wanted(summary):
-                    yield event(summary)
+            for entry in map(Arrival.of, page.envelopes):
+                replayed = entry.seq
+                if wanted(entry):
+                    yield event(entry)
         try:
             while True:
                 done, _ = await asyncio.wait({next_event}, timeout=KEEPALIVE_S)
@@ -91,12 +88,12 @@ async def stream(request: Request) -> Response:
                     yield b": keep-alive\n\n"
                     continue
                 try:
-                    summary = next_event.result()
+                    entry = next_event.result()
                 except StopAsyncIteration:
                     return
                 next_event = asyncio.ensure_future(anext(subscription))
-                if summary["seq"] > replayed and wanted(summary):
-                    yield event(summary)
+                if entry.seq > replayed and wanted(entry):
+                    yield event(entry)
         finally:
             next_event.cancel()
             await subscription.aclose()

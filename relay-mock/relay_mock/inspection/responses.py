@@ -20,7 +20,8 @@ def respond(
     model: type[BaseModel], content: Any, *, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> ORJSONResponse:
     """`content` read as `model` and sent as the model dumps it: what /inspect/openapi.json says
-    the operation answers. Content the model does not describe fails here, not in a client."""
+    the operation answers. Content the model does not describe fails here, not in a client. An
+    instance of `model` (what store/ and the handlers build) passes through unvalidated again."""
     return ORJSONResponse(as_json(model.model_validate(content)), status_code=status_code, headers=headers)
 
 

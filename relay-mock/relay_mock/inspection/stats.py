@@ -18,30 +18,25 @@ async def get_stats(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     writer: StoreWriter = request.app.state.writer
     counters = writer.totals.counters
-    result = await reader.run(stats.counts)
-    result["envelopes"] = {
-        "stored": writer.totals.envelopes,
-        "bytes": writer.totals.bytes,
-        "received": counters.get("stored_envelopes", 0),
-        "evicted": counters.get("evicted_envelopes", 0),
-        "evicted_bytes": counters.get("evicted_bytes", 0),
-        "commits": writer.batches,
-        "mean_commit_group": round(writer.batched / writer.batches, 1) if writer.batches else 0,
-        "retention": {
-            "max_envelopes": writer.retention_max_envelopes,
-            "max_bytes": writer.retention_max_bytes,
-        },
-    }
+    totals = models.EnvelopeTotals(
+        stored=writer.totals.envelopes,
+        bytes=writer.totals.bytes,
+        received=counters.get("stored_envelopes", 0),
+        evicted=counters.get("evicted_envelopes", 0),
+        evicted_bytes=counters.get("evicted_bytes", 0),
+        commits=writer.batches,
+        mean_commit_group=round(writer.batched / writer.batches, 1) if writer.batches else 0,
+        retention=models.Retention(max_envelopes=writer.retention_max_envelopes, max_bytes=writer.retention_max_bytes),
+    )
     views = request.app.state.relay_views
-    result["relay"] = {
-        "by_project": await reader.run(verdict_counts),
-        "pending_envelopes": views.backlog,
-        "failed": views.failed,
-    }
-    return respond(models.Stats, result)
+    relay = models.RelayViewStats(
+        by_project=await reader.run(verdict_counts), pending_envelopes=views.backlog, failed=views.failed
+    )
+    return respond(models.Stats, await reader.run(stats.counts, envelopes=totals, relay=relay))
 
 
 async def get_refusals(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
-    return respond(models.RefusalList, {"refusals": await reader.run(refusals.list_refusals, limit=limit)})
+    found = await reader.run(refusals.list_refusals, limit=limit)
+    return respond(models.RefusalList, models.RefusalList(refusals=found))

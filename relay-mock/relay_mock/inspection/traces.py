@@ -4,7 +4,6 @@ marked with the verifier's findings."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,7 +24,7 @@ def config_of(request: Request) -> VerifyConfig:
     return verify_config(request.app.state.settings, request.app.state.projects)
 
 
-async def _verified_trees(reader: Reader, config: VerifyConfig, trace_ids: list[str]) -> dict[str, dict[str, Any]]:
+async def _verified_trees(reader: Reader, config: VerifyConfig, trace_ids: list[str]) -> dict[str, models.Trace]:
     """The traces as trees, built from the verifier's facts and marked with its findings.
 
     The verdict is the trace's own: drops are shared out among these traces only, not the
@@ -45,7 +44,7 @@ async def _verified_trees(reader: Reader, config: VerifyConfig, trace_ids: list[
 
 async def trace_page(
     reader: Reader, config: VerifyConfig, *, limit: int, cursor: int | None, project: str | None, since: float | None
-) -> dict[str, Any]:
+) -> models.TracePage:
     """One page of trace summaries, most recently active first (shared with the MCP tools)."""
     trace_ids, next_cursor = await reader.run(list_trace_ids, limit=limit, cursor=cursor, project=project, since=since)
     trees = await _verified_trees(reader, config, trace_ids)
@@ -55,24 +54,24 @@ async def trace_page(
         if tree is None:
             continue
         traces.append(
-            {
-                "trace_id": trace_id,
-                "services": tree["services"],
-                "transactions": tree["transactions"],
-                "errors": tree["error_count"],
-                "start": tree["start"],
-                "duration_ms": tree["duration_ms"],
-                "root": tree["roots"][0]["description"] if tree["roots"] else None,
-                "complete": tree["complete"],
-                "verdict": tree["verification"]["verdict"],
-                "broken_links": len(tree["broken_links"]),
-                "dsc_consistent": tree["dsc_consistent"],
-            }
+            models.TraceSummary(
+                trace_id=trace_id,
+                services=tree.services,
+                transactions=tree.transactions,
+                errors=tree.error_count,
+                start=tree.start,
+                duration_ms=tree.duration_ms,
+                root=tree.roots[0].description if tree.roots else None,
+                complete=tree.complete,
+                broken_links=len(tree.broken_links),
+                dsc_consistent=tree.dsc_consistent,
+                verdict=tree.verification.verdict if tree.verification is not None else None,
+            )
         )
-    return {"traces": traces, "next_cursor": next_cursor}
+    return models.TracePage(traces=traces, next_cursor=next_cursor)
 
 
-async def load_trace(reader: Reader, config: VerifyConfig, trace_id: str) -> dict[str, Any] | None:
+async def load_trace(reader: Reader, config: VerifyConfig, trace_id: str) -> models.Trace | None:
     return (await _verified_trees(reader, config, [trace_id])).get(trace_id)
 
 

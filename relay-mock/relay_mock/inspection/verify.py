@@ -75,13 +75,10 @@ async def verify_traces(request: Request) -> Response:
     found = check_correlation(correlation, ui_base_url=config.ui_base_url)
     scenarios = {b.trace_id: b.expectation.scenario for b in collected.bundles if b.expectation is not None}
     report = with_correlation(report, [f for f in found if trace_id is None or f.trace_id == trace_id], scenarios)
-    return respond(
-        models.Verdict,
-        {
-            "ok": report.ok,
-            "report": report.to_dict(),
-            "waited_s": round(time.monotonic() - started, 3),
-            "still_pending": collected.pending,
-        },
-        headers={"x-verify-ok": "true" if report.ok else "false"},
+    verdict = models.Verdict(
+        ok=report.ok,
+        report=models.VerifyReport.of(report),
+        waited_s=round(time.monotonic() - started, 3),
+        still_pending=collected.pending,
     )
+    return respond(models.Verdict, verdict, headers={"x-verify-ok": "true" if report.ok else "false"})

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
+from relay_mock.models import Refusal
 from relay_mock.store.values import iso
 
 
-def list_refusals(conn: sqlite3.Connection, *, limit: int) -> list[dict[str, Any]]:
+def list_refusals(conn: sqlite3.Connection, *, limit: int) -> list[Refusal]:
     rows = conn.execute("SELECT * FROM refusals ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-    return [{**dict(row), "received_at": iso(row["received_at"]), "injected": bool(row["injected"])} for row in rows]
+    # Every column goes out (item_types too, beyond what the model names).
+    return [
+        Refusal.model_validate({**dict(row), "received_at": iso(row["received_at"]), "injected": bool(row["injected"])})
+        for row in rows
+    ]
 
 
 def refusals_between(conn: sqlite3.Connection, since: float, until: float) -> sqlite3.Cursor:

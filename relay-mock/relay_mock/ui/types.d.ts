@@ -132,7 +132,7 @@ export interface TraceFinding {
   note?: string | null;
 }
 
-/** Not in models.py: relay_mock/traces.py's "verification". */
+/** models.TraceVerification: the verifier's verdict on the trace (relay_mock/traces.py). */
 export interface TraceVerification {
   verdict: TraceVerdict | null;
   causes: string[];
@@ -167,7 +167,7 @@ export interface TraceSummary {
   complete: boolean;
   broken_links: number;
   dsc_consistent: boolean;
-  /** Not in models.py: inspection/traces.py's list adds the verifier's verdict. */
+  /** The verifier's verdict on the trace. */
   verdict?: TraceVerdict | null;
 }
 
@@ -342,7 +342,7 @@ export interface Stats {
   client_reports: ClientReportStats;
   items_with_problems: number;
   envelopes: EnvelopeTotals;
-  /** Not in models.py. */
+  /** models.RelayViewStats. */
   relay?: RelayStats | null;
 }
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from relay_mock.models import VerifyReport, as_json
 from relay_mock.verify.heap import collector_paused
 from relay_mock.verify.report import Finding, Report
 
@@ -29,7 +30,7 @@ def render_json(report: Report, max_unverified: str | None = None) -> str:
         "outcome": outcome,
         "exit_status": status,
         "max_unverified": report.allowed_unverified(max_unverified),
-        **report.to_dict(),
+        **as_json(VerifyReport.of(report)),
     }
     return json.dumps(data, indent=2)
 

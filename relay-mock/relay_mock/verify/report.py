@@ -8,14 +8,16 @@ Every trace gets one of three verdicts:
   reported drop, its backpressure, a relay-mock refusal): the cause is named.
 A note (a call that never reached a service, so owes nothing) changes no verdict.
 
-Plain data with `to_dict` / `from_dict`, so the JSON output can be read back and compared.
+Plain frozen dataclasses, fast to make on the verifier's hot path. `Finding` and `TraceVerdict` are
+also the wire shape: `models.VerifyReport` holds them as they are and pydantic dumps them (the JSON
+of `/inspect/verify` and `verify --json`); `from_dict` reads that JSON back.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from relay_mock.verify.model import TraceBundle
@@ -61,11 +63,6 @@ class Finding:
     def sort_key(self) -> tuple[str, str, str, str, tuple[str, ...]]:
         return (self.trace_id, self.check, self.kind, self.message, self.envelope_ids)
 
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["envelope_ids"] = list(self.envelope_ids)
-        return data
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Finding:
         return cls(**{**data, "envelope_ids": tuple(data["envelope_ids"])})
@@ -77,14 +74,6 @@ class TraceVerdict:
     verdict: str  # verified | unverified | failed
     scenario: str | None
     causes: tuple[str, ...] = ()  # for unverified traces: the counted causes that may explain them
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "trace_id": self.trace_id,
-            "verdict": self.verdict,
-            "scenario": self.scenario,
-            "causes": list(self.causes),
-        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TraceVerdict:
@@ -158,13 +147,6 @@ class Report:
     @property
     def note_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.note]
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["findings"] = [f.to_dict() for f in self.findings]
-        data["trace_ids"] = list(self.trace_ids)
-        data["traces"] = [t.to_dict() for t in self.traces]
-        return {"ok": self.ok, **data}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
