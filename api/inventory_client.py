@@ -14,6 +14,9 @@ from servicekit.errors import DependencyFailed, DependencyTimeout, DependencyUna
 from servicekit.faults import FAULT_HEADER
 from servicekit.witness import record_witnesses
 
+# Below this, a retry could not connect anyway: answer the caller instead.
+RETRY_MIN_CONNECT_S = 0.05
+
 
 class InventoryClient:
     def __init__(self, http: httpx.AsyncClient, *, connect_retries: int = 1) -> None:
@@ -40,25 +43,37 @@ class InventoryClient:
 
     async def _send(self, method: str, path: str, *, fault: str | None, **kwargs: Any) -> httpx.Response:
         headers = {FAULT_HEADER: fault} if fault else {}
+        # One connect budget for the call, retries included: a refused connect is retried, but a
+        # retry never gets more than what is left of DOWNSTREAM_CONNECT_TIMEOUT_S, so a caller
+        # whose downstream is gone waits about one connect timeout, not one per attempt. (With
+        # downstream stopped, resolving its name can stall under load: Docker's DNS drops some
+        # lookups of a name it no longer knows, and the retry used to wait a whole timeout again.)
+        timeout = self.http.timeout
+        budget = timeout.connect
+        loop = asyncio.get_running_loop()
+        deadline = None if budget is None else loop.time() + budget
         attempt = 0
         while True:
             try:
-                response = await self.http.request(method, path, headers=headers, **kwargs)
+                response = await self.http.request(method, path, headers=headers, timeout=timeout, **kwargs)
                 # What downstream says it received travels back to our caller (see servicekit.witness).
                 record_witnesses(response.headers)
                 return response
             except httpx.ConnectTimeout as exc:
-                # Nothing reached downstream, but the connect timeout has been waited out already:
-                # answer now (503) rather than double the wait of a caller whose downstream is gone.
+                # Nothing reached downstream, but the connect budget is spent: answer now (503).
                 raise DependencyUnavailable(
                     f"downstream unreachable: no connection within the timeout ({exc})"
                 ) from exc
             except httpx.ConnectError as exc:
                 # Nothing reached downstream, so a retry cannot duplicate a reservation.
-                if attempt >= self.connect_retries:
+                pause = 0.05 * (attempt + 1)
+                left = None if deadline is None else deadline - loop.time() - pause
+                if attempt >= self.connect_retries or (left is not None and left < RETRY_MIN_CONNECT_S):
                     raise DependencyUnavailable(f"downstream unreachable: {exc}") from exc
                 attempt += 1
-                await asyncio.sleep(0.05 * attempt)
+                await asyncio.sleep(pause)
+                if left is not None:
+                    timeout = httpx.Timeout(connect=left, read=timeout.read, write=timeout.write, pool=timeout.pool)
             except httpx.TimeoutException as exc:
                 raise DependencyTimeout(f"downstream did not answer in time ({type(exc).__name__})") from exc
             except httpx.TransportError as exc:

@@ -5,6 +5,7 @@ waited the whole connect timeout, DOWNSTREAM_CONNECT_TIMEOUT_S)."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -55,3 +56,38 @@ async def test_a_read_timeout_is_not_retried() -> None:
     with pytest.raises(Exception, match="did not answer in time"):
         await client.reserve(uuid.uuid4(), "SKU-1", 1)
     assert attempts == ["/reservations"]
+
+
+def _slow_refusals(refusal_s: float, count: int) -> tuple[InventoryClient, list[float | None]]:
+    """Each of the first `count` connects is refused after `refusal_s` (a name lookup that stalled,
+    as Docker's DNS does for a stopped service under load); records each attempt's connect timeout."""
+    budgets: list[float | None] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        budgets.append(request.extensions["timeout"]["connect"])
+        if len(budgets) <= count:
+            await asyncio.sleep(refusal_s)
+            raise httpx.ConnectError("Name or service not known", request=request)
+        return httpx.Response(201, json={"id": str(uuid.uuid4())})
+
+    http = httpx.AsyncClient(
+        transport=httpx.MockTransport(handler),
+        base_url="http://downstream:8001",
+        timeout=httpx.Timeout(2.0, connect=1.0),
+    )
+    return InventoryClient(http), budgets
+
+
+async def test_a_retry_gets_only_what_is_left_of_the_connect_budget() -> None:
+    client, budgets = _slow_refusals(0.4, count=1)
+    await client.reserve(uuid.uuid4(), "SKU-1", 1)
+    assert budgets[0] == 1.0
+    second = budgets[1]
+    assert second is not None and 0.3 < second < 0.6, budgets  # 1 s, less the 0.4 s spent and the pause
+
+
+async def test_no_retry_once_the_connect_budget_is_spent() -> None:
+    client, budgets = _slow_refusals(1.0, count=2)
+    with pytest.raises(DependencyUnavailable, match="Name or service not known"):
+        await client.reserve(uuid.uuid4(), "SKU-1", 1)
+    assert len(budgets) == 1, budgets
