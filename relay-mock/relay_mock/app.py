@@ -20,7 +20,7 @@ from relay_mock import __version__, mcp
 from relay_mock.faults import FaultRules
 from relay_mock.ingest import IngestApp
 from relay_mock.inspection import docs_page, openapi, operations
-from relay_mock.inspection.params import BadParameter
+from relay_mock.inspection.params import BadBody, BadParameter
 from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
 from relay_mock.relay_view.scrubbing import load_scrubbing
@@ -106,7 +106,7 @@ class RelayMock:
                 Mount("/ui", StaticFiles(directory=UI_DIR), name="ui"),
             ],
             lifespan=lifespan,
-            exception_handlers={BadParameter: _bad_parameter, HTTPException: _http_exception},
+            exception_handlers={BadParameter: _bad_parameter, BadBody: _bad_body, HTTPException: _http_exception},
         )
         app.state.settings = self.settings
         app.state.projects = self.projects
@@ -146,6 +146,11 @@ async def _ready(request: Request) -> Response:
 async def _bad_parameter(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, BadParameter)
     return error(400, f"invalid query parameter {exc.name}", exc.message)
+
+
+async def _bad_body(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, BadBody)
+    return error(400, "the body is not valid JSON", str(exc))
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

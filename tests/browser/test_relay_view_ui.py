@@ -16,6 +16,7 @@ from relay_mock.client import RelayClient
 from tests.relay_http.test_relay_view import CARD, send_card_and_url_transaction
 from tests.relay_http.wire import API, new_id
 from tests.support.polling import poll
+from tests.support.sentry_client import shut_down_sentry
 
 expect.set_options(timeout=10_000)
 
@@ -26,10 +27,7 @@ def sdk(relay_url: str) -> Iterator[None]:
     try:
         yield
     finally:
-        sentry_sdk.get_client().close()
-        sentry_sdk.get_global_scope().set_client(None)
-        sentry_sdk.get_isolation_scope().clear()
-        sentry_sdk.get_current_scope().clear()
+        shut_down_sentry()
 
 
 def envelope_with(relay_url: str, item_type: str, marker: str) -> str:

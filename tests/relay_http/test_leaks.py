@@ -33,6 +33,7 @@ from tests.relay_http.wire import API
 from tests.servicekit.conftest import TEST_HOST, make_settings
 from tests.support.polling import poll
 from tests.support.relay_server import RelayMock
+from tests.support.sentry_client import shut_down_sentry
 
 pytestmark = pytest.mark.anyio
 
@@ -99,10 +100,7 @@ def service_to(relay: RelayMock) -> Iterator[Callable[..., Any]]:
     try:
         yield configure
     finally:
-        sentry_sdk.get_client().close()
-        sentry_sdk.get_global_scope().set_client(None)
-        sentry_sdk.get_isolation_scope().clear()
-        sentry_sdk.get_current_scope().clear()
+        shut_down_sentry()
 
 
 async def send_secrets_everywhere(settings: Any, secret: dict[str, str]) -> None:

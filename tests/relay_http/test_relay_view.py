@@ -24,6 +24,7 @@ from tests.relay_http.test_mcp import PROTOCOL, McpClient
 from tests.relay_http.wire import API, new_id
 from tests.support.polling import poll
 from tests.support.relay_server import RelayMock, free_port
+from tests.support.sentry_client import shut_down_sentry
 
 # A test card number (Visa's); it passes the Luhn check, as a real one would.
 CARD = "4111 1111 1111 1111"
@@ -35,10 +36,7 @@ def sdk(relay: RelayMock) -> Iterator[None]:
     try:
         yield
     finally:
-        sentry_sdk.get_client().close()
-        sentry_sdk.get_global_scope().set_client(None)
-        sentry_sdk.get_isolation_scope().clear()
-        sentry_sdk.get_current_scope().clear()
+        shut_down_sentry()
 
 
 def send_card_and_url_transaction(marker: str) -> None:

@@ -16,6 +16,7 @@ from tests.relay_http.inspector import Inspector
 from tests.relay_http.wire import API
 from tests.servicekit.conftest import TEST_HOST, make_settings
 from tests.support.relay_server import RelayMock
+from tests.support.sentry_client import shut_down_sentry
 
 pytestmark = pytest.mark.anyio
 
@@ -26,10 +27,7 @@ def sdk_to_relay(relay: RelayMock) -> Iterator[None]:
     try:
         yield
     finally:
-        sentry_sdk.get_client().close()
-        sentry_sdk.get_global_scope().set_client(None)
-        sentry_sdk.get_isolation_scope().clear()
-        sentry_sdk.get_current_scope().clear()
+        shut_down_sentry()
 
 
 async def test_a_flush_sends_the_drops_the_sdk_has_not_reported_yet(sdk_to_relay: None, inspector: Inspector) -> None:

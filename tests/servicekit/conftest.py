@@ -21,6 +21,7 @@ from sentry_sdk.transport import Transport
 from servicekit.loggers import NOISY_LOGGERS
 from servicekit.sentry import configure_sentry
 from servicekit.settings import ServiceSettings
+from tests.support.sentry_client import shut_down_sentry
 
 # The in-process test clients use this host as their base URL. Sentry's httpx integration
 # treats requests to the DSN's host as the SDK's own, so it adds no trace headers of the
@@ -103,10 +104,7 @@ def sentry_init() -> Iterator[SentryInit]:
     try:
         yield init
     finally:
-        sentry_sdk.get_client().close()
-        sentry_sdk.get_global_scope().set_client(None)
-        sentry_sdk.get_isolation_scope().clear()
-        sentry_sdk.get_current_scope().clear()
+        shut_down_sentry()
         ignored.clear()
         ignored.update(saved)
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
 from relay_mock.expectations import ExpectationError, from_row, parse_batch
-from relay_mock.inspection.params import hex_param, int_param, time_param
+from relay_mock.inspection.params import hex_param, int_param, json_body, time_param
 from relay_mock.inspection.responses import error, respond
 from relay_mock.store import expectations
 from relay_mock.store.read_pool import Reader
@@ -21,10 +20,7 @@ from relay_mock.store.writer import StoreWriter
 
 async def record(request: Request) -> Response:
     writer: StoreWriter = request.app.state.writer
-    try:
-        body = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        return error(400, "the body is not valid JSON", str(exc))
+    body = await json_body(request)
     try:
         rows = parse_batch(body)
     except ExpectationError as exc:

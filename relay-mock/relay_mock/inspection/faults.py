@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
 from relay_mock.faults import FaultRules, RuleError
+from relay_mock.inspection.params import json_body
 from relay_mock.inspection.responses import error, respond
 
 
@@ -18,10 +18,7 @@ async def list_rules(request: Request) -> Response:
 
 async def add_rule(request: Request) -> Response:
     rules: FaultRules = request.app.state.faults
-    try:
-        spec = orjson.loads(await request.body())
-    except orjson.JSONDecodeError as exc:
-        return error(400, "the body is not valid JSON", str(exc))
+    spec = await json_body(request)
     try:
         rule = rules.add(spec)
     except RuleError as exc:

@@ -1,12 +1,27 @@
-"""Query-parameter parsing for the inspection API: bad values answer 400 naming the parameter."""
+"""Request parsing for the inspection API: a bad query parameter answers 400 naming it, a body
+that is not JSON answers 400 saying so (both through the app's exception handlers)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+import orjson
 from starlette.requests import Request
 
 from relay_mock.store.filters import EnvelopeFilter
+
+
+class BadBody(Exception):
+    """The body of a POST is not JSON."""
+
+
+async def json_body(request: Request, *, empty: bytes = b"") -> Any:
+    """The request body parsed as JSON; `empty` stands for a body that was not sent."""
+    try:
+        return orjson.loads(await request.body() or empty)
+    except orjson.JSONDecodeError as exc:
+        raise BadBody(str(exc)) from None
 
 
 class BadParameter(Exception):

@@ -9,12 +9,11 @@ import asyncio
 import time
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
-from relay_mock.inspection.params import float_param, hex_param, time_param
+from relay_mock.inspection.params import float_param, hex_param, json_body, time_param
 from relay_mock.inspection.responses import error, respond
 from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
@@ -48,10 +47,7 @@ async def verify_traces(request: Request) -> Response:
     deadline = time.monotonic() + float_param(request, "deadline", 0.0, low=0.0, high=600.0)
     expect = None
     if request.method == "POST":
-        try:
-            body = orjson.loads(await request.body() or b"{}")
-        except orjson.JSONDecodeError as exc:
-            return error(400, "the body is not JSON", str(exc))
+        body = await json_body(request, empty=b"{}")
         if not isinstance(body, dict):
             return error(400, 'the body is not an object: expected {"expect": {...}}', f"got {type(body).__name__}")
         expect = body.get("expect")
