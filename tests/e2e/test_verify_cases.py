@@ -33,6 +33,8 @@ import httpx
 import pytest
 import sentry_sdk
 
+from relay_mock.client import RelayClient
+from relay_mock.models import Envelope, Project
 from servicekit.witness import WITNESS_HEADER, parse_witnesses
 from tests.support.polling import poll
 from tests.support.stack import ROOT, Stack
@@ -70,20 +72,25 @@ def _order(stack: Stack, scenario: str = "orders") -> tuple[str, httpx.Response,
         "outcome": "ok" if response.status_code == 201 else "failed",
         "witnesses": parse_witnesses(response.headers.get(WITNESS_HEADER)) or None,
     }
-    httpx.post(f"{stack.relay_url}/inspect/expectations", json=[expectation], timeout=10).raise_for_status()
+    with _relay(stack) as relay:
+        relay.record_expectations([expectation])
     return trace_id, response, expectation
 
 
-def _projects(stack: Stack) -> dict[str, dict[str, Any]]:
-    answer = httpx.get(f"{stack.relay_url}/inspect/projects", timeout=10).json()
-    return {project["name"]: project for project in answer["projects"]}
+def _relay(stack: Stack) -> RelayClient:
+    return RelayClient(stack.relay_url, timeout=10)
 
 
-def _local_dsn(stack: Stack, project: dict[str, Any]) -> str:
-    return f"http://{project['public_key']}@127.0.0.1:{stack.port('RELAY_PORT')}/{project['id']}"
+def _projects(stack: Stack) -> dict[str, Project]:
+    with _relay(stack) as relay:
+        return {project.name: project for project in relay.projects()}
 
 
-def _report_drops(stack: Stack, project: dict[str, Any], category: str, quantity: int) -> None:
+def _local_dsn(stack: Stack, project: Project) -> str:
+    return f"http://{project.public_key}@127.0.0.1:{stack.port('RELAY_PORT')}/{project.id}"
+
+
+def _report_drops(stack: Stack, project: Project, category: str, quantity: int) -> None:
     """The project's real SDK reports `quantity` items of `category` lost to queue_overflow
     (a client report, sent on flush), and relay-mock has stored it."""
     sent_after = time.time() - 1
@@ -104,38 +111,32 @@ def _report_drops(stack: Stack, project: dict[str, Any], category: str, quantity
     poll(
         lambda: True if wanted in _discarded(stack, project, sent_after) else None,
         deadline_s=20,
-        what=f"{project['name']}'s client report",
+        what=f"{project.name}'s client report",
     )
 
 
-def _discarded(stack: Stack, project: dict[str, Any], since: float) -> list[dict[str, Any]]:
+def _discarded(stack: Stack, project: Project, since: float) -> list[dict[str, Any]]:
     """The discarded_events of the project's client reports received since `since`."""
-    answer = httpx.get(
-        f"{stack.relay_url}/inspect/envelopes",
-        params={"type": "client_report", "project": project["name"], "since": since, "limit": 1000},
-        timeout=10,
-    ).json()
+    with _relay(stack) as relay:
+        page = relay.envelopes(limit=1000, type="client_report", project=project.name, since=since)
     return [
         entry
-        for envelope in answer["envelopes"]
-        for item in envelope["items"]
-        for entry in (item.get("payload") or {}).get("discarded_events", [])
+        for envelope in page.envelopes
+        for item in envelope.items
+        for entry in (item.payload if isinstance(item.payload, dict) else {}).get("discarded_events", [])
     ]
 
 
-def _transactions(stack: Stack, trace_id: str, project: str) -> list[Any]:
-    answer = httpx.get(
-        f"{stack.relay_url}/inspect/envelopes",
-        params={"type": "transaction", "trace_id": trace_id, "project": project},
-        timeout=10,
-    ).json()
-    return list(answer["envelopes"])
+def _transactions(stack: Stack, trace_id: str, project: str) -> list[Envelope]:
+    with _relay(stack) as relay:
+        return relay.envelopes(type="transaction", trace_id=trace_id, project=project).envelopes
 
 
-def _refuse_a_non_envelope(stack: Stack, project: dict[str, Any]) -> None:
+def _refuse_a_non_envelope(stack: Stack, project: Project) -> None:
+    # Ingest itself, raw: the refusal of a body that is not an envelope is what is under test.
     response = httpx.post(
-        f"{stack.relay_url}/api/{project['id']}/envelope/",
-        params={"sentry_key": project["public_key"]},
+        f"{stack.relay_url}/api/{project.id}/envelope/",
+        params={"sentry_key": project.public_key},
         content=b"this is not an envelope",
         timeout=10,
     )
@@ -145,27 +146,23 @@ def _refuse_a_non_envelope(stack: Stack, project: dict[str, Any]) -> None:
 # -- losing a service's transaction with no counted cause --------------------------------------
 
 
-def _kill_while_sending(stack: Stack, service: str, project: dict[str, Any], send: Any) -> Any:
+def _kill_while_sending(stack: Stack, service: str, project: Project, send: Any) -> Any:
     """Run `send()` (traffic that makes `service` send a transaction) while relay-mock holds every
     request of `project`, then SIGKILL the service once its SDK's request is held (see the module's
     docstring). Returns what `send` returned."""
-    rule = httpx.post(
-        f"{stack.relay_url}/inspect/faults",
-        json={"action": "latency", "latency_ms": HOLD_MS, "project": project["id"], "duration_s": 60},
-        timeout=10,
-    ).json()
-    try:
-        result = send()
-        poll(lambda: True if _hits(stack, rule["id"]) > 0 else None, deadline_s=HOLD_MS / 2000, what="a held send")
-        stack.compose("kill", "-s", "SIGKILL", service)
-    finally:
-        httpx.delete(f"{stack.relay_url}/inspect/faults/{rule['id']}", timeout=10)
+    with _relay(stack) as relay:
+        rule = relay.add_fault({"action": "latency", "latency_ms": HOLD_MS, "project": project.id, "duration_s": 60})
+        try:
+            result = send()
+            poll(lambda: True if _hits(relay, rule.id) > 0 else None, deadline_s=HOLD_MS / 2000, what="a held send")
+            stack.compose("kill", "-s", "SIGKILL", service)
+        finally:
+            relay.remove_fault(rule.id)
     return result
 
 
-def _hits(stack: Stack, rule_id: str) -> int:
-    rules = httpx.get(f"{stack.relay_url}/inspect/faults", timeout=10).json()["rules"]
-    return next((int(rule["hits"]) for rule in rules if rule["id"] == rule_id), 0)
+def _hits(relay: RelayClient, rule_id: str) -> int:
+    return next((rule.hits for rule in relay.faults() if rule.id == rule_id), 0)
 
 
 def _start_again(stack: Stack, *services: str) -> None:
@@ -320,7 +317,9 @@ def test_a_third_service_is_verified_and_its_lost_transaction_fails(
         (chained, ["api", "downstream", "playground"], "verified"),
         (lost, ["api", "downstream"], "failed"),
     ):
-        trace = httpx.get(f"{stack.relay_url}/inspect/traces/{trace_id}", timeout=10).json()
-        assert trace["services"] == services and trace["verification"]["verdict"] == verdict, trace["verification"]
+        with _relay(stack) as relay:
+            trace = relay.trace(trace_id)
+        assert trace.verification is not None, trace_id
+        assert trace.services == services and trace.verification.verdict == verdict, trace.verification
     assert _failures(report, lost) == {("completeness", "missing_transaction", "playground")}, _findings(report, lost)
     assert result.returncode == 2 and f"exit status {EXIT_FAILED} " in result.stderr, result.stderr
