@@ -18,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 
 from relay_mock import __version__, mcp
 from relay_mock.faults import FaultRules
+from relay_mock.forwarding.forwarder import Forwarder
 from relay_mock.ingest import IngestApp
 from relay_mock.inspection import docs_page, openapi, operations
 from relay_mock.inspection.params import BadBody, BadParameter
@@ -25,7 +26,7 @@ from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
 from relay_mock.relay_view.scrubbing import load_scrubbing
 from relay_mock.relay_view.service import RelayViews
-from relay_mock.settings import Project, RelaySettings
+from relay_mock.settings import Project, RelaySettings, Upstream
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.records import EnvelopeRecord
 from relay_mock.store.writer import StoreWriter
@@ -40,9 +41,12 @@ class RelayMock:
     """Routes `/api/...` straight to the ingest handler (no framework on the hot path)
     and everything else to the Starlette inspection app."""
 
-    def __init__(self, settings: RelaySettings, projects: dict[int, Project]) -> None:
+    def __init__(
+        self, settings: RelaySettings, projects: dict[int, Project], upstreams: dict[int, Upstream] | None = None
+    ) -> None:
         self.settings = settings
         self.projects = projects
+        self.upstreams = upstreams or {}
         self.feed = LiveFeed()
         # What Sentry would store, computed in a background process after each commit.
         self.relay_views = RelayViews(
@@ -50,8 +54,16 @@ class RelayMock:
             load_scrubbing(settings.scrubbing, projects),
             budget_s=settings.store_view_budget_s,
         )
-        self.writer = StoreWriter.from_settings(settings, on_commit=self._committed)
+        self.writer = StoreWriter.from_settings(
+            settings, on_commit=self._committed, forwarded=frozenset(self.upstreams)
+        )
         self.reader = Reader(settings.database_path)
+        # Forwarding to a real Sentry (RELAY_FORWARD): None when off.
+        self.forwarder = (
+            Forwarder(self.upstreams, projects, self.writer, self.reader, max_age_s=settings.forward_max_age_s)
+            if self.upstreams
+            else None
+        )
         self.faults = FaultRules()
         self.ingest = IngestApp(settings, projects, self.writer, self.faults)
         token = settings.inspect_token.get_secret_value() if settings.inspect_token else None
@@ -63,6 +75,8 @@ class RelayMock:
     def _committed(self, records: list[EnvelopeRecord]) -> None:
         self.feed.publish(records)
         self.relay_views.committed(records)
+        if self.forwarder is not None:
+            self.forwarder.notify()
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if (
@@ -80,6 +94,8 @@ class RelayMock:
             self.writer.start()
             if self.settings.store_view:
                 self.relay_views.start()
+            if self.forwarder is not None:
+                self.forwarder.start()
             logger.info(
                 "relay-mock %s storing in %s; projects: %s",
                 __version__,
@@ -90,6 +106,8 @@ class RelayMock:
                 yield
             finally:
                 self.feed.close()
+                if self.forwarder is not None:
+                    await self.forwarder.close()
                 await asyncio.to_thread(self.relay_views.close)
                 await self.writer.close()
 
@@ -115,6 +133,8 @@ class RelayMock:
         app.state.feed = self.feed
         app.state.faults = self.faults
         app.state.relay_views = self.relay_views
+        app.state.upstreams = self.upstreams
+        app.state.forwarder = self.forwarder
         return app
 
 

@@ -27,16 +27,17 @@ def serve(args: argparse.Namespace) -> int:
 
     from relay_mock.app import RelayMock
     from relay_mock.server import UVICORN_OPTIONS
-    from relay_mock.settings import load_projects, load_settings
+    from relay_mock.settings import load_forwarding, load_projects, load_settings
 
     settings = load_settings()
     projects = load_projects()
+    upstreams = load_forwarding(settings.forward.get_secret_value() if settings.forward else None, projects)
     logging.basicConfig(
         level=settings.log_level,
         stream=sys.stdout,
         format="%(asctime)s %(levelname)s relay-mock %(name)s: %(message)s",
     )
-    uvicorn.run(RelayMock(settings, projects), host=settings.host, port=settings.port, **UVICORN_OPTIONS)
+    uvicorn.run(RelayMock(settings, projects, upstreams), host=settings.host, port=settings.port, **UVICORN_OPTIONS)
     return 0
 
 

@@ -31,6 +31,7 @@ from relay_mock.models import (
     ErrorPage,
     Expectation,
     FaultRule,
+    Forwarding,
     ItemView,
     LeakReport,
     LogPage,
@@ -66,6 +67,7 @@ class ItemFilters(TypedDict, total=False):
 
 class EnvelopeFilters(ItemFilters, total=False):
     type: str  # item type: transaction, event, session, client_report, span, log...
+    forward: Literal["pending", "sent", "rejected", "expired", "none"]  # the list only: forwarding state
 
 
 class RelayError(Exception):
@@ -225,6 +227,10 @@ class Calls:
     @staticmethod
     def refusals(*, limit: int = 100) -> Call[list[Refusal]]:
         return Call("GET", "/inspect/refusals", _models(Refusal, "refusals"), _params(limit=limit))
+
+    @staticmethod
+    def forwarding() -> Call[Forwarding]:
+        return Call("GET", "/inspect/forwarding", _model(Forwarding))
 
     @staticmethod
     def projects() -> Call[list[Project]]:
@@ -447,6 +453,10 @@ class RelayClient:
     def projects(self) -> list[Project]:
         return self.call(Calls.projects())
 
+    def forwarding(self) -> Forwarding:
+        """What relay-mock forwards to a real Sentry, per project (the upstream key masked)."""
+        return self.call(Calls.forwarding())
+
     def faults(self) -> list[FaultRule]:
         return self.call(Calls.faults())
 
@@ -622,6 +632,9 @@ class AsyncRelayClient:
 
     async def projects(self) -> list[Project]:
         return await self.call(Calls.projects())
+
+    async def forwarding(self) -> Forwarding:
+        return await self.call(Calls.forwarding())
 
     async def faults(self) -> list[FaultRule]:
         return await self.call(Calls.faults())

@@ -83,6 +83,7 @@ class Envelope(Model):
     item_types: list[str] = Field(default_factory=list)
     request: RequestInfo
     items: list[Item] = Field(default_factory=list)
+    forward: ForwardState | None = None  # the detail view only, when the project is forwarded
 
 
 class EnvelopePage(Model):
@@ -702,3 +703,46 @@ class VerifyRequest(BaseModel):
     """`POST /inspect/verify`: an expectations file's content (relay_mock/verify/topology.py)."""
 
     expect: Topology | None = None
+
+
+# -- forwarding to a real Sentry (relay_mock/forwarding/) ------------------------------------
+
+
+class ForwardState(Model):
+    """Where one envelope is on its way upstream (an envelope's `forward`, in its detail view)."""
+
+    state: Literal["pending", "sent", "rejected", "expired"]
+    attempts: int
+    possibly_duplicated: bool  # a send's answer was lost, so the upstream may have it twice
+    status: int | None = None  # the upstream's last HTTP status
+    detail: str | None = None  # the last error, or a rejection's body as the upstream sent it
+    next_attempt_at: str | None = None  # pending only: not sent before this (backoff, rate limit)
+    updated_at: str
+
+
+class ForwardingProject(Model):
+    """One forwarded project: its upstream (key masked) and every outcome so far."""
+
+    project: ProjectRef
+    upstream: str  # the upstream DSN with its key masked
+    acknowledged: int  # envelopes queued for forwarding (each acknowledged one of this project)
+    pending: int
+    sent: int
+    rejected: int
+    expired: int  # not taken within RELAY_FORWARD_MAX_AGE, or evicted by retention unsent
+    evicted_unsent: int  # of `expired`: evicted by retention before the upstream took them
+    duplicates: int  # sent again after a send whose answer was lost (the upstream may hold two)
+    oldest_pending_age_s: float | None = None
+    last_error: str | None = None  # since relay-mock started
+    last_error_at: str | None = None
+    statuses: dict[str, int] = Field(default_factory=dict)  # the upstream's answers by HTTP status
+    rate_limited: dict[str, str] = Field(default_factory=dict)  # category ("*" = all) → until, now in force
+    backing_off_until: str | None = None  # after 5xx answers or connection failures
+
+
+class Forwarding(Model):
+    """`GET /inspect/forwarding`: what relay-mock forwards to a real Sentry, and how it went."""
+
+    enabled: bool
+    max_age_s: float
+    projects: list[ForwardingProject]

@@ -7,6 +7,8 @@ sandbox's three default projects are configured.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -92,6 +94,13 @@ class RelaySettings(BaseSettings):
     # false: no background worker (no verdicts, leaks or stats); the endpoint still computes on read.
     store_view: bool = True
 
+    # Forwarding to a real Sentry (relay_mock/forwarding/): a JSON object, or `@path` to a JSON
+    # file, mapping a project name (or `*`) to an upstream DSN. Off when unset; checked at start
+    # by load_forwarding(), which needs the projects.
+    forward: SecretStr | None = None
+    # A forwarded envelope the upstream has not taken by then (5xx, unreachable) is expired.
+    forward_max_age_s: float = Field(24 * 3600.0, gt=0, le=30 * 24 * 3600)
+
     @property
     def database_path(self) -> Path:
         return self.data_dir / "relay.sqlite3"
@@ -119,13 +128,126 @@ def load_projects(environ: dict[str, str] | None = None) -> dict[int, Project]:
     return projects
 
 
+# Plain http is refused for an upstream (the DSN's key and the envelopes would cross the network
+# in clear) except to loopback and to the compose network's own services.
+COMPOSE_NAMES = frozenset({"relay-mock", "api", "downstream", "locust", "db", "catalog", "upstream"})
+FORWARD_VARIABLE = "RELAY_FORWARD"
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """Where one project's envelopes go: only these hosts are ever contacted by the forwarder."""
+
+    dsn: str  # kept whole only for the rewritten envelope header; shown masked everywhere else
+    scheme: str
+    netloc: str  # host[:port], without the key
+    path_prefix: str  # a DSN's path before the project id (a Sentry behind a path)
+    project_id: int
+    public_key: str
+
+    @property
+    def envelope_url(self) -> str:
+        return f"{self.scheme}://{self.netloc}{self.path_prefix}/api/{self.project_id}/envelope/"
+
+    @property
+    def masked(self) -> str:
+        """The DSN with its key masked: what logs, the inspection API and the UI show."""
+        return f"{self.scheme}://{mask_key(self.public_key)}@{self.netloc}{self.path_prefix}/{self.project_id}"
+
+
+def mask_key(key: str) -> str:
+    return key[:4] + "…" if len(key) > 8 else "…"
+
+
+def load_forwarding(value: str | None, projects: dict[int, Project]) -> dict[int, Upstream]:
+    """RELAY_FORWARD as the upstream of each forwarded project id; {} when forwarding is off.
+
+    A bad value stops relay-mock naming the variable and the entry, never the DSN's key."""
+    if value is None or not value.strip():
+        return {}
+    text = value.strip()
+    source = FORWARD_VARIABLE
+    if text.startswith("@"):
+        source = f"{FORWARD_VARIABLE} (file {text[1:]})"
+        try:
+            text = Path(text[1:]).read_text()
+        except OSError as exc:
+            raise SystemExit(f"invalid configuration: {source}: cannot read it ({exc.strerror})") from None
+    try:
+        mapping = json.loads(text)
+    except ValueError:
+        # The message of a JSON error quotes the text around it, which may hold a key.
+        raise SystemExit(f"invalid configuration: {source}: not a JSON object of project name to DSN") from None
+    if not isinstance(mapping, dict) or not mapping:
+        raise SystemExit(f"invalid configuration: {source}: expected a non-empty JSON object of project name to DSN")
+    by_name = {project.name: project for project in projects.values()}
+    upstreams: dict[int, Upstream] = {}
+    wildcard: Upstream | None = None
+    for name, dsn in mapping.items():
+        where = f"{source} entry {name!r}"
+        if name != "*" and name not in by_name:
+            known = ", ".join(sorted(by_name))
+            raise SystemExit(f"invalid configuration: {where}: no such project (configured: {known}, or *)")
+        upstream = _upstream(dsn, where)
+        if name == "*":
+            wildcard = upstream
+        else:
+            upstreams[by_name[name].id] = upstream
+    if wildcard is not None:
+        for project_id in projects:
+            upstreams.setdefault(project_id, wildcard)
+    return upstreams
+
+
+def _upstream(dsn: object, where: str) -> Upstream:
+    form = "a DSN like https://<key>@o0.ingest.sentry.io/<project id>"
+    if not isinstance(dsn, str):
+        raise SystemExit(f"invalid configuration: {where}: expected {form}")
+    try:
+        parts = urlsplit(dsn.strip())
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        raise SystemExit(f"invalid configuration: {where}: expected {form}") from None
+    prefix, _, project_id = parts.path.rstrip("/").rpartition("/")
+    if parts.scheme not in ("http", "https") or not host or not parts.username or not _DIGITS.fullmatch(project_id):
+        raise SystemExit(f"invalid configuration: {where}: expected {form}")
+    if parts.query or parts.fragment:
+        raise SystemExit(f"invalid configuration: {where}: a DSN has no query or fragment")
+    if parts.scheme == "http" and not _local(host):
+        raise SystemExit(
+            f"invalid configuration: {where}: http to {host} would send the key and the envelopes in clear;"
+            " use https (http is allowed to loopback and the compose network's services only)"
+        )
+    netloc = f"[{host}]" if ":" in host else host
+    return Upstream(
+        dsn=dsn.strip(),
+        scheme=parts.scheme,
+        netloc=netloc + (f":{port}" if port else ""),
+        path_prefix=prefix,
+        project_id=int(project_id),
+        public_key=parts.username,
+    )
+
+
+def _local(host: str) -> bool:
+    if host == "localhost" or host in COMPOSE_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
 def load_settings() -> RelaySettings:
     try:
         return RelaySettings()
     except ValidationError as exc:
         lines = [
             f"  RELAY_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}"
-            + ("" if "token" in str(err["loc"]) else f" (got {err.get('input')!r})")  # never echo a secret
+            + ("" if {"inspect_token", "forward"} & set(map(str, err["loc"])) else f" (got {err.get('input')!r})")
             for err in exc.errors()
         ]
         raise SystemExit("invalid configuration:\n" + "\n".join(lines)) from None

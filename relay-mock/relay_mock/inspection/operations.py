@@ -19,6 +19,7 @@ from relay_mock.inspection import (
     errors,
     expectations,
     faults,
+    forwarding,
     live,
     logs,
     metrics,
@@ -163,6 +164,8 @@ OPERATIONS: tuple[Operation, ...] = (
             CURSOR,
             choice("order", ("asc", "desc"), "oldest (asc) or newest (desc) first", default="desc"),
             flag("payloads", "include the items' headers and payloads", default=True),
+            choice("forward", ("pending", "sent", "rejected", "expired", "none"),
+                   "only envelopes in this forwarding state (none: not forwarded)"),
         ),
         errors=(400,), tag="envelopes",
     ),
@@ -328,6 +331,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "POST", "/inspect/expectations", expectations.record, "Record the traces a test or Locust started",
         models.Recorded,
         body=list[models.Expectation] | models.ExpectationBatch, errors=(400, 415, 422), tag="expectations",
+    ),
+    Operation(
+        "GET", "/inspect/forwarding", forwarding.get_forwarding,
+        "Forwarding to a real Sentry: per project pending, sent, rejected, expired, the upstream's answers",
+        models.Forwarding, tag="forwarding",
     ),
     Operation(
         "GET", "/inspect/projects", projects.list_projects, "The projects relay-mock accepts, with a DSN each",

@@ -116,4 +116,8 @@ def envelope_filter(request: Request) -> EnvelopeFilter:
         server_name=q.get("server_name") or None,
         since=time_param(request, "since"),
         until=time_param(request, "until"),
+        forward=choice_param(request, "forward", FORWARD_STATES, "") or None,
     )
+
+
+FORWARD_STATES = ("pending", "sent", "rejected", "expired", "none")

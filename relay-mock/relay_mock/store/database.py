@@ -142,6 +142,25 @@ CREATE TABLE IF NOT EXISTS relay_views (
     PRIMARY KEY (envelope_rowid, idx)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS relay_views_leaks ON relay_views (envelope_rowid) WHERE leaks IS NOT NULL;
+-- Forwarding to a real Sentry (relay_mock/forwarding/): one row per acknowledged envelope of a
+-- forwarded project, inserted in the commit that stores the envelope. The body is the envelope's
+-- own `raw`, so the backlog is on disk and under the retention limits with the envelopes; the
+-- writer counts a pending row whose envelope retention evicts as expired, and deletes the rows
+-- with their envelopes (store/writer.py).
+CREATE TABLE IF NOT EXISTS outbox (
+    envelope_rowid  INTEGER PRIMARY KEY,
+    project_id      INTEGER NOT NULL,
+    state           TEXT NOT NULL,              -- pending | sent | rejected | expired
+    queued_at       REAL NOT NULL,
+    next_at         REAL NOT NULL,              -- not sent before (backoff, rate limits)
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    in_flight       INTEGER NOT NULL DEFAULT 0, -- a send began and its answer is not recorded yet
+    uncertain       INTEGER NOT NULL DEFAULT 0, -- a send may have arrived without an answer
+    status          INTEGER,                    -- the upstream's last HTTP status
+    detail          TEXT,                       -- the last error, or a rejection's body
+    updated_at      REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_at) WHERE state = 'pending';
 CREATE TRIGGER IF NOT EXISTS relay_views_follow_envelopes AFTER DELETE ON envelopes BEGIN
     DELETE FROM relay_views WHERE envelope_rowid = OLD.id;
 END;

@@ -11,8 +11,9 @@ from typing import Any
 
 import orjson
 
-from relay_mock.models import Envelope, EnvelopePage
+from relay_mock.models import Envelope, EnvelopePage, ForwardState
 from relay_mock.protocol.envelope import parse_envelope
+from relay_mock.store import outbox
 from relay_mock.store.errors import headline
 from relay_mock.store.filters import EnvelopeFilter, rows_in
 from relay_mock.store.index import ItemIndex
@@ -66,7 +67,19 @@ def get_envelope(conn: sqlite3.Connection, envelope_id: str) -> Envelope | None:
     if row is None:
         return None
     [(record, _)] = _records(conn, [row], payloads=True)
-    return envelope_model(record, raw_size=row["raw_size"], payloads=True)
+    envelope = envelope_model(record, raw_size=row["raw_size"], payloads=True)
+    forward = outbox.state_of(conn, record.rowid)
+    if forward is not None:
+        envelope.forward = ForwardState(
+            state=forward["state"],
+            attempts=forward["attempts"],
+            possibly_duplicated=bool(forward["uncertain"]),
+            status=forward["status"],
+            detail=forward["detail"],
+            next_attempt_at=iso(forward["next_at"]) if forward["state"] == "pending" else None,
+            updated_at=iso(forward["updated_at"]),
+        )
+    return envelope
 
 
 def get_raw(conn: sqlite3.Connection, envelope_id: str) -> bytes | None:

@@ -21,6 +21,7 @@ class EnvelopeFilter:
     server_name: str | None = None
     since: float | None = None
     until: float | None = None
+    forward: str | None = None  # an outbox state (pending, sent, rejected, expired), or "none"
 
     def where(self) -> tuple[str, list[Any]]:
         clauses: list[str] = []
@@ -57,6 +58,11 @@ class EnvelopeFilter:
         if self.until is not None:
             clauses.append("e.received_at < ?")
             params.append(self.until)
+        if self.forward == "none":
+            clauses.append("e.id NOT IN (SELECT envelope_rowid FROM outbox)")
+        elif self.forward:
+            clauses.append("e.id IN (SELECT envelope_rowid FROM outbox WHERE state = ?)")
+            params.append(self.forward)
         return (" AND ".join(clauses) or "1"), params
 
 

@@ -67,3 +67,20 @@ class ExpectationBatch:
     """Rows for the expectations table (already validated)."""
 
     rows: list[tuple[Any, ...]]
+
+
+@dataclass(slots=True)
+class OutboxChange:
+    """One change to forwarded envelopes' outbox rows (the forwarder's, committed by the writer).
+
+    `begin`: a send starts (the rows are marked in flight, so a crash leaves them uncertain).
+    Otherwise the rows take `state`, `next_at`, `status` and `detail`; only rows still pending
+    change (retention or a clear may have taken the others), and the counters follow them."""
+
+    rowids: list[int]
+    begin: bool = False
+    state: str = "pending"
+    next_at: float | None = None
+    status: int | None = None
+    detail: str | None = None
+    uncertain: bool = False  # the send's outcome is unknown (it may have arrived)

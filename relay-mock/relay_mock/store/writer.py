@@ -14,6 +14,7 @@ import asyncio
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,8 @@ import orjson
 from relay_mock.settings import RelaySettings
 from relay_mock.store import telemetry
 from relay_mock.store.database import connect
-from relay_mock.store.records import EnvelopeRecord, ExpectationBatch, Refusal, envelope_id
+from relay_mock.store.filters import CHUNK
+from relay_mock.store.records import EnvelopeRecord, ExpectationBatch, OutboxChange, Refusal, envelope_id
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +36,7 @@ class _Clear:
     pass
 
 
-Operation = EnvelopeRecord | Refusal | ExpectationBatch | _Clear
+Operation = EnvelopeRecord | Refusal | ExpectationBatch | OutboxChange | _Clear
 
 
 @dataclass(slots=True)
@@ -60,8 +62,11 @@ class StoreWriter:
         batch_max: int = 1024,
         synchronous: str = "FULL",
         on_commit: Callable[[list[EnvelopeRecord]], None] | None = None,
+        forwarded: frozenset[int] = frozenset(),
     ) -> None:
         self.path = path
+        # Projects whose envelopes are queued for forwarding, in the commit that stores them.
+        self.forwarded = forwarded
         self.retention_max_envelopes = retention_max_envelopes
         self.retention_max_bytes = retention_max_bytes
         self.batch_max = batch_max
@@ -80,7 +85,10 @@ class StoreWriter:
 
     @classmethod
     def from_settings(
-        cls, settings: RelaySettings, on_commit: Callable[[list[EnvelopeRecord]], None] | None = None
+        cls,
+        settings: RelaySettings,
+        on_commit: Callable[[list[EnvelopeRecord]], None] | None = None,
+        forwarded: frozenset[int] = frozenset(),
     ) -> StoreWriter:
         return cls(
             settings.database_path,
@@ -89,6 +97,7 @@ class StoreWriter:
             batch_max=settings.commit_batch_max,
             synchronous=settings.synchronous,
             on_commit=on_commit,
+            forwarded=forwarded,
         )
 
     # -- lifecycle -----------------------------------------------------------------
@@ -97,6 +106,9 @@ class StoreWriter:
         self._loop = asyncio.get_running_loop()
         self._conn = connect(self.path, synchronous=self.synchronous)
         self._load_totals(self._conn)
+        # A send that was under way when relay-mock stopped may have arrived: if it is sent again,
+        # that is counted as a possible duplicate.
+        self._conn.execute("UPDATE outbox SET uncertain = 1, in_flight = 0 WHERE in_flight = 1")
         self._thread = threading.Thread(target=self._run, name="relay-store-writer", daemon=True)
         self._thread.start()
 
@@ -121,6 +133,10 @@ class StoreWriter:
 
     async def record_expectations(self, batch: ExpectationBatch) -> None:
         await self._submit(batch)
+
+    async def change_outbox(self, change: OutboxChange) -> None:
+        """Record what the forwarder did; returns once it is committed."""
+        await self._submit(change)
 
     async def clear(self) -> None:
         await self._submit(_Clear())
@@ -197,6 +213,11 @@ class StoreWriter:
                         op.rows,
                     )
                     results.append(len(op.rows))
+                elif isinstance(op, OutboxChange):
+                    self._flush(conn, envelopes, refusals)  # a change may name an envelope of this batch
+                    envelopes, refusals = [], []
+                    self._change_outbox(conn, op)
+                    results.append(None)
                 else:
                     self._flush(conn, envelopes, refusals)
                     envelopes, refusals = [], []
@@ -281,6 +302,8 @@ class StoreWriter:
                 ],
             )
             _insert_rows(conn, telemetry.INSERT, telemetry.rows(envelopes))
+            if self.forwarded:
+                self._queue_forwarding(conn, envelopes)
             self.totals.envelopes += len(envelopes)
             self.totals.bytes += sum(len(r.raw) for r in envelopes)
             self._bump(conn, "stored_envelopes", len(envelopes))
@@ -307,6 +330,54 @@ class StoreWriter:
                 ],
             )
 
+    def _queue_forwarding(self, conn: sqlite3.Connection, envelopes: list[EnvelopeRecord]) -> None:
+        """The outbox rows of the forwarded envelopes: in this commit, so an acknowledged
+        envelope is never lost to forwarding, whatever happens after the 200."""
+        queued = [r for r in envelopes if r.project_id in self.forwarded]
+        _insert_rows(
+            conn,
+            "INSERT INTO outbox (envelope_rowid, project_id, state, queued_at, next_at, updated_at) VALUES ",
+            [(r.rowid, r.project_id, "pending", r.received_at, r.received_at, r.received_at) for r in queued],
+        )
+        per_project: dict[int, int] = {}
+        for r in queued:
+            per_project[r.project_id] = per_project.get(r.project_id, 0) + 1
+        for project_id, count in per_project.items():
+            self._bump(conn, f"forward.queued.{project_id}", count)
+
+    def _change_outbox(self, conn: sqlite3.Connection, change: OutboxChange) -> None:
+        now = time.time()
+        for start in range(0, len(change.rowids), CHUNK):
+            chunk = change.rowids[start : start + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            if change.begin:
+                conn.execute(
+                    f"UPDATE outbox SET in_flight = 1, attempts = attempts + 1, updated_at = ?"
+                    f" WHERE envelope_rowid IN ({marks}) AND state = 'pending'",
+                    [now, *chunk],
+                )
+                continue
+            changed = conn.execute(
+                f"UPDATE outbox SET state = ?, next_at = coalesce(?, next_at), status = coalesce(?, status),"
+                f" detail = coalesce(?, detail), in_flight = 0, uncertain = max(uncertain, ?), updated_at = ?"
+                f" WHERE envelope_rowid IN ({marks}) AND state = 'pending'"
+                f" RETURNING project_id, uncertain",
+                [change.state, change.next_at, change.status, change.detail, int(change.uncertain), now, *chunk],
+            ).fetchall()
+            bumps: dict[str, int] = {}
+            for project_id, uncertain in changed:
+                names = []
+                if change.state != "pending":
+                    names.append(f"forward.{change.state}.{project_id}")
+                if change.state == "sent" and uncertain:
+                    names.append(f"forward.duplicates.{project_id}")
+                if change.status is not None:
+                    names.append(f"forward.status.{change.status}.{project_id}")
+                for name in names:
+                    bumps[name] = bumps.get(name, 0) + 1
+            for name, amount in bumps.items():
+                self._bump(conn, name, amount)
+
     def _enforce_retention(self, conn: sqlite3.Connection) -> None:
         excess_count = self.totals.envelopes - self.retention_max_envelopes
         excess_bytes = self.totals.bytes - self.retention_max_bytes
@@ -319,6 +390,16 @@ class StoreWriter:
                 break
             cut, dropped, freed = row_id, dropped + 1, freed + size
         rows.close()
+        # A forwarded envelope retention evicts before the upstream took it can no longer be
+        # sent: it is counted as expired (and as evicted, to say why), never left pending.
+        for project_id, unsent in conn.execute(
+            "SELECT project_id, count(*) FROM outbox WHERE envelope_rowid <= ? AND state = 'pending'"
+            " GROUP BY project_id",
+            (cut,),
+        ).fetchall():
+            self._bump(conn, f"forward.expired.{project_id}", unsent)
+            self._bump(conn, f"forward.evicted.{project_id}", unsent)
+        conn.execute("DELETE FROM outbox WHERE envelope_rowid <= ?", (cut,))
         conn.execute("DELETE FROM items WHERE envelope_rowid <= ?", (cut,))
         conn.execute("DELETE FROM telemetry WHERE envelope_rowid <= ?", (cut,))
         conn.execute("DELETE FROM envelopes WHERE id <= ?", (cut,))
@@ -328,7 +409,7 @@ class StoreWriter:
         self._bump(conn, "evicted_bytes", freed)
 
     def _clear(self, conn: sqlite3.Connection) -> None:
-        for table in ("items", "telemetry", "envelopes", "refusals", "expectations", "counters"):
+        for table in ("items", "telemetry", "outbox", "envelopes", "refusals", "expectations", "counters"):
             conn.execute(f"DELETE FROM {table}")
         self.totals = Totals()
 

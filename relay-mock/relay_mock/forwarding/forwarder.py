@@ -1,0 +1,268 @@
+"""The forwarder: an asyncio task in relay-mock's process that reads due envelopes from the
+outbox and sends them upstream. It is never on the acknowledgement path: ingest only waits for
+the commit that stores an envelope and its outbox row; the forwarder finds the row afterwards.
+
+Each round reads up to BATCH due rows, marks those it will send as in flight (committed before
+any byte leaves, so a crash mid-send is known on restart: the next send of the envelope counts as
+a possible duplicate), sends them with bounded concurrency, and commits every outcome through the
+writer. Only the configured upstreams are contacted: the URL comes from RELAY_FORWARD alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+
+import httpx
+
+from relay_mock import __version__
+from relay_mock.forwarding.limits import UpstreamState, parse_rate_limits
+from relay_mock.forwarding.rewrite import categories, encode, rewrite
+from relay_mock.settings import Project, Upstream
+from relay_mock.store import outbox
+from relay_mock.store.outbox import Due
+from relay_mock.store.read_pool import Reader
+from relay_mock.store.records import OutboxChange
+from relay_mock.store.writer import StoreWriter
+
+logger = logging.getLogger(__name__)
+
+BATCH = 256
+CONCURRENCY = 16
+IDLE_CHECK_S = 30.0  # a pending row's time comes without a commit to wake us: look at least this often
+DETAIL_MAX = 2000  # an upstream's answer kept with a rejection, at most
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: str  # pending (try again at next_at) | sent | rejected | expired
+    status: int | None = None
+    detail: str | None = None
+    next_at: float | None = None
+    uncertain: bool = False
+
+
+class Forwarder:
+    def __init__(
+        self,
+        upstreams: dict[int, Upstream],
+        projects: dict[int, Project],
+        writer: StoreWriter,
+        reader: Reader,
+        *,
+        max_age_s: float,
+        concurrency: int = CONCURRENCY,
+    ) -> None:
+        self.upstreams = upstreams
+        self.writer = writer
+        self.reader = reader
+        self.max_age_s = max_age_s
+        self.concurrency = concurrency
+        # A sandbox key of a forwarded project → that project's upstream (for the DSC's public_key).
+        self.sandbox_keys = {projects[pid].public_key: up for pid, up in upstreams.items() if pid in projects}
+        self.states: dict[str, UpstreamState] = defaultdict(UpstreamState)
+        self.last_error: dict[int, tuple[float, str]] = {}  # per project, since start
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._client: httpx.AsyncClient | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._client = httpx.AsyncClient(
+            timeout=httpx.Timeout(30.0, connect=5.0),
+            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
+            follow_redirects=False,  # a redirect would let the upstream choose another host
+            trust_env=False,
+        )
+        self._task = asyncio.create_task(self._run(), name="relay-forwarder")
+        for project_id, upstream in self.upstreams.items():
+            logger.info("forwarding project %s to %s", project_id, upstream.masked)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        if self._client is not None:
+            await self._client.aclose()
+
+    def notify(self) -> None:
+        """A commit queued envelopes: look for due rows now."""
+        self._wake.set()
+
+    # -- the loop ------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                rows = await self.reader.run(outbox.due, time.time(), limit=BATCH)
+                if rows:
+                    await self._round(rows)
+                    continue
+                next_at = await self.reader.run(outbox.next_due)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("forwarding round failed; trying again shortly")
+                next_at = time.time() + 1.0
+            wait = IDLE_CHECK_S if next_at is None else min(IDLE_CHECK_S, max(0.0, next_at - time.time()))
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+            except TimeoutError:
+                pass
+
+    async def _round(self, rows: list[Due]) -> None:
+        now = time.time()
+        outcomes: dict[int, Outcome] = {}
+        sendable: list[tuple[Due, Upstream]] = []
+        probing: set[str] = set()
+        for row in rows:
+            upstream = self.upstreams.get(row.project_id)
+            if upstream is None:
+                outcomes[row.rowid] = Outcome("expired", detail="forwarding is no longer configured for this project")
+                continue
+            if now - row.queued_at > self.max_age_s:
+                outcomes[row.rowid] = Outcome("expired", detail=self._expiry_detail(row.project_id))
+                continue
+            state = self.states[upstream.envelope_url]
+            until = state.blocked_until(categories(row.item_types), now)
+            if until:
+                outcomes[row.rowid] = Outcome("pending", next_at=self._clamp(row, until))
+                continue
+            if state.failures:
+                # Recovering from failures: one envelope probes the upstream before the rest go.
+                if upstream.envelope_url in probing:
+                    outcomes[row.rowid] = Outcome("pending", next_at=now + 0.05)
+                    continue
+                probing.add(upstream.envelope_url)
+            sendable.append((row, upstream))
+        if sendable:
+            await self.writer.change_outbox(OutboxChange([row.rowid for row, _ in sendable], begin=True))
+            # Rewriting and compressing off the event loop: zlib lets go of the GIL while it works.
+            bodies = await asyncio.to_thread(self._bodies, sendable)
+            gate = asyncio.Semaphore(self.concurrency)
+            results = await asyncio.gather(
+                *(self._send(gate, row, upstream, body) for (row, upstream), body in zip(sendable, bodies, strict=True))
+            )
+            outcomes.update({row.rowid: result for (row, _), result in zip(sendable, results, strict=True)})
+        await self._record(outcomes, {row.rowid: row.project_id for row in rows})
+
+    def _bodies(self, sendable: list[tuple[Due, Upstream]]) -> list[tuple[bytes, str | None] | str]:
+        """Each envelope as it is sent (body and encoding), or why it cannot be."""
+        bodies: list[tuple[bytes, str | None] | str] = []
+        for row, upstream in sendable:
+            try:
+                bodies.append(encode(rewrite(row.raw, upstream, self.sandbox_keys), row.content_encoding))
+            except ValueError as exc:
+                bodies.append(f"not forwardable: {exc}")
+        return bodies
+
+    async def _send(
+        self, gate: asyncio.Semaphore, row: Due, upstream: Upstream, prepared: tuple[bytes, str | None] | str
+    ) -> Outcome:
+        if isinstance(prepared, str):
+            return Outcome("rejected", detail=prepared)
+        body, encoding = prepared
+        async with gate:
+            state = self.states[upstream.envelope_url]
+            now = time.time()
+            until = state.blocked_until(categories(row.item_types), now)
+            if until:  # a 429 or a failure came back while this one waited for its turn
+                return Outcome("pending", next_at=self._clamp(row, until))
+            client = row.sdk_client or f"relay-mock/{__version__}"
+            headers = {
+                "content-type": "application/x-sentry-envelope",
+                "x-sentry-auth": f"Sentry sentry_key={upstream.public_key}, sentry_version=7, sentry_client={client}",
+                "user-agent": row.user_agent or client,
+            }
+            if encoding:
+                headers["content-encoding"] = encoding
+            if row.remote_addr:
+                headers["x-forwarded-for"] = row.remote_addr.rsplit(":", 1)[0]
+            assert self._client is not None
+            try:
+                response = await self._client.post(upstream.envelope_url, content=body, headers=headers)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # Nothing reached the upstream.
+                return self._failed(row, upstream, None, f"cannot reach {upstream.netloc}: {type(exc).__name__}")
+            except httpx.TransportError as exc:
+                # The request may have arrived before the connection broke: sending again may duplicate it.
+                return self._failed(
+                    row, upstream, None, f"no answer from {upstream.netloc}: {type(exc).__name__}", uncertain=True
+                )
+        return self._answered(row, upstream, response)
+
+    def _answered(self, row: Due, upstream: Upstream, response: httpx.Response) -> Outcome:
+        status = response.status_code
+        state = self.states[upstream.envelope_url]
+        if 200 <= status < 300:
+            if state.failures:
+                logger.info("upstream %s answers again (%d)", upstream.netloc, status)
+            state.succeeded()
+            return Outcome("sent", status=status)
+        text = response.text[:DETAIL_MAX]
+        if status == 429:
+            now = time.time()
+            limits = parse_rate_limits(
+                response.headers.get("x-sentry-rate-limits"), response.headers.get("retry-after"), now
+            )
+            state.limit(limits)
+            until = state.blocked_until(categories(row.item_types), now) or now
+            detail = f"rate limited until {time.strftime('%H:%M:%S', time.gmtime(until))} UTC: {text[:200]}"
+            self._note(row.project_id, f"429 {detail}")
+            return Outcome("pending", status=status, detail=detail, next_at=self._clamp(row, until))
+        if 400 <= status < 500:
+            self._note(row.project_id, f"{status} rejected: {text[:200]}")
+            return Outcome("rejected", status=status, detail=text)
+        return self._failed(row, upstream, status, f"upstream answered {status}: {text[:200]}")
+
+    def _failed(
+        self, row: Due, upstream: Upstream, status: int | None, detail: str, *, uncertain: bool = False
+    ) -> Outcome:
+        state = self.states[upstream.envelope_url]
+        if not state.failures:
+            logger.warning("forwarding to %s failed, backing off: %s", upstream.masked, detail)
+        until = state.failed(time.time())
+        self._note(row.project_id, detail)
+        return Outcome("pending", status=status, detail=detail, next_at=self._clamp(row, until), uncertain=uncertain)
+
+    async def _record(self, outcomes: dict[int, Outcome], project_of: dict[int, int]) -> None:
+        """Commit the outcomes, one writer change per distinct outcome."""
+        groups: dict[Outcome, list[int]] = defaultdict(list)
+        for rowid, outcome in outcomes.items():
+            groups[outcome].append(rowid)
+        for outcome, rowids in groups.items():
+            if outcome.state == "expired":
+                self._note(project_of[rowids[0]], outcome.detail or "expired")
+            await self.writer.change_outbox(
+                OutboxChange(
+                    rowids,
+                    state=outcome.state,
+                    next_at=outcome.next_at,
+                    status=outcome.status,
+                    detail=outcome.detail,
+                    uncertain=outcome.uncertain,
+                )
+            )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _clamp(self, row: Due, until: float) -> float:
+        """Not later than the row's expiry, so it expires on time rather than at its next try."""
+        return min(until, row.queued_at + self.max_age_s + 0.001)
+
+    def _expiry_detail(self, project_id: int) -> str:
+        last = self.last_error.get(project_id)
+        return f"not taken by the upstream within RELAY_FORWARD_MAX_AGE ({self.max_age_s:g} s)" + (
+            f"; last error: {last[1]}" if last else ""
+        )
+
+    def _note(self, project_id: int, detail: str) -> None:
+        self.last_error[project_id] = (time.time(), detail)

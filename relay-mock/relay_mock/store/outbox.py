@@ -1,0 +1,67 @@
+"""Reads of the forwarding outbox (the writer inserts and changes its rows: store/writer.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Due:
+    """A pending envelope whose time to be sent has come, with what sending it needs."""
+
+    rowid: int
+    project_id: int
+    queued_at: float
+    attempts: int
+    raw: bytes
+    sdk_client: str | None
+    user_agent: str | None
+    remote_addr: str | None
+    content_encoding: str
+    item_types: list[str]
+
+
+def due(conn: sqlite3.Connection, now: float, *, limit: int) -> list[Due]:
+    rows = conn.execute(
+        "SELECT o.envelope_rowid, o.project_id, o.queued_at, o.attempts, e.raw, e.sdk_client, e.user_agent,"
+        " e.remote_addr, e.content_encoding, e.item_types"
+        " FROM outbox o JOIN envelopes e ON e.id = o.envelope_rowid"
+        " WHERE o.state = 'pending' AND o.next_at <= ? ORDER BY o.next_at LIMIT ?",
+        (now, limit),
+    ).fetchall()
+    return [
+        Due(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6], r[7], r[8], r[9].split(",") if r[9] else []) for r in rows
+    ]
+
+
+def next_due(conn: sqlite3.Connection) -> float | None:
+    """When the earliest pending envelope may be sent (None: nothing pending)."""
+    value = conn.execute("SELECT min(next_at) FROM outbox WHERE state = 'pending'").fetchone()[0]
+    return None if value is None else float(value)
+
+
+@dataclass(slots=True)
+class Backlog:
+    pending: int
+    oldest_queued_at: float | None
+
+
+def backlog(conn: sqlite3.Connection) -> dict[int, Backlog]:
+    """Per project id: the pending envelopes and when the oldest was acknowledged."""
+    return {
+        project_id: Backlog(count, oldest)
+        for project_id, count, oldest in conn.execute(
+            "SELECT project_id, count(*), min(queued_at) FROM outbox WHERE state = 'pending' GROUP BY project_id"
+        )
+    }
+
+
+def state_of(conn: sqlite3.Connection, rowid: int) -> sqlite3.Row | None:
+    """One envelope's outbox row (None: its project is not forwarded)."""
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT state, attempts, uncertain, status, detail, next_at, queued_at, updated_at"
+        " FROM outbox WHERE envelope_rowid = ?",
+        (rowid,),
+    ).fetchone()
+    return row
