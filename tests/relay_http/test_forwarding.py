@@ -6,8 +6,8 @@ and rejections. The upstream is a second relay-mock process over HTTP, with proj
 from __future__ import annotations
 
 import gzip
-import time
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -114,3 +114,174 @@ def test_acknowledged_envelopes_arrive_upstream_rewritten(pair: Callable[..., Pa
     forwarding = p.forwarding_when(lambda f: f.sent == 10, "10 sent")
     assert (forwarding.acknowledged, forwarding.pending, forwarding.rejected, forwarding.expired) == (10, 0, 0, 0)
     assert forwarding.statuses == {"200": 10}
+
+
+def upstream_client(p: Pair) -> RelayClient:
+    return RelayClient(p.upstream.url)
+
+
+def instant(iso_time: str) -> float:
+    return datetime.fromisoformat(iso_time).timestamp()
+
+
+def test_envelopes_acknowledged_while_the_upstream_is_down_arrive_when_it_is_back(
+    pair: Callable[..., Pair], http: httpx.Client
+) -> None:
+    p = pair()
+    p.upstream.stop()
+    sent = {send(http, p.local.url) for _ in range(5)}
+    down = p.forwarding_when(lambda f: f.last_error is not None and f.pending == 5, "a failed attempt")
+    assert "cannot reach" in (down.last_error or "")
+    assert down.oldest_pending_age_s is not None and down.sent == 0
+
+    p.upstream.start()
+
+    for found in p.wait_upstream(sent).values():
+        assert_forwarded(found, p)
+    done = p.forwarding_when(lambda f: f.sent == 5, "5 sent")
+    assert (done.pending, done.rejected, done.expired) == (0, 0, 0)
+
+
+def test_a_backlog_survives_a_sigkill_of_relay_mock(pair: Callable[..., Pair], http: httpx.Client) -> None:
+    p = pair()
+    p.upstream.stop()
+    sent = {send(http, p.local.url, gzipped=True) for _ in range(20)}
+    p.local.crash()  # kill -9, with every one of them acknowledged and none forwarded
+    p.upstream.start()
+
+    p.local.start()
+
+    for found in p.wait_upstream(sent).values():
+        assert_forwarded(found, p)
+    done = p.forwarding_when(lambda f: f.sent + f.duplicates >= 20, "20 sent")
+    assert (done.acknowledged, done.pending, done.rejected, done.expired) == (20, 0, 0, 0)
+
+
+def test_a_429_is_honoured_no_request_before_retry_after(pair: Callable[..., Pair], http: httpx.Client) -> None:
+    p = pair()
+    with upstream_client(p) as upstream:
+        upstream.add_fault(action="rate_limit", retry_after=2, duration_s=2)
+    event_id = send(http, p.local.url)
+
+    found = p.wait_upstream({event_id})[event_id]
+
+    with upstream_client(p) as upstream:
+        refusals = upstream.refusals()
+    # One 429, then nothing until Retry-After passed: an early retry would have met the rule again.
+    assert [r.status for r in refusals] == [429]
+    assert found.received_ts >= instant(refusals[0].received_at) + 2 - 0.05
+    done = p.forwarding_when(lambda f: f.sent == 1, "sent")
+    assert done.statuses == {"200": 1, "429": 1}
+
+
+def test_a_rate_limit_for_one_category_holds_only_that_category(
+    pair: Callable[..., Pair], http: httpx.Client
+) -> None:
+    p = pair()
+    with upstream_client(p) as upstream:
+        upstream.add_fault(action="rate_limit", categories=["error"], retry_after=3, duration_s=3)
+    error_id = send(http, p.local.url)
+    trace_id = new_id()
+    txn = transaction(trace_id)
+    body = envelope(item("transaction", txn), event_id=txn["event_id"], trace={"trace_id": trace_id})
+    assert post_envelope(http, p.local.url, body).status_code == 200
+
+    arrived_txn = p.wait_upstream({txn["event_id"]})[txn["event_id"]]
+    arrived_error = p.wait_upstream({error_id})[error_id]
+
+    with upstream_client(p) as upstream:
+        [limited] = upstream.refusals()
+    limit_ends = instant(limited.received_at) + 3
+    assert arrived_txn.received_ts < limit_ends  # transactions were not limited
+    assert arrived_error.received_ts >= limit_ends - 0.05
+
+
+def test_5xx_answers_are_retried_with_backoff(pair: Callable[..., Pair], http: httpx.Client) -> None:
+    p = pair()
+    with upstream_client(p) as upstream:
+        upstream.add_fault(action="status", status=503, count=3)
+    event_id = send(http, p.local.url)
+
+    assert_forwarded(p.wait_upstream({event_id})[event_id], p)
+
+    with upstream_client(p) as upstream:
+        times = sorted(instant(r.received_at) for r in upstream.refusals() if r.status == 503)
+    assert len(times) == 3
+    gaps = [later - earlier for earlier, later in zip(times, times[1:], strict=False)]
+    assert all(gap >= 0.2 for gap in gaps), gaps  # backing off, not hammering
+    done = p.forwarding_when(lambda f: f.sent == 1, "sent")
+    assert done.statuses == {"200": 1, "503": 3}
+    assert done.backing_off_until is None
+
+
+def test_a_4xx_is_rejected_and_kept_with_the_answer(pair: Callable[..., Pair], http: httpx.Client) -> None:
+    p = pair()
+    with upstream_client(p) as upstream:
+        upstream.add_fault(action="status", status=413, count=1)
+    event_id = send(http, p.local.url)
+
+    done = p.forwarding_when(lambda f: f.rejected == 1, "a rejection")
+
+    assert (done.sent, done.pending, done.statuses) == (0, 0, {"413": 1})
+    with RelayClient(p.local.url) as local:
+        [rejected] = local.envelopes(forward="rejected").envelopes
+        assert rejected.event_id == event_id
+        detail = local.envelope(rejected.id).forward
+    assert detail is not None
+    assert (detail.state, detail.status, detail.attempts) == ("rejected", 413, 1)
+    assert "injected fault" in (detail.detail or "")  # the upstream's own body
+    assert p.upstream_envelopes() == []
+
+
+def test_unconfigured_projects_are_never_forwarded(pair: Callable[..., Pair], http: httpx.Client) -> None:
+    p = pair()
+    other = send(http, p.local.url, project=DOWNSTREAM)
+    forwarded = send(http, p.local.url)
+
+    p.wait_upstream({forwarded})
+    p.forwarding_when(lambda f: f.sent == 1, "sent")
+
+    assert [e.event_id for e in p.upstream_envelopes()] == [forwarded]
+    with RelayClient(p.local.url) as local:
+        assert [e.event_id for e in local.envelopes(forward="none").envelopes] == [other]
+        assert [e.event_id for e in local.envelopes(forward="sent").envelopes] == [forwarded]
+        assert [f.project.id for f in local.forwarding().projects] == [API.id]
+        not_forwarded = local.envelopes(forward="none").envelopes[0]
+        assert local.envelope(not_forwarded.id).forward is None
+
+
+def test_the_upstream_key_is_never_shown(pair: Callable[..., Pair], http: httpx.Client) -> None:
+    p = pair()
+    p.upstream.stop()  # failures: errors in the log and in the inspection answers
+    event_id = send(http, p.local.url)
+    p.forwarding_when(lambda f: f.last_error is not None, "a failed attempt")
+    p.upstream.start()
+    p.wait_upstream({event_id})
+    p.forwarding_when(lambda f: f.sent == 1, "sent")
+
+    with httpx.Client(base_url=p.local.url, timeout=10) as local:
+        [listed] = local.get("/inspect/envelopes", params={"forward": "sent"}).json()["envelopes"]
+        pages = {
+            path: local.get(path).text
+            for path in (
+                "/inspect/forwarding",
+                "/inspect/envelopes",
+                f"/inspect/envelopes/{listed['id']}",
+                "/inspect/stats",
+                "/inspect/projects",
+                "/inspect/openapi.json",
+                "/",
+                "/ui/app.js",
+                "/ui/forwarding.js",
+            )
+        }
+        mcp = local.post(
+            "/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "forwarding", "arguments": {}}},
+        )
+        pages["mcp"] = mcp.text
+    assert mcp.status_code == 200 and "pending" in mcp.text
+    assert "0123…" in pages["/inspect/forwarding"]  # shown, masked
+    pages["log"] = p.local.log_tail(10**7)
+    assert "forwarding project 1 to" in pages["log"]
+    assert [where for where, text in pages.items() if UPSTREAM_KEY in text] == []
