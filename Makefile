@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up down clean ps logs test lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
+.PHONY: help up down clean ps logs test lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api forwarding
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,6 +49,9 @@ tail: ## follow arriving envelopes live
 
 export: ## every envelope as JSON lines into reports/envelopes-<time>.jsonl
 	@mkdir -p reports && f=reports/envelopes-$$(date +%Y%m%d-%H%M%S).jsonl && $(RELAY_CLI) export > $$f && echo "wrote $$f"
+
+forwarding: ## what relay-mock forwards to a real Sentry (RELAY_FORWARD): pending, sent, rejected, expired per project
+	@$(RELAY_CLI) forwarding
 
 clear: ## delete everything relay-mock stored
 	@$(RELAY_CLI) clear

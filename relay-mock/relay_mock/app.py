@@ -60,7 +60,7 @@ class RelayMock:
         self.reader = Reader(settings.database_path)
         # Forwarding to a real Sentry (RELAY_FORWARD): None when off.
         self.forwarder = (
-            Forwarder(self.upstreams, projects, self.writer, self.reader, max_age_s=settings.forward_max_age_s)
+            Forwarder(self.upstreams, projects, self.writer, self.reader, max_age_s=settings.forward_max_age)
             if self.upstreams
             else None
         )

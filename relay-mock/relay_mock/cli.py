@@ -149,6 +149,42 @@ def stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def forwarding(args: argparse.Namespace) -> int:
+    """Per forwarded project: the outbox's counts, the upstream's answers, the last error."""
+    with _client(args) as relay:
+        found = relay.forwarding()
+    if args.json:
+        print(orjson.dumps(found.model_dump(), option=orjson.OPT_INDENT_2).decode())
+        return 0
+    if not found.enabled and not found.projects:
+        print("forwarding is off (set RELAY_FORWARD to a JSON object of project name to upstream DSN)")
+        return 0
+    table = Table(title=f"forwarding to a real Sentry (expires after {found.max_age_s:g} s)")
+    columns = ("project", "upstream", "acked", "pending", "sent", "rejected", "expired", "dup.", "oldest", "statuses")
+    for column in (*columns, "last error"):
+        table.add_column(column, no_wrap=column not in ("last error", "upstream"))
+    for p in found.projects:
+        oldest = p.oldest_pending_age_s
+        waits = [f"rate limited: {', '.join(p.rate_limited)}"] if p.rate_limited else []
+        if p.backing_off_until:
+            waits.append(f"backing off until {p.backing_off_until}")
+        table.add_row(
+            p.project.name or str(p.project.id),
+            p.upstream,
+            str(p.acknowledged),
+            str(p.pending),
+            str(p.sent),
+            str(p.rejected),
+            str(p.expired),
+            str(p.duplicates),
+            "" if oldest is None else f"{oldest:.1f} s",
+            ", ".join(f"{status}: {count}" for status, count in p.statuses.items()),
+            "; ".join([*waits, *([p.last_error] if p.last_error else [])]),
+        )
+    _console().print(table)
+    return 0
+
+
 def verify(args: argparse.Namespace) -> int:
     """Exit 0: nothing failed and unverified traces within --max-unverified; 1: something failed;
     3: inconclusive (nothing failed, too many unverified); 2: relay-mock unreachable or a bad
@@ -306,6 +342,9 @@ def main(argv: list[str] | None = None) -> None:
 
     commands.add_parser("clear", help="delete everything stored").set_defaults(func=clear)
     commands.add_parser("stats", help="statistics as JSON").set_defaults(func=stats)
+    forwarding_ = commands.add_parser("forwarding", help="what is forwarded to a real Sentry, per project")
+    forwarding_.add_argument("--json", action="store_true", help="the inspection API's answer as JSON")
+    forwarding_.set_defaults(func=forwarding)
 
     args = parser.parse_args(argv)
     try:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from relay_mock import __version__
+from relay_mock.inspection import forwarding
 from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.inspection.traces import config_of, load_trace, trace_page
 from relay_mock.models import as_json
@@ -124,6 +125,10 @@ async def _list_leaks(request: Request, args: dict[str, Any]) -> Any:
     return result
 
 
+async def _forwarding(request: Request, args: dict[str, Any]) -> Any:
+    return as_json(await forwarding.report(request.app.state))
+
+
 TOOLS = {
     tool.name: tool
     for tool in (
@@ -187,6 +192,14 @@ TOOLS = {
             " them: where each one is (event, path), what it looks like, its first characters.",
             _schema({"project": {"type": "string"}, "limit": LIMIT}),
             _list_leaks,
+        ),
+        Tool(
+            "forwarding",
+            "What relay-mock forwards to a real Sentry (RELAY_FORWARD), per project: envelopes pending, sent,"
+            " rejected (with the upstream's answer), expired, possible duplicates, the oldest pending one's age,"
+            " the last error, the upstream's HTTP statuses and rate limits in force. The upstream key is masked.",
+            _schema({}),
+            _forwarding,
         ),
     )
 }

@@ -99,7 +99,7 @@ class RelaySettings(BaseSettings):
     # by load_forwarding(), which needs the projects.
     forward: SecretStr | None = None
     # A forwarded envelope the upstream has not taken by then (5xx, unreachable) is expired.
-    forward_max_age_s: float = Field(24 * 3600.0, gt=0, le=30 * 24 * 3600)
+    forward_max_age: float = Field(24 * 3600.0, gt=0, le=30 * 24 * 3600)
 
     @property
     def database_path(self) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,11 +20,16 @@ from relay_mock.store.writer import StoreWriter
 
 
 async def get_forwarding(request: Request) -> Response:
-    reader: Reader = request.app.state.reader
-    writer: StoreWriter = request.app.state.writer
-    upstreams: dict[int, Upstream] = request.app.state.upstreams
-    projects: dict[int, Project] = request.app.state.projects
-    forwarder: Forwarder | None = request.app.state.forwarder
+    return respond(models.Forwarding, await report(request.app.state))
+
+
+async def report(state: State) -> models.Forwarding:
+    """What `GET /inspect/forwarding` and the MCP tool `forwarding` answer."""
+    reader: Reader = state.reader
+    writer: StoreWriter = state.writer
+    upstreams: dict[int, Upstream] = state.upstreams
+    projects: dict[int, Project] = state.projects
+    forwarder: Forwarder | None = state.forwarder
     backlog = await reader.run(outbox.backlog)
     counters = writer.totals.counters
     now = time.time()
@@ -63,19 +69,15 @@ async def get_forwarding(request: Request) -> Response:
             if last is not None:
                 entry.last_error_at, entry.last_error = iso(last[0]), last[1]
             if upstream is not None:
-                state = forwarder.states.get(upstream.envelope_url)
-                if state is not None:
+                waits = forwarder.states.get(upstream.envelope_url)
+                if waits is not None:
                     entry.rate_limited = {
-                        category or "*": iso(until) for category, until in sorted(state.limits.items()) if until > now
+                        category or "*": iso(until) for category, until in sorted(waits.limits.items()) if until > now
                     }
-                    if state.backoff_until > now:
-                        entry.backing_off_until = iso(state.backoff_until)
+                    if waits.backoff_until > now:
+                        entry.backing_off_until = iso(waits.backoff_until)
         answer.append(entry)
-    settings = request.app.state.settings
-    return respond(
-        models.Forwarding,
-        models.Forwarding(enabled=bool(upstreams), max_age_s=settings.forward_max_age_s, projects=answer),
-    )
+    return models.Forwarding(enabled=bool(upstreams), max_age_s=state.settings.forward_max_age, projects=answer)
 
 
 def _counted_projects(counters: dict[str, int]) -> set[int]:
