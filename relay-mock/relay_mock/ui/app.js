@@ -4,6 +4,7 @@
 import { envelopeDetail, envelopeList } from "./envelopes.js";
 import { errorDetail, errorList } from "./errors.js";
 import { faultsView } from "./faults.js";
+import { forwardingView } from "./forwarding.js";
 import { api, clear, count, errorBox, h, isAbort, refreshAges } from "./lib.js";
 import { live } from "./live.js";
 import { logList } from "./logs.js";
@@ -30,6 +31,7 @@ const ROUTES = [
   { pattern: /^stats$/, nav: "stats", view: statsView },
   { pattern: /^faults$/, nav: "faults", view: faultsView },
   { pattern: /^leaks$/, nav: "leaks", view: leaksView },
+  { pattern: /^forwarding$/, nav: "forwarding", view: forwardingView },
 ];
 
 const NAV = [
@@ -41,6 +43,7 @@ const NAV = [
   ["stats", "Stats"],
   ["faults", "Faults"],
   ["leaks", "Leaks"],
+  ["forwarding", "Forwarding"],
 ];
 
 /**

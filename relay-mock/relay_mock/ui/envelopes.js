@@ -42,6 +42,8 @@ const FIELDS = [
   { name: "release", label: "release", placeholder: "release", props: { spellcheck: false } },
   { name: "environment", label: "env", placeholder: "environment", props: { spellcheck: false } },
   { name: "server_name", label: "server", placeholder: "server name", props: { spellcheck: false } },
+  // Forwarding to a real Sentry (RELAY_FORWARD): the outbox state; "none" = not forwarded.
+  { name: "forward", label: "forwarded", choices: ["", "pending", "sent", "rejected", "expired", "none"], any: "any" },
 ];
 const ITEM_TYPES = [
   "event", "transaction", "attachment", "session", "sessions", "client_report", "check_in",
@@ -221,6 +223,8 @@ function datalists() {
  * @param {{ [key: string]: string }} filters
  */
 export function matches(summary, filters) {
+  // An arrival's forwarding state changes after it is listed: a list filtered by it is re-read, not fed live.
+  if (filters.forward) return false;
   if (filters.project) {
     const p = summary.project || {};
     if (filters.project !== p.name && filters.project !== String(p.id)) return false;
@@ -373,6 +377,8 @@ export async function envelopeDetail(page, ctx, id) {
     ),
   );
 
+  if (envelope.forward) page.append(forwardSection(envelope.forward));
+
   const trace = header.trace;
   const headerFields = Object.entries(header).filter(([key]) => key !== "trace");
   page.append(
@@ -444,4 +450,27 @@ function payloadView(payload) {
     );
   }
   return jsonView(payload);
+}
+
+/**
+ * Where the envelope is on its way to the real Sentry (RELAY_FORWARD).
+ * @param {import("./types").ForwardState} forward
+ */
+function forwardSection(forward) {
+  return section(
+    "Forwarded upstream",
+    kvTable(
+      [
+        ["state", h("span", { class: ["forward-state", forward.state] }, forward.state)],
+        ["attempts", String(forward.attempts)],
+        ["upstream status", forward.status === null || forward.status === undefined ? null : String(forward.status)],
+        ["next attempt", forward.next_attempt_at ? timeEl(forward.next_attempt_at) : null],
+        ["possibly sent twice", forward.possibly_duplicated ? "yes: an earlier send's answer was lost" : null],
+        ["upstream said", forward.detail ? h("pre", { class: "forward-detail" }, forward.detail) : null],
+        ["updated", timeEl(forward.updated_at)],
+      ],
+      { skipEmpty: true },
+    ),
+    h("p", {}, h("a", { href: "#/forwarding" }, "Forwarding, per project")),
+  );
 }

@@ -62,6 +62,43 @@ export interface Envelope {
   item_types: string[];
   request: RequestInfo;
   items: Item[];
+  forward?: ForwardState | null;
+}
+
+/** Where one envelope is on its way to a real Sentry (the detail view, forwarded projects only). */
+export interface ForwardState {
+  state: "pending" | "sent" | "rejected" | "expired";
+  attempts: number;
+  possibly_duplicated: boolean;
+  status?: number | null;
+  detail?: string | null;
+  next_attempt_at?: string | null;
+  updated_at: string;
+}
+
+/** GET /inspect/forwarding: one forwarded project. The upstream DSN's key is masked. */
+export interface ForwardingProject {
+  project: ProjectRef;
+  upstream: string;
+  acknowledged: number;
+  pending: number;
+  sent: number;
+  rejected: number;
+  expired: number;
+  evicted_unsent: number;
+  duplicates: number;
+  oldest_pending_age_s?: number | null;
+  last_error?: string | null;
+  last_error_at?: string | null;
+  statuses: { [status: string]: number };
+  rate_limited: { [category: string]: string };
+  backing_off_until?: string | null;
+}
+
+export interface Forwarding {
+  enabled: boolean;
+  max_age_s: number;
+  projects: ForwardingProject[];
 }
 
 export interface EnvelopePage {
