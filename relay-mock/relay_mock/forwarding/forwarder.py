@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import httpx
 
 from relay_mock import __version__
-from relay_mock.forwarding.limits import UpstreamState, parse_rate_limits
+from relay_mock.forwarding.limits import UpstreamState, backoff, parse_rate_limits
 from relay_mock.forwarding.rewrite import categories, encode, rewrite
 from relay_mock.settings import Project, Upstream
 from relay_mock.store import outbox
@@ -136,8 +136,8 @@ class Forwarder:
             if until:
                 outcomes[row.rowid] = Outcome("pending", next_at=self._clamp(row, until))
                 continue
-            if state.failures:
-                # Recovering from failures: one envelope probes the upstream before the rest go.
+            if state.out:
+                # Recovering from an outage: one envelope probes the upstream before the rest go.
                 if upstream.envelope_url in probing:
                     outcomes[row.rowid] = Outcome("pending", next_at=now + 0.05)
                     continue
@@ -152,7 +152,7 @@ class Forwarder:
                 *(self._send(gate, row, upstream, body) for (row, upstream), body in zip(sendable, bodies, strict=True))
             )
             outcomes.update({row.rowid: result for (row, _), result in zip(sendable, results, strict=True)})
-        await self._record(outcomes, {row.rowid: row.project_id for row in rows})
+        await self._record(outcomes)
 
     def _bodies(self, sendable: list[tuple[Due, Upstream]]) -> list[tuple[bytes, str | None] | str]:
         """Each envelope as it is sent (body and encoding), or why it cannot be."""
@@ -203,7 +203,7 @@ class Forwarder:
         status = response.status_code
         state = self.states[upstream.envelope_url]
         if 200 <= status < 300:
-            if state.failures:
+            if state.out:
                 logger.info("upstream %s answers again (%d)", upstream.netloc, status)
             state.succeeded()
             return Outcome("sent", status=status)
@@ -226,21 +226,24 @@ class Forwarder:
     def _failed(
         self, row: Due, upstream: Upstream, status: int | None, detail: str, *, uncertain: bool = False
     ) -> Outcome:
+        """A 5xx or a connection failure: this envelope is tried again after its own backoff (by its
+        attempts), and after OUTAGE_FAILURES in a row the whole upstream backs off too."""
         state = self.states[upstream.envelope_url]
-        if not state.failures:
-            logger.warning("forwarding to %s failed, backing off: %s", upstream.masked, detail)
-        until = state.failed(time.time())
+        now = time.time()
+        was_out = state.out
+        state.failed(now)
+        if state.out and not was_out:
+            logger.warning("forwarding to %s keeps failing, backing off: %s", upstream.masked, detail)
         self._note(row.project_id, detail)
+        until = max(now + backoff(row.attempts + 1), state.backoff_until)
         return Outcome("pending", status=status, detail=detail, next_at=self._clamp(row, until), uncertain=uncertain)
 
-    async def _record(self, outcomes: dict[int, Outcome], project_of: dict[int, int]) -> None:
+    async def _record(self, outcomes: dict[int, Outcome]) -> None:
         """Commit the outcomes, one writer change per distinct outcome."""
         groups: dict[Outcome, list[int]] = defaultdict(list)
         for rowid, outcome in outcomes.items():
             groups[outcome].append(rowid)
         for outcome, rowids in groups.items():
-            if outcome.state == "expired":
-                self._note(project_of[rowids[0]], outcome.detail or "expired")
             await self.writer.change_outbox(
                 OutboxChange(
                     rowids,

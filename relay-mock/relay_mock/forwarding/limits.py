@@ -10,6 +10,15 @@ ALL = ""  # the category an unqualified limit applies to
 BACKOFF_FIRST_S = 0.5
 BACKOFF_MAX_S = 60.0
 DEFAULT_RETRY_AFTER_S = 60.0
+# Failures in a row (no success between) that mean the upstream itself is down or overloaded: from
+# then on it is left alone as a whole until its backoff passes, then probed with one envelope.
+OUTAGE_FAILURES = 3
+
+
+def backoff(failures: int) -> float:
+    """Exponential backoff with jitter after `failures` failures in a row (>= 1), in seconds."""
+    delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2.0 ** min(failures - 1, 30))
+    return delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
 
 
 def parse_rate_limits(header: str | None, retry_after: str | None, now: float) -> dict[str, float]:
@@ -53,12 +62,16 @@ class UpstreamState:
             until = max(until, self.limits.get(category, 0.0))
         return until if until > now else 0.0
 
-    def failed(self, now: float) -> float:
-        """One more failure in a row: exponential backoff with jitter; returns when to try again."""
+    def failed(self, now: float) -> None:
+        """One more failure in a row; from OUTAGE_FAILURES on, the whole upstream backs off."""
         self.failures += 1
-        delay = min(BACKOFF_MAX_S, BACKOFF_FIRST_S * 2 ** (self.failures - 1))
-        self.backoff_until = now + delay * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
-        return self.backoff_until
+        if self.failures >= OUTAGE_FAILURES:
+            self.backoff_until = max(self.backoff_until, now + backoff(self.failures - OUTAGE_FAILURES + 1))
+
+    @property
+    def out(self) -> bool:
+        """Failing without a success between: send one envelope (a probe) before the rest."""
+        return self.failures >= OUTAGE_FAILURES
 
     def succeeded(self) -> None:
         self.failures = 0
