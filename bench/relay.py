@@ -28,7 +28,7 @@ from typing import Any
 import brotli
 import httpx
 
-from bench import spotlight
+from bench import forwarding, spotlight
 from bench.envelopes import Captured, sample_envelopes
 from relay_mock.client import RelayClient
 
@@ -125,10 +125,11 @@ class Server:
     stats: bool = False  # relay-mock: compare what it stored with what it acknowledged
     total: int = 0
     process: subprocess.Popen[bytes] | None = None
+    core: int = 0
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [*pinned(0), *self.command],
+            [*pinned(self.core), *self.command],
             cwd=ROOT,
             env={**_env(), **self.env},
             stdout=subprocess.DEVNULL,
@@ -171,6 +172,9 @@ def main() -> None:
         help="also time one sender against a relay-mock already running on this port (make up's: 9000)",
     )
     parser.add_argument("--json", help="also write the results here")
+    # Forwarding to a real Sentry (bench/forwarding.py): its own phase, after the others.
+    parser.add_argument("--no-forwarding", action="store_true", help="leave the forwarding phase out")
+    parser.add_argument("--forward-total", type=int, default=30_000, help="envelopes per forwarding run")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-relay-"))
@@ -263,6 +267,21 @@ def main() -> None:
             result["route_p50_ms"] = route["p50_ms"]
             result["sequential_to_route"] = round(sequential["p50_ms"] / route["p50_ms"], 2) if route["p50_ms"] else 0
             results[server.label] = result
+        forwarded = (
+            {}
+            if args.no_forwarding
+            else forwarding.run(
+                work=work,
+                total=args.forward_total,
+                sequential=args.sequential,
+                concurrency=args.concurrency,
+                bodies=bodies,
+                headers=headers,
+                load=load,
+                server=Server,
+                free_port=free_port,
+            )
+        )
     finally:
         for server in servers:
             server.stop()
@@ -291,6 +310,9 @@ def main() -> None:
             f"compose stack: one sender p50 {stack['sequential_p50_ms']} ms / cheapest route "
             f"{stack['route_p50_ms']} ms = {stack['sequential_to_route']:.2f}x"
         )
+    if forwarded:
+        forwarding.report(forwarded)
+        results["forwarding"] = forwarded
     if args.json:
         write_json(args.json, results)
 

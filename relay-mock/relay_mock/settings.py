@@ -146,8 +146,12 @@ class Upstream:
     public_key: str
 
     @property
+    def envelope_path(self) -> str:
+        return f"{self.path_prefix}/api/{self.project_id}/envelope/"
+
+    @property
     def envelope_url(self) -> str:
-        return f"{self.scheme}://{self.netloc}{self.path_prefix}/api/{self.project_id}/envelope/"
+        return f"{self.scheme}://{self.netloc}{self.envelope_path}"
 
     @property
     def masked(self) -> str:

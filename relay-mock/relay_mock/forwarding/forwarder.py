@@ -15,10 +15,10 @@ import logging
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-
-import httpx
+from urllib.parse import urlsplit
 
 from relay_mock import __version__
+from relay_mock.forwarding import http
 from relay_mock.forwarding.limits import UpstreamState, backoff, parse_rate_limits
 from relay_mock.forwarding.rewrite import categories, encode, rewrite
 from relay_mock.settings import Project, Upstream
@@ -31,7 +31,7 @@ from relay_mock.store.writer import StoreWriter
 logger = logging.getLogger(__name__)
 
 BATCH = 256
-CONCURRENCY = 16
+CONCURRENCY = 32
 IDLE_CHECK_S = 30.0  # a pending row's time comes without a commit to wake us: look at least this often
 DETAIL_MAX = 2000  # an upstream's answer kept with a rejection, at most
 
@@ -67,17 +67,17 @@ class Forwarder:
         self.last_error: dict[int, tuple[float, str]] = {}  # per project, since start
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._client: httpx.AsyncClient | None = None
+        # One connection pool per upstream host, made from RELAY_FORWARD alone.
+        self._hosts: dict[str, http.Upstream] = {}
+        for upstream in upstreams.values():
+            if upstream.netloc not in self._hosts:
+                parts = urlsplit(f"//{upstream.netloc}")
+                assert parts.hostname is not None  # settings.load_forwarding checked it
+                self._hosts[upstream.netloc] = http.Upstream(upstream.scheme, parts.hostname, parts.port)
 
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(30.0, connect=5.0),
-            limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency),
-            follow_redirects=False,  # a redirect would let the upstream choose another host
-            trust_env=False,
-        )
         self._task = asyncio.create_task(self._run(), name="relay-forwarder")
         for project_id, upstream in self.upstreams.items():
             logger.info("forwarding project %s to %s", project_id, upstream.masked)
@@ -89,8 +89,8 @@ class Forwarder:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        if self._client is not None:
-            await self._client.aclose()
+        for host in self._hosts.values():
+            await host.close()
 
     def notify(self) -> None:
         """A commit queued envelopes: look for due rows now."""
@@ -186,32 +186,29 @@ class Forwarder:
                 headers["content-encoding"] = encoding
             if row.remote_addr:
                 headers["x-forwarded-for"] = row.remote_addr.rsplit(":", 1)[0]
-            assert self._client is not None
             try:
-                response = await self._client.post(upstream.envelope_url, content=body, headers=headers)
-            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-                # Nothing reached the upstream.
-                return self._failed(row, upstream, None, f"cannot reach {upstream.netloc}: {type(exc).__name__}")
-            except httpx.TransportError as exc:
+                # Redirects are not followed: the upstream may not choose another host.
+                answer = await self._hosts[upstream.netloc].post(upstream.envelope_path, headers, body)
+            except http.NotSent as exc:
+                return self._failed(row, upstream, None, f"cannot reach {upstream.netloc}: {exc}")
+            except http.Unanswered as exc:
                 # The request may have arrived before the connection broke: sending again may duplicate it.
-                return self._failed(
-                    row, upstream, None, f"no answer from {upstream.netloc}: {type(exc).__name__}", uncertain=True
-                )
-        return self._answered(row, upstream, response)
+                return self._failed(row, upstream, None, f"no answer from {upstream.netloc}: {exc}", uncertain=True)
+        return self._answered(row, upstream, answer)
 
-    def _answered(self, row: Due, upstream: Upstream, response: httpx.Response) -> Outcome:
-        status = response.status_code
+    def _answered(self, row: Due, upstream: Upstream, answer: http.Answer) -> Outcome:
+        status = answer.status
         state = self.states[upstream.envelope_url]
         if 200 <= status < 300:
             if state.out:
                 logger.info("upstream %s answers again (%d)", upstream.netloc, status)
             state.succeeded()
             return Outcome("sent", status=status)
-        text = response.text[:DETAIL_MAX]
+        text = answer.body[:DETAIL_MAX].decode("utf-8", "replace")
         if status == 429:
             now = time.time()
             limits = parse_rate_limits(
-                response.headers.get("x-sentry-rate-limits"), response.headers.get("retry-after"), now
+                answer.headers.get("x-sentry-rate-limits"), answer.headers.get("retry-after"), now
             )
             state.limit(limits)
             until = state.blocked_until(categories(row.item_types), now) or now

@@ -16,7 +16,6 @@ from relay_mock.settings import Project, Upstream
 from relay_mock.store import outbox
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.values import iso
-from relay_mock.store.writer import StoreWriter
 
 
 async def get_forwarding(request: Request) -> Response:
@@ -26,12 +25,10 @@ async def get_forwarding(request: Request) -> Response:
 async def report(state: State) -> models.Forwarding:
     """What `GET /inspect/forwarding` and the MCP tool `forwarding` answer."""
     reader: Reader = state.reader
-    writer: StoreWriter = state.writer
     upstreams: dict[int, Upstream] = state.upstreams
     projects: dict[int, Project] = state.projects
     forwarder: Forwarder | None = state.forwarder
-    backlog = await reader.run(outbox.backlog)
-    counters = writer.totals.counters
+    backlog, counters = await reader.run(outbox.summary)
     now = time.time()
     # Projects forwarded now, and any that still have outbox rows from an earlier configuration.
     project_ids = sorted(set(upstreams) | set(backlog) | _counted_projects(counters))

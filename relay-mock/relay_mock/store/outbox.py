@@ -47,14 +47,24 @@ class Backlog:
     oldest_queued_at: float | None
 
 
-def backlog(conn: sqlite3.Connection) -> dict[int, Backlog]:
-    """Per project id: the pending envelopes and when the oldest was acknowledged."""
-    return {
-        project_id: Backlog(count, oldest)
-        for project_id, count, oldest in conn.execute(
-            "SELECT project_id, count(*), min(queued_at) FROM outbox WHERE state = 'pending' GROUP BY project_id"
-        )
-    }
+def summary(conn: sqlite3.Connection) -> tuple[dict[int, Backlog], dict[str, int]]:
+    """Per project id the pending envelopes and when the oldest was acknowledged, and the
+    forwarding counters (`forward.<what>.<project id>`), read in one transaction: the writer moves
+    a row out of pending and counts it in the same commit, so the two always add up."""
+    conn.execute("BEGIN")
+    try:
+        backlog = {
+            project_id: Backlog(count, oldest)
+            for project_id, count, oldest in conn.execute(
+                "SELECT project_id, count(*), min(queued_at) FROM outbox WHERE state = 'pending' GROUP BY project_id"
+            )
+        }
+        counters = {
+            name: value for name, value in conn.execute("SELECT name, value FROM counters WHERE name LIKE 'forward.%'")
+        }
+    finally:
+        conn.execute("COMMIT")
+    return backlog, counters
 
 
 def state_of(conn: sqlite3.Connection, rowid: int) -> sqlite3.Row | None:

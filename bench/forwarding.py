@@ -1,0 +1,159 @@
+"""The forwarding phase of `make bench-relay` (issue 19): relay-mock forwarding every envelope to
+an upstream (a second relay-mock) against the same relay-mock not forwarding, in one run.
+
+- ingest: envelopes/s and acknowledgement latency under the same load, forwarding off and on
+  (target: the rate within 10%);
+- drain: seconds from the end of the load until the outbox is empty (target: at most 10 s), and
+  the upstream stored what relay-mock counted as sent;
+- upstream down: acknowledgement p99 (under load and for one sender) while every forward fails,
+  next to upstream up (target: unchanged, within this machine's noise).
+
+relay-mock runs on core 0 as in the main phases; the upstream shares core 1 with the load
+generator (it is idle in the "off" runs, so both sides have the same neighbours).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from relay_mock.client import RelayClient
+
+UPSTREAM_KEY = "5ca1ab1e5ca1ab1e5ca1ab1e5ca1ab1e"
+UPSTREAM_PROJECT = 42
+DRAIN_DEADLINE_S = 120.0
+
+Load = Callable[..., dict[str, Any]]
+
+
+def run(
+    *,
+    work: Path,
+    total: int,
+    sequential: int,
+    concurrency: int,
+    bodies: list[Path],
+    headers: list[str],
+    load: Load,
+    server: Callable[..., Any],
+    free_port: Callable[[], int],
+) -> dict[str, dict[str, Any]]:
+    """Run the phase; `load`, `server` and `free_port` are bench.relay's, so the figures
+    are taken exactly as the main phases' are."""
+    python = sys.executable
+    up_port = free_port()
+    upstream = server(
+        "upstream",
+        [python, "-m", "relay_mock", "serve"],
+        up_port,
+        env={
+            "RELAY_DATA_DIR": str(work / "fwd-upstream"),
+            "RELAY_PORT": str(up_port),
+            "RELAY_HOST": "127.0.0.1",
+            "RELAY_LOG_LEVEL": "WARNING",
+            "RELAY_SYNCHRONOUS": "NORMAL",
+            "RELAY_STORE_VIEW": "false",
+            "RELAY_PROJECT_REAL": f"http://{UPSTREAM_KEY}@127.0.0.1/{UPSTREAM_PROJECT}",
+        },
+        cheapest_route="/api/relay/healthcheck/live/",
+        ready_route="/api/relay/healthcheck/ready/",
+    )
+    upstream.core = 1
+    dead_port = free_port()  # nothing listens there: every forward fails to connect
+    to_upstream = f"http://{UPSTREAM_KEY}@127.0.0.1:{up_port}/{UPSTREAM_PROJECT}"
+    to_nowhere = f"http://{UPSTREAM_KEY}@127.0.0.1:{dead_port}/{UPSTREAM_PROJECT}"
+    path = "/api/1/envelope/"
+    results: dict[str, dict[str, Any]] = {}
+    upstream.start()
+    try:
+        for label, forward in (("forwarding off", None), ("forwarding on", to_upstream), ("upstream down", to_nowhere)):
+            port = free_port()
+            env = {
+                "RELAY_DATA_DIR": str(work / f"fwd-{label.replace(' ', '-')}"),
+                "RELAY_PORT": str(port),
+                "RELAY_HOST": "127.0.0.1",
+                "RELAY_LOG_LEVEL": "WARNING",
+            }
+            if forward:
+                env["RELAY_FORWARD"] = orjson.dumps({"api": forward}).decode()
+            local = server(
+                label,
+                [python, "-m", "relay_mock", "serve"],
+                port,
+                env=env,
+                cheapest_route="/api/relay/healthcheck/live/",
+                ready_route="/api/relay/healthcheck/ready/",
+            )
+            local.start()
+            try:
+                load(port, path, 2000, concurrency, bodies, headers)  # warm up
+                if forward == to_upstream:
+                    _drained(port)
+                with RelayClient(f"http://127.0.0.1:{port}", timeout=60) as relay:
+                    relay.clear()
+                print(f"{label}: {total:,} envelopes, {concurrency} connections ...", file=sys.stderr)
+                result = load(port, path, total, concurrency, bodies, headers)
+                ended = time.monotonic()
+                if forward == to_upstream:
+                    result["drain_s"] = round(_drained(port) - ended, 2)
+                    with RelayClient(f"http://127.0.0.1:{port}", timeout=60) as relay:
+                        [project] = relay.forwarding().projects
+                    result["sent"], result["forward_acknowledged"] = project.sent, project.acknowledged
+                    result["pending"], result["rejected"], result["expired"] = (
+                        project.pending,
+                        project.rejected,
+                        project.expired,
+                    )
+                    with RelayClient(f"http://127.0.0.1:{up_port}", timeout=60) as relay:
+                        result["upstream_received"] = relay.stats().envelopes.received
+                print(f"{label}: {sequential:,} envelopes one after another ...", file=sys.stderr)
+                one = load(port, path, sequential, 1, bodies, headers)
+                result["sequential_p50_ms"], result["sequential_p99_ms"] = one["p50_ms"], one["p99_ms"]
+                results[label] = result
+            finally:
+                local.stop()
+    finally:
+        upstream.stop()
+    return results
+
+
+def _drained(port: int) -> float:
+    """When the outbox was seen empty (time.monotonic()); polls /inspect/forwarding."""
+    deadline = time.monotonic() + DRAIN_DEADLINE_S
+    with RelayClient(f"http://127.0.0.1:{port}", timeout=60) as relay:
+        while time.monotonic() < deadline:
+            projects = relay.forwarding().projects
+            if all(p.pending == 0 for p in projects):
+                return time.monotonic()
+            time.sleep(0.1)
+    raise SystemExit(f"the forwarding backlog did not drain within {DRAIN_DEADLINE_S:.0f} s")
+
+
+def report(results: dict[str, dict[str, Any]]) -> None:
+    off, on, down = results["forwarding off"], results["forwarding on"], results["upstream down"]
+    print(f"{'forwarding':<26}" + "".join(f"{label:>16}" for label in results))
+    for label, key in (
+        ("answered per second", "per_second"),
+        ("p50 ack latency (ms)", "p50_ms"),
+        ("p99 ack latency (ms)", "p99_ms"),
+        ("one sender: p50 (ms)", "sequential_p50_ms"),
+        ("one sender: p99 (ms)", "sequential_p99_ms"),
+    ):
+        print(f"{label:<26}" + "".join(f"{results[r][key]:>16,.1f}" for r in results))
+    ratio = on["per_second"] / off["per_second"]
+    on["rate_to_off"] = round(ratio, 3)
+    print(
+        f"forwarding on: {on['per_second']:,.0f}/s = {ratio:.0%} of off ({off['per_second']:,.0f}/s; target >= 90%); "
+        f"backlog empty {on['drain_s']} s after the load (target <= 10 s); sent {on['sent']:,} of "
+        f"{on['forward_acknowledged']:,} acknowledged (rejected {on['rejected']}, expired {on['expired']}, "
+        f"pending {on['pending']}); the upstream received {on['upstream_received']:,}"
+    )
+    print(
+        f"upstream down: p99 ack {down['p99_ms']} ms under load vs {on['p99_ms']} ms up; one sender p99 "
+        f"{down['sequential_p99_ms']} ms vs {on['sequential_p99_ms']} ms up"
+    )
