@@ -58,14 +58,21 @@ class RelayMock:
             settings, on_commit=self._committed, forwarded=frozenset(self.upstreams)
         )
         self.reader = Reader(settings.database_path)
+        self.faults = FaultRules()
+        self.ingest = IngestApp(settings, projects, self.writer, self.faults)
         # Forwarding to a real Sentry (RELAY_FORWARD): None when off.
         self.forwarder = (
-            Forwarder(self.upstreams, projects, self.writer, self.reader, max_age_s=settings.forward_max_age)
+            Forwarder(
+                self.upstreams,
+                projects,
+                self.writer,
+                self.reader,
+                max_age_s=settings.forward_max_age,
+                ingest_in_flight=lambda: self.ingest.in_flight,
+            )
             if self.upstreams
             else None
         )
-        self.faults = FaultRules()
-        self.ingest = IngestApp(settings, projects, self.writer, self.faults)
         token = settings.inspect_token.get_secret_value() if settings.inspect_token else None
         inspection = self._inspection_app()
         self.inspector = WebGuard(

@@ -68,6 +68,8 @@ class IngestApp:
         self.projects = projects
         self.writer = writer
         self.faults = faults
+        # Ingest requests being handled now: the forwarder yields to ingest while there are many.
+        self.in_flight = 0
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         match = INGEST_PATH.match(scope["path"])
@@ -81,6 +83,13 @@ class IngestApp:
         if method != "POST":
             await _respond(send, 405, {"detail": "method not allowed", "causes": ["ingest endpoints take POST"]})
             return
+        self.in_flight += 1
+        try:
+            await self._ingest(scope, receive, send, match)
+        finally:
+            self.in_flight -= 1
+
+    async def _ingest(self, scope: dict[str, Any], receive: Any, send: Any, match: re.Match[str]) -> None:
         received_at = time.time()
         headers = _headers(scope)
         context: dict[str, Any] = {"path": scope["path"], "headers": headers, "received_at": received_at}

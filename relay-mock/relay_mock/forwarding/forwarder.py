@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -32,6 +33,11 @@ logger = logging.getLogger(__name__)
 
 BATCH = 256
 CONCURRENCY = 32
+# Ingest first: while more ingest requests than this are being handled (a burst), a round waits,
+# for up to INGEST_FIRST_MAX_S, so forwarding takes little from the acknowledgements' event loop.
+# SDK transports send one envelope at a time, so a few services stay far below it.
+BUSY_INGEST_REQUESTS = 8
+INGEST_FIRST_MAX_S = 1.0
 IDLE_CHECK_S = 30.0  # a pending row's time comes without a commit to wake us: look at least this often
 DETAIL_MAX = 2000  # an upstream's answer kept with a rejection, at most
 
@@ -55,7 +61,9 @@ class Forwarder:
         *,
         max_age_s: float,
         concurrency: int = CONCURRENCY,
+        ingest_in_flight: Callable[[], int] = lambda: 0,
     ) -> None:
+        self.ingest_in_flight = ingest_in_flight
         self.upstreams = upstreams
         self.writer = writer
         self.reader = reader
@@ -104,6 +112,7 @@ class Forwarder:
             try:
                 rows = await self.reader.run(outbox.due, time.time(), limit=BATCH)
                 if rows:
+                    await self._yield_to_ingest()
                     await self._round(rows)
                     continue
                 next_at = await self.reader.run(outbox.next_due)
@@ -117,6 +126,14 @@ class Forwarder:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
             except TimeoutError:
                 pass
+
+    async def _yield_to_ingest(self) -> None:
+        """Wait while a burst of ingest requests is being handled, at most INGEST_FIRST_MAX_S: the
+        backlog then grows on disk and drains after the burst, and never stops draining for long."""
+        deadline = time.monotonic() + INGEST_FIRST_MAX_S
+        # A poll, not an Event: signalling one would cost every ingest request on the hot path.
+        while self.ingest_in_flight() > BUSY_INGEST_REQUESTS and time.monotonic() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
 
     async def _round(self, rows: list[Due]) -> None:
         now = time.time()
