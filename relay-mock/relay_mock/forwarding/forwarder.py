@@ -232,7 +232,9 @@ class Forwarder:
             detail = f"rate limited until {time.strftime('%H:%M:%S', time.gmtime(until))} UTC: {text[:200]}"
             self._note(row.project_id, f"429 {detail}")
             return Outcome("pending", status=status, detail=detail, next_at=self._clamp(row, until))
-        if 400 <= status < 500:
+        if 300 <= status < 500:
+            # 413 and other 4xx will not change by sending again; nor will a redirect, which is never
+            # followed (the upstream may not choose where envelopes go).
             self._note(row.project_id, f"{status} rejected: {text[:200]}")
             return Outcome("rejected", status=status, detail=text)
         return self._failed(row, upstream, status, f"upstream answered {status}: {text[:200]}")
