@@ -51,6 +51,8 @@ def run(
 ) -> dict[str, dict[str, Any]]:
     """Run the phase; `load`, `server` and `free_port` are bench.relay's, so the figures
     are taken exactly as the main phases' are."""
+    from bench.relay import thread_cpu  # here: bench.relay imports this module
+
     python = sys.executable
     up_port = free_port()
     upstream = server(
@@ -103,8 +105,14 @@ def run(
                 with RelayClient(f"http://127.0.0.1:{port}", timeout=60) as relay:
                     relay.clear()
                 print(f"{label}: {total:,} envelopes, {concurrency} connections ...", file=sys.stderr)
+                cpu_before = thread_cpu(local.process.pid)
                 result = load(port, path, total, concurrency, bodies, headers)
                 ended = time.monotonic()
+                cpu_after = thread_cpu(local.process.pid)
+                # relay-mock's own CPU (every thread) while the load ran, per envelope acknowledged.
+                result["cpu_us_per_envelope"] = round(
+                    (sum(cpu_after.values()) - sum(cpu_before.values())) / max(1, result["answered"]) * 1e6
+                )
                 if forward == to_upstream:
                     result["drain_s"] = round(_drained(port) - ended, 2)
                     with RelayClient(f"http://127.0.0.1:{port}", timeout=60) as relay:
@@ -154,6 +162,7 @@ def report(results: dict[str, dict[str, Any]]) -> None:
         ("p99 ack latency (ms)", "p99_ms"),
         ("one sender: p50 (ms)", "sequential_p50_ms"),
         ("one sender: p99 (ms)", "sequential_p99_ms"),
+        ("CPU per envelope (us)", "cpu_us_per_envelope"),
     ):
         print(f"{label:<26}" + "".join(f"{results[r][key]:>16,.1f}" for r in results))
     ratio = on["per_second"] / off["per_second"]

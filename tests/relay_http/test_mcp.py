@@ -19,7 +19,16 @@ from tests.support.polling import poll
 from tests.support.relay_server import RelayMock
 
 PROTOCOL = "2025-06-18"
-TOOLS = {"search_errors", "get_error", "list_traces", "get_trace", "list_envelopes", "search_logs", "list_leaks"}
+TOOLS = {
+    "search_errors",
+    "get_error",
+    "list_traces",
+    "get_trace",
+    "list_envelopes",
+    "search_logs",
+    "list_leaks",
+    "forwarding",
+}
 
 
 class McpClient:

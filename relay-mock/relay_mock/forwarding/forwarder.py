@@ -38,6 +38,7 @@ CONCURRENCY = 32
 # SDK transports send one envelope at a time, so a few services stay far below it.
 BUSY_INGEST_REQUESTS = 8
 INGEST_FIRST_MAX_S = 1.0
+BURST_BATCH = 64  # a round's size while a burst goes on
 IDLE_CHECK_S = 30.0  # a pending row's time comes without a commit to wake us: look at least this often
 DETAIL_MAX = 2000  # an upstream's answer kept with a rejection, at most
 
@@ -110,9 +111,9 @@ class Forwarder:
         while True:
             self._wake.clear()
             try:
-                rows = await self.reader.run(outbox.due, time.time(), limit=BATCH)
+                busy = await self._yield_to_ingest()
+                rows = await self.reader.run(outbox.due, time.time(), limit=BURST_BATCH if busy else BATCH)
                 if rows:
-                    await self._yield_to_ingest()
                     await self._round(rows)
                     continue
                 next_at = await self.reader.run(outbox.next_due)
@@ -127,13 +128,17 @@ class Forwarder:
             except TimeoutError:
                 pass
 
-    async def _yield_to_ingest(self) -> None:
+    async def _yield_to_ingest(self) -> bool:
         """Wait while a burst of ingest requests is being handled, at most INGEST_FIRST_MAX_S: the
-        backlog then grows on disk and drains after the burst, and never stops draining for long."""
+        backlog then grows on disk and drains after the burst, and never stops draining for long.
+        Returns whether the burst goes on (the round is then a small one)."""
+        if self.ingest_in_flight() <= BUSY_INGEST_REQUESTS:
+            return False
         deadline = time.monotonic() + INGEST_FIRST_MAX_S
         # A poll, not an Event: signalling one would cost every ingest request on the hot path.
         while self.ingest_in_flight() > BUSY_INGEST_REQUESTS and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
+        return self.ingest_in_flight() > BUSY_INGEST_REQUESTS
 
     async def _round(self, rows: list[Due]) -> None:
         now = time.time()
@@ -160,6 +165,11 @@ class Forwarder:
                     continue
                 probing.add(upstream.envelope_url)
             sendable.append((row, upstream))
+        if sendable:
+            upstream_of = {row.rowid: upstream for row, upstream in sendable}
+            # The stored bytes only now, for the envelopes that go: not for those a limit holds back.
+            loaded = await self.reader.run(outbox.with_bodies, [row for row, _ in sendable])
+            sendable = [(row, upstream_of[row.rowid]) for row in loaded]
         if sendable:
             await self.writer.change_outbox(OutboxChange([row.rowid for row, _ in sendable], begin=True))
             # Rewriting and compressing off the event loop: zlib lets go of the GIL while it works.

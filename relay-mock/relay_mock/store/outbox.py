@@ -5,34 +5,47 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
+from relay_mock.store.filters import rows_in
+
 
 @dataclass(slots=True)
 class Due:
-    """A pending envelope whose time to be sent has come, with what sending it needs."""
+    """A pending envelope whose time to be sent has come, with what sending it needs (its bytes
+    are read only for the envelopes that will be sent: `with_bodies`)."""
 
     rowid: int
     project_id: int
     queued_at: float
     attempts: int
-    raw: bytes
     sdk_client: str | None
     user_agent: str | None
     remote_addr: str | None
     content_encoding: str
     item_types: list[str]
+    raw: bytes = b""
 
 
 def due(conn: sqlite3.Connection, now: float, *, limit: int) -> list[Due]:
     rows = conn.execute(
-        "SELECT o.envelope_rowid, o.project_id, o.queued_at, o.attempts, e.raw, e.sdk_client, e.user_agent,"
+        "SELECT o.envelope_rowid, o.project_id, o.queued_at, o.attempts, e.sdk_client, e.user_agent,"
         " e.remote_addr, e.content_encoding, e.item_types"
         " FROM outbox o JOIN envelopes e ON e.id = o.envelope_rowid"
         " WHERE o.state = 'pending' AND o.next_at <= ? ORDER BY o.next_at LIMIT ?",
         (now, limit),
     ).fetchall()
-    return [
-        Due(r[0], r[1], r[2], r[3], bytes(r[4]), r[5], r[6], r[7], r[8], r[9].split(",") if r[9] else []) for r in rows
-    ]
+    return [Due(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8].split(",") if r[8] else []) for r in rows]
+
+
+def with_bodies(conn: sqlite3.Connection, rows: list[Due]) -> list[Due]:
+    """The rows with their envelopes' stored bytes; those whose envelope is gone are left out."""
+    found_rows = rows_in(conn, "SELECT id, raw FROM envelopes WHERE id IN ({marks})", [row.rowid for row in rows])
+    raw: dict[int, bytes] = {int(r[0]): bytes(r[1]) for r in found_rows}
+    found = []
+    for row in rows:
+        if row.rowid in raw:
+            row.raw = raw[row.rowid]
+            found.append(row)
+    return found
 
 
 def next_due(conn: sqlite3.Connection) -> float | None:
