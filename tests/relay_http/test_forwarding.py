@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gzip
 import itertools
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,7 +24,7 @@ from relay_mock.client import RelayClient
 from relay_mock.models import Envelope, ForwardingProject
 from tests.relay_http.wire import API, DOWNSTREAM, Project, envelope, event, item, new_id, post_envelope, transaction
 from tests.support.polling import poll
-from tests.support.relay_server import RelayMock
+from tests.support.relay_server import REPO, RelayMock
 
 # The upstream's own projects: other ids and keys than the sandbox's, so a rewrite shows.
 UPSTREAM_KEY = "0123456789abcdef0123456789abcdef"
@@ -284,6 +286,17 @@ def test_the_upstream_key_is_never_shown(pair: Callable[..., Pair], http: httpx.
         pages["mcp"] = mcp.text
     assert mcp.status_code == 200 and "pending" in mcp.text
     assert "0123…" in pages["/inspect/forwarding"]  # shown, masked
+    for command in (["forwarding"], ["forwarding", "--json"]):
+        shown = subprocess.run(
+            [sys.executable, "-m", "relay_mock", "--url", p.local.url, *command],
+            cwd=REPO / "relay-mock",
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert "0123…" in shown.stdout, shown.stdout  # the CLI shows the upstream, masked
+        pages[" ".join(command)] = shown.stdout + shown.stderr
     pages["log"] = p.local.log_tail(10**7)
     assert "forwarding project 1 to" in pages["log"]
     assert [where for where, text in pages.items() if UPSTREAM_KEY in text] == []
