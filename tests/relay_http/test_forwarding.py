@@ -237,6 +237,26 @@ def test_a_4xx_is_rejected_and_kept_with_the_answer(pair: Callable[..., Pair], h
     assert p.upstream_envelopes() == []
 
 
+def test_an_envelope_the_upstream_never_takes_expires_after_max_age(
+    pair: Callable[..., Pair], http: httpx.Client
+) -> None:
+    p = pair(RELAY_FORWARD_MAX_AGE="1.5")
+    p.upstream.stop()
+    event_id = send(http, p.local.url)
+
+    done = p.forwarding_when(lambda f: f.expired == 1, "an expiry")
+
+    assert (done.sent, done.pending, done.rejected, done.acknowledged) == (0, 0, 0, 1)
+    with RelayClient(p.local.url) as local:
+        [expired] = local.envelopes(forward="expired").envelopes
+        assert expired.event_id == event_id
+        state = local.envelope(expired.id).forward
+    assert state is not None and state.state == "expired"
+    assert "RELAY_FORWARD_MAX_AGE" in (state.detail or "") and "cannot reach" in (state.detail or "")
+    p.upstream.start()
+    assert p.upstream_envelopes() == []  # expired means never sent
+
+
 def test_unconfigured_projects_are_never_forwarded(pair: Callable[..., Pair], http: httpx.Client) -> None:
     p = pair()
     other = send(http, p.local.url, project=DOWNSTREAM)
