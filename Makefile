@@ -36,7 +36,7 @@ load: ## headless Locust (USERS=50 RATE=10 DURATION=60s WORKERS=0); reports in r
 	@scripts/load.sh
 
 verify-traces: ## verify every trace: verified, unverified (a counted cause) or failed (SINCE=, UNTIL=, TRACE=, DEADLINE=30, MAX_UNVERIFIED=0, EXPECT=expectations/sandbox.yaml)
-	@scripts/verify-traces.sh || { s=$$?; echo "verify-traces: exit status $$s (1 failed, 3 inconclusive, 2 could not run); make itself exits 2, scripts/verify-traces.sh keeps the status" >&2; exit $$s; }
+	@scripts/verify-traces.sh || { s=$$?; echo "verify-traces: exit status $$s (1 failed, 3 inconclusive or nothing to verify, 2 could not run); make itself exits 2, scripts/verify-traces.sh keeps the status" >&2; exit $$s; }
 
 envelopes: ## the newest captured envelopes as a table (TYPE=, PROJECT=, TRACE=, LIMIT=30)
 	@$(RELAY_CLI) envelopes --limit $(or $(LIMIT),30) $(if $(TYPE),--type $(TYPE)) $(if $(PROJECT),--project $(PROJECT)) $(if $(TRACE),--trace-id $(TRACE))
