@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up down clean ps logs test lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
+.PHONY: help up down clean ps logs test test-sdk3 lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -28,6 +28,9 @@ logs: ## follow the services' logs (SERVICE=api to pick one)
 
 test: ## run the whole test suite (starts and tears down its own stack)
 	@scripts/test.sh $(ARGS)
+
+test-sdk3: ## the services' in-process suites on sentry-python 3 (.venv3); `make test` runs them too
+	@scripts/test-sdk3.sh $(ARGS)
 
 lint: ## ruff (lint and format) over code, tests and scripts; mypy --strict over code and tests; tsc over the web UI
 	@scripts/lint.sh

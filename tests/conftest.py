@@ -45,15 +45,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """On sentry-python 3, deselect the tests marked `sdk2_only` and remember why."""
     if sdk_major.SDK_MAJOR < 3:
         return
-    kept = []
+    kept, dropped = [], []
     for item in items:
         marker = item.get_closest_marker(sdk_major.MARKER)
         if marker is None:
             kept.append(item)
         else:
+            dropped.append(item)
             _NOT_ON_THIS_SDK.append((item.nodeid, str(marker.kwargs.get("reason", "?"))))
-    if len(kept) != len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
         items[:] = kept
 
 

@@ -127,7 +127,8 @@ class Root:
     status: str | None
     tags: dict[str, str]
     data: dict[str, Any]
-    measurements: dict[str, float]
+    measurements: dict[str, dict[str, Any]]
+    user: dict[str, Any]
     children: list[Child]
     profiler_id: str | None
     raw: dict[str, Any]
@@ -144,7 +145,8 @@ class Root:
             status=trace.get("status"),
             tags=dict(transaction.get("tags") or {}),
             data=dict(trace.get("data") or {}),
-            measurements={k: v["value"] for k, v in (transaction.get("measurements") or {}).items()},
+            measurements=dict(transaction.get("measurements") or {}),
+            user=dict(transaction.get("user") or {}),
             children=[
                 Child(
                     op=span.get("op"),
@@ -173,10 +175,11 @@ class Root:
             tags={k: v for k, v in attributes.items() if isinstance(v, str)},
             data=attributes,
             measurements={
-                k.removeprefix("measurement."): v
+                k.removeprefix("measurement."): {"value": v, "unit": attributes.get(f"{k}.unit")}
                 for k, v in attributes.items()
                 if k.startswith("measurement.") and not k.endswith(".unit")
             },
+            user={k.removeprefix("user."): v for k, v in attributes.items() if k in ("user.id", "user.email")},
             children=[
                 Child(
                     op=_value(span, "sentry.op"),
@@ -220,7 +223,7 @@ SentryInit = Callable[..., Captured]
 def sentry_init() -> Iterator[SentryInit]:
     """`sentry_init(settings=None, **setting_overrides)` configures the SDK and returns what it captures."""
     # sentry-python 3 calls the set of loggers ignored for events `_IGNORED_LOGGERS_EVENTS`.
-    ignored: set[str] = getattr(sentry_logging, "_IGNORED_LOGGERS", None) or sentry_logging._IGNORED_LOGGERS_EVENTS
+    ignored: set[str] = getattr(sentry_logging, "_IGNORED_LOGGERS", None) or sentry_logging._IGNORED_LOGGERS_EVENTS  # type: ignore[attr-defined,unused-ignore]
     saved = set(ignored)
     # Start without the noisy loggers ignored, so a test proves configure_sentry ignores them itself.
     noisy = tuple(NOISY_LOGGERS)

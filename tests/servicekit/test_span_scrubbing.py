@@ -21,6 +21,7 @@ from servicekit.request_span import current_request_span
 from servicekit.sentry import FILTERED, scrub_span
 from servicekit.settings import ServiceSettings
 from tests.servicekit.conftest import TEST_HOST, Captured, SentryInit, make_settings
+from tests.support.sdk_major import SPANS_ONLY, sdk2_only
 
 PARTNER_URL = "http://partner.example/quote"
 
@@ -41,7 +42,13 @@ def _canaries() -> dict[str, str]:
     }
 
 
-ONLY_OURS_CATCH = ["token_named_header", "token_shaped_header", "token_shaped_attribute"]
+# 3.x's own header deny-list (data_collection: "auth", "token", "session", ...) catches a header
+# named like a token too; a secret recognisable only by its shape still needs ours.
+ONLY_OURS_CATCH = (
+    ["token_shaped_header", "token_shaped_attribute"]
+    if SPANS_ONLY
+    else ["token_named_header", "token_shaped_header", "token_shaped_attribute"]
+)
 
 
 def _partner(request: httpx.Request) -> httpx.Response:
@@ -164,7 +171,9 @@ def test_scrub_span_leaves_a_span_without_secrets_unchanged() -> None:
     [
         ({"sentry_trace_lifecycle": "stream"}, True),
         ({"sentry_trace_lifecycle": "stream", "sentry_scrubbing": False}, False),
-        ({"sentry_trace_lifecycle": "transactions"}, False),  # the SDK would warn: no span is streamed
+        pytest.param(  # the SDK would warn: no span is streamed
+            {"sentry_trace_lifecycle": "transactions"}, False, marks=sdk2_only("3.x streams spans only")
+        ),
     ],
 )
 def test_before_send_span_is_the_scrubber_only_where_spans_stream(
