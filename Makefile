@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up down clean ps logs test test-unit lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
+.PHONY: help up down clean ps logs test test-unit test-sdk3 sdk-diff lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -31,6 +31,9 @@ test: ## run the whole test suite (starts and tears down its own stack)
 
 test-unit: ## the quick loop: no Docker, no browser, no slow tests (about a minute)
 	@scripts/test-unit.sh $(ARGS)
+
+test-sdk3: ## the services' in-process suites on sentry-python 3 (.venv3); `make test` runs them too
+	@scripts/test-sdk3.sh $(ARGS)
 
 lint: ## ruff (lint and format) over code, tests and scripts; mypy --strict over code and tests; tsc over the web UI
 	@scripts/lint.sh
@@ -65,6 +68,9 @@ bench-relay: ## relay-mock ingest vs a no-op ceiling and Spotlight, load and one
 
 bench-overhead: ## what Sentry costs api: no SDK vs the SDK alone vs the SDK with this project's layer
 	@scripts/py.sh -m bench.overhead --json reports/bench-overhead.json
+
+sdk-diff: ## the same orders on sentry-python 2 and 3: what each sent per request; writes reports/sdk-diff.json and docs/upgrading-to-sentry-python-3.md (REQUESTS=50)
+	@source scripts/lib.sh && ensure_venv3 && scripts/py.sh -m bench.sdk_diff --requests $(or $(REQUESTS),50)
 
 bench-verify: ## time the trace verifier over 100,000 stored envelopes (ENVELOPES=100000)
 	@scripts/py.sh -m bench.verify --envelopes $(or $(ENVELOPES),100000) --json reports/bench-verify.json

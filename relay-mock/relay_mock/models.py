@@ -145,6 +145,7 @@ class TraceNode(Model):
     envelope_id: str
     event_id: str | None = None
     release: str | None = None
+    sdk: str | None = None  # the SDK that sent it: "sentry.python/3.0.0"
     broken: str | None = None
     external_parent: bool = False
     missing_child: str | None = None
@@ -181,6 +182,8 @@ class Trace(Model):
     dsc_consistent: bool
     roots: list[TraceNode]
     verification: TraceVerification | None = None
+    # Each service's SDKs, name/version as the envelopes named them (a hop between majors shows).
+    sdks: dict[str, list[str]] = Field(default_factory=dict)
 
     def nodes(self) -> list[TraceNode]:
         return [node for root in self.roots for node in root.walk()]

@@ -165,7 +165,15 @@ function renderTrace(trace, state) {
     h(
       "div",
       { class: "trace-summary" },
-      h("span", { class: "legend" }, services.map(serviceChip)),
+      h(
+        "span",
+        { class: "legend" },
+        services.map((name) => {
+          // Which SDK each service runs: a hop between sentry-python 2 and 3 shows here.
+          const sdks = (trace.sdks || {})[name] || [];
+          return h("span", { class: "service-sdk" }, serviceChip(name), sdks.length ? h("code", { class: "muted", title: "the SDK its envelopes named" }, ` ${sdks.join(", ")}`) : null);
+        }),
+      ),
       stat("duration", duration(trace.duration_ms)),
       stat("started", timeEl(trace.start)),
       stat("transactions", count(trace.transactions)),

@@ -38,6 +38,7 @@ class TransactionFact:
     received_at: float
     spans: tuple[SpanFact, ...] = ()
     kind: str = "transaction"  # or "segment": a streamed segment span and the spans under it
+    sdk: str | None = None  # the SDK that sent it, as its X-Sentry-Auth names it: "sentry.python/3.0.0"
 
 
 @dataclass(slots=True)
