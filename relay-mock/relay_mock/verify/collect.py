@@ -188,6 +188,7 @@ def _segments(bundle: TraceBundle, row: RowLike, detached: list[tuple[TraceBundl
                 dsc=_dsc(row),
                 received_at=row["received_at"],
                 kind="segment",
+                otlp_resource=fact.otlp_resource,
             )
         )
     if segments:

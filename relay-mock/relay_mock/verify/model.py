@@ -38,6 +38,7 @@ class TransactionFact:
     received_at: float
     spans: tuple[SpanFact, ...] = ()
     kind: str = "transaction"  # or "segment": a streamed segment span and the spans under it
+    otlp_resource: dict[str, Any] | None = None  # a segment span that came over OTLP: its resource
 
 
 @dataclass(slots=True)
