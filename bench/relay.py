@@ -308,6 +308,8 @@ OTLP_PATH = "/api/1/integration/otlp/v1/traces/"
 
 OTLP_KINDS = ("envelope", "otlp", "otlp batch")
 ROUNDS = 3  # each kind's load in rounds, taking turns: a busy machine weighs on all of them alike
+BATCH_SENDERS = 8
+BATCHES_PER_ROUND = 40
 
 
 def compare_otlp(
@@ -323,25 +325,27 @@ def compare_otlp(
     (work / "batch.otlp").write_bytes(batch)
     auth = next(header for header in envelope_headers if header.startswith("x-sentry-auth"))
     otlp_headers = [auth, "content-type: application/x-protobuf", "user-agent: OTel-OTLP-Exporter-Python/1.45.2"]
-    # (path, bodies, headers, spans per request, requests)
+    # (path, bodies, headers, spans per request, requests, connections). An SDK's batch processor
+    # exports one batch at a time: the batches come from BATCH_SENDERS services at once.
+    batches = max(ROUNDS * BATCHES_PER_ROUND, total // traces)
     kinds = {
-        "envelope": ("/api/1/envelope/", [work / "tx.br"], envelope_headers, spans, total),
-        "otlp": (OTLP_PATH, [work / "tx.otlp"], otlp_headers, spans, total),
-        "otlp batch": (OTLP_PATH, [work / "batch.otlp"], otlp_headers, batch_spans, max(ROUNDS, total // traces)),
+        "envelope": ("/api/1/envelope/", [work / "tx.br"], envelope_headers, spans, total, concurrency),
+        "otlp": (OTLP_PATH, [work / "tx.otlp"], otlp_headers, spans, total, concurrency),
+        "otlp batch": (OTLP_PATH, [work / "batch.otlp"], otlp_headers, batch_spans, batches, BATCH_SENDERS),
     }
     found: dict[str, Any] = {"spans_per_request": spans, "batch_spans": batch_spans, "requests": total}
     runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     stored = dict.fromkeys(kinds, 0)
     with RelayClient(f"http://127.0.0.1:{port}", timeout=60) as relay:
-        for path, bodies, headers, _, _ in kinds.values():
-            load(port, path, 200, concurrency, bodies, headers)  # warm up each route
+        for path, bodies, headers, _, _, connections in kinds.values():
+            load(port, path, 20, connections, bodies, headers)  # warm up each route
         for turn in range(ROUNDS):
-            for kind, (path, bodies, headers, _, requests) in kinds.items():
+            for kind, (path, bodies, headers, _, requests, connections) in kinds.items():
                 print(f"relay FULL: {kind}, round {turn + 1} of {ROUNDS} ...", file=sys.stderr)
                 before = relay.stats().envelopes.stored
-                runs[kind].append(load(port, path, requests // ROUNDS, concurrency, bodies, headers))
+                runs[kind].append(load(port, path, requests // ROUNDS, connections, bodies, headers))
                 stored[kind] += relay.stats().envelopes.stored - before
-        for kind, (path, bodies, headers, per_request, _) in kinds.items():
+        for kind, (path, bodies, headers, per_request, _, _) in kinds.items():
             answered = sum(run["answered"] for run in runs[kind])
             elapsed = sum(run["elapsed_s"] for run in runs[kind])
             found[kind] = {
@@ -366,7 +370,7 @@ def compare_otlp(
 def report_otlp(found: dict[str, Any]) -> None:
     print(
         f"OTLP vs envelopes on relay-mock FULL, the same spans: {found['spans_per_request']} per envelope or "
-        f"OTLP request of one trace, {found['batch_spans']} per OTLP batch"
+        f"OTLP request of one trace, {found['batch_spans']} per OTLP batch ({BATCH_SENDERS} senders)"
     )
     print(f"{'':<26}" + "".join(f"{label:>16}" for label in ("envelope (br)", "OTLP 1 trace", "OTLP batch")))
     for label, key, fmt in (
