@@ -343,7 +343,6 @@ class _Origin:
     """What a span or log inherits from its resource and scope, as attributes."""
 
     attributes: dict[str, dict[str, Any]]
-    service: str | None
 
 
 def _origin(resource: Resource, scope: InstrumentationScope) -> _Origin:
@@ -361,7 +360,7 @@ def _origin(resource: Resource, scope: InstrumentationScope) -> _Origin:
     ):
         if text is not None:
             inherited[key] = {"type": "string", "value": text}
-    return _Origin(inherited, service)
+    return _Origin(inherited)
 
 
 # -- spans ------------------------------------------------------------------------------------
