@@ -268,7 +268,9 @@ def main() -> None:
             result["sequential_to_route"] = round(sequential["p50_ms"] / route["p50_ms"], 2) if route["p50_ms"] else 0
             if server.label == "relay FULL":
                 otlp_total = args.otlp_total or max(1000, args.total // 5)
-                result["otlp"] = compare_otlp(server.port, work, otlp_total, args.concurrency, args.sequential, headers)
+                result["otlp"] = compare_otlp(
+                    server.port, server.process.pid, work, otlp_total, args.concurrency, args.sequential, headers
+                )
             results[server.label] = result
     finally:
         for server in servers:
@@ -313,7 +315,7 @@ BATCHES_PER_ROUND = 40
 
 
 def compare_otlp(
-    port: int, work: Path, total: int, concurrency: int, sequential: int, envelope_headers: list[str]
+    port: int, pid: int, work: Path, total: int, concurrency: int, sequential: int, envelope_headers: list[str]
 ) -> dict[str, Any]:
     """The same spans three ways, under load and from one sender: envelopes of the transaction
     alone (as sentry-sdk sends one per transaction), OTLP protobuf requests of one trace each, and
@@ -336,6 +338,7 @@ def compare_otlp(
     found: dict[str, Any] = {"spans_per_request": spans, "batch_spans": batch_spans, "requests": total}
     runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
     stored = dict.fromkeys(kinds, 0)
+    cpu: dict[str, dict[str, float]] = {kind: {} for kind in kinds}  # CPU seconds by thread
     with RelayClient(f"http://127.0.0.1:{port}", timeout=60) as relay:
         for path, bodies, headers, _, _, connections in kinds.values():
             load(port, path, 20, connections, bodies, headers)  # warm up each route
@@ -343,7 +346,10 @@ def compare_otlp(
             for kind, (path, bodies, headers, _, requests, connections) in kinds.items():
                 print(f"relay FULL: {kind}, round {turn + 1} of {ROUNDS} ...", file=sys.stderr)
                 before = relay.stats().envelopes.stored
+                cpu_before = thread_cpu(pid)
                 runs[kind].append(load(port, path, requests // ROUNDS, connections, bodies, headers))
+                for thread, used in thread_cpu(pid).items():
+                    cpu[kind][thread] = cpu[kind].get(thread, 0.0) + used - cpu_before.get(thread, 0.0)
                 stored[kind] += relay.stats().envelopes.stored - before
                 # "What Sentry stores" catches up on the transactions after each burst: not
                 # during the next kind's turn (OTLP spans give it nothing to do).
@@ -359,6 +365,11 @@ def compare_otlp(
                 "p99_ms": max(run["p99_ms"] for run in runs[kind]),
                 "acknowledged": sum(run["acknowledged"] for run in runs[kind]),
                 "stored": stored[kind],
+                "cpu_us_per_span": {
+                    thread: round(used * 1e6 / (answered * per_request), 1)
+                    for thread, used in cpu[kind].items()
+                    if used > 0.01
+                },
             }
             if kind != "otlp batch":
                 store_view_caught_up(port)
@@ -398,6 +409,9 @@ def report_otlp(found: dict[str, Any]) -> None:
         f"{found['batch_spans_ratio']:.2f}x in SDK batches (target at least 1x); "
         f"one sender's p50 = {found['sequential_ratio']:.2f}x envelope's (target at most 1.5x)"
     )
+    for kind in OTLP_KINDS:
+        threads = ", ".join(f"{thread} {us} µs" for thread, us in found[kind]["cpu_us_per_span"].items())
+        print(f"CPU per span under load, {kind}: {threads}")
 
 
 def report(results: dict[str, dict[str, Any]], total: int) -> None:
