@@ -305,7 +305,14 @@ def test_otlp_json_logs_reach_the_logs_store(relay: RelayMock, http: httpx.Clien
                                 "body": {"stringValue": "card declined"},
                                 "traceId": trace_id,
                                 "attributes": [{"key": "amount", "value": {"doubleValue": 9.5}}],
-                            }
+                            },
+                            {  # outside any span: all-zero ids are the data model's "no context"
+                                "observedTimeUnixNano": str(time.time_ns()),
+                                "severityText": "WARNING",
+                                "body": {"stringValue": f"no context {trace_id}"},
+                                "traceId": "0" * 32,
+                                "spanId": "0" * 16,
+                            },
                         ]
                     }
                 ],
@@ -318,6 +325,10 @@ def test_otlp_json_logs_reach_the_logs_store(relay: RelayMock, http: httpx.Clien
     [log] = inspector.get("/inspect/logs", trace_id=trace_id)["logs"]
     assert (log["level"], log["body"]) == ("error", "card declined")
     assert (log["attributes"]["amount"], log["attributes"]["service.name"]) == (9.5, "payments")
+    [loose] = inspector.get("/inspect/logs", q=f"no context {trace_id}")["logs"]
+    assert (loose["level"], loose["span_id"]) == ("warn", None)
+    assert loose["trace_id"] not in (trace_id, "0" * 32)  # a trace of its own, and it says so
+    assert loose["attributes"]["sentry.trace_id.generated"] is True
     with mcp_client(relay) as mcp:
         [found] = mcp.call("search_logs", trace_id=trace_id, query="declined")["structuredContent"]["logs"]
     assert found["body"] == "card declined"
