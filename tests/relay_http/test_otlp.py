@@ -466,11 +466,35 @@ def test_both_signals_take_the_path_with_and_without_its_slash(path: str, relay:
     assert response.json() == {}
 
 
-def test_the_sentry_key_query_parameter_authenticates(relay: RelayMock, http: httpx.Client) -> None:
+AUTH_FORMS = {
+    "x-sentry-auth": ("", {"x-sentry-auth": f"sentry sentry_key={API.key}"}),
+    "authorization": ("", {"authorization": f"Sentry sentry_key={API.key}, sentry_version=7"}),
+    "query": (f"?sentry_key={API.key}", {}),
+}
+
+
+@pytest.mark.parametrize("form", AUTH_FORMS)
+def test_every_credential_form_of_an_envelope_authenticates(form: str, relay: RelayMock, http: httpx.Client) -> None:
+    query, headers = AUTH_FORMS[form]
     response = http.post(
-        f"{otlp_url(relay.url)}?sentry_key={API.key}", content=VALID_JSON, headers={"content-type": "application/json"}
+        otlp_url(relay.url) + query, content=VALID_JSON, headers={"content-type": "application/json", **headers}
     )
     assert response.status_code == 200, response.text
+    assert inspector_auth(relay) == form
+
+
+def inspector_auth(relay: RelayMock) -> str | None:
+    with Inspector(relay.url) as inspector:
+        [listed] = inspector.envelopes()
+    return listed["request"]["auth"]  # type: ignore[no-any-return]
+
+
+def test_credentials_in_two_places_are_refused(relay: RelayMock, http: httpx.Client, inspector: Inspector) -> None:
+    response = http.post(f"{otlp_url(relay.url)}?sentry_key={API.key}", content=VALID_JSON, headers=JSON)
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "multiple authorization payloads"
+    assert inspector.wait_refusals(1)[0]["reason"] == "auth"
 
 
 # -- durability ---------------------------------------------------------------------------------
