@@ -125,6 +125,9 @@ def test_the_otel_sdk_s_spans_show_in_the_trace_view(tracer_provider: TracerProv
     assert children["http.client"]["status"] == "unknown_error"
     marks = {(child["ingest"], child["resource"]["service.name"]) for child in children.values()}
     assert marks == {("otlp", "catalog")}
+    # The verifier reads the same spans: one service's trace, its segment and spans, checked.
+    report = inspector.verify(trace_id=trace_id)
+    assert (report["traces_checked"], report["trace_ids"]) == (1, [trace_id])
 
 
 def test_otlp_requests_are_listed_beside_envelopes_with_their_raw_bytes(
