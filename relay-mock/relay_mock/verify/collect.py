@@ -199,6 +199,7 @@ def _segments(bundle: TraceBundle, row: RowLike, detached: list[tuple[TraceBundl
                 received_at=row["received_at"],
                 kind="segment",
                 sdk=_sdk(row),
+                otlp_resource=fact.otlp_resource,
             )
         )
     if segments:
