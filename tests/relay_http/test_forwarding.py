@@ -257,6 +257,42 @@ def test_an_envelope_the_upstream_never_takes_expires_after_max_age(
     assert p.upstream_envelopes() == []  # expired means never sent
 
 
+def test_an_otlp_request_is_forwarded_as_it_came_to_the_upstream_s_otlp_endpoint(
+    pair: Callable[..., Pair], http: httpx.Client
+) -> None:
+    p = pair()
+    trace_id, now = new_id(), time.time_ns()
+    span = {
+        "traceId": trace_id,
+        "spanId": "a1a2a3a4a5a6a7a8",
+        "name": "GET /stock",
+        "kind": 2,
+        "startTimeUnixNano": str(now - 5_000_000),
+        "endTimeUnixNano": str(now),
+    }
+    document = orjson.dumps(
+        {"resourceSpans": [{"resource": {}, "scopeSpans": [{"scope": {"name": "t"}, "spans": [span]}]}]}
+    )
+    response = http.post(
+        f"{p.local.url}/api/{API.id}/integration/otlp/v1/traces/",
+        content=gzip.compress(document),
+        headers={"content-type": "application/json", "content-encoding": "gzip", **API.auth},
+    )
+    assert response.status_code == 200, response.text
+
+    def arrived() -> Envelope | None:
+        found = [e for e in p.upstream_envelopes() if e.trace_id == trace_id]
+        return found[0] if found else None
+
+    found = poll(arrived, deadline_s=DEADLINE_S, what="the OTLP request upstream")
+    assert (found.project.id, found.request.public_key) == (UPSTREAM_PROJECT, UPSTREAM_KEY)
+    assert found.request.endpoint == "otlp_traces" and found.request.content_encoding == "gzip"
+    with RelayClient(p.upstream.url) as upstream:
+        raw = upstream.raw(found.id)
+    assert raw.endswith(document)  # the otlp_request item: the body byte for byte
+    assert p.forwarding_when(lambda f: f.sent == 1, "sent").statuses == {"200": 1}
+
+
 def test_unconfigured_projects_are_never_forwarded(pair: Callable[..., Pair], http: httpx.Client) -> None:
     p = pair()
     other = send(http, p.local.url, project=DOWNSTREAM)

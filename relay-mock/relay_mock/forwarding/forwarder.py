@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from relay_mock import __version__
 from relay_mock.forwarding import http
 from relay_mock.forwarding.limits import UpstreamState, backoff, parse_rate_limits
-from relay_mock.forwarding.rewrite import categories, encode, rewrite
+from relay_mock.forwarding.rewrite import categories, encode, otlp_request, rewrite
 from relay_mock.settings import Project, Upstream
 from relay_mock.store import outbox
 from relay_mock.store.outbox import Due
@@ -41,6 +41,19 @@ INGEST_FIRST_MAX_S = 1.0
 BURST_BATCH = 64  # a round's size while a burst goes on
 IDLE_CHECK_S = 30.0  # a pending row's time comes without a commit to wake us: look at least this often
 DETAIL_MAX = 2000  # an upstream's answer kept with a rejection, at most
+
+
+ENVELOPE_TYPE = "application/x-sentry-envelope"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A request as it is sent upstream."""
+
+    body: bytes
+    encoding: str | None  # its Content-Encoding (None: plain)
+    content_type: str
+    path: str
 
 
 @dataclass(frozen=True)
@@ -181,22 +194,28 @@ class Forwarder:
             outcomes.update({row.rowid: result for (row, _), result in zip(sendable, results, strict=True)})
         await self._record(outcomes)
 
-    def _bodies(self, sendable: list[tuple[Due, Upstream]]) -> list[tuple[bytes, str | None] | str]:
-        """Each envelope as it is sent (body and encoding), or why it cannot be."""
-        bodies: list[tuple[bytes, str | None] | str] = []
+    def _bodies(self, sendable: list[tuple[Due, Upstream]]) -> list[Prepared | str]:
+        """Each envelope as it is sent, or why it cannot be."""
+        bodies: list[Prepared | str] = []
         for row, upstream in sendable:
             try:
-                bodies.append(encode(rewrite(row.raw, upstream, self.sandbox_keys), row.content_encoding))
+                if row.endpoint.startswith("otlp_"):
+                    # An OTLP request goes to the upstream's OTLP endpoint as it came: no header to rewrite.
+                    request, content_type = otlp_request(row.raw)
+                    signal = row.endpoint.removeprefix("otlp_")
+                    path = f"{upstream.path_prefix}/api/{upstream.project_id}/integration/otlp/v1/{signal}/"
+                    bodies.append(Prepared(*encode(request, row.content_encoding), content_type, path))
+                else:
+                    body = rewrite(row.raw, upstream, self.sandbox_keys)
+                    bodies.append(Prepared(*encode(body, row.content_encoding), ENVELOPE_TYPE, upstream.envelope_path))
             except ValueError as exc:
                 bodies.append(f"not forwardable: {exc}")
         return bodies
 
-    async def _send(
-        self, gate: asyncio.Semaphore, row: Due, upstream: Upstream, prepared: tuple[bytes, str | None] | str
-    ) -> Outcome:
+    async def _send(self, gate: asyncio.Semaphore, row: Due, upstream: Upstream, prepared: Prepared | str) -> Outcome:
         if isinstance(prepared, str):
             return Outcome("rejected", detail=prepared)
-        body, encoding = prepared
+        body, encoding = prepared.body, prepared.encoding
         async with gate:
             state = self.states[upstream.envelope_url]
             now = time.time()
@@ -205,7 +224,7 @@ class Forwarder:
                 return Outcome("pending", next_at=self._clamp(row, until))
             client = row.sdk_client or f"relay-mock/{__version__}"
             headers = {
-                "content-type": "application/x-sentry-envelope",
+                "content-type": prepared.content_type,
                 "x-sentry-auth": f"Sentry sentry_key={upstream.public_key}, sentry_version=7, sentry_client={client}",
                 "user-agent": row.user_agent or client,
             }
@@ -215,7 +234,7 @@ class Forwarder:
                 headers["x-forwarded-for"] = row.remote_addr.rsplit(":", 1)[0]
             try:
                 # Redirects are not followed: the upstream may not choose another host.
-                answer = await self._hosts[upstream.netloc].post(upstream.envelope_path, headers, body)
+                answer = await self._hosts[upstream.netloc].post(prepared.path, headers, body)
             except http.NotSent as exc:
                 return self._failed(row, upstream, None, f"cannot reach {upstream.netloc}: {exc}")
             except http.Unanswered as exc:

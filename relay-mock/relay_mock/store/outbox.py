@@ -22,18 +22,19 @@ class Due:
     remote_addr: str | None
     content_encoding: str
     item_types: list[str]
+    endpoint: str  # envelope | store | otlp_traces | otlp_logs
     raw: bytes = b""
 
 
 def due(conn: sqlite3.Connection, now: float, *, limit: int) -> list[Due]:
     rows = conn.execute(
         "SELECT o.envelope_rowid, o.project_id, o.queued_at, o.attempts, e.sdk_client, e.user_agent,"
-        " e.remote_addr, e.content_encoding, e.item_types"
+        " e.remote_addr, e.content_encoding, e.item_types, e.endpoint"
         " FROM outbox o JOIN envelopes e ON e.id = o.envelope_rowid"
         " WHERE o.state = 'pending' AND o.next_at <= ? ORDER BY o.next_at LIMIT ?",
         (now, limit),
     ).fetchall()
-    return [Due(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8].split(",") if r[8] else []) for r in rows]
+    return [Due(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8].split(",") if r[8] else [], r[9]) for r in rows]
 
 
 def with_bodies(conn: sqlite3.Connection, rows: list[Due]) -> list[Due]:
