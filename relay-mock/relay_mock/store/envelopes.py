@@ -173,6 +173,21 @@ def _records(
     return records
 
 
+def records_after(conn: sqlite3.Connection, rowid: int, *, limit: int) -> list[EnvelopeRecord]:
+    """The stored envelopes after row `rowid`, oldest first, as the records the writer committed
+    (raw bytes included): what a reader of Spotlight's `/stream` missed or asked to replay."""
+    rows = conn.execute(
+        f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE id > ? ORDER BY id LIMIT ?", (rowid, limit)
+    ).fetchall()
+    return [record for record, _ in _records(conn, rows, payloads=True)]
+
+
+def rowid_before_newest(conn: sqlite3.Connection, count: int) -> int:
+    """The row id just before the newest `count` envelopes (0 when fewer are stored)."""
+    row = conn.execute("SELECT id FROM envelopes ORDER BY id DESC LIMIT 1 OFFSET ?", (count,)).fetchone()
+    return int(row[0]) if row else 0
+
+
 def count_items(conn: sqlite3.Connection, flt: EnvelopeFilter, *, item_type: str | None) -> int:
     """How many stored items match (the blocking wait polls this)."""
     where, params = flt.where()
