@@ -27,6 +27,7 @@ from relay_mock.relay_view.scrubbing import load_scrubbing
 from relay_mock.relay_view.service import RelayViews
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.spotlight import stream as spotlight_stream
+from relay_mock.store import envelopes
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.records import EnvelopeRecord
 from relay_mock.store.writer import StoreWriter
@@ -79,6 +80,7 @@ class RelayMock:
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             self.writer.start()
+            self.feed.last_rowid = await self.reader.run(envelopes.newest_rowid)
             if self.settings.store_view:
                 self.relay_views.start()
             logger.info(

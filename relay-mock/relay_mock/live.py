@@ -68,6 +68,9 @@ class LiveFeed:
         self._subscribers: set[asyncio.Queue[Arrival | None]] = set()
         self._record_subscribers: set[RecordSubscription] = set()
         self._changed = asyncio.Event()
+        # The newest envelope published (set from the store at start): a new subscriber gets every
+        # envelope after it through its queue, and what came up to it from the store.
+        self.last_rowid = 0
 
     def subscribe_records(self, size: int) -> RecordSubscription:
         """A bounded subscription to committed records; `unsubscribe_records` ends it."""
@@ -80,6 +83,8 @@ class LiveFeed:
 
     def publish(self, records: list[EnvelopeRecord]) -> None:
         """Called on the event loop after each group commit."""
+        if records:
+            self.last_rowid = max(self.last_rowid, records[-1].rowid)
         for subscription in self._record_subscribers:
             for record in records:
                 subscription.offer(record)

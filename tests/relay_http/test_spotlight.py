@@ -195,7 +195,7 @@ def sse_events(response: httpx.Response, deadline_s: float = DEADLINE_S) -> Iter
         fields = {}
 
 
-def event_ids_in(sse: Sse) -> list[str]:
+def event_ids_in(sse: Sse) -> list[str | None]:
     return [payload.get("event_id") for _, payload in sse.data[1] if isinstance(payload, dict)]
 
 
@@ -313,3 +313,45 @@ def test_health_says_it_is_a_sidecar_the_way_spotlights_cli_checks(relay: RelayM
     assert health.status_code == 200
     assert health.headers["x-powered-by"] == "spotlight-by-sentry"
     assert health.json()["is_healthy"] is True
+
+
+def test_a_reader_that_falls_behind_slows_nothing_is_told_and_loses_nothing(
+    start_relay: Any, http: httpx.Client
+) -> None:
+    """A reader that stops reading: ingest goes on at its pace, relay-mock's memory stays far
+    below what was sent, and when the reader reads again it is told it fell behind and gets
+    every envelope once, in order (the rest from the store)."""
+    relay = start_relay(RELAY_SYNCHRONOUS="NORMAL")
+    count, padding = 1200, "x" * 30_000
+    ids = [new_id() for _ in range(count)]
+    with httpx.stream("GET", f"{relay.url}/stream?backlog=0", timeout=httpx.Timeout(10, read=60)) as stalled:
+        assert stalled.status_code == 200
+        before = relay.memory_kib()["VmRSS"]
+        slowest = 0.0
+        started = time.monotonic()
+        for event_id in ids:
+            sent = time.monotonic()
+            send_event(http, relay.url, event_id=event_id, extra={"padding": padding})
+            slowest = max(slowest, time.monotonic() - sent)
+        elapsed = time.monotonic() - started
+        grown_kib = relay.memory_kib()["VmRSS"] - before
+
+        got: list[str | None] = []
+        told = 0
+        for sse in sse_events(stalled, deadline_s=60):
+            if sse.event == "relay-mock.behind":
+                told += 1
+                continue
+            got += event_ids_in(sse)
+            if len(got) >= count:
+                break
+
+    sent_mib = count * len(padding) / 2**20
+    assert slowest < 2, f"one POST took {slowest:.2f}s while a reader was stalled"
+    assert grown_kib / 1024 < sent_mib / 2, f"relay-mock grew {grown_kib / 1024:.1f} MiB for {sent_mib:.0f} MiB sent"
+    assert told >= 1, "the reader fell behind and must be told"
+    assert got == ids, "every envelope once, in order"
+    print(
+        f"{count} envelopes ({sent_mib:.0f} MiB) in {elapsed:.1f}s, slowest POST {slowest * 1000:.0f} ms, "
+        f"relay-mock grew {grown_kib / 1024:.1f} MiB, reader told {told}x"
+    )

@@ -33,7 +33,7 @@ from relay_mock.store.read_pool import Reader
 from relay_mock.store.records import EnvelopeRecord, rowid_of
 
 BACKLOG = 500
-QUEUE_SIZE = 256
+QUEUE_SIZE = 100
 PAGE = 100
 KEEPALIVE_S = 15.0
 # Envelopes up to this size are turned into their event on the event loop; larger ones in a thread.
@@ -50,9 +50,14 @@ async def stream(request: Request) -> Response:
     async def events() -> AsyncIterator[bytes]:
         # Subscribe before reading the store, so nothing committed meanwhile falls between the two.
         subscription = feed.subscribe_records(QUEUE_SIZE)
+        published = feed.last_rowid  # everything after it comes through the queue
         try:
             yield b"retry: 2000\n: relay-mock, Spotlight's /stream\n\n"
-            position = last_seen if last_seen is not None else await reader.run(envelopes.rowid_before_newest, backlog)
+            position = (
+                last_seen
+                if last_seen is not None
+                else await reader.run(envelopes.rowid_before_newest, backlog, upto=published)
+            )
             while True:
                 async for chunk in _from_store(reader, position):
                     position = chunk.rowid

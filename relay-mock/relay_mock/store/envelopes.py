@@ -182,10 +182,17 @@ def records_after(conn: sqlite3.Connection, rowid: int, *, limit: int) -> list[E
     return [record for record, _ in _records(conn, rows, payloads=True)]
 
 
-def rowid_before_newest(conn: sqlite3.Connection, count: int) -> int:
-    """The row id just before the newest `count` envelopes (0 when fewer are stored)."""
-    row = conn.execute("SELECT id FROM envelopes ORDER BY id DESC LIMIT 1 OFFSET ?", (count,)).fetchone()
+def rowid_before_newest(conn: sqlite3.Connection, count: int, *, upto: int) -> int:
+    """The row id just before the newest `count` envelopes up to row `upto` (0 when fewer are stored)."""
+    row = conn.execute(
+        "SELECT id FROM envelopes WHERE id <= ? ORDER BY id DESC LIMIT 1 OFFSET ?", (upto, count)
+    ).fetchone()
     return int(row[0]) if row else 0
+
+
+def newest_rowid(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT coalesce(max(id), 0) FROM envelopes").fetchone()
+    return int(row[0])
 
 
 def count_items(conn: sqlite3.Connection, flt: EnvelopeFilter, *, item_type: str | None) -> int:
