@@ -75,6 +75,11 @@ async def load_trace(reader: Reader, config: VerifyConfig, trace_id: str) -> mod
     return (await _verified_trees(reader, config, [trace_id])).get(trace_id)
 
 
+async def load_traces(reader: Reader, config: VerifyConfig, trace_ids: list[str]) -> dict[str, models.Trace]:
+    """Several traces as trees, verified (Spotlight's search_traces needs their spans)."""
+    return await _verified_trees(reader, config, trace_ids)
+
+
 async def list_traces(request: Request) -> Response:
     page = await trace_page(
         request.app.state.reader,
