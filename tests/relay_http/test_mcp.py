@@ -20,6 +20,8 @@ from tests.support.relay_server import RelayMock
 
 PROTOCOL = "2025-06-18"
 TOOLS = {"search_errors", "get_error", "list_traces", "get_trace", "list_envelopes", "search_logs", "list_leaks"}
+# Spotlight's tools and the verifier's and Relay view's (tests/relay_http/test_spotlight_mcp.py calls them).
+TOOLS |= {"search_traces", "get_traces", "verify_traces", "get_relay_view"}
 
 
 class McpClient:

@@ -253,30 +253,31 @@ def traces_answer(traces: list[models.Trace], filters: dict[str, Any] | None) ->
 
 def span_tree(trace: models.Trace) -> str:
     """The trace as an indented tree (Spotlight's get_traces layout): transactions by name, spans by
-    description and op, each with its short id and duration; several roots under one trace node."""
+    description and op, each with its short id and duration, children longest first; several roots
+    hang under one node for the trace."""
     lines: list[str] = []
 
-    def render(node: models.TraceNode, prefix: str, last: bool, top: bool) -> None:
-        connector = "" if top else ("└─ " if last else "├─ ")
+    def label(node: models.TraceNode) -> str:
         duration = f"{round(node.duration_ms)}ms" if node.duration_ms else "unknown"
         name = node.description or node.op or "unnamed"
         op = f" · {node.op}" if node.kind == "span" and node.op and node.op != "default" else ""
         service = f" · {node.service}" if node.kind == "transaction" else ""
         broken = f" · broken: {node.broken}" if node.broken else ""
-        lines.append(f"{prefix}{connector}{name} [{(node.span_id or '')[:8]}{op}{service} · {duration}]{broken}")
-        children = sorted(node.children, key=lambda c: -(c.duration_ms or 0))
-        for index, child in enumerate(children):
-            render(child, prefix + ("" if top else ("   " if last else "│  ")), index == len(children) - 1, False)
+        return f"{name} [{(node.span_id or '')[:8]}{op}{service} · {duration}]{broken}"
 
-    roots = trace.roots
-    if len(roots) > 1:
+    def render(text: str, children: list[models.TraceNode], prefix: str, last: bool) -> None:
+        connector = "" if prefix == "" else ("└─ " if last else "├─ ")
+        lines.append(f"{prefix}{connector}{text}")
+        ordered = sorted(children, key=lambda c: -(c.duration_ms or 0))
+        for index, child in enumerate(ordered):
+            render(label(child), child.children, prefix + ("   " if last else "│  "), index == len(ordered) - 1)
+
+    if len(trace.roots) > 1:
         duration = f"{round(trace.duration_ms)}ms" if trace.duration_ms else "unknown"
-        lines.append(f"Trace {trace.trace_id[:8]} [{trace.trace_id[:8]} · trace · {duration}]")
-        for index, root in enumerate(roots):
-            render(root, "", index == len(roots) - 1, False)
+        render(f"Trace {trace.trace_id[:8]} [{trace.trace_id[:16][:8]} · trace · {duration}]", trace.roots, "", True)
     else:
-        for root in roots:
-            render(root, "", True, True)
+        for index, root in enumerate(trace.roots):
+            render(label(root), root.children, "", index == len(trace.roots) - 1)
     return "\n".join(lines)
 
 
