@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import anyio
 import pytest
 from mcp.client.client import Client
+from mcp_types import TextContent
 
 from tests.relay_http.inspector import Inspector
 from tests.relay_http.sdk import run_sdk
@@ -34,7 +35,9 @@ def call(relay: RelayMock, tool: str, arguments: dict[str, Any]) -> tuple[bool, 
 
     async def use(client: Client) -> tuple[bool, list[str], Any]:
         result = await client.call_tool(tool, arguments)
-        return bool(result.is_error), [item.text for item in result.content], result.structured_content
+        texts = [item.text for item in result.content if isinstance(item, TextContent)]
+        assert len(texts) == len(result.content), "Spotlight's tools answer with text items only"
+        return bool(result.is_error), texts, result.structured_content
 
     return with_client(relay, use)
 
