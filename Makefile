@@ -44,8 +44,8 @@ envelopes: ## the newest captured envelopes as a table (TYPE=, PROJECT=, TRACE=,
 sentry-logs: ## the newest Sentry logs the services sent (SERVICE=, LEVEL=, TRACE=, Q=, SINCE=10m, LIMIT=50)
 	@$(RELAY_CLI) logs --limit $(or $(LIMIT),50) $(if $(SERVICE),--service $(SERVICE)) $(if $(LEVEL),--level $(LEVEL)) $(if $(TRACE),--trace-id $(TRACE)) $(if $(Q),--q "$(Q)") $(if $(SINCE),--since $(SINCE))
 
-tail: ## follow arriving envelopes live
-	@docker compose exec relay-mock python -m relay_mock tail $(if $(PROJECT),--project $(PROJECT)) $(if $(TYPE),--type $(TYPE))
+tail: ## follow arrivals live: make tail [KIND=errors|logs|traces|metrics|all] [PROJECT=..] [SERVICE=..] [TRACE_ID=..] [FORMAT=human|json|logfmt]
+	@docker compose exec relay-mock python -m relay_mock tail $(or $(KIND),all) $(if $(PROJECT),--project $(PROJECT)) $(if $(SERVICE),--service $(SERVICE)) $(if $(TRACE_ID),--trace-id $(TRACE_ID)) $(if $(FORMAT),--format $(FORMAT))
 
 export: ## every envelope as JSON lines into reports/envelopes-<time>.jsonl
 	@mkdir -p reports && f=reports/envelopes-$$(date +%Y%m%d-%H%M%S).jsonl && $(RELAY_CLI) export > $$f && echo "wrote $$f"
