@@ -36,7 +36,22 @@ class Lines:
         self.process = process
         self.seen: list[str] = []
         self._lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def stop(self) -> None:
+        """End the process and close its pipes (after the reader has seen the end of stdout)."""
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._reader.join(timeout=5)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -67,15 +82,11 @@ def tail(relay: RelayMock, spotlight_cli: list[str]) -> Iterator[Lines]:
         stderr=subprocess.STDOUT,
         text=True,
     )
+    lines = Lines(process)
     try:
-        yield Lines(process)
+        yield lines
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        lines.stop()
 
 
 def test_spotlight_tail_prints_errors_sent_to_relay_mock_by_dsn(relay: RelayMock, tail: Lines) -> None:
@@ -91,3 +102,35 @@ def test_spotlight_tail_prints_errors_sent_to_relay_mock_by_dsn(relay: RelayMock
     assert printed["exception_value"] == "card live-4242 declined for 42 EUR"
     assert printed["filename"].endswith("sdk_client.py")
     assert tail.process.poll() is None, "spotlight tail must stay attached, not exit or start its own sidecar"
+
+
+def test_spotlight_mcp_over_stdio_proxies_to_relay_mocks_mcp(relay: RelayMock, spotlight_cli: list[str]) -> None:
+    """`spotlight mcp -p <port>` recognises relay-mock as a running sidecar (its /health says so)
+    and relays an agent's stdio JSON-RPC to relay-mock's /mcp instead of starting its own."""
+    event_id = run_sdk(API.dsn(relay.url), "error", card="mcp-proxy")["errors"][0]
+    messages = [
+        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
+         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}},
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+         "params": {"name": "search_errors", "arguments": {"filters": {"timeWindow": 300}}}},
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        [*spotlight_cli, "mcp", "-p", str(relay.port)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stdin is not None
+    lines = Lines(process)
+    try:
+        for message in messages:
+            process.stdin.write(json.dumps(message) + "\n")
+        process.stdin.flush()
+        initialized = lines.json_with(id=1)
+        assert initialized["result"]["serverInfo"]["name"] == "relay-mock"
+        answer = lines.json_with(id=2)["result"]
+        assert any(event_id in item["text"] for item in answer["content"])
+    finally:
+        lines.stop()
