@@ -64,6 +64,9 @@ def test_sentry_python_with_spotlight_and_no_dsn_is_stored_as_the_spotlight_proj
     assert envelope_["request"]["endpoint"] == "stream"
     assert envelope_["request"]["auth"] == "spotlight"
     assert inspector.wait("transaction", release=release, timeout_s=DEADLINE_S) == 1
+    # The spotlight project is one like the others for the lists' filters, by name and by id.
+    for project in ("spotlight", "0"):
+        assert [e["event_id"] for e in inspector.envelopes(project=project, event_id=event_id)] == [event_id]
 
 
 def test_sentry_python_with_a_dsn_and_spotlight_stores_the_stream_copy_under_the_dsns_project(
