@@ -237,7 +237,7 @@ def events(response: httpx.Response) -> Iterator[tuple[str, str, str]]:
         fields, data = {}, []
 
 
-def follow(url: str, filters: Filters, printer: Printer, *, replay: int, once: bool = False) -> None:
+def follow(url: str, filters: Filters, printer: Printer, *, replay: int) -> None:
     """Print what arrives until interrupted; reconnect (with Last-Event-ID) when the connection drops."""
     headers = {"accept": "text/event-stream"}
     token = os.environ.get("RELAY_INSPECT_TOKEN")
@@ -269,7 +269,5 @@ def follow(url: str, filters: Filters, printer: Printer, *, replay: int, once: b
                         last_id = event_id or last_id
             except (httpx.TransportError, httpx.RemoteProtocolError) as exc:
                 print(f"relay-mock: connection lost ({exc.__class__.__name__}); reconnecting", file=sys.stderr)
-            if once:
-                return
             time.sleep(delay)
             delay = min(delay * 2, RECONNECT_MAX_S)
