@@ -36,6 +36,23 @@ ensure_venv() {
   fi
 }
 
+# .venv3: the same environment with sentry-python 3 (requirements/dev-sdk3.txt), for the
+# services' in-process suites under the SDK's next major (scripts/test-sdk3.sh).
+ensure_venv3() {
+  local stamp=.venv3/.requirements.sha256 want
+  want=$(sha256sum requirements/dev-sdk3.txt | cut -d' ' -f1)
+  if [ ! -x .venv3/bin/python ]; then
+    step "creating .venv3"
+    python3 -m venv .venv3
+  fi
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    step "installing requirements/dev-sdk3.txt into .venv3"
+    .venv3/bin/pip install --quiet --disable-pip-version-check -r requirements/dev-sdk3.txt \
+      2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+    echo "$want" >"$stamp"
+  fi
+}
+
 # TypeScript for the web UI's type check (relay-mock/ui-check), as its package-lock.json pins it.
 # `npm ci` runs only when the lock file changed since the last install (a stamp in node_modules).
 # Debian 12's nodejs (18) and npm are enough; .ci/run installs them.

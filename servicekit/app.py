@@ -107,6 +107,8 @@ def health_router() -> APIRouter:
             "traces_sample_rate": settings.sentry_traces_sample_rate,
             "propagate_traces": settings.sentry_propagate_traces,
             "asyncio_loop_instrumented": loop_is_instrumented(),
+            # Which sentry-python serves this process (the services run on 2.x or 3.x).
+            "sdk": f"sentry.python/{sentry_sdk.VERSION}",
             "mcp": mcp,
         }
 

@@ -7,7 +7,16 @@ import logging
 import sys
 from contextvars import ContextVar
 
-from sentry_sdk.integrations.logging import ignore_logger
+from sentry_sdk.integrations import logging as sentry_logging
+
+from servicekit.sdk_version import SPANS_ONLY
+
+# sentry-python 3 renamed 2.x's `ignore_logger` (no breadcrumbs, no events) to
+# `ignore_logger_for_events`, and gave the old name to what 2.x called
+# `ignore_logger_for_sentry_logs`: the same call now silences another channel.
+ignore_logger_for_events = (
+    sentry_logging.ignore_logger_for_events if SPANS_ONLY else sentry_logging.ignore_logger  # type: ignore[attr-defined,unused-ignore]
+)
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -43,7 +52,7 @@ def configure_sentry_loggers(extra: tuple[str, ...] = ()) -> None:
     names = (*NOISY_LOGGERS, *extra)
     children = tuple(f"{name}." for name in names)
     for name in (*names, *(known for known in logging.root.manager.loggerDict if known.startswith(children))):
-        ignore_logger(name)
+        ignore_logger_for_events(name)
 
 
 class _RequestIdFilter(logging.Filter):

@@ -4,7 +4,8 @@ With `trace_lifecycle="static"` (SENTRY_TRACE_LIFECYCLE=transactions) that is th
 Sentry's ASGI integration started; with `"stream"` it is the segment span, and the
 transaction APIs (`Scope.transaction`, `sentry_sdk.start_span`) answer None or a no-op with a
 DeprecationWarning. Code that enriches the request's span goes through this module, so it
-works the same in both modes.
+works the same in both modes. sentry-python 3 has only the second (its `sentry_sdk.traces.Span`
+is 2.x's `StreamedSpan`, still importable under that name).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any, Protocol
 
 import sentry_sdk
 import sentry_sdk.traces
-from sentry_sdk.tracing_utils import has_span_streaming_enabled
+
+from servicekit.sdk_version import SPANS_ONLY
 
 
 class RequestSpan(Protocol):
@@ -32,9 +34,12 @@ class RequestSpan(Protocol):
 
 
 def streaming() -> bool:
-    """Whether the active client streams spans (SENTRY_TRACE_LIFECYCLE=stream)."""
+    """Whether spans are streamed: always on sentry-python 3 (its only kind of span), on 2.x
+    when the active client was configured with SENTRY_TRACE_LIFECYCLE=stream."""
+    if SPANS_ONLY:
+        return True
     client = sentry_sdk.get_client()
-    return client.is_active() and has_span_streaming_enabled(client.options)
+    return client.is_active() and client.options.get("trace_lifecycle") == "stream"
 
 
 def current_request_span() -> RequestSpan | None:

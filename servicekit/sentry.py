@@ -28,6 +28,7 @@ from sentry_sdk.integrations.sqlalchemy import SqlalchemyIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
 
 from servicekit.loggers import configure_sentry_loggers
+from servicekit.sdk_version import SPANS_ONLY
 from servicekit.settings import ServiceSettings
 from servicekit.tracing import extract_sentry_trace
 
@@ -96,7 +97,7 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
             " 3.12.3); upgrade Python or set SENTRY_PROFILE_SESSION_SAMPLE_RATE=0",
             platform.python_version(),
         )
-    layer: dict[str, Any] = (
+    hooks: dict[str, Any] = (
         {"traces_sample_rate": settings.sentry_traces_sample_rate}
         if settings.sentry_bare_sdk
         else {
@@ -105,7 +106,6 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
             if enabled or not settings.streams_spans
             else _never_sample,
             "before_send": make_before_send(enabled, scrub=settings.sentry_scrubbing),
-            "before_send_transaction": make_before_send(enabled, scrub=settings.sentry_scrubbing),
             "before_send_log": make_before_send_telemetry(enabled, scrub=settings.sentry_scrubbing),
             "before_send_metric": make_before_send_telemetry(enabled, scrub=settings.sentry_scrubbing),
             # The SDK warns if this is set without span streaming; it is never called then.
@@ -118,38 +118,27 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
         release=settings.release,
         server_name=settings.sentry_server_name or settings.service_name,
         attach_stacktrace=settings.sentry_attach_stacktrace,
-        # The hooks (in `layer`) only see events and transactions: release-health sessions,
+        # The hooks only see events, spans, logs and metrics: release-health sessions,
         # profiles and client reports bypass them, so SENTRY_ENABLED=false stops those at the source.
         profile_session_sample_rate=settings.profile_session_sample_rate if enabled else 0.0,
         profile_lifecycle="trace",
         auto_session_tracking=enabled,
-        # No `send_default_pii`: sentry-sdk 2.75 deprecates it, and leaving it unset means
-        # False (no PII, the SDK's own EventScrubber on) without the DeprecationWarning.
         send_client_reports=enabled,
         debug=settings.sentry_debug,
-        # Sentry logs (`log` items): the domain events of servicekit.telemetry, and stdlib
-        # records at SENTRY_LOGS_LEVEL and above. Metrics (`trace_metric` items) are on by default.
-        enable_logs=enabled,
-        # The SDK spells the transaction lifecycle "static".
-        trace_lifecycle="stream" if settings.streams_spans else "static",
         # An empty list is the documented way to stop outgoing propagation.
         trace_propagation_targets=[".*"] if settings.sentry_propagate_traces else [],
         # Explicit integrations only: auto-enabling would add asyncpg's integration next to
         # SQLAlchemy's and record every query twice (and Flask's, should it be installed).
         auto_enabling_integrations=False,
         integrations=[
-            StarletteIntegration(transaction_style="url"),
-            FastApiIntegration(transaction_style="url"),
+            *web_integrations(),
             SqlalchemyIntegration(),
             AsyncioIntegration(),
-            LoggingIntegration(
-                level=logging.getLevelName(settings.sentry_log_breadcrumb_level),
-                event_level=logging.getLevelName(settings.sentry_log_event_level),
-                sentry_logs_level=logging.getLevelName(settings.sentry_logs_level),
-            ),
+            logging_integration(settings),
             HttpxIntegration(),
         ],
-        **layer,
+        **hooks,
+        **major_options(settings, enabled),
         **sdk_overrides,
     )
     logger.info(
@@ -158,9 +147,73 @@ def configure_sentry(settings: ServiceSettings, **sdk_overrides: Any) -> bool:
         settings.environment,
         enabled,
         settings.sentry_traces_sample_rate,
-        settings.sentry_trace_lifecycle,
+        "stream" if settings.streams_spans else "transactions",
     )
     return True
+
+
+# What differs between sentry-python 2 and 3, one function per concern; `SDK_MAJOR` picks.
+
+
+def major_options(settings: ServiceSettings, enabled: bool) -> dict[str, Any]:
+    """The `init` options only one major has (its spelling of the trace lifecycle, of logs,
+    of the transaction hook and of PII collection)."""
+    return _sdk3_options(settings, enabled) if SPANS_ONLY else _sdk2_options(settings, enabled)
+
+
+def _sdk2_options(settings: ServiceSettings, enabled: bool) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        # Sentry logs (`log` items): the domain events of servicekit.telemetry, and stdlib
+        # records at SENTRY_LOGS_LEVEL and above. Metrics (`trace_metric` items) are on by default.
+        "enable_logs": enabled,
+        # The SDK spells the transaction lifecycle "static".
+        "trace_lifecycle": "stream" if settings.streams_spans else "static",
+        # No `send_default_pii`: sentry-sdk 2.75 deprecates it, and leaving it unset means
+        # False (no PII, the SDK's own EventScrubber on) without the DeprecationWarning.
+    }
+    if not settings.sentry_bare_sdk:
+        options["before_send_transaction"] = make_before_send(enabled, scrub=settings.sentry_scrubbing)
+    return options
+
+
+# 3.0 collects user info (IP address, user) and cookies unless told not to (its `data_collection`
+# replaces `send_default_pii`); this keeps what 2.x sends without PII. Headers and query strings
+# stay as in 2.x: sent, with the SDK's deny-list and then scrub_event filtering them.
+SDK3_DATA_COLLECTION: dict[str, Any] = {
+    "user_info": False,
+    "cookies": {"mode": "off"},
+}
+
+
+def _sdk3_options(settings: ServiceSettings, enabled: bool) -> dict[str, Any]:
+    # No `enable_logs` (logs are always on: before_send_log is the kill switch), no
+    # `before_send_transaction` (no transactions: each request is a segment span, which
+    # before_send_span scrubs), and span streaming is the only lifecycle.
+    return {"trace_lifecycle": "stream", "data_collection": SDK3_DATA_COLLECTION}
+
+
+def web_integrations() -> list[StarletteIntegration]:
+    """Starlette's and FastAPI's integrations, naming each request by its route template.
+
+    2.x needs `transaction_style="url"` for that; 3.x names segments by route and has no option.
+    """
+    if SPANS_ONLY:
+        return [StarletteIntegration(), FastApiIntegration()]
+    return [StarletteIntegration(transaction_style="url"), FastApiIntegration(transaction_style="url")]  # type: ignore[call-arg,unused-ignore]
+
+
+def logging_integration(settings: ServiceSettings) -> LoggingIntegration:
+    """stdlib logging: breadcrumbs, error events and Sentry logs at the configured levels.
+
+    3.0 renamed the arguments: its `level` is the Sentry-logs level (2.x's `sentry_logs_level`),
+    and the breadcrumb level (2.x's `level`) is `breadcrumb_level`.
+    """
+    breadcrumbs = logging.getLevelName(settings.sentry_log_breadcrumb_level)
+    events = logging.getLevelName(settings.sentry_log_event_level)
+    logs = logging.getLevelName(settings.sentry_logs_level)
+    if SPANS_ONLY:
+        return LoggingIntegration(level=logs, event_level=events, breadcrumb_level=breadcrumbs)  # type: ignore[call-arg,unused-ignore]
+    return LoggingIntegration(level=breadcrumbs, event_level=events, sentry_logs_level=logs)  # type: ignore[call-arg,unused-ignore]
 
 
 def profiler_may_deadlock(version: tuple[int, ...] | None = None) -> bool:

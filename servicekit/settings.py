@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from servicekit.sdk_version import SDK_VERSION, SPANS_ONLY
+
 DEVELOPMENT_SESSION_SECRET = "dev-only-session-secret-change-me"  # noqa: S105 - a known, refused-in-production default
 
 SampleRate = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -45,8 +47,9 @@ class ServiceSettings(BaseSettings):
     # stdlib records at this level and above also leave as Sentry logs (`log` items).
     sentry_logs_level: str = "INFO"
     # "stream" sends spans as `span` items as they finish (sentry-sdk's trace_lifecycle="stream");
-    # "transactions" is the SDK's default, one transaction event per request.
-    sentry_trace_lifecycle: Literal["transactions", "stream"] = "transactions"
+    # "transactions" is sentry-python 2's default, one transaction event per request. 3.x streams
+    # only: there the default is "stream" and "transactions" is refused at start.
+    sentry_trace_lifecycle: Literal["transactions", "stream"] = "stream" if SPANS_ONLY else "transactions"
     # Off is the documented switch that breaks outgoing trace propagation on purpose.
     sentry_propagate_traces: bool = True
     sentry_debug: bool = False
@@ -117,6 +120,15 @@ class ServiceSettings(BaseSettings):
     def _check_service_name(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z][a-z0-9-]*", value):
             raise ValueError("lowercase letters, digits and '-' only")
+        return value
+
+    @field_validator("sentry_trace_lifecycle")
+    @classmethod
+    def _check_lifecycle(cls, value: str) -> str:
+        if SPANS_ONLY and value == "transactions":
+            raise ValueError(
+                f"sentry-sdk {SDK_VERSION} sends spans only (no transactions); use stream, or sentry-sdk 2"
+            )
         return value
 
     @model_validator(mode="after")

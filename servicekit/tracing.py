@@ -10,13 +10,16 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 from urllib.parse import unquote
 
 import sentry_sdk
 import sentry_sdk.traces
 from sentry_sdk.traces import StreamedSpan
-from sentry_sdk.tracing import Span
+
+if TYPE_CHECKING:
+    # sentry-python 2's transaction spans; 3.x has no `sentry_sdk.tracing` (spans only stream).
+    from sentry_sdk.tracing import Span
 
 from servicekit.request_span import current_request_span, streaming
 
@@ -192,6 +195,8 @@ class sentry_span:  # noqa: N801 - reads like the context manager it is
         if isinstance(span, StreamedSpan):
             if exc_type is not None:
                 span.status = "error"
+                # Streamed spans know only ok and error; the detail is kept as the request span keeps it.
+                span.set_attribute("sentry.status.detail", "internal_error")
                 span.set_attribute("error.type", exc_type.__name__)
                 span.set_attribute("error.message", str(exc)[:200])
             span.__exit__(exc_type, exc, tb)

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support import sdk_major
 from tests.support.relay import RelayClient
 from tests.support.stack import Stack, make_test_stack
 
@@ -35,3 +36,31 @@ def relay(stack: Stack) -> Iterator[RelayClient]:
     client = RelayClient(stack.relay_url)
     yield client
     client.close()
+
+
+_NOT_ON_THIS_SDK: list[tuple[str, str]] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On sentry-python 3, deselect the tests marked `sdk2_only` and remember why."""
+    if sdk_major.SDK_MAJOR < 3:
+        return
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker(sdk_major.MARKER)
+        if marker is None:
+            kept.append(item)
+        else:
+            dropped.append(item)
+            _NOT_ON_THIS_SDK.append((item.nodeid, str(marker.kwargs.get("reason", "?"))))
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _NOT_ON_THIS_SDK:
+        return
+    terminalreporter.section(f"not run on sentry-sdk {sdk_major.SDK_VERSION} (sdk2_only, each with its reason)")
+    for nodeid, reason in _NOT_ON_THIS_SDK:
+        terminalreporter.write_line(f"{nodeid}: {reason}")

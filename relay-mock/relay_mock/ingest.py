@@ -3,6 +3,11 @@
     POST /api/{project_id}/envelope/     (trailing slash optional)
     POST /api/{project_id}/store/        (legacy: one JSON event)
     POST /stream                         (Spotlight's sidecar: no credentials; spotlight/attribution.py)
+    POST /api/{project_id}/integration/otlp/v1/traces/   (OTLP/HTTP spans; slash optional)
+    POST /api/{project_id}/integration/otlp/v1/logs/     (OTLP/HTTP logs; slash optional)
+
+An OTLP request is stored as one record of the same store: its spans as v2 `span` items and
+its logs as `log` items (protocol/otlp.py), beside the request body as it came.
 
 A request is answered 200 only after its envelope is committed to disk. Every refusal
 gets Relay's JSON body ({"detail", "causes"}) and is recorded with its reason.
@@ -21,13 +26,14 @@ from typing import Any
 import orjson
 
 from relay_mock.faults import FaultRule, FaultRules
+from relay_mock.protocol import otlp
 from relay_mock.protocol.auth import Auth, auth_from_dsn, auth_from_request
 from relay_mock.protocol.decoding import decode_body, normalise_encoding
 from relay_mock.protocol.envelope import Envelope, envelope_from_event, parse_envelope
 from relay_mock.protocol.errors import AuthError, IngestError, MalformedEnvelope, PayloadTooLarge, ProjectRejected
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.spotlight.attribution import attribute
-from relay_mock.store.index import envelope_trace_id, index_envelope
+from relay_mock.store.index import ItemIndex, envelope_trace_id, index_envelope
 from relay_mock.store.records import EnvelopeRecord, Refusal
 from relay_mock.store.writer import StoreWriter
 
@@ -40,6 +46,7 @@ _DIGITS = re.compile(r"[0-9]{1,18}")
 INLINE_BODY_MAX = 64 * 1024
 
 INGEST_PATH = re.compile(r"^/api/(?P<project>[^/]+)/(?P<endpoint>envelope|store)/?$")
+OTLP_PATH = re.compile(r"^/api/(?P<project>[^/]+)/integration/otlp/v1/(?P<signal>traces|logs)/?$")
 # Spotlight's ingest path: what the SDKs' `spotlight` option (SENTRY_SPOTLIGHT) posts to.
 STREAM_PATH = "/stream"
 
@@ -74,12 +81,8 @@ class IngestApp:
         self.faults = faults
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        match = INGEST_PATH.match(scope["path"])
-        if match is not None:
-            project_part, endpoint = match["project"], match["endpoint"]
-        elif scope["path"] == STREAM_PATH:
-            project_part, endpoint = "", "stream"
-        else:
+        match = INGEST_PATH.match(scope["path"]) or OTLP_PATH.match(scope["path"])
+        if match is None and scope["path"] != STREAM_PATH:
             await _respond(send, 404, {"detail": "not found", "causes": [f"no ingest endpoint at {scope['path']}"]})
             return
         method = scope["method"]
@@ -110,20 +113,32 @@ class IngestApp:
                     raise _injected(verdict.rule)
             body = context["body"] = await self._read_body(receive, headers)
             context["size"] = len(body)
-            build = functools.partial(
-                build_record,
-                self.projects,
-                self.settings,
-                project_part=project_part,
-                endpoint=endpoint,
-                path=scope["path"],
-                headers=headers,
-                query_string=scope.get("query_string", b"").decode("latin-1"),
-                body=body,
-                received_at=received_at,
-                remote_addr=_client(scope),
-            )
-            record = build() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build)
+            common: dict[str, Any] = {
+                "project_part": match["project"] if match is not None else "",
+                "path": scope["path"],
+                "headers": headers,
+                "query_string": scope.get("query_string", b"").decode("latin-1"),
+                "body": body,
+                "received_at": received_at,
+                "remote_addr": _client(scope),
+            }
+            converted: otlp.Converted | None = None
+            if match is not None and match.re is OTLP_PATH:
+                build_otlp = functools.partial(
+                    build_otlp_record, self.projects, self.settings, signal=match["signal"], **common
+                )
+                record, converted = (
+                    build_otlp() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build_otlp)
+                )
+            else:
+                build = functools.partial(
+                    build_record,
+                    self.projects,
+                    self.settings,
+                    endpoint=match["endpoint"] if match is not None else "stream",
+                    **common,
+                )
+                record = build() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build)
             context.update(
                 project_id=record.project_id, public_key=record.public_key, item_types=[i.type for i in record.items]
             )
@@ -147,8 +162,12 @@ class IngestApp:
             logger.exception("storing an envelope failed")
             await _respond(send, 503, {"detail": "store unavailable", "causes": ["the envelope was not stored; retry"]})
             return
+        stored = [(b"x-relay-mock-envelope", record.envelope_id.encode())]
+        if converted is not None:
+            await _respond_raw(send, 200, otlp.response_body(converted), converted.content_type, stored)
+            return
         answer = {"id": record.event_id} if record.event_id else {}
-        await _respond(send, 200, answer, [(b"x-relay-mock-envelope", record.envelope_id.encode())])
+        await _respond(send, 200, answer, stored)
 
     async def _read_body(self, receive: Any, headers: dict[str, str]) -> bytes:
         limit = self.settings.max_compressed_bytes
@@ -180,6 +199,9 @@ class IngestApp:
     def _refused_types(self, scope: dict[str, Any], context: dict[str, Any]) -> str | None:
         if context.get("item_types") is not None:
             return orjson.dumps(context["item_types"]).decode()
+        otlp_match = OTLP_PATH.match(scope["path"])
+        if otlp_match is not None:  # what a refused OTLP request would have become
+            return orjson.dumps(["span" if otlp_match["signal"] == "traces" else "log"]).decode()
         body = context.get("body")
         if not body:
             return None
@@ -273,11 +295,7 @@ def build_record(
         return _stream_record(
             projects, settings, path=path, headers=headers, body=body, received_at=received_at, remote_addr=remote_addr
         )
-    if not _DIGITS.fullmatch(project_part):
-        raise ProjectRejected(
-            "invalid project id", f"{project_part[:40]!r} is not a number", status=400, reason="invalid_project"
-        )
-    project_id = int(project_part)
+    project_id = _project_id(project_part)
     _project(projects, project_id)
     auth = auth_from_request(headers, query_string)
     encoding = normalise_encoding(headers.get("content-encoding"))
@@ -316,6 +334,101 @@ def build_record(
         event_id=_event_id(envelope),
         trace_id=envelope_trace_id(envelope, items),
     )
+
+
+def build_otlp_record(
+    projects: dict[int, Project],
+    settings: RelaySettings,
+    *,
+    project_part: str,
+    signal: str,
+    path: str,
+    headers: dict[str, str],
+    query_string: str,
+    body: bytes,
+    received_at: float,
+    remote_addr: str | None = None,
+) -> tuple[EnvelopeRecord, otlp.Converted]:
+    """An OTLP/HTTP request as a record of the store, and what it converted (for the answer).
+
+    The record holds an envelope relay-mock writes itself: a header saying where it came from,
+    the spans (one `span` item per trace) or logs as container items, and last an
+    `otlp_request` item with the request body as it came (decompressed), which /raw serves.
+    Pure, like build_record.
+    """
+    project_id = _project_id(project_part)
+    _project(projects, project_id)
+    auth = auth_from_request(headers, query_string)
+    if auth is None:
+        raise AuthError(
+            "missing authorization",
+            "send X-Sentry-Auth: Sentry sentry_key=<public key>, Authorization: Sentry ... or ?sentry_key=",
+        )
+    project = _authorise(projects, project_id, auth)
+    content_type = otlp.media_type(headers.get("content-type"))
+    encoding = normalise_encoding(headers.get("content-encoding"))
+    decoded = decode_body(body, encoding, max_size=min(settings.max_envelope_bytes, otlp.MAX_DECODED_BYTES))
+    converted = otlp.convert(signal, content_type, decoded, received_at=received_at)
+    header: dict[str, Any] = {
+        "otlp": {
+            "signal": signal,
+            "content_type": content_type,
+            "accepted": converted.accepted,
+            "rejected": converted.rejected,
+        }
+    }
+    if converted.rejected:
+        header["otlp"]["error_message"] = converted.error_message
+    # The envelope's bytes and its index, written together (the records are relay-mock's own:
+    # parsing and checking them again would double the cost of an OTLP request).
+    parts = [orjson.dumps(header)]
+    items: list[ItemIndex] = []
+    offset = len(parts[0]) + 1
+    containers = otlp.container_items(converted)
+    for idx, (item_header, payload, records) in enumerate(containers):
+        head = orjson.dumps({**item_header, "length": len(payload)})
+        offset += len(head) + 1
+        parts += [head, payload]
+        entry = ItemIndex(idx=idx, type=item_header["type"], offset=offset, length=len(payload), records=records)
+        entry.summary = {"item_count": len(records), "content_type": item_header["content_type"]}
+        if entry.type == "span":
+            entry.trace_id = records[0].trace_id  # one item per trace (otlp.container_items)
+            entry.start_ts = min(r.timestamp for r in records)
+            entry.end_ts = max(r.timestamp + (r.value or 0.0) / 1000 for r in records)
+        items.append(entry)
+        offset += len(payload) + 1
+    head = orjson.dumps({"type": "otlp_request", "content_type": content_type, "length": len(decoded)})
+    parts += [head, decoded]
+    offset += len(head) + 1
+    items.append(ItemIndex(idx=len(containers), type="otlp_request", offset=offset, length=len(decoded)))
+    raw = b"\n".join(parts)
+    record = EnvelopeRecord(
+        received_at=received_at,
+        project_id=project.id,
+        project=project.name,
+        public_key=auth.public_key,
+        auth_form=auth.form,
+        sdk_client=auth.client,
+        endpoint=f"otlp_{signal}",
+        path=path,
+        content_encoding=encoding,
+        compressed_size=len(body),
+        raw=raw,
+        header=header,
+        items=items,
+        user_agent=headers.get("user-agent"),
+        remote_addr=remote_addr,
+        trace_id=next((item.trace_id for item in items if item.trace_id), None),
+    )
+    return record, converted
+
+
+def _project_id(project_part: str) -> int:
+    if not _DIGITS.fullmatch(project_part):
+        raise ProjectRejected(
+            "invalid project id", f"{project_part[:40]!r} is not a number", status=400, reason="invalid_project"
+        )
+    return int(project_part)
 
 
 def _stream_record(
@@ -412,7 +525,7 @@ def _client(scope: dict[str, Any]) -> str | None:
 
 
 def _maybe_int(path: str) -> int | None:
-    match = INGEST_PATH.match(path)
+    match = INGEST_PATH.match(path) or OTLP_PATH.match(path)
     return int(match["project"]) if match and _DIGITS.fullmatch(match["project"]) else None
 
 
@@ -425,6 +538,19 @@ async def _respond(
         (b"content-length", str(len(payload)).encode()),
         *CORS_HEADERS,
         *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _respond_raw(
+    send: Any, status: int, payload: bytes, content_type: str, extra: list[tuple[bytes, bytes]]
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(payload)).encode()),
+        *CORS_HEADERS,
+        *extra,
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

@@ -145,9 +145,13 @@ class TraceNode(Model):
     envelope_id: str
     event_id: str | None = None
     release: str | None = None
+    sdk: str | None = None  # the SDK that sent it: "sentry.python/3.0.0"
     broken: str | None = None
     external_parent: bool = False
     missing_child: str | None = None
+    # "otlp" for a span that came over OTLP/HTTP, with its resource's attributes (service.name, ...)
+    ingest: str | None = None
+    resource: dict[str, Any] | None = None
     errors: list[TraceError] = Field(default_factory=list)
     children: list[TraceNode] = Field(default_factory=list)
 
@@ -181,6 +185,8 @@ class Trace(Model):
     dsc_consistent: bool
     roots: list[TraceNode]
     verification: TraceVerification | None = None
+    # Each service's SDKs, name/version as the envelopes named them (a hop between majors shows).
+    sdks: dict[str, list[str]] = Field(default_factory=dict)
 
     def nodes(self) -> list[TraceNode]:
         return [node for root in self.roots for node in root.walk()]

@@ -29,11 +29,13 @@ class Node:
     envelope_id: str
     event_id: str | None = None
     release: str | None = None
+    sdk: str | None = None
     children: list[Node] = field(default_factory=list)
     errors: list[models.TraceError] = field(default_factory=list)
     broken: str | None = None  # why this node's link to its parent is broken
     external_parent: bool = False
     missing_child: str | None = None  # a call nobody answered (the verifier's finding)
+    otlp_resource: dict[str, Any] | None = None  # the resource of a span that came over OTLP
 
     def to_model(self, trace_start: float | None) -> models.TraceNode:
         return models.TraceNode(
@@ -51,9 +53,12 @@ class Node:
             envelope_id=self.envelope_id,
             event_id=self.event_id,
             release=self.release,
+            sdk=self.sdk,
             broken=self.broken,
             external_parent=self.external_parent,
             missing_child=self.missing_child,
+            ingest="otlp" if self.otlp_resource is not None else None,
+            resource=self.otlp_resource,
             errors=self.errors,
             children=[child.to_model(trace_start) for child in sorted(self.children, key=_start_key)],
         )
@@ -111,12 +116,21 @@ def build_trace(bundle: TraceBundle, report: Report | None = None) -> models.Tra
         dsc=dscs,
         dsc_consistent=len(dscs) <= 1,
         roots=[root.to_model(trace_start) for root in sorted(roots, key=_start_key)],
+        sdks=_sdks(transactions),
         verification=models.TraceVerification(
             verdict=verdict.verdict if verdict is not None else None,
             causes=list(verdict.causes) if verdict is not None else [],
             findings=findings,
         ),
     )
+
+
+def _sdks(transactions: list[Node]) -> dict[str, list[str]]:
+    found: dict[str, set[str]] = {}
+    for node in transactions:
+        if node.sdk:
+            found.setdefault(node.service, set()).add(node.sdk)
+    return {service: sorted(sdks) for service, sdks in sorted(found.items())}
 
 
 def _mark(findings: list[Finding], by_span: dict[str | None, Node]) -> list[models.BrokenLink]:
@@ -160,6 +174,8 @@ def _transaction_nodes(tx: TransactionFact) -> list[Node]:
         envelope_id=tx.envelope_id,
         event_id=tx.event_id,
         release=tx.release,
+        sdk=tx.sdk,
+        otlp_resource=tx.otlp_resource,
     )
     return [root, *(_span_node(tx, span) for span in tx.spans)]
 
@@ -176,6 +192,7 @@ def _span_node(tx: TransactionFact, span: SpanFact) -> Node:
         end=span.end,
         status=span.status,
         envelope_id=tx.envelope_id,
+        otlp_resource=span.otlp_resource,
     )
 
 

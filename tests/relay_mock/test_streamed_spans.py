@@ -97,6 +97,27 @@ def test_a_downstream_segment_continuing_the_call_completes_the_trace() -> None:
     assert (answer["service"], answer["kind"], answer["envelope_id"]) == ("downstream", "transaction", "e2")
 
 
+def test_the_trace_names_each_services_sdk_so_a_hop_between_majors_shows() -> None:
+    api = v2(
+        v2_span("1" * 16, "POST /checkout", segment=True, op="http.server"),
+        v2_span("2" * 16, "POST http://downstream/reservations", parent="1" * 16, op="http.client"),
+    )
+    downstream = v2(v2_span("3" * 16, "POST /reservations", parent="2" * 16, segment=True, op="http.server"))
+
+    trace = trace_of(
+        {**span_row("downstream", downstream, "e2"), "sdk_client": "sentry.python/3.0.0"},
+        {**span_row("api", api), "sdk_client": "sentry.python/2.75.0"},
+        {**span_row("api", v2(v2_span("4" * 16, "GET /health", segment=True, op="http.server")), "e3")},
+    )
+
+    assert trace["sdks"] == {"api": ["sentry.python/2.75.0"], "downstream": ["sentry.python/3.0.0"]}
+    [api_root] = [root for root in trace["roots"] if root["description"] == "POST /checkout"]
+    assert (api_root["sdk"], api_root["children"][0]["children"][0]["sdk"]) == (
+        "sentry.python/2.75.0",
+        "sentry.python/3.0.0",
+    )
+
+
 def test_a_v1_standalone_span_keeps_its_op_and_description() -> None:
     payload = {
         "trace_id": TRACE,

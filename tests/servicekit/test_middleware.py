@@ -79,9 +79,9 @@ async def test_each_request_makes_exactly_one_transaction_named_after_its_route(
     response = await request(make_settings(), "GET", "/items/42")
 
     assert response.status_code == 200
-    transaction = captured.only_transaction()
-    assert transaction["transaction"] == "/items/{item_id}"
-    assert transaction["contexts"]["trace"]["op"] == "http.server"
+    root = captured.only_root()
+    assert root.name == "/items/{item_id}"
+    assert root.op == "http.server"
 
 
 async def test_a_request_continues_the_callers_trace(sentry_init: SentryInit) -> None:
@@ -90,8 +90,8 @@ async def test_a_request_continues_the_callers_trace(sentry_init: SentryInit) ->
 
     await request(make_settings(), "GET", "/items/1", headers={"sentry-trace": f"{trace_id}-{caller_span}-1"})
 
-    trace = captured.only_transaction()["contexts"]["trace"]
-    assert (trace["trace_id"], trace["parent_span_id"]) == (trace_id, caller_span)
+    root = captured.only_root()
+    assert (root.trace_id, root.parent_span_id) == (trace_id, caller_span)
 
 
 @pytest.mark.parametrize(("sample_rand", "sent"), [("0.1", 1), ("0.6", 0)])
@@ -115,10 +115,11 @@ async def test_a_callers_sample_rate_stays_in_the_dsc_and_its_decision_holds(
         headers={"sentry-trace": f"{trace_id}-{caller_span}-{flag}", "baggage": baggage},
     )
 
-    assert len(captured.transactions()) == sent
+    assert len(captured.roots()) == sent
     assert "sentry-sample_rate=0.25" in response.headers["baggage"].split(",")
     if sent:
-        [envelope] = [e for e in captured.envelopes if e.get_transaction_event() is not None]
+        # The envelope of the transaction (2.x) or of the segment span (3.x, or spans streamed).
+        [envelope] = [e for e in captured.envelopes if {i.type for i in e.items} & {"transaction", "span"}]
         assert envelope.headers["trace"]["sample_rate"] == "0.25"
 
 
@@ -128,10 +129,10 @@ async def test_a_malformed_sentry_trace_starts_a_new_trace_and_is_tagged_malform
 
     await request(make_settings(), "GET", "/items/1", headers={"sentry-trace": f"{trace_id.upper()}-{'AB' * 8}-1"})
 
-    transaction = captured.only_transaction()
-    assert transaction["contexts"]["trace"]["trace_id"] != trace_id
-    assert transaction["contexts"]["trace"].get("parent_span_id") is None
-    assert transaction["tags"]["trace.incoming"] == "malformed"
+    root = captured.only_root()
+    assert root.trace_id != trace_id
+    assert root.parent_span_id is None
+    assert root.tags["trace.incoming"] == "malformed"
 
 
 async def test_the_transaction_is_tagged_with_method_route_and_url(sentry_init: SentryInit) -> None:
@@ -139,7 +140,7 @@ async def test_the_transaction_is_tagged_with_method_route_and_url(sentry_init: 
 
     await request(make_settings(), "GET", "/items/42?page=2")
 
-    tags = captured.only_transaction()["tags"]
+    tags = captured.only_root().tags
     assert (tags["http.method"], tags["http.route"], tags["http.url"]) == ("GET", "/items/{item_id}", "/items/42")
 
 
@@ -149,7 +150,7 @@ async def test_the_callers_request_id_tags_the_transaction_and_comes_back(sentry
     response = await request(make_settings(), "GET", "/items/1", headers={"x-request-id": "req-123"})
 
     assert response.headers["x-request-id"] == "req-123"
-    assert captured.only_transaction()["tags"]["request_id"] == "req-123"
+    assert captured.only_root().tags["request_id"] == "req-123"
 
 
 async def test_a_request_without_an_id_gets_one_and_it_tags_errors_too(sentry_init: SentryInit) -> None:
@@ -159,7 +160,7 @@ async def test_a_request_without_an_id_gets_one_and_it_tags_errors_too(sentry_in
 
     request_id = response.headers["x-request-id"]
     assert len(request_id) == 32
-    assert captured.only_transaction()["tags"]["request_id"] == request_id
+    assert captured.only_root().tags["request_id"] == request_id
     assert captured.events()[0]["tags"]["request_id"] == request_id
 
 
@@ -168,9 +169,9 @@ async def test_x_user_id_names_the_user_of_the_transaction_and_its_errors(sentry
 
     await request(make_settings(), "GET", "/report", headers={"x-user-id": "u-42"})
 
-    transaction = captured.only_transaction()
-    assert transaction["tags"]["user.id"] == "u-42"
-    assert transaction["user"] == {"id": "u-42"}
+    root = captured.only_root()
+    assert root.tags["user.id"] == "u-42"
+    assert root.user == {"id": "u-42"}
     assert captured.events()[0]["user"] == {"id": "u-42"}
 
 
@@ -181,9 +182,9 @@ async def test_the_session_user_names_the_user_of_the_transaction_and_its_errors
         await client.post("/login", params={"user": "u-session"})
         await client.get("/report")  # the session cookie travels in the client's jar
 
-    login, report = captured.transactions()
-    assert login["tags"]["user.id"] == "u-session", "a login during the request names the user too"
-    assert report["tags"]["user.id"] == "u-session"
+    login, report = captured.roots()
+    assert login.tags["user.id"] == "u-session", "a login during the request names the user too"
+    assert report.tags["user.id"] == "u-session"
     assert captured.events()[0]["user"] == {"id": "u-session"}
 
 
@@ -192,7 +193,7 @@ async def test_response_time_is_recorded_as_a_measurement(sentry_init: SentryIni
 
     await request(make_settings(), "GET", "/slow")
 
-    measurement = captured.only_transaction()["measurements"]["response_time"]
+    measurement = captured.only_root().measurements["response_time"]
     assert measurement["unit"] == "millisecond"
     assert 50 <= measurement["value"] < 5000
 
@@ -220,9 +221,9 @@ async def test_the_transaction_status_follows_the_http_status(sentry_init: Sentr
     response = await request(make_settings(), "GET", f"/status/{code}")
 
     assert response.status_code == code
-    transaction = captured.only_transaction()
-    assert transaction["contexts"]["trace"]["status"] == status
-    assert transaction["tags"]["http.status_code"] == str(code)
+    root = captured.only_root()
+    assert root.status == status
+    assert root.tags["http.status_code"] == str(code)
 
 
 @pytest.mark.parametrize(("path", "code"), [("/items/1", 200), ("/nowhere", 404), ("/conflict", 409), ("/crash", 500)])
@@ -234,9 +235,9 @@ async def test_every_response_carries_the_trace_headers_of_the_transaction_that_
     response = await request(make_settings(), "GET", path)
 
     assert response.status_code == code
-    trace = captured.only_transaction()["contexts"]["trace"]
-    assert response.headers["sentry-trace"] == f"{trace['trace_id']}-{trace['span_id']}-1"
-    assert f"sentry-trace_id={trace['trace_id']}" in response.headers["baggage"].split(",")
+    root = captured.only_root()
+    assert response.headers["sentry-trace"] == f"{root.trace_id}-{root.span_id}-1"
+    assert f"sentry-trace_id={root.trace_id}" in response.headers["baggage"].split(",")
 
 
 async def test_an_unhandled_exception_answers_json_500_and_is_reported_once(sentry_init: SentryInit) -> None:
@@ -250,7 +251,7 @@ async def test_an_unhandled_exception_answers_json_500_and_is_reported_once(sent
     assert body["request_id"] == response.headers["x-request-id"]
     (event,) = captured.events()
     assert event["exception"]["values"][-1]["type"] == "RuntimeError"
-    assert event["contexts"]["trace"]["trace_id"] == captured.only_transaction()["contexts"]["trace"]["trace_id"]
+    assert event["contexts"]["trace"]["trace_id"] == captured.only_root().trace_id
 
 
 async def test_health_probes_are_not_traced(sentry_init: SentryInit) -> None:
@@ -259,7 +260,7 @@ async def test_health_probes_are_not_traced(sentry_init: SentryInit) -> None:
     response = await request(make_settings(), "GET", "/health/sentry")
 
     assert response.status_code == 200
-    assert captured.transactions() == []
+    assert captured.roots() == []
 
 
 @pytest.mark.parametrize(
@@ -316,7 +317,7 @@ async def test_only_a_session_cookie_signed_with_session_secret_is_accepted(
 
     await request(make_settings(session_secret=secret), "GET", "/report", headers={"cookie": f"session={cookie}"})
 
-    assert (captured.only_transaction()["tags"].get("user.id") == "mallory") is accepted
+    assert (captured.only_root().tags.get("user.id") == "mallory") is accepted
 
 
 async def test_in_production_the_session_cookie_is_https_only(sentry_init: SentryInit) -> None:

@@ -22,7 +22,7 @@ from servicekit import sentry as sentry_setup
 from servicekit.app import create_service_app
 from servicekit.sentry import instrument_event_loop, loop_is_instrumented, profiler_may_deadlock
 from servicekit.settings import ServiceSettings
-from tests.servicekit.conftest import TEST_HOST, SentryInit, make_settings
+from tests.servicekit.conftest import TEST_HOST, SentryInit, continue_root, make_settings, start_root
 from tests.support.polling import poll
 from tests.support.stack import Stack
 
@@ -88,21 +88,20 @@ def test_sentry_traces_sample_rate_decides_whether_a_transaction_is_sent(
 ) -> None:
     captured = sentry_init(sentry_traces_sample_rate=rate)
 
-    with sentry_sdk.start_transaction(name="work", op="task"):
+    with start_root("work", "task"):
         pass
 
-    assert len(captured.transactions()) == sent
+    assert len(captured.roots()) == sent
 
 
 def test_a_callers_sampling_decision_overrides_the_rate(sentry_init: SentryInit) -> None:
     captured = sentry_init(sentry_traces_sample_rate=0.0)
     trace_id = secrets.token_hex(16)
 
-    transaction = sentry_sdk.continue_trace({"sentry-trace": f"{trace_id}-{secrets.token_hex(8)}-1"}, name="work")
-    with sentry_sdk.start_transaction(transaction):
+    with continue_root({"sentry-trace": f"{trace_id}-{secrets.token_hex(8)}-1"}, name="work"):
         pass
 
-    assert captured.only_transaction()["contexts"]["trace"]["trace_id"] == trace_id
+    assert captured.only_root().trace_id == trace_id
 
 
 def test_the_profiling_session_sample_rate_comes_from_settings(sentry_init: SentryInit) -> None:
@@ -160,10 +159,10 @@ def test_profiles_are_sent_for_sampled_transactions_at_session_rate_one(
 ) -> None:
     captured = sentry_init(sentry_profile_session_sample_rate=1.0)
 
-    with sentry_sdk.start_transaction(name="profiled", op="task"):
+    with start_root("profiled", "task"):
         sum(i * i for i in range(200_000))
 
-    profiler_id = captured.only_transaction()["contexts"].get("profile", {}).get("profiler_id")
+    profiler_id = captured.only_root().profiler_id
     assert profiler_id, "the transaction is not linked to a profile"
     # The profiler thread sends its chunk when it notices the transaction ended.
     chunks = poll(lambda: captured.items("profile_chunk") or None, deadline_s=10, interval_s=0.05, what="a chunk")
@@ -197,7 +196,7 @@ async def _traffic(settings: ServiceSettings) -> None:
         for _ in range(3):
             assert (await client.get("/work")).status_code == 200
     sentry_sdk.capture_exception(RuntimeError("outside a request"))
-    with sentry_sdk.start_transaction(name="background", op="task"):
+    with start_root("background", "task"):
         pass
     sentry_sdk.get_client().close()  # flushes release-health sessions
 
@@ -221,7 +220,7 @@ def test_the_profiler_runs_only_while_sentry_is_enabled(
     # Profile chunks bypass the before_send hooks, so the kill switch must keep the profiler off.
     sentry_init(sentry_enabled=enabled, sentry_profile_session_sample_rate=1.0)
 
-    with sentry_sdk.start_transaction(name="maybe profiled", op="task"):
+    with start_root("maybe profiled", "task"):
         profiler_id = get_profiler_id()
 
     assert (profiler_id is not None) is profiled
@@ -235,7 +234,7 @@ async def test_with_sentry_enabled_the_same_traffic_is_reported(sentry_init: Sen
     await _traffic(settings)
 
     assert len(captured.events()) == 4
-    assert len(captured.transactions()) == 4
+    assert len(captured.roots()) == 4
     assert captured.items("sessions"), "request sessions are missing"
 
 
@@ -246,7 +245,7 @@ async def test_one_sql_query_makes_exactly_one_db_span(sentry_init: SentryInit, 
     captured = sentry_init(settings)
     engine = db.create_engine(settings)
     try:
-        with sentry_sdk.start_transaction(name="one query", op="task"):
+        with start_root("one query", "task"):
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 42"))
     finally:

@@ -19,6 +19,7 @@ from servicekit.settings import ServiceSettings, SettingsError, load_settings
 from servicekit.telemetry import OrderOutcome
 from servicekit.tracing import sentry_span
 from tests.servicekit.conftest import TEST_HOST, Captured, SentryInit, make_settings
+from tests.support.sdk_major import LIFECYCLES, SPANS_ONLY, sdk2_only
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 CALLER_SPAN = "00f067aa0ba902b7"
@@ -59,26 +60,44 @@ async def _serve_one(settings: ServiceSettings) -> None:
     sentry_sdk.flush()
 
 
-def test_the_trace_lifecycle_defaults_to_transactions_and_refuses_other_values(
+def test_the_trace_lifecycle_defaults_to_the_sdks_own_and_refuses_other_values(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert make_settings().sentry_trace_lifecycle == "transactions"
+    # sentry-python 2 sends transactions by default; 3 has nothing but span streaming.
+    assert make_settings().sentry_trace_lifecycle == ("stream" if SPANS_ONLY else "transactions")
     monkeypatch.setenv("SENTRY_TRACE_LIFECYCLE", "streaming")
 
     with pytest.raises(SettingsError, match=r"SENTRY_TRACE_LIFECYCLE: .*'transactions' or 'stream'"):
         load_settings(ServiceSettings)
 
 
-@pytest.mark.parametrize(("lifecycle", "sdk_option"), [("transactions", "static"), ("stream", "stream")])
+def test_transactions_are_refused_at_start_only_by_an_sdk_that_cannot_send_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SENTRY_TRACE_LIFECYCLE", "transactions")
+
+    if SPANS_ONLY:
+        with pytest.raises(SettingsError, match=r"SENTRY_TRACE_LIFECYCLE: sentry-sdk 3\.\S+ sends spans only"):
+            load_settings(ServiceSettings)
+    else:
+        assert load_settings(ServiceSettings).sentry_trace_lifecycle == "transactions"
+
+
+@pytest.mark.parametrize(
+    ("lifecycle", "sdk_option"),
+    [pytest.param("transactions", "static", marks=sdk2_only("3.x streams spans only")), ("stream", "stream")],
+)
 def test_the_trace_lifecycle_reaches_the_sdk(sentry_init: SentryInit, lifecycle: str, sdk_option: str) -> None:
     sentry_init(sentry_trace_lifecycle=lifecycle)
 
-    assert sentry_sdk.get_client().options["trace_lifecycle"] == sdk_option
-    assert sentry_sdk.get_client().options["enable_logs"] is True
+    options = sentry_sdk.get_client().options
+    assert options["trace_lifecycle"] == sdk_option
+    # 3.x has no `enable_logs`: logs are always on, and before_send_log is the kill switch.
+    assert options.get("enable_logs", True) is True
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("lifecycle", ["transactions", "stream"])
+@pytest.mark.parametrize("lifecycle", LIFECYCLES)
 async def test_domain_events_leave_as_logs_with_their_template_parameters_and_the_requests_trace(
     sentry_init: SentryInit, lifecycle: str
 ) -> None:
@@ -110,7 +129,7 @@ async def test_stdlib_records_at_info_and_above_are_forwarded_as_logs(sentry_ini
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("lifecycle", ["transactions", "stream"])
+@pytest.mark.parametrize("lifecycle", LIFECYCLES)
 async def test_orders_latency_and_stock_leave_as_metrics_of_the_requests_trace(
     sentry_init: SentryInit, lifecycle: str
 ) -> None:
@@ -163,7 +182,7 @@ def test_secrets_in_logs_and_metrics_are_scrubbed_like_in_events(sentry_init: Se
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("lifecycle", ["transactions", "stream"])
+@pytest.mark.parametrize("lifecycle", LIFECYCLES)
 async def test_with_sentry_disabled_no_log_metric_or_span_leaves(sentry_init: SentryInit, lifecycle: str) -> None:
     settings = make_settings(sentry_enabled=False, sentry_trace_lifecycle=lifecycle)
     captured = sentry_init(settings)
@@ -197,7 +216,7 @@ async def test_in_stream_mode_the_request_leaves_as_spans_enriched_like_its_tran
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("lifecycle", ["transactions", "stream"])
+@pytest.mark.parametrize("lifecycle", LIFECYCLES)
 async def test_every_log_and_metric_of_a_request_names_the_request_as_its_transaction_does(
     sentry_init: SentryInit, lifecycle: str
 ) -> None:

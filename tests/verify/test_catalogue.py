@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from relay_mock.verify import pitfalls  # noqa: F401  (registers the sdk_pitfalls check)
 from relay_mock.verify.checks import FINDING_KINDS
 from relay_mock.verify.model import Expectation, ProfileFact, TraceBundle
 from tests.verify.builders import (
@@ -106,6 +107,15 @@ def _witness_told_unsampled(t: TwoHop) -> list[TraceBundle]:
 
     witness = Witness(f"{t.trace_id}-{span_id(t.n, CALL)}-0", "downstream")
     return [_expect(t, witnesses=(witness,)).bundle()]
+
+
+def _shared_trace(t: TwoHop) -> list[TraceBundle]:
+    """Nobody announced the trace, and two api requests hang under the same unsent span."""
+    assert t.api is not None
+    unsent = "c0ffee00c0ffee00"
+    first = replace(t.api, parent_span_id=unsent, spans=(), status="internal_error")
+    second = replace(first, envelope_id="env-api-twin", span_id=span_id(t.n, 0xB1), name="/items/{id}")
+    return [replace(t, expectation=None, api=first, downstream=None, extra=(second,)).bundle()]
 
 
 CATALOGUE = [
@@ -264,6 +274,12 @@ CATALOGUE = [
         "a db span ends a second after its transaction",
         lambda t: [replace(t, api=with_span(t.api, span_id(t.n, API_DB), end=T0 + 1.2)).bundle()],
     ),
+    Broken(
+        "sdk_pitfalls",
+        "shared_trace",
+        "two requests of api, announced by nobody, share a trace under a span no item holds",
+        _shared_trace,
+    ),
 ]
 
 
@@ -287,7 +303,10 @@ def test_a_broken_trace_is_reported_as_exactly_its_failure_class(case: Broken) -
 
 def test_the_catalogue_breaks_every_check_in_every_way() -> None:
     covered = {(c.check, c.kind) for c in CATALOGUE}
-    notes = {("completeness", "call_not_reached")}  # owes nothing: tested in test_verdicts
+    notes = {
+        ("completeness", "call_not_reached"),  # owes nothing: tested in test_verdicts
+        ("sdk_pitfalls", "sdk_own_dsn_call"),  # a note: tested in test_sdk_pitfalls
+    }
 
     assert covered | notes == {(check, kind) for check, ks in FINDING_KINDS.items() for kind in ks}
 

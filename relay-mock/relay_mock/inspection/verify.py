@@ -18,6 +18,9 @@ from relay_mock.inspection.responses import error, respond
 from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.store.read_pool import Reader
+
+# Checks that register themselves at import: their findings count like the built-in ones.
+from relay_mock.verify import pitfalls  # noqa: F401  (sdk_pitfalls: shared traces, the SDK's own DSN calls)
 from relay_mock.verify.checks import verify
 from relay_mock.verify.collect import Collected, collect
 from relay_mock.verify.correlation import check_correlation, collect_correlation, with_correlation

@@ -41,7 +41,7 @@ SKEW_S = 0.5
 ITEMS_SQL = """
 SELECT i.type, i.event_id, i.trace_id, i.span_id, i.parent_span_id, i.name, i.op, i.status, i.level,
        i.release, i.environment, i.start_ts, i.end_ts, i.summary, e.project, e.envelope_id,
-       e.received_at, e.header,
+       e.received_at, e.header, e.sdk_client,
        CASE WHEN i.type IN ('transaction', 'profile', 'span')
             THEN substr(e.raw, i.payload_offset + 1, i.payload_length) END AS payload
 FROM items i JOIN envelopes e ON e.id = i.envelope_rowid

@@ -114,9 +114,14 @@ export interface TraceNode {
   envelope_id: string;
   event_id?: string | null;
   release?: string | null;
+  /** The SDK that sent the node's envelope, e.g. "sentry.python/3.0.0". */
+  sdk?: string | null;
   broken?: string | null;
   external_parent: boolean;
   missing_child?: string | null;
+  /** "otlp" for a span that came over OTLP/HTTP; its resource's attributes (service.name, ...) */
+  ingest?: string | null;
+  resource?: Record<string, unknown> | null;
   errors: TraceError[];
   children: TraceNode[];
 }
@@ -154,6 +159,8 @@ export interface Trace {
   dsc_consistent: boolean;
   roots: TraceNode[];
   verification: TraceVerification;
+  /** Each service's SDKs (name/version), as its envelopes named them. */
+  sdks?: { [service: string]: string[] };
 }
 
 export interface TraceSummary {

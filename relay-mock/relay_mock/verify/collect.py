@@ -129,6 +129,15 @@ def _dsc(row: RowLike) -> dict[str, Any] | None:
     return trace if isinstance(trace, dict) else None
 
 
+def _sdk(row: RowLike) -> str | None:
+    """The SDK that sent the envelope (X-Sentry-Auth's sentry_client), when the row has it."""
+    try:
+        sdk = row["sdk_client"]
+    except (KeyError, IndexError):
+        return None
+    return sdk if isinstance(sdk, str) and sdk else None
+
+
 def _transaction(row: RowLike) -> TransactionFact:
     try:
         event = orjson.loads(row["payload"]) if row["payload"] else {}
@@ -152,6 +161,7 @@ def _transaction(row: RowLike) -> TransactionFact:
         dsc=_dsc(row),
         received_at=row["received_at"],
         spans=spans,
+        sdk=_sdk(row),
     )
 
 
@@ -188,6 +198,8 @@ def _segments(bundle: TraceBundle, row: RowLike, detached: list[tuple[TraceBundl
                 dsc=_dsc(row),
                 received_at=row["received_at"],
                 kind="segment",
+                sdk=_sdk(row),
+                otlp_resource=fact.otlp_resource,
             )
         )
     if segments:

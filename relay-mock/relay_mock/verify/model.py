@@ -38,6 +38,8 @@ class TransactionFact:
     received_at: float
     spans: tuple[SpanFact, ...] = ()
     kind: str = "transaction"  # or "segment": a streamed segment span and the spans under it
+    sdk: str | None = None  # the SDK that sent it, as its X-Sentry-Auth names it: "sentry.python/3.0.0"
+    otlp_resource: dict[str, Any] | None = None  # a segment span that came over OTLP: its resource
 
 
 @dataclass(slots=True)
