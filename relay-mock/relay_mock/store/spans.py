@@ -43,6 +43,9 @@ class StreamedSpan:
     environment: str | None
     # "otlp" for a span an OpenTelemetry SDK exported over OTLP (its `sentry.ingest` attribute).
     ingest: str | None = None
+    # The span's `name` (v2), which names a segment better than an OTLP span's description
+    # (the full URL of its request).
+    name: str | None = None
 
 
 def span_fact(span: dict[str, Any]) -> SpanFact:
@@ -95,6 +98,7 @@ def streamed_spans(payload: Any) -> list[StreamedSpan]:
         fact.status = _attribute(attributes, "sentry.status.detail") or fact.status
         fact.http_status = http_status(attributes)
         trace_id = span.get("trace_id")
+        name = span.get("name")
         found.append(
             StreamedSpan(
                 fact,
@@ -103,6 +107,7 @@ def streamed_spans(payload: Any) -> list[StreamedSpan]:
                 release=_attribute(attributes, "sentry.release"),
                 environment=_attribute(attributes, "sentry.environment"),
                 ingest=_attribute(attributes, "sentry.ingest") if attributes else None,
+                name=name if isinstance(name, str) else None,
             )
         )
     return found

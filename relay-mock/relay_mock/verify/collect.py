@@ -241,7 +241,7 @@ def _segments(
                     trace_id=one.trace_id or row["trace_id"],
                     span_id=fact.span_id,
                     parent_span_id=fact.parent_span_id,
-                    name=fact.description,
+                    name=one.name or fact.description,
                     op=fact.op,
                     status=fact.status,
                     start=fact.start,

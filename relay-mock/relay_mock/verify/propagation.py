@@ -115,7 +115,7 @@ def _head(
     end = exp.ended_at if exp.ended_at is not None else exp.started_at
     found = FormatBreak(None, "the caller", head, "the request", sent, None, None, ())
     if witness is not None and _did_not_continue(witness, view.trace_id):
-        _by_witness(view, found, witness, by_id, exp.started_at, end, tol)
+        _by_witness(view, found, witness, by_id, exp.started_at, end, tol, "the request's window")
     elif exp.propagation == "w3c" and exp.sampled and (witness is None or witness.trace_id is None):
         # A Sentry SDK reads no traceparent: the head's service started a trace of its own.
         _by_candidates(view, found, head, exp.started_at, end, orphans, starts, tol, "the request's window")
@@ -146,7 +146,7 @@ def _call(
     found.caller_items = (caller,)
     lo, hi = call.start, call.end
     if witness is not None and _did_not_continue(witness, view.trace_id):
-        _by_witness(view, found, witness, by_id, lo, hi, tol)
+        _by_witness(view, found, witness, by_id, lo, hi, tol, "the call span's window")
     elif witness is not None and witness.trace_id == view.trace_id:
         return  # the callee continued the trace: its transaction was lost in delivery
     elif caller.ingest != OTLP and lo is not None and hi is not None and sent == SENTRY_HEADERS:
@@ -179,6 +179,7 @@ def _by_witness(
     lo: float | None,
     hi: float | None,
     tol: float,
+    window: str,
 ) -> None:
     found.other_trace = witness.trace_id
     found.evidence = (_witness_words(found.callee, witness),)
@@ -194,8 +195,8 @@ def _by_witness(
     if root is not None:
         found.root = root
         inside = lo is not None and hi is not None and root.start is not None and lo - tol <= root.start <= hi + tol
-        window = "inside the call's window" if inside else "in that trace"
-        found.evidence += (f"{found.callee}'s root span {root.name} {window}, {_parent_words(root)}",)
+        where = f"starts inside {window}" if inside else "is in that trace"
+        found.evidence += (f"{found.callee}'s root span {root.name} {where}, {_parent_words(root)}",)
 
 
 def _by_candidates(
