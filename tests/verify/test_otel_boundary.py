@@ -322,7 +322,8 @@ def test_locust_w3c_at_the_head_and_api_not_continuing_is_the_same_finding_at_th
     assert kinds(report, trace) == [("linkage", "propagation_format")]
     [finding] = report.findings
     assert finding.message.startswith(
-        f"the caller's request sent traceparent only (no sentry-trace); api continued none of it and started trace {OTHER}"
+        "the caller's request sent traceparent only (no sentry-trace);"
+        f" api continued none of it and started trace {OTHER}"
     )
     assert f"api's witness received traceparent 00-{trace}-" in finding.message
     assert "no sentry-trace" in finding.message
