@@ -18,7 +18,7 @@ in an envelope) and the callee an OpenTelemetry service (its spans came over OTL
 caller (an expectation's `propagation`) sent `traceparent` only to a Sentry SDK. Where the
 evidence is not enough (no witness and no candidate root, or several candidates), the break is
 reported as unverified with a named cause, never guessed. Calls that do not cross a format
-boundary are left to `view._adopt` (the call carried no trace headers: `propagation_lost`).
+boundary are left to `view.adopt` (the call carried no trace headers: `propagation_lost`).
 """
 
 from __future__ import annotations
@@ -26,13 +26,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from relay_mock.verify.model import Expectation, SpanFact, TransactionFact, Witness
+from relay_mock.verify.model import Expectation, FormatBreak, SpanFact, TransactionFact, Witness
 from relay_mock.verify.report import Finding
-
-if TYPE_CHECKING:  # view.py runs this module while it builds the views
-    from relay_mock.verify.view import TraceView
+from relay_mock.verify.view import TraceView
 
 OTLP = "otlp"
 # The causes of a break the evidence cannot settle (the trace is unverified).
@@ -41,23 +38,6 @@ AMBIGUOUS = "propagation:ambiguous"
 SENTRY_HEADERS = ("sentry-trace", "baggage")
 W3C_HEADERS = ("traceparent", "tracestate")
 HEADERS_OF = {"sentry": SENTRY_HEADERS, "w3c": W3C_HEADERS, "both": (*SENTRY_HEADERS, *W3C_HEADERS)}
-
-
-@dataclass(slots=True)
-class FormatBreak:
-    """One call (or the head's request) whose callee did not continue the caller's context."""
-
-    span_id: str | None  # the call span; None at the head (the external caller's request)
-    caller: str  # the calling service, or "the caller" at the head
-    callee: str  # the called service
-    call: str  # what the call was: its description, or "the request"
-    sent: tuple[str, ...]  # the headers the caller sent
-    other_trace: str | None  # the trace the callee's spans went to, when known
-    root: TransactionFact | None  # the callee's root span in that trace, when it arrived
-    evidence: tuple[str, ...]
-    cause: str | None = None  # UNKNOWN or AMBIGUOUS when the evidence does not settle it
-    candidates: tuple[str, ...] = ()  # the other traces that could be it (AMBIGUOUS)
-    caller_items: tuple[TransactionFact, ...] = ()
 
 
 @dataclass(slots=True)
