@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import orjson
 import pytest
 
 from tests.relay_http.inspector import Inspector
-from tests.relay_http.wire import API, DOWNSTREAM, PLAYGROUND, envelope, item, new_id, post_envelope, transaction
+from tests.relay_http.wire import API, new_id
 from tests.support.relay_server import RelayMock
+from tests.support.split_trace import send_mid_hop_split, send_transaction, server_transaction
 
 
 @pytest.fixture(scope="module")
@@ -33,85 +33,11 @@ def inspector(relay: RelayMock) -> Iterator[Inspector]:
         yield inspector
 
 
-def _typed(value: Any) -> dict[str, Any]:
-    return {"type": "integer" if isinstance(value, int) else "string", "value": value}
-
-
-def _otlp_segment(trace_id: str, span_id: str, start: float, url: str) -> dict[str, Any]:
-    attributes = {
-        "sentry.op": "http.server",
-        "sentry.status.detail": "ok",
-        "http.response.status_code": 200,
-        "service.name": "playground",
-        "otel.kind": "server",
-        "sentry.ingest": "otlp",
-    }
-    return {
-        "trace_id": trace_id,
-        "span_id": span_id,
-        "name": "GET /stock/{sku}",
-        "description": f"GET {url}",
-        "start_timestamp": start,
-        "end_timestamp": start + 0.02,
-        "status": "ok",
-        "is_segment": True,
-        "attributes": {key: _typed(value) for key, value in attributes.items()},
-    }
-
-
-def _send(http: httpx.Client, relay: RelayMock, project: Any, body: bytes) -> None:
-    response = post_envelope(http, relay.url, body, project=project)
-    assert response.status_code == 200, response.text
-
-
-def _send_transaction(http: httpx.Client, relay: RelayMock, project: Any, tx: dict[str, Any]) -> None:
-    _send(http, relay, project, envelope(item("transaction", tx), event_id=tx["event_id"]))
-
-
-def _send_otlp(http: httpx.Client, relay: RelayMock, spans: list[dict[str, Any]]) -> None:
-    payload = {"items": spans}
-    span_item = item("span", payload, item_count=len(spans), content_type="application/vnd.sentry.items.span.v2+json")
-    _send(http, relay, PLAYGROUND, envelope(span_item))  # OTLP carries no envelope header, no DSC
-
-
-def _tx(trace_id: str, name: str, span_id: str, parent: str | None, start: float, spans: list[dict[str, Any]]) -> Any:
-    context: dict[str, Any] = {"trace_id": trace_id, "span_id": span_id, "op": "http.server"}
-    if parent is not None:
-        context["parent_span_id"] = parent
-    return transaction(
-        trace_id, name, start_timestamp=start, timestamp=start + 0.2, contexts={"trace": context}, spans=spans
-    )
-
-
 def test_a_mid_hop_split_links_both_trace_pages(relay: RelayMock, inspector: Inspector) -> None:
     """downstream (sentry-sdk) called an OTel service that reads traceparent only: no witness,
     the callee's root inside the call span's window is the evidence."""
-    t = time.time()
-    caller, callee = new_id(), new_id()
-    api_span, call, down_span, otel_call = (new_id()[:16] for _ in range(4))
-    url = "http://playground:8002/stock/sku-1"
-    api_call = {
-        "span_id": call,
-        "parent_span_id": api_span,
-        "trace_id": caller,
-        "op": "http.client",
-        "description": "POST http://downstream:8001/reservations",
-        "start_timestamp": t + 0.01,
-        "timestamp": t + 0.15,
-        "status": "ok",
-    }
-    down_call = {
-        **api_call,
-        "span_id": otel_call,
-        "parent_span_id": down_span,
-        "description": f"GET {url}",
-        "start_timestamp": t + 0.05,
-        "timestamp": t + 0.10,
-    }
-    with httpx.Client(timeout=30) as http:
-        _send_transaction(http, relay, API, _tx(caller, "/orders", api_span, None, t, [api_call]))
-        _send_transaction(http, relay, DOWNSTREAM, _tx(caller, "/reservations", down_span, call, t + 0.02, [down_call]))
-        _send_otlp(http, relay, [_otlp_segment(callee, new_id()[:16], t + 0.06, url)])
+    split = send_mid_hop_split(relay.url)
+    caller, callee, otel_call = split.caller, split.callee, split.call_span
     inspector.wait("transaction", count=2, trace_id=caller)
 
     first = inspector.get(f"/inspect/traces/{caller}")
@@ -136,7 +62,7 @@ def test_a_head_split_by_w3c_propagation_links_both_trace_pages(relay: RelayMock
     locust_span, api_span = new_id()[:16], new_id()[:16]
     traceparent = f"00-{expected}-{locust_span}-01"
     with httpx.Client(timeout=30) as http:
-        _send_transaction(http, relay, API, _tx(started, "/orders", api_span, None, t + 0.01, []))
+        send_transaction(http, relay.url, API, server_transaction(started, "/orders", api_span, None, t + 0.01, []))
     inspector.wait("transaction", trace_id=started)
     recorded = inspector.client.record_expectations(
         [
