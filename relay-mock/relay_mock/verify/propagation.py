@@ -88,8 +88,11 @@ def _head(
     tol: float,
 ) -> None:
     head = exp.expect_services[0]
-    if any(tx.project == head for tx in (*view.transactions, *view.joined)):
-        return  # the head continued the trace
+    root = view.root
+    if root is not None and root.project == head:
+        return  # the head continued the trace (the common case, decided without a scan)
+    if any(tx.project == head for tx in view.transactions) or any(tx.project == head for tx in view.joined):
+        return
     witness = next((w for w in view.witnesses or () if w.service == head and w.received is not None), None)
     sent = _sent_at_head(exp, witness)
     end = exp.ended_at if exp.ended_at is not None else exp.started_at
