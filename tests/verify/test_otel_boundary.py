@@ -333,6 +333,30 @@ def test_locust_w3c_at_the_head_and_api_not_continuing_is_the_same_finding_at_th
     assert kinds(report, OTHER) == []
 
 
+def test_the_services_after_a_split_head_witness_the_new_trace_and_add_no_second_finding() -> None:
+    found, trace = _head_split(witnessed=True)
+    exp = found[0].expectation
+    assert exp is not None and exp.witnesses is not None
+    after = Witness(f"{OTHER}-{span_id(1, 0xA3)}-1", "downstream", True, "", OTHER)
+    found[0].expectation = replace(exp, witnesses=(*exp.witnesses, after))
+
+    report = run(*found, config=OTEL_CONFIG)
+
+    assert kinds(report, trace) == [("linkage", "propagation_format")]
+
+
+def test_a_witness_of_another_trace_unrelated_to_the_break_still_fails() -> None:
+    found, trace = _head_split(witnessed=True)
+    exp = found[0].expectation
+    assert exp is not None and exp.witnesses is not None
+    stray = Witness(f"{tid(77)}-{span_id(1, 0xA3)}-1", "downstream", True, "", tid(77))
+    found[0].expectation = replace(exp, witnesses=(*exp.witnesses, stray))
+
+    report = run(*found, config=OTEL_CONFIG)
+
+    assert sorted(kinds(report, trace)) == [("linkage", "propagation_format"), ("witness", "witness_mismatch")]
+
+
 def test_locust_w3c_without_witness_pairs_the_api_root_inside_the_request_window() -> None:
     found, trace = _head_split(witnessed=False)
 

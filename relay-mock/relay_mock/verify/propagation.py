@@ -106,8 +106,7 @@ def _head(
         return
     view.format_breaks.append(found)
     view.head_split = True
-    if witness is not None:
-        view.format_witnesses.add(id(witness))
+    _explain_witnesses(view, found, witness)
 
 
 def _call(
@@ -143,8 +142,20 @@ def _call(
         return
     view.format_breaks.append(found)
     view.format_calls.add(call.span_id)
+    _explain_witnesses(view, found, witness)
+
+
+def _explain_witnesses(view: TraceView, found: FormatBreak, witness: Witness | None) -> None:
+    """The witnesses the break explains, which the witness check then leaves alone: the callee's,
+    and those of the services after it, which received (or joined) the callee's new trace."""
     if witness is not None:
         view.format_witnesses.add(id(witness))
+    other = found.other_trace
+    if other is None:
+        return
+    for w in view.witnesses or ():
+        if w.parts[0] == other or w.trace_id == other:
+            view.format_witnesses.add(id(w))
 
 
 def _did_not_continue(witness: Witness, trace_id: str) -> bool:
