@@ -255,6 +255,21 @@ def test_the_witness_settles_what_several_candidates_cannot() -> None:
     assert (finding.attributed_to, finding.other_trace_id) == (None, OTHER)
 
 
+def test_a_trace_a_witness_names_is_no_candidate_for_another_call() -> None:
+    # Two splits at the same moment: trace 1's catalog witness names OTHER; trace 2 has no
+    # witness, and of the two catalog roots inside its call only the unclaimed one is its own.
+    second, theirs = three_hop(2), tid(97)
+    spans = catalog_spans(2, theirs, parent=None, start=T0 + 0.105)
+    row = otlp_row("catalog", spans, envelope_id="o2", received_at=T0 + 5)
+    found = [*_split(witnessed=True), *bundles(second, row)]
+
+    report = run(*found, config=OTEL_CONFIG)
+
+    mine = {f.trace_id: f for f in report.findings}
+    assert (mine[tid(1)].other_trace_id, mine[tid(1)].attributed_to) == (OTHER, None)
+    assert (mine[second.trace_id].other_trace_id, mine[second.trace_id].attributed_to) == (theirs, None)
+
+
 def test_a_callee_that_continued_the_trace_but_whose_spans_were_lost_is_no_format_break() -> None:
     t = three_hop()
     assert t.expectation is not None

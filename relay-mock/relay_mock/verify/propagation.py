@@ -47,6 +47,16 @@ class _Orphan:
     view: TraceView
 
 
+@dataclass(slots=True)
+class _Roots:
+    """The root spans of the run's unexpected traces, by start, and the traces already paired
+    with a call (one trace answers one call)."""
+
+    orphans: list[_Orphan]
+    starts: list[float]
+    claimed: set[str]
+
+
 def resolve_format_breaks(views: Sequence[TraceView]) -> None:
     """Find every format break of the run and pair each with the trace its callee started."""
     by_id = {view.trace_id: view for view in views}
@@ -61,16 +71,23 @@ def resolve_format_breaks(views: Sequence[TraceView]) -> None:
         ),
         key=lambda o: o.start,
     )
-    starts = [o.start for o in orphans]
+    # A trace a witness names is that witness's: no other call may take it as a candidate.
+    claimed = {
+        w.trace_id
+        for view in views
+        for w in view.witnesses or ()
+        if w.trace_id is not None and w.trace_id != view.trace_id
+    }
+    roots = _Roots(orphans, [o.start for o in orphans], claimed)
     tol = views[0].config.clock_skew_tolerance_s if views else 0.0
     for view in views:
         exp = view.bundle.expectation
         if exp is not None and exp.expect_services:
-            _head(view, exp, by_id, orphans, starts, tol)
+            _head(view, exp, by_id, roots, tol)
         if len(view.children) + len(view.not_reached) < len(view.calls):
             for span_id, (caller, call) in view.calls.items():
                 if span_id not in view.children and span_id not in view.not_reached:
-                    _call(view, caller, call, by_id, otlp, orphans, starts, tol)
+                    _call(view, caller, call, by_id, otlp, roots, tol)
     for view in views:
         for found in view.format_breaks:
             other = by_id.get(found.other_trace or "")
@@ -83,8 +100,7 @@ def _head(
     view: TraceView,
     exp: Expectation,
     by_id: dict[str, TraceView],
-    orphans: list[_Orphan],
-    starts: list[float],
+    roots: _Roots,
     tol: float,
 ) -> None:
     head = exp.expect_services[0]
@@ -101,7 +117,8 @@ def _head(
         _by_witness(view, found, witness, by_id, exp.started_at, end, tol, "the request's window")
     elif exp.propagation == "w3c" and exp.sampled and (witness is None or witness.trace_id is None):
         # A Sentry SDK reads no traceparent: the head's service started a trace of its own.
-        _by_candidates(view, found, head, exp.started_at, end, orphans, starts, tol, "the request's window")
+        fits = _candidates(view, head, exp.started_at, end, roots, tol)
+        _settle(view, found, head, fits, roots, "the request's window")
     else:
         return
     view.format_breaks.append(found)
@@ -115,8 +132,7 @@ def _call(
     call: SpanFact,
     by_id: dict[str, TraceView],
     otlp: frozenset[str],
-    orphans: list[_Orphan],
-    starts: list[float],
+    roots: _Roots,
     tol: float,
 ) -> None:
     target = view.target(call)
@@ -134,10 +150,10 @@ def _call(
     elif caller.ingest != OTLP and lo is not None and hi is not None and sent == SENTRY_HEADERS:
         # The caller is a Sentry SDK: it sent sentry-trace and baggage. Only a callee that reads
         # another format (an OpenTelemetry service, its spans over OTLP) makes this a format break.
-        fits = _candidates(view, target, lo, hi, orphans, starts, tol)
+        fits = _candidates(view, target, lo, hi, roots, tol)
         if target not in otlp and not any(o.tx.ingest == OTLP for o in fits):
             return  # both sides speak sentry-trace: `propagation_lost`, if anything
-        _settle(view, found, target, fits, "the call span's window")
+        _settle(view, found, target, fits, roots, "the call span's window")
     else:
         return
     view.format_breaks.append(found)
@@ -193,24 +209,11 @@ def _by_witness(
         found.evidence += (f"{found.callee}'s root span {root.name} {where}, {_parent_words(root)}",)
 
 
-def _by_candidates(
-    view: TraceView,
-    found: FormatBreak,
-    service: str,
-    lo: float,
-    hi: float,
-    orphans: list[_Orphan],
-    starts: list[float],
-    tol: float,
-    window: str,
-) -> None:
-    _settle(view, found, service, _candidates(view, service, lo, hi, orphans, starts, tol), window)
-
-
-def _settle(view: TraceView, found: FormatBreak, service: str, fits: list[_Orphan], window: str) -> None:
+def _settle(view: TraceView, found: FormatBreak, service: str, fits: list[_Orphan], roots: _Roots, window: str) -> None:
     if len(fits) == 1:
         root = fits[0].tx
         found.other_trace, found.root = fits[0].view.trace_id, root
+        roots.claimed.add(found.other_trace)
         found.evidence = (f"{service}'s root span {root.name} starts inside {window}, {_parent_words(root)}",)
     elif fits:
         found.cause = AMBIGUOUS
@@ -229,16 +232,17 @@ def _candidates(
     service: str,
     lo: float,
     hi: float,
-    orphans: list[_Orphan],
-    starts: list[float],
+    roots: _Roots,
     tol: float,
 ) -> list[_Orphan]:
-    """Root spans of `service` in traces nobody expected, starting inside [lo, hi]."""
+    """Root spans of `service` in traces nobody expected and no other call took, starting
+    inside [lo, hi]."""
+    orphans, starts = roots.orphans, roots.starts
     index = bisect.bisect_left(starts, lo - tol)
     fits = []
     while index < len(orphans) and starts[index] <= hi + tol:
         orphan = orphans[index]
-        if orphan.tx.project == service and orphan.view is not view:
+        if orphan.tx.project == service and orphan.view is not view and orphan.view.trace_id not in roots.claimed:
             fits.append(orphan)
         index += 1
     return fits
