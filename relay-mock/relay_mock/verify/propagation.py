@@ -319,14 +319,19 @@ def format_findings(view: TraceView) -> list[Finding]:
     for found in view.format_breaks:
         sent = headers_words(found.sent)
         who = f"{found.caller}'s call {found.call}" if found.span_id is not None else f"{found.caller}'s request"
-        if found.cause is None and found.other_trace is not None:
-            went = f"started trace {found.other_trace}, where its spans went"
+        if found.cause == UNKNOWN:
+            # Nothing shows where the callee went: it may not read the format, or its spans were lost.
+            said = (
+                f"{found.callee} sent nothing under this trace: it may not read that format and have started"
+                " a trace of its own, or its spans were lost"
+            )
+        elif found.cause == AMBIGUOUS or found.other_trace is None:
+            said = f"{found.callee} continued none of it and started a trace of its own; the evidence cannot tell which"
         else:
-            went = "started a trace of its own, and the evidence cannot tell which"
+            said = f"{found.callee} continued none of it and started trace {found.other_trace}, where its spans went"
         message = (
-            f"{who} sent {sent}; {found.callee} continued none of it and {went}"
-            f" (propagation format: {found.callee} does not read what {found.caller} sent). "
-            f"Evidence: {'; '.join(found.evidence)}"
+            f"{who} sent {sent}; {said} (propagation format: {found.callee} does not read what {found.caller} sent)."
+            f" Evidence: {'; '.join(found.evidence)}"
         )
         expected = f"{found.callee} continues trace {view.trace_id}"
         if found.span_id is not None:
