@@ -82,4 +82,4 @@ wheelhouse: ## download wheels for offline image builds into wheelhouse/
 	@scripts/wheelhouse.sh
 
 lock: ## re-pin requirements/*.txt from requirements/*.in (needs uv)
-	@for f in service relay locust dev; do uv pip compile -q --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header --annotation-style line requirements/$$f.in -o requirements/$$f.txt; done
+	@for f in service catalog relay locust dev; do uv pip compile -q --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header --annotation-style line requirements/$$f.in -o requirements/$$f.txt; done
