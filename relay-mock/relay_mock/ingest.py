@@ -2,6 +2,11 @@
 
     POST /api/{project_id}/envelope/     (trailing slash optional)
     POST /api/{project_id}/store/        (legacy: one JSON event)
+    POST /api/{project_id}/integration/otlp/v1/traces/   (OTLP/HTTP spans; slash optional)
+    POST /api/{project_id}/integration/otlp/v1/logs/     (OTLP/HTTP logs; slash optional)
+
+An OTLP request is stored as one record of the same store: its spans as v2 `span` items and
+its logs as `log` items (protocol/otlp.py), beside the request body as it came.
 
 A request is answered 200 only after its envelope is committed to disk. Every refusal
 gets Relay's JSON body ({"detail", "causes"}) and is recorded with its reason.
@@ -20,6 +25,7 @@ from typing import Any
 import orjson
 
 from relay_mock.faults import FaultRule, FaultRules
+from relay_mock.protocol import otlp
 from relay_mock.protocol.auth import Auth, auth_from_dsn, auth_from_request
 from relay_mock.protocol.decoding import decode_body, normalise_encoding
 from relay_mock.protocol.envelope import Envelope, envelope_from_event, parse_envelope
@@ -38,6 +44,7 @@ _DIGITS = re.compile(r"[0-9]{1,18}")
 INLINE_BODY_MAX = 64 * 1024
 
 INGEST_PATH = re.compile(r"^/api/(?P<project>[^/]+)/(?P<endpoint>envelope|store)/?$")
+OTLP_PATH = re.compile(r"^/api/(?P<project>[^/]+)/integration/otlp/v1/(?P<signal>traces|logs)/?$")
 
 # Browser SDKs post cross-origin; Relay answers them with permissive CORS.
 CORS_HEADERS = [
@@ -70,7 +77,7 @@ class IngestApp:
         self.faults = faults
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        match = INGEST_PATH.match(scope["path"])
+        match = INGEST_PATH.match(scope["path"]) or OTLP_PATH.match(scope["path"])
         if match is None:
             await _respond(send, 404, {"detail": "not found", "causes": [f"no ingest endpoint at {scope['path']}"]})
             return
@@ -102,20 +109,28 @@ class IngestApp:
                     raise _injected(verdict.rule)
             body = context["body"] = await self._read_body(receive, headers)
             context["size"] = len(body)
-            build = functools.partial(
-                build_record,
-                self.projects,
-                self.settings,
-                project_part=match["project"],
-                endpoint=match["endpoint"],
-                path=scope["path"],
-                headers=headers,
-                query_string=scope.get("query_string", b"").decode("latin-1"),
-                body=body,
-                received_at=received_at,
-                remote_addr=_client(scope),
-            )
-            record = build() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build)
+            common: dict[str, Any] = {
+                "project_part": match["project"],
+                "path": scope["path"],
+                "headers": headers,
+                "query_string": scope.get("query_string", b"").decode("latin-1"),
+                "body": body,
+                "received_at": received_at,
+                "remote_addr": _client(scope),
+            }
+            converted: otlp.Converted | None = None
+            if match.re is OTLP_PATH:
+                build_otlp = functools.partial(
+                    build_otlp_record, self.projects, self.settings, signal=match["signal"], **common
+                )
+                record, converted = (
+                    build_otlp() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build_otlp)
+                )
+            else:
+                build = functools.partial(
+                    build_record, self.projects, self.settings, endpoint=match["endpoint"], **common
+                )
+                record = build() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build)
             context.update(
                 project_id=record.project_id, public_key=record.public_key, item_types=[i.type for i in record.items]
             )
@@ -139,8 +154,12 @@ class IngestApp:
             logger.exception("storing an envelope failed")
             await _respond(send, 503, {"detail": "store unavailable", "causes": ["the envelope was not stored; retry"]})
             return
+        stored = [(b"x-relay-mock-envelope", record.envelope_id.encode())]
+        if converted is not None:
+            await _respond_raw(send, 200, otlp.response_body(converted), converted.content_type, stored)
+            return
         answer = {"id": record.event_id} if record.event_id else {}
-        await _respond(send, 200, answer, [(b"x-relay-mock-envelope", record.envelope_id.encode())])
+        await _respond(send, 200, answer, stored)
 
     async def _read_body(self, receive: Any, headers: dict[str, str]) -> bytes:
         limit = self.settings.max_compressed_bytes
@@ -172,6 +191,9 @@ class IngestApp:
     def _refused_types(self, scope: dict[str, Any], context: dict[str, Any]) -> str | None:
         if context.get("item_types") is not None:
             return orjson.dumps(context["item_types"]).decode()
+        otlp_match = OTLP_PATH.match(scope["path"])
+        if otlp_match is not None:  # what a refused OTLP request would have become
+            return orjson.dumps(["span" if otlp_match["signal"] == "traces" else "log"]).decode()
         body = context.get("body")
         if not body:
             return None
@@ -261,11 +283,7 @@ def build_record(
 
     Pure (no I/O), so it can be fuzzed: any input yields a record or an IngestError.
     """
-    if not _DIGITS.fullmatch(project_part):
-        raise ProjectRejected(
-            "invalid project id", f"{project_part[:40]!r} is not a number", status=400, reason="invalid_project"
-        )
-    project_id = int(project_part)
+    project_id = _project_id(project_part)
     _project(projects, project_id)
     auth = auth_from_request(headers, query_string)
     encoding = normalise_encoding(headers.get("content-encoding"))
@@ -304,6 +322,88 @@ def build_record(
         event_id=_event_id(envelope),
         trace_id=envelope_trace_id(envelope, items),
     )
+
+
+def build_otlp_record(
+    projects: dict[int, Project],
+    settings: RelaySettings,
+    *,
+    project_part: str,
+    signal: str,
+    path: str,
+    headers: dict[str, str],
+    query_string: str,
+    body: bytes,
+    received_at: float,
+    remote_addr: str | None = None,
+) -> tuple[EnvelopeRecord, otlp.Converted]:
+    """An OTLP/HTTP request as a record of the store, and what it converted (for the answer).
+
+    The record holds an envelope relay-mock writes itself: a header saying where it came from,
+    the spans (one `span` item per trace) or logs as container items, and last an
+    `otlp_request` item with the request body as it came (decompressed), which /raw serves.
+    Pure, like build_record.
+    """
+    project_id = _project_id(project_part)
+    _project(projects, project_id)
+    auth = auth_from_request(headers, query_string)
+    if auth is None:
+        raise AuthError(
+            "missing authorization",
+            "send X-Sentry-Auth: Sentry sentry_key=<public key>, Authorization: Sentry ... or ?sentry_key=",
+        )
+    project = _authorise(projects, project_id, auth)
+    content_type = otlp.media_type(headers.get("content-type"))
+    encoding = normalise_encoding(headers.get("content-encoding"))
+    decoded = decode_body(body, encoding, max_size=min(settings.max_envelope_bytes, otlp.MAX_DECODED_BYTES))
+    converted = otlp.convert(signal, content_type, decoded, received_at=received_at)
+    header: dict[str, Any] = {
+        "otlp": {
+            "signal": signal,
+            "content_type": content_type,
+            "accepted": converted.accepted,
+            "rejected": converted.rejected,
+        }
+    }
+    if converted.rejected:
+        header["otlp"]["error_message"] = converted.error_message
+    parts = [orjson.dumps(header)]
+    for item_header, payload in otlp.container_items(converted):
+        parts += [orjson.dumps({**item_header, "length": len(payload)}), payload]
+    parts += [orjson.dumps({"type": "otlp_request", "content_type": content_type, "length": len(decoded)}), decoded]
+    raw = b"\n".join(parts)
+    envelope = parse_envelope(raw)
+    items = index_envelope(envelope, max_event_bytes=settings.max_event_bytes)
+    for item in items:
+        if item.type == "span" and item.records:
+            item.trace_id = item.records[0].trace_id  # one item per trace (otlp.container_items)
+    record = EnvelopeRecord(
+        received_at=received_at,
+        project_id=project.id,
+        project=project.name,
+        public_key=auth.public_key,
+        auth_form=auth.form,
+        sdk_client=auth.client,
+        endpoint=f"otlp_{signal}",
+        path=path,
+        content_encoding=encoding,
+        compressed_size=len(body),
+        raw=raw,
+        header=envelope.header,
+        items=items,
+        user_agent=headers.get("user-agent"),
+        remote_addr=remote_addr,
+        trace_id=envelope_trace_id(envelope, items),
+    )
+    return record, converted
+
+
+def _project_id(project_part: str) -> int:
+    if not _DIGITS.fullmatch(project_part):
+        raise ProjectRejected(
+            "invalid project id", f"{project_part[:40]!r} is not a number", status=400, reason="invalid_project"
+        )
+    return int(project_part)
 
 
 def _project(projects: dict[int, Project], project_id: int) -> Project:
@@ -352,7 +452,7 @@ def _client(scope: dict[str, Any]) -> str | None:
 
 
 def _maybe_int(path: str) -> int | None:
-    match = INGEST_PATH.match(path)
+    match = INGEST_PATH.match(path) or OTLP_PATH.match(path)
     return int(match["project"]) if match and _DIGITS.fullmatch(match["project"]) else None
 
 
@@ -365,6 +465,19 @@ async def _respond(
         (b"content-length", str(len(payload)).encode()),
         *CORS_HEADERS,
         *(extra or []),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+async def _respond_raw(
+    send: Any, status: int, payload: bytes, content_type: str, extra: list[tuple[bytes, bytes]]
+) -> None:
+    headers = [
+        (b"content-type", content_type.encode()),
+        (b"content-length", str(len(payload)).encode()),
+        *CORS_HEADERS,
+        *extra,
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})

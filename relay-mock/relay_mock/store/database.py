@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS envelopes (
     public_key       TEXT NOT NULL,
     auth_form        TEXT NOT NULL,
     sdk_client       TEXT,
-    endpoint         TEXT NOT NULL,             -- envelope | store
+    endpoint         TEXT NOT NULL,             -- envelope | store | otlp_traces | otlp_logs
     path             TEXT NOT NULL,
     content_encoding TEXT NOT NULL,
     compressed_size  INTEGER NOT NULL,
