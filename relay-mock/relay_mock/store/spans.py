@@ -41,6 +41,8 @@ class StreamedSpan:
     trace_id: str | None
     release: str | None
     environment: str | None
+    # "otlp" for a span an OpenTelemetry SDK exported over OTLP (its `sentry.ingest` attribute).
+    ingest: str | None = None
 
 
 def span_fact(span: dict[str, Any]) -> SpanFact:
@@ -100,6 +102,7 @@ def streamed_spans(payload: Any) -> list[StreamedSpan]:
                 trace_id=trace_id if isinstance(trace_id, str) else None,
                 release=_attribute(attributes, "sentry.release"),
                 environment=_attribute(attributes, "sentry.environment"),
+                ingest=_attribute(attributes, "sentry.ingest") if attributes else None,
             )
         )
     return found
@@ -111,6 +114,9 @@ def http_status(data: Any) -> int | None:
     if not isinstance(data, dict):
         return None
     value = data.get("http.response.status_code")
+    if value is None:
+        # OpenTelemetry's older HTTP conventions (the default of its Python instrumentations).
+        value = data.get("http.status_code")
     if isinstance(value, dict):
         value = value.get("value")
     if isinstance(value, str) and value.isdigit():

@@ -193,7 +193,7 @@ class StoreWriter:
                     conn.executemany(
                         "INSERT OR REPLACE INTO expectations (trace_id, scenario, started_at, sampled, sample_rand,"
                         " sample_rate, expect_services, expect_errors_from, baggage, status_code, outcome,"
-                        " recorded_at, ended_at, witnesses) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        " recorded_at, ended_at, witnesses, propagation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         op.rows,
                     )
                     results.append(len(op.rows))

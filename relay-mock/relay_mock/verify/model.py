@@ -38,6 +38,9 @@ class TransactionFact:
     received_at: float
     spans: tuple[SpanFact, ...] = ()
     kind: str = "transaction"  # or "segment": a streamed segment span and the spans under it
+    # How the service's spans arrived: None for a Sentry SDK's envelope, "otlp" for spans an
+    # OpenTelemetry SDK exported over OTLP (the span's `sentry.ingest` attribute says so).
+    ingest: str | None = None
 
 
 @dataclass(slots=True)
@@ -105,6 +108,17 @@ class Witness:
     service: str | None = None  # who said so, when known
     # Whether that service's SDK kept its own transaction (its sampling decision), when known.
     sampled: bool | None = None
+    # The W3C `traceparent` header the service received ("" when none; None when not told).
+    traceparent: str | None = None
+    # The trace id of the service's own entry span for this request: the trace it continued or
+    # started (None when not told, or it made no span).
+    trace_id: str | None = None
+
+    @property
+    def traceparent_trace_id(self) -> str | None:
+        """The trace id of the received `traceparent` ("00-<trace_id>-<parent>-<flags>")."""
+        fields = (self.traceparent or "").strip().split("-")
+        return fields[1] or None if len(fields) >= 3 else None
 
     @property
     def parts(self) -> tuple[str | None, str | None, bool | None]:
@@ -141,6 +155,9 @@ class Expectation:
     # What the called services said they received, one per call that got an answer; None when
     # the caller recorded no witnesses (then the verifier relies on the envelopes alone).
     witnesses: tuple[Witness, ...] | None = None
+    # How the caller sent the trace context: "sentry" (sentry-trace + baggage), "w3c"
+    # (traceparent + tracestate only) or "both".
+    propagation: str = "sentry"
 
 
 @dataclass

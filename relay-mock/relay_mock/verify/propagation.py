@@ -1,0 +1,351 @@
+"""Propagation-format breaks: a call whose callee started a new trace because the caller's
+context came in a format it does not read.
+
+sentry-sdk sends `sentry-trace` + `baggage` and never W3C `traceparent`; a plain OpenTelemetry
+service reads only `traceparent`; a load generator (or k6, or an OTel client) heading a trace
+the W3C way sends `traceparent` only, which a Sentry SDK does not read. Either way the callee
+starts a trace of its own and the trace splits in two. This module pairs the call with the
+trace the callee's spans went to, from evidence only:
+
+- the callee's witness (`Witness.trace_id`: the trace its own entry span joined) naming another
+  trace than the one it received: decisive, whatever else arrived;
+- else the callee's root span (of the called service: the project answering the call's host,
+  or named like it) starting inside the call span's window, with no parent or a parent outside
+  the caller's trace, in a trace nobody expected: evidence when it is the only one.
+
+A call is a format boundary when the formats differ: the caller is a Sentry SDK (its spans came
+in an envelope) and the callee an OpenTelemetry service (its spans came over OTLP), or the
+caller (an expectation's `propagation`) sent `traceparent` only to a Sentry SDK. Where the
+evidence is not enough (no witness and no candidate root, or several candidates), the break is
+reported as unverified with a named cause, never guessed. Calls that do not cross a format
+boundary are left to `view._adopt` (the call carried no trace headers: `propagation_lost`).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from relay_mock.verify.model import Expectation, SpanFact, TransactionFact, Witness
+from relay_mock.verify.report import Finding
+
+if TYPE_CHECKING:  # view.py runs this module while it builds the views
+    from relay_mock.verify.view import TraceView
+
+OTLP = "otlp"
+# The causes of a break the evidence cannot settle (the trace is unverified).
+UNKNOWN = "propagation:unknown"
+AMBIGUOUS = "propagation:ambiguous"
+SENTRY_HEADERS = ("sentry-trace", "baggage")
+W3C_HEADERS = ("traceparent", "tracestate")
+HEADERS_OF = {"sentry": SENTRY_HEADERS, "w3c": W3C_HEADERS, "both": (*SENTRY_HEADERS, *W3C_HEADERS)}
+
+
+@dataclass(slots=True)
+class FormatBreak:
+    """One call (or the head's request) whose callee did not continue the caller's context."""
+
+    span_id: str | None  # the call span; None at the head (the external caller's request)
+    caller: str  # the calling service, or "the caller" at the head
+    callee: str  # the called service
+    call: str  # what the call was: its description, or "the request"
+    sent: tuple[str, ...]  # the headers the caller sent
+    other_trace: str | None  # the trace the callee's spans went to, when known
+    root: TransactionFact | None  # the callee's root span in that trace, when it arrived
+    evidence: tuple[str, ...]
+    cause: str | None = None  # UNKNOWN or AMBIGUOUS when the evidence does not settle it
+    candidates: tuple[str, ...] = ()  # the other traces that could be it (AMBIGUOUS)
+    caller_items: tuple[TransactionFact, ...] = ()
+
+
+@dataclass(slots=True)
+class _Orphan:
+    start: float
+    tx: TransactionFact
+    view: TraceView
+
+
+def resolve_format_breaks(views: Sequence[TraceView]) -> None:
+    """Find every format break of the run and pair each with the trace its callee started."""
+    by_id = {view.trace_id: view for view in views}
+    otlp = frozenset(tx.project for view in views for tx in view.bundle.transactions if tx.ingest == OTLP)
+    orphans = sorted(
+        (
+            _Orphan(tx.start, tx, view)
+            for view in views
+            if view.bundle.expectation is None
+            for tx in view.transactions
+            if tx.start is not None and (tx.parent_span_id is None or tx.parent_span_id not in view.spans)
+        ),
+        key=lambda o: o.start,
+    )
+    starts = [o.start for o in orphans]
+    tol = views[0].config.clock_skew_tolerance_s if views else 0.0
+    for view in views:
+        exp = view.bundle.expectation
+        if exp is not None and exp.expect_services:
+            _head(view, exp, by_id, orphans, starts, tol)
+        if len(view.children) + len(view.not_reached) < len(view.calls):
+            for span_id, (caller, call) in view.calls.items():
+                if span_id not in view.children and span_id not in view.not_reached:
+                    _call(view, caller, call, by_id, otlp, orphans, starts, tol)
+    for view in views:
+        for found in view.format_breaks:
+            other = by_id.get(found.other_trace or "")
+            if other is not None and other is not view and found.cause is None:
+                # Reported once, in the caller's trace; the trace page of the other links back.
+                other.adopted_by = view.trace_id
+
+
+def _head(
+    view: TraceView,
+    exp: Expectation,
+    by_id: dict[str, TraceView],
+    orphans: list[_Orphan],
+    starts: list[float],
+    tol: float,
+) -> None:
+    head = exp.expect_services[0]
+    if any(tx.project == head for tx in (*view.transactions, *view.joined)):
+        return  # the head continued the trace
+    witness = next((w for w in view.witnesses or () if w.service == head and w.received is not None), None)
+    sent = _sent_at_head(exp, witness)
+    end = exp.ended_at if exp.ended_at is not None else exp.started_at
+    found = FormatBreak(None, "the caller", head, "the request", sent, None, None, ())
+    if witness is not None and _did_not_continue(witness, view.trace_id):
+        _by_witness(view, found, witness, by_id, exp.started_at, end, tol)
+    elif exp.propagation == "w3c" and exp.sampled and (witness is None or witness.trace_id is None):
+        # A Sentry SDK reads no traceparent: the head's service started a trace of its own.
+        _by_candidates(view, found, head, exp.started_at, end, orphans, starts, tol, "the request's window")
+    else:
+        return
+    view.format_breaks.append(found)
+    view.head_split = True
+    if witness is not None:
+        view.format_witnesses.add(id(witness))
+
+
+def _call(
+    view: TraceView,
+    caller: TransactionFact,
+    call: SpanFact,
+    by_id: dict[str, TraceView],
+    otlp: frozenset[str],
+    orphans: list[_Orphan],
+    starts: list[float],
+    tol: float,
+) -> None:
+    target = view.target(call)
+    if target is None:
+        return  # a host no project answers: not a service of the sandbox
+    witness = _witness_of(view, call, target)
+    sent = _sent_by_call(caller, witness)
+    found = FormatBreak(call.span_id, caller.project, target, call.description or call.span_id, sent, None, None, ())
+    found.caller_items = (caller,)
+    lo, hi = call.start, call.end
+    if witness is not None and _did_not_continue(witness, view.trace_id):
+        _by_witness(view, found, witness, by_id, lo, hi, tol)
+    elif witness is not None and witness.trace_id == view.trace_id:
+        return  # the callee continued the trace: its transaction was lost in delivery
+    elif caller.ingest != OTLP and lo is not None and hi is not None and sent == SENTRY_HEADERS:
+        # The caller is a Sentry SDK: it sent sentry-trace and baggage. Only a callee that reads
+        # another format (an OpenTelemetry service, its spans over OTLP) makes this a format break.
+        fits = _candidates(view, target, lo, hi, orphans, starts, tol)
+        if target not in otlp and not any(o.tx.ingest == OTLP for o in fits):
+            return  # both sides speak sentry-trace: `propagation_lost`, if anything
+        _settle(view, found, target, fits, "the call span's window")
+    else:
+        return
+    view.format_breaks.append(found)
+    view.format_calls.add(call.span_id)
+    if witness is not None:
+        view.format_witnesses.add(id(witness))
+
+
+def _did_not_continue(witness: Witness, trace_id: str) -> bool:
+    """The witness says the callee received our context in some format and its own entry span
+    joined another trace."""
+    received = witness.parts[0] == trace_id or witness.traceparent_trace_id == trace_id
+    return received and witness.trace_id is not None and witness.trace_id != trace_id
+
+
+def _by_witness(
+    view: TraceView,
+    found: FormatBreak,
+    witness: Witness,
+    by_id: dict[str, TraceView],
+    lo: float | None,
+    hi: float | None,
+    tol: float,
+) -> None:
+    found.other_trace = witness.trace_id
+    found.evidence = (_witness_words(found.callee, witness),)
+    other = by_id.get(witness.trace_id or "")
+    if other is None:
+        return
+    roots = [
+        tx
+        for tx in other.transactions
+        if tx.project == found.callee and (tx.parent_span_id is None or tx.parent_span_id not in other.spans)
+    ]
+    root = min(roots, key=lambda tx: tx.start or tx.received_at, default=None)
+    if root is not None:
+        found.root = root
+        inside = lo is not None and hi is not None and root.start is not None and lo - tol <= root.start <= hi + tol
+        window = "inside the call's window" if inside else "in that trace"
+        found.evidence += (f"{found.callee}'s root span {root.name} {window}, {_parent_words(root)}",)
+
+
+def _by_candidates(
+    view: TraceView,
+    found: FormatBreak,
+    service: str,
+    lo: float,
+    hi: float,
+    orphans: list[_Orphan],
+    starts: list[float],
+    tol: float,
+    window: str,
+) -> None:
+    _settle(view, found, service, _candidates(view, service, lo, hi, orphans, starts, tol), window)
+
+
+def _settle(view: TraceView, found: FormatBreak, service: str, fits: list[_Orphan], window: str) -> None:
+    if len(fits) == 1:
+        root = fits[0].tx
+        found.other_trace, found.root = fits[0].view.trace_id, root
+        found.evidence = (f"{service}'s root span {root.name} starts inside {window}, {_parent_words(root)}",)
+    elif fits:
+        found.cause = AMBIGUOUS
+        found.candidates = tuple(sorted(o.view.trace_id for o in fits))
+        found.evidence = (
+            f"no witness names the trace, and {len(fits)} {service} root spans start inside {window}:"
+            f" traces {', '.join(found.candidates)}",
+        )
+    else:
+        found.cause = UNKNOWN
+        found.evidence = (f"no witness names the trace, and no {service} root span starts inside {window}",)
+
+
+def _candidates(
+    view: TraceView,
+    service: str,
+    lo: float,
+    hi: float,
+    orphans: list[_Orphan],
+    starts: list[float],
+    tol: float,
+) -> list[_Orphan]:
+    """Root spans of `service` in traces nobody expected, starting inside [lo, hi]."""
+    index = bisect.bisect_left(starts, lo - tol)
+    fits = []
+    while index < len(orphans) and starts[index] <= hi + tol:
+        orphan = orphans[index]
+        if orphan.tx.project == service and orphan.view is not view:
+            fits.append(orphan)
+        index += 1
+    return fits
+
+
+def _witness_of(view: TraceView, call: SpanFact, target: str) -> Witness | None:
+    """The witness of the service this call reached: the one that received the call span as its
+    parent, else the only witness of the target service."""
+    witnesses = [w for w in view.witnesses or () if w.received is not None]
+    for w in witnesses:
+        if w.parts[1] == call.span_id or (w.traceparent and call.span_id in w.traceparent):
+            return w
+    of_target = [w for w in witnesses if w.service == target]
+    return of_target[0] if len(of_target) == 1 else None
+
+
+def _sent_at_head(exp: Expectation, witness: Witness | None) -> tuple[str, ...]:
+    if witness is not None and (witness.received is not None or witness.traceparent is not None):
+        return _sent_by_witness(witness, baggage=exp.baggage is not None or exp.propagation != "w3c")
+    return HEADERS_OF.get(exp.propagation, SENTRY_HEADERS)
+
+
+def _sent_by_call(caller: TransactionFact, witness: Witness | None) -> tuple[str, ...]:
+    if witness is not None:
+        return _sent_by_witness(witness, baggage=caller.ingest != OTLP)
+    # A Sentry SDK's call span: sentry-sdk propagates sentry-trace and baggage, never traceparent.
+    return SENTRY_HEADERS if caller.ingest != OTLP else ()
+
+
+def _sent_by_witness(witness: Witness, *, baggage: bool) -> tuple[str, ...]:
+    sent: tuple[str, ...] = ()
+    if witness.received:
+        sent += ("sentry-trace", "baggage") if baggage else ("sentry-trace",)
+    if witness.traceparent:
+        sent += ("traceparent",)
+    return sent
+
+
+def _witness_words(service: str, witness: Witness) -> str:
+    got = []
+    if witness.received:
+        got.append(f"sentry-trace {witness.received}")
+    if witness.traceparent:
+        got.append(f"traceparent {witness.traceparent}")
+    missing = [
+        name for name, value in (("sentry-trace", witness.received), ("traceparent", witness.traceparent)) if not value
+    ]
+    said = " and ".join(got) + (f", no {' or '.join(missing)}" if missing else "")
+    return f"{service}'s witness received {said}, and its own entry span is in trace {witness.trace_id}"
+
+
+def _parent_words(root: TransactionFact) -> str:
+    if root.parent_span_id is None:
+        return "with no parent"
+    return f"with parent {root.parent_span_id}, which is not in the caller's trace"
+
+
+def headers_words(sent: tuple[str, ...]) -> str:
+    """'sentry-trace and baggage (no traceparent)', 'traceparent and tracestate only'..."""
+    if not sent:
+        return "a trace context in a format it does not read"
+    names = " and ".join(sent) if len(sent) <= 2 else ", ".join(sent[:-1]) + " and " + sent[-1]
+    if "traceparent" not in sent:
+        return f"{names} (no traceparent)"
+    if "sentry-trace" not in sent:
+        return f"{names} only (no sentry-trace)"
+    return names
+
+
+def format_findings(view: TraceView) -> list[Finding]:
+    """The linkage check's `propagation_format` findings of one trace: failed where the evidence
+    pairs the call with the callee's trace, unverified (with the cause) where it cannot."""
+    findings = []
+    for found in view.format_breaks:
+        sent = headers_words(found.sent)
+        who = f"{found.caller}'s call {found.call}" if found.span_id is not None else f"{found.caller}'s request"
+        if found.cause is None and found.other_trace is not None:
+            went = f"started trace {found.other_trace}, where its spans went"
+        else:
+            went = "started a trace of its own, and the evidence cannot tell which"
+        message = (
+            f"{who} sent {sent}; {found.callee} continued none of it and {went}"
+            f" (propagation format: {found.callee} does not read what {found.caller} sent). "
+            f"Evidence: {'; '.join(found.evidence)}"
+        )
+        expected = f"{found.callee} continues trace {view.trace_id}"
+        if found.span_id is not None:
+            expected += f" with parent_span_id {found.span_id}"
+        observed = f"{found.callee} in trace {found.other_trace}" if found.other_trace else "no trace named"
+        items = [*found.caller_items, *([found.root] if found.root is not None else [])]
+        findings.append(
+            view.finding(
+                "linkage",
+                "propagation_format",
+                message,
+                expected=expected,
+                observed=observed,
+                items=items,
+                service=found.callee,
+                span_id=found.span_id,
+                attributed_to=found.cause,
+                other_trace_id=found.other_trace,
+            )
+        )
+    return findings
