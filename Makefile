@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up down clean ps logs test lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
+.PHONY: help up up-otel down clean ps logs test lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -14,11 +14,14 @@ help: ## list the targets
 up: ## build and start the stack, wait until healthy, print the URLs
 	@scripts/up.sh
 
+up-otel: ## the stack plus catalog, an OpenTelemetry service, as downstream's next hop (CATALOG_PROPAGATION=sentry|w3c)
+	@COMPOSE_PROFILES=otel DOWNSTREAM_NEXT_HOP_URL=$${DOWNSTREAM_NEXT_HOP_URL:-http://catalog:8002} scripts/up.sh
+
 down: ## stop the stack (data volumes are kept)
-	@docker compose down --remove-orphans
+	@COMPOSE_PROFILES=otel,three-hops docker compose down --remove-orphans
 
 clean: ## stop the stack and delete its data volumes
-	@docker compose down --volumes --remove-orphans
+	@COMPOSE_PROFILES=otel,three-hops docker compose down --volumes --remove-orphans
 
 ps: ## show the services and their health
 	@docker compose ps

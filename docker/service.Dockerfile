@@ -1,10 +1,12 @@
-# api and downstream share this recipe; the SERVICE build argument picks the package.
+# api, downstream and catalog share this recipe; the SERVICE build argument picks the package,
+# REQUIREMENTS the pinned requirements file (catalog's adds OpenTelemetry).
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS deps
-COPY docker/install-requirements.sh requirements/service.txt /tmp/
+ARG REQUIREMENTS=service
+COPY docker/install-requirements.sh requirements/${REQUIREMENTS}.txt /tmp/
 COPY wheelhouse/ /tmp/wheelhouse/
-RUN sh /tmp/install-requirements.sh /tmp/service.txt
+RUN sh /tmp/install-requirements.sh /tmp/${REQUIREMENTS}.txt
 
 FROM ${PYTHON_IMAGE}
 ARG SERVICE

@@ -11,14 +11,14 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
   exit 1
 fi
 stamp=wheelhouse/.requirements.sha256
-want=$(cat requirements/service.txt requirements/relay.txt requirements/locust.txt | sha256sum | cut -d' ' -f1)
+want=$(cat requirements/service.txt requirements/catalog.txt requirements/relay.txt requirements/locust.txt | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && ls wheelhouse/*.whl >/dev/null 2>&1; then
   echo "[wheelhouse] up to date" >&2
   exit 0
 fi
-echo "[wheelhouse] collecting wheels for requirements/{service,relay,locust}.txt" >&2
+echo "[wheelhouse] collecting wheels for requirements/{service,catalog,relay,locust}.txt" >&2
 "$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w wheelhouse \
-  -r requirements/service.txt -r requirements/relay.txt -r requirements/locust.txt \
+  -r requirements/service.txt -r requirements/catalog.txt -r requirements/relay.txt -r requirements/locust.txt \
   2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
 echo "$want" >"$stamp"
 echo "[wheelhouse] $(ls wheelhouse/*.whl | wc -l) wheels" >&2
