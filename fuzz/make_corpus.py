@@ -6,6 +6,7 @@ grammar's corner cases. Run from the repository root:
 
     PYTHONPATH=relay-mock:. .venv/bin/python -m fuzz.make_corpus
 
+It also writes the OTLP target's seeds (fuzz/otlp_seeds.py, named otlp-*).
 Files it does not name (crashers the fuzzer found and we kept) are left alone.
 """
 
@@ -25,6 +26,7 @@ from sentry_sdk.envelope import Envelope, Item, PayloadRef
 from sentry_sdk.session import Session
 from sentry_sdk.transport import Transport
 
+from fuzz import otlp_seeds
 from fuzz.fuzz_ingest import DSN, compress, selector
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -176,6 +178,10 @@ def main() -> None:
     for name, envelope in grammar_cases().items():
         auth = "none" if name.startswith("dsn-") else "x-sentry-auth"
         write(f"grammar-{name}", bytes([selector("identity", compress=False, auth=auth)]) + envelope)
+
+    # OTLP/HTTP requests for fuzz/fuzz_otlp.py (named otlp-*; the replay test routes them there).
+    for name, data in otlp_seeds.seeds().items():
+        write(name, data)
 
 
 def _zstd_streamed(data: bytes) -> bytes:

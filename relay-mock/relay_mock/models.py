@@ -151,6 +151,9 @@ class TraceNode(Model):
     broken: str | None = None
     external_parent: bool = False
     missing_child: str | None = None
+    # "otlp" for a span that came over OTLP/HTTP, with its resource's attributes (service.name, ...)
+    ingest: str | None = None
+    resource: dict[str, Any] | None = None
     errors: list[TraceError] = Field(default_factory=list)
     children: list[TraceNode] = Field(default_factory=list)
 

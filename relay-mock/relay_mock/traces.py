@@ -34,6 +34,7 @@ class Node:
     broken: str | None = None  # why this node's link to its parent is broken
     external_parent: bool = False
     missing_child: str | None = None  # a call nobody answered (the verifier's finding)
+    otlp_resource: dict[str, Any] | None = None  # the resource of a span that came over OTLP
 
     def to_model(self, trace_start: float | None) -> models.TraceNode:
         return models.TraceNode(
@@ -54,6 +55,8 @@ class Node:
             broken=self.broken,
             external_parent=self.external_parent,
             missing_child=self.missing_child,
+            ingest="otlp" if self.otlp_resource is not None else None,
+            resource=self.otlp_resource,
             errors=self.errors,
             children=[child.to_model(trace_start) for child in sorted(self.children, key=_start_key)],
         )
@@ -203,6 +206,7 @@ def _transaction_nodes(tx: TransactionFact) -> list[Node]:
         envelope_id=tx.envelope_id,
         event_id=tx.event_id,
         release=tx.release,
+        otlp_resource=tx.otlp_resource,
     )
     return [root, *(_span_node(tx, span) for span in tx.spans)]
 
@@ -219,6 +223,7 @@ def _span_node(tx: TransactionFact, span: SpanFact) -> Node:
         end=span.end,
         status=span.status,
         envelope_id=tx.envelope_id,
+        otlp_resource=span.otlp_resource,
     )
 
 

@@ -44,10 +44,11 @@ async def get_envelope(request: Request) -> Response:
 async def get_raw(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     envelope_id = request.path_params["envelope_id"]
-    raw = await reader.run(envelopes.get_raw, envelope_id)
-    if raw is None:
+    download = await reader.run(envelopes.get_download, envelope_id)
+    if download is None:
         return error(404, f"no envelope {envelope_id}")
-    return Response(raw, media_type="application/x-sentry-envelope")
+    raw, media_type = download
+    return Response(raw, media_type=media_type)
 
 
 async def export_jsonl(request: Request) -> Response:

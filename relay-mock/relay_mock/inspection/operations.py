@@ -181,7 +181,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "GET", "/inspect/envelopes/{envelope_id}/raw", envelopes.get_raw,
-        "One envelope's exact decompressed bytes", None,
+        "One envelope's exact decompressed bytes (of an OTLP request: its body, protobuf or JSON)", None,
         params=(ENVELOPE_ID,), media_type="application/x-sentry-envelope", errors=(404,), tag="envelopes",
     ),
     Operation(

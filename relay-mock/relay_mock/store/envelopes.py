@@ -69,11 +69,19 @@ def get_envelope(conn: sqlite3.Connection, envelope_id: str) -> Envelope | None:
     return envelope_model(record, raw_size=row["raw_size"], payloads=True)
 
 
-def get_raw(conn: sqlite3.Connection, envelope_id: str) -> bytes | None:
+def get_download(conn: sqlite3.Connection, envelope_id: str) -> tuple[bytes, str] | None:
+    """The bytes a client sent, decompressed, with their media type: an envelope's own bytes, or
+    an OTLP request's body (the last item of the envelope relay-mock wrote for it)."""
     row = conn.execute(
-        "SELECT raw FROM envelopes WHERE id = ? AND envelope_id = ?", (rowid_of(envelope_id), envelope_id)
+        "SELECT raw, endpoint FROM envelopes WHERE id = ? AND envelope_id = ?", (rowid_of(envelope_id), envelope_id)
     ).fetchone()
-    return bytes(row["raw"]) if row else None
+    if row is None:
+        return None
+    raw = bytes(row["raw"])
+    if row["endpoint"].startswith("otlp_"):
+        request = parse_envelope(raw).items[-1]
+        return request.payload, str(request.header.get("content_type", "application/octet-stream"))
+    return raw, "application/x-sentry-envelope"
 
 
 def envelope_model(record: EnvelopeRecord, *, raw_size: int, payloads: bool) -> Envelope:

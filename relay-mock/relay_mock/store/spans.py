@@ -30,6 +30,8 @@ class SpanFact:
     # The HTTP status the response carried (`http.response.status_code` in the span's data);
     # None when no response came back, or the span is not an HTTP call.
     http_status: int | None = None
+    # A span that came over OTLP: its resource's attributes (service.name, ...); None otherwise.
+    otlp_resource: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -94,6 +96,8 @@ def streamed_spans(payload: Any) -> list[StreamedSpan]:
         # v2 spans know only ok/error; the services keep the detailed status as an attribute.
         fact.status = _attribute(attributes, "sentry.status.detail") or fact.status
         fact.http_status = http_status(attributes)
+        if _attribute(attributes, "sentry.ingest") == "otlp":
+            fact.otlp_resource = _resource(attributes)
         trace_id = span.get("trace_id")
         found.append(
             StreamedSpan(
@@ -122,6 +126,15 @@ def http_status(data: Any) -> int | None:
     if isinstance(value, str) and value.isdigit():
         return int(value)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _resource(attributes: dict[str, Any]) -> dict[str, Any]:
+    """An OTLP span's resource, from its `resource.<key>` attributes (protocol/otlp.py)."""
+    return {
+        key[9:]: value.get("value") if isinstance(value, dict) else value
+        for key, value in attributes.items()
+        if key.startswith("resource.")
+    }
 
 
 def _attribute(attributes: dict[str, Any], name: str) -> str | None:

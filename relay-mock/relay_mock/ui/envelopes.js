@@ -262,7 +262,7 @@ function envelopeRow(envelope, fresh) {
     { class: fresh ? "fresh" : "", dataset: { id: envelope.id, seq: String(envelope.seq) } },
     h("td", { class: "nowrap" }, h("a", { href, class: "row-link" }, timeEl(envelope.received_at))),
     h("td", {}, serviceChip(envelope.project?.name ?? String(envelope.project?.id ?? "?"))),
-    h("td", { class: "items-cell" }, itemSummary(envelope)),
+    h("td", { class: "items-cell" }, otlpMark(envelope), itemSummary(envelope)),
     h("td", {}, idEl(envelope.event_id)),
     h("td", {}, envelope.trace_id ? h("a", { href: route("traces", envelope.trace_id) }, idEl(envelope.trace_id)) : idEl(null)),
     h(
@@ -273,6 +273,28 @@ function envelopeRow(envelope, fresh) {
     ),
   );
   return row;
+}
+
+/**
+ * What an OTLP/HTTP request says of itself (the header relay-mock wrote for it); null for an envelope.
+ * @param {Envelope} envelope
+ * @returns {{ signal: string, content_type: string, accepted: number, rejected: number, error_message?: string } | null}
+ */
+function otlpHeader(envelope) {
+  const otlp = envelope.header?.otlp;
+  return String(envelope.request?.endpoint ?? "").startsWith("otlp_") && isObject(otlp) ? /** @type {any} */ (otlp) : null;
+}
+
+/**
+ * The list's mark of an OTLP request: signal and encoding.
+ * @param {Envelope} envelope
+ */
+function otlpMark(envelope) {
+  const otlp = otlpHeader(envelope);
+  if (!otlp) return null;
+  const encoding = otlp.content_type === "application/json" ? "json" : "protobuf";
+  const title = `OTLP/HTTP ${otlp.signal} (${otlp.content_type}): ${otlp.accepted} taken, ${otlp.rejected} rejected`;
+  return h("span", { class: "badge otlp small", title, dataset: { ingest: "otlp" } }, `OTLP ${otlp.signal} · ${encoding}`);
 }
 
 /** @param {Envelope} envelope */
@@ -329,7 +351,11 @@ export async function envelopeDetail(page, ctx, id) {
       { class: "page-head" },
       h("h1", {}, "Envelope ", h("code", {}, envelope.id)),
       h("span", { class: "spacer" }),
-      h("a", { class: "btn", href: `/inspect/envelopes/${encodeURIComponent(envelope.id)}/raw`, target: "_blank" }, "Raw bytes"),
+      h(
+        "a",
+        { class: "btn", href: `/inspect/envelopes/${encodeURIComponent(envelope.id)}/raw`, target: "_blank" },
+        otlpHeader(envelope) ? "Raw OTLP request" : "Raw bytes",
+      ),
       envelope.trace_id ? h("a", { class: "btn", href: route("traces", envelope.trace_id) }, "Trace view") : null,
       envelope.trace_id
         ? h("a", { class: "btn", href: routeWithQuery("#/envelopes", { trace_id: envelope.trace_id }) }, "Same trace")
@@ -357,6 +383,8 @@ export async function envelopeDetail(page, ctx, id) {
         kvTable(
           [
             ["endpoint", request.endpoint],
+            ["OTLP", otlpMark(envelope)],
+            ["OTLP rejected", otlpHeader(envelope)?.error_message ?? null],
             ["path", request.path ? h("code", {}, request.path) : null],
             ["auth", request.auth],
             ["public key", request.public_key ? h("code", {}, request.public_key) : null],

@@ -342,6 +342,7 @@ function nodeEl(node, depth, trace, total, state) {
     isTx ? h("span", { class: "wf-service" }, node.service) : null,
     node.op ? h("span", { class: "wf-op" }, node.op) : null,
     h("span", { class: "wf-desc" }, node.description ?? ""),
+    otlpBadge(node),
     statusBad ? h("span", { class: "badge bad small" }, node.status) : null,
     (node.errors || []).length
       ? h("a", { class: "err-chip", href: route("errors", node.errors[0].event_id ?? ""), title: errorsTitle(node.errors) }, `● ${node.errors.length} error${node.errors.length > 1 ? "s" : ""}`)
@@ -425,11 +426,25 @@ function toggleDetails(details, node) {
         ["offset", duration(node.offset_ms)],
         ["duration", duration(node.duration_ms)],
         ["envelope", node.envelope_id ? h("a", { href: route("envelopes", node.envelope_id) }, node.envelope_id) : null],
+        ["ingest", node.ingest === "otlp" ? "OTLP/HTTP" : null],
+        ...Object.entries(node.resource || {}).map(([key, value]) => /** @type {[string, string]} */ ([`resource ${key}`, String(value)])),
       ],
       { skipEmpty: true },
     ),
   );
   details.hidden = false;
+}
+
+/**
+ * An OTLP span's badge: "OTLP" and the service its resource names, the whole resource on hover.
+ * @param {TraceNode} node
+ */
+function otlpBadge(node) {
+  if (node.ingest !== "otlp") return null;
+  const resource = node.resource || {};
+  const service = resource["service.name"];
+  const title = ["arrived over OTLP/HTTP", ...Object.entries(resource).map(([key, value]) => `${key}: ${value}`)].join("\n");
+  return h("span", { class: "badge otlp small", title, dataset: { ingest: "otlp" } }, service ? `OTLP · ${service}` : "OTLP");
 }
 
 /**

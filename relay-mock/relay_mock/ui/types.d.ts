@@ -117,6 +117,9 @@ export interface TraceNode {
   broken?: string | null;
   external_parent: boolean;
   missing_child?: string | null;
+  /** "otlp" for a span that came over OTLP/HTTP; its resource's attributes (service.name, ...) */
+  ingest?: string | null;
+  resource?: Record<string, unknown> | null;
   errors: TraceError[];
   children: TraceNode[];
 }

@@ -252,6 +252,7 @@ def _segments(
                     received_at=row["received_at"],
                     kind="segment",
                     ingest=one.ingest,
+                    otlp_resource=fact.otlp_resource,
                 ),
             )
         )

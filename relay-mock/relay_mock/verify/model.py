@@ -41,6 +41,7 @@ class TransactionFact:
     # How the service's spans arrived: None for a Sentry SDK's envelope, "otlp" for spans an
     # OpenTelemetry SDK exported over OTLP (the span's `sentry.ingest` attribute says so).
     ingest: str | None = None
+    otlp_resource: dict[str, Any] | None = None  # a segment span that came over OTLP: its resource
 
 
 @dataclass(slots=True)
