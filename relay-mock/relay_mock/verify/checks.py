@@ -22,11 +22,11 @@ from relay_mock.verify.model import (
     TransactionFact,
     VerifyConfig,
 )
-from relay_mock.verify.propagation import format_findings
+from relay_mock.verify.propagation import format_findings, resolve_format_breaks
 from relay_mock.verify.report import Finding, Report, build_report
 from relay_mock.verify.sampling import check_dsc, check_sampling
 from relay_mock.verify.spans import check_db_spans, check_timing
-from relay_mock.verify.view import Item, TraceView, build_views
+from relay_mock.verify.view import Item, TraceView, adopt, build_views
 from relay_mock.verify.witness import check_witnesses
 
 Check = Callable[[TraceView], list[Finding]]
@@ -59,6 +59,9 @@ def verify(
     """
     with collector_paused():
         views = build_views(bundles, config)
+        # Format breaks first: a call they explain is not a headerless call for `adopt` to pair.
+        resolve_format_breaks(views)
+        adopt(views, config)
         # A trace that is only a child cut off from its caller is reported in the caller's trace.
         findings = [
             finding for view in views if view.adopted_by is None for check in CHECKS.values() for finding in check(view)

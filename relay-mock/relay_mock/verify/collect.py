@@ -161,13 +161,13 @@ def _types(value: str | None) -> tuple[str, ...] | None:
 def _add(bundles: dict[str, TraceBundle], row: RowLike, detached: list[tuple[TraceBundle, str, SpanFact]]) -> None:
     kind = row["type"]
     trace = row["trace_id"] or ""
-    bundle = bundles.get(trace)
-    if bundle is None:
-        bundle = bundles[trace] = TraceBundle(trace)
+    if kind == "span":
+        # Its spans name their own traces (an OTLP request's item may have none of its own).
+        _segments(bundles, trace, row, detached)
+        return
+    bundle = _bundle_of(bundles, trace)
     if kind == "transaction":
         bundle.transactions.append(_transaction(row))
-    elif kind == "span":
-        _segments(bundles, bundle, row, detached)
     elif kind == "event":
         bundle.errors.append(_error(row))
     elif kind == "profile":
@@ -208,7 +208,7 @@ def _transaction(row: RowLike) -> TransactionFact:
 
 def _segments(
     bundles: dict[str, TraceBundle],
-    bundle: TraceBundle,
+    default: str,
     row: RowLike,
     detached: list[tuple[TraceBundle, str, SpanFact]],
 ) -> None:
@@ -241,7 +241,7 @@ def _segments(
                     trace_id=one.trace_id or row["trace_id"],
                     span_id=fact.span_id,
                     parent_span_id=fact.parent_span_id,
-                    name=fact.description,
+                    name=one.name or fact.description,
                     op=fact.op,
                     status=fact.status,
                     start=fact.start,
@@ -259,20 +259,20 @@ def _segments(
     if len(segments) == 1 and all(c.trace_id in (None, segments[0][0].trace_id) for c in children):
         # The common case (a Sentry SDK's segment with its spans): no lookups needed.
         segments[0][1].spans = tuple(c.span for c in children)
-        _bundle_of(bundles, bundle, segments[0][1].trace_id).transactions.append(segments[0][1])
+        _bundle_of(bundles, default, segments[0][1].trace_id).transactions.append(segments[0][1])
         return
     by_span = {one.span.span_id: tx for one, tx in segments}
     parents = {c.span.span_id: c.span.parent_span_id for c in children}
     owned: dict[int, list[SpanFact]] = {}
     for _, tx in segments:
         owned[id(tx)] = []
-        _bundle_of(bundles, bundle, tx.trace_id).transactions.append(tx)
+        _bundle_of(bundles, default, tx.trace_id).transactions.append(tx)
     for child in children:
         home = _segment_of(child.span, by_span, parents)
         if home is not None:
             owned[id(home)].append(child.span)
         else:
-            detached.append((_bundle_of(bundles, bundle, child.trace_id), row["project"], child.span))
+            detached.append((_bundle_of(bundles, default, child.trace_id), row["project"], child.span))
     for _, tx in segments:
         tx.spans = tuple(owned[id(tx)])
 
@@ -292,12 +292,12 @@ def _segment_of(
     return None
 
 
-def _bundle_of(bundles: dict[str, TraceBundle], default: TraceBundle, trace_id: str | None) -> TraceBundle:
-    if trace_id is None or trace_id == default.trace_id:
-        return default
-    bundle = bundles.get(trace_id)
+def _bundle_of(bundles: dict[str, TraceBundle], default: str, trace_id: str | None = None) -> TraceBundle:
+    """The bundle of `trace_id`, else of the row's trace (`default`), made when first needed."""
+    trace = trace_id or default
+    bundle = bundles.get(trace)
     if bundle is None:
-        bundle = bundles[trace_id] = TraceBundle(trace_id)
+        bundle = bundles[trace] = TraceBundle(trace)
     return bundle
 
 

@@ -208,3 +208,21 @@ class VerifyConfig:
     # Services every sampled expected trace of a scenario must cross ("*": every scenario).
     must_cross: dict[str, tuple[str, ...]] = field(default_factory=dict)
     required_ops: tuple[RequiredOps, ...] = ()
+
+
+@dataclass(slots=True)
+class FormatBreak:
+    """One call (or the head's request) whose callee did not continue the caller's context, as
+    `relay_mock.verify.propagation` found it."""
+
+    span_id: str | None  # the call span; None at the head (the external caller's request)
+    caller: str  # the calling service, or "the caller" at the head
+    callee: str  # the called service
+    call: str  # what the call was: its description, or "the request"
+    sent: tuple[str, ...]  # the headers the caller sent
+    other_trace: str | None  # the trace the callee's spans went to, when known
+    root: TransactionFact | None  # the callee's root span in that trace, when it arrived
+    evidence: tuple[str, ...]
+    cause: str | None = None  # UNKNOWN or AMBIGUOUS when the evidence does not settle it
+    candidates: tuple[str, ...] = ()  # the other traces that could be it (AMBIGUOUS)
+    caller_items: tuple[TransactionFact, ...] = ()

@@ -18,7 +18,7 @@ in an envelope) and the callee an OpenTelemetry service (its spans came over OTL
 caller (an expectation's `propagation`) sent `traceparent` only to a Sentry SDK. Where the
 evidence is not enough (no witness and no candidate root, or several candidates), the break is
 reported as unverified with a named cause, never guessed. Calls that do not cross a format
-boundary are left to `view._adopt` (the call carried no trace headers: `propagation_lost`).
+boundary are left to `view.adopt` (the call carried no trace headers: `propagation_lost`).
 """
 
 from __future__ import annotations
@@ -26,13 +26,10 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from relay_mock.verify.model import Expectation, SpanFact, TransactionFact, Witness
+from relay_mock.verify.model import Expectation, FormatBreak, SpanFact, TransactionFact, Witness
 from relay_mock.verify.report import Finding
-
-if TYPE_CHECKING:  # view.py runs this module while it builds the views
-    from relay_mock.verify.view import TraceView
+from relay_mock.verify.view import TraceView
 
 OTLP = "otlp"
 # The causes of a break the evidence cannot settle (the trace is unverified).
@@ -41,23 +38,6 @@ AMBIGUOUS = "propagation:ambiguous"
 SENTRY_HEADERS = ("sentry-trace", "baggage")
 W3C_HEADERS = ("traceparent", "tracestate")
 HEADERS_OF = {"sentry": SENTRY_HEADERS, "w3c": W3C_HEADERS, "both": (*SENTRY_HEADERS, *W3C_HEADERS)}
-
-
-@dataclass(slots=True)
-class FormatBreak:
-    """One call (or the head's request) whose callee did not continue the caller's context."""
-
-    span_id: str | None  # the call span; None at the head (the external caller's request)
-    caller: str  # the calling service, or "the caller" at the head
-    callee: str  # the called service
-    call: str  # what the call was: its description, or "the request"
-    sent: tuple[str, ...]  # the headers the caller sent
-    other_trace: str | None  # the trace the callee's spans went to, when known
-    root: TransactionFact | None  # the callee's root span in that trace, when it arrived
-    evidence: tuple[str, ...]
-    cause: str | None = None  # UNKNOWN or AMBIGUOUS when the evidence does not settle it
-    candidates: tuple[str, ...] = ()  # the other traces that could be it (AMBIGUOUS)
-    caller_items: tuple[TransactionFact, ...] = ()
 
 
 @dataclass(slots=True)
@@ -115,7 +95,7 @@ def _head(
     end = exp.ended_at if exp.ended_at is not None else exp.started_at
     found = FormatBreak(None, "the caller", head, "the request", sent, None, None, ())
     if witness is not None and _did_not_continue(witness, view.trace_id):
-        _by_witness(view, found, witness, by_id, exp.started_at, end, tol)
+        _by_witness(view, found, witness, by_id, exp.started_at, end, tol, "the request's window")
     elif exp.propagation == "w3c" and exp.sampled and (witness is None or witness.trace_id is None):
         # A Sentry SDK reads no traceparent: the head's service started a trace of its own.
         _by_candidates(view, found, head, exp.started_at, end, orphans, starts, tol, "the request's window")
@@ -146,7 +126,7 @@ def _call(
     found.caller_items = (caller,)
     lo, hi = call.start, call.end
     if witness is not None and _did_not_continue(witness, view.trace_id):
-        _by_witness(view, found, witness, by_id, lo, hi, tol)
+        _by_witness(view, found, witness, by_id, lo, hi, tol, "the call span's window")
     elif witness is not None and witness.trace_id == view.trace_id:
         return  # the callee continued the trace: its transaction was lost in delivery
     elif caller.ingest != OTLP and lo is not None and hi is not None and sent == SENTRY_HEADERS:
@@ -179,6 +159,7 @@ def _by_witness(
     lo: float | None,
     hi: float | None,
     tol: float,
+    window: str,
 ) -> None:
     found.other_trace = witness.trace_id
     found.evidence = (_witness_words(found.callee, witness),)
@@ -194,8 +175,8 @@ def _by_witness(
     if root is not None:
         found.root = root
         inside = lo is not None and hi is not None and root.start is not None and lo - tol <= root.start <= hi + tol
-        window = "inside the call's window" if inside else "in that trace"
-        found.evidence += (f"{found.callee}'s root span {root.name} {window}, {_parent_words(root)}",)
+        where = f"starts inside {window}" if inside else "is in that trace"
+        found.evidence += (f"{found.callee}'s root span {root.name} {where}, {_parent_words(root)}",)
 
 
 def _by_candidates(

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from relay_mock.verify.model import (
     ErrorFact,
+    FormatBreak,
     ProfileFact,
     SpanFact,
     TraceBundle,
@@ -26,7 +27,6 @@ from relay_mock.verify.model import (
     VerifyConfig,
     Witness,
 )
-from relay_mock.verify.propagation import FormatBreak, resolve_format_breaks
 from relay_mock.verify.report import Finding
 
 Item = TransactionFact | ErrorFact | ProfileFact
@@ -181,8 +181,6 @@ def build_views(bundles: Sequence[TraceBundle], config: VerifyConfig) -> list[Tr
     callers = frozenset(view.calls[span_id][0].project for view in views for span_id in view.children)
     for view in views:
         view.targets, view.callers = targets, callers
-    resolve_format_breaks(views)
-    _adopt(views, config)
     return views
 
 
@@ -309,7 +307,7 @@ def _learn_targets(views: list[TraceView], config: VerifyConfig) -> dict[str, st
     return targets
 
 
-def _adopt(views: list[TraceView], config: VerifyConfig) -> None:
+def adopt(views: list[TraceView], config: VerifyConfig) -> None:
     """Pair calls nobody answered with transactions that started a trace of their own.
 
     When the caller's trace headers never reach the callee, it starts a new trace: the call's
