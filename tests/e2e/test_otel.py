@@ -36,7 +36,8 @@ from tests.support.stack import Stack
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 CATALOG_URL = "http://catalog:8002"
-CHAIN = ["api", "downstream", "catalog"]
+CHAIN = ["api", "downstream", "catalog"]  # the witnesses' order (the call chain)
+SERVICES = sorted(CHAIN)  # a trace lists its services by name
 EXIT_FAILED = 1
 
 
@@ -132,7 +133,7 @@ def test_sentry_propagation_a_burst_verifies_across_api_downstream_and_catalog(
         assert catalog is not None, expectation.witnesses  # downstream called catalog, which witnessed
         assert catalog.received and catalog.trace_id == expectation.trace_id, catalog  # and continued it
         trace = _trace(stack, expectation.trace_id)
-        assert trace.services == CHAIN, (expectation.trace_id, trace.services)
+        assert trace.services == SERVICES, (expectation.trace_id, trace.services)
     # catalog's spans came over OTLP: its server span, and a span per query (SQLAlchemy's).
     catalog_nodes = [n for n in _trace(stack, chained[0].trace_id).nodes() if n.service == "catalog"]
     assert {n.ingest for n in catalog_nodes} == {"otlp"}, catalog_nodes
@@ -197,7 +198,7 @@ def test_locust_heading_traces_with_traceparent_splits_them_at_api(stack: Stack,
         assert trace_id in _other_traces(other), other.broken_links
         if expectation.scenario == "orders" and expectation.status_code == 201:
             # Past api the chain is Sentry-to-Sentry-to-OTLPIntegration: api's trace crosses all three.
-            assert other.services == CHAIN, other.services
+            assert other.services == SERVICES, other.services
             chained += 1
     assert chained >= 5, chained
     assert result.returncode == 2 and f"exit status {EXIT_FAILED} " in result.stderr, result.stderr
