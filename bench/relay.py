@@ -8,6 +8,8 @@ generator (installed from npm into a cache folder on first use; `--no-spotlight`
 Reports envelopes/s, acknowledgement latency under load, the latency one sender sees (one
 connection, one envelope after another, as an SDK's transport sends) next to the same server's
 cheapest route, stored == acknowledged, and resident memory after the run.
+On relay-mock (FULL), OTLP/HTTP ingest of the same spans as the transaction envelope, side by
+side with envelopes of that transaction alone: spans/s under load and one sender's latency.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import httpx
 
 from bench import spotlight
 from bench.envelopes import Captured, sample_envelopes
+from bench.otlp import batch_of_traces, transaction_as_otlp
 from relay_mock.client import RelayClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,6 +173,7 @@ def main() -> None:
         type=int,
         help="also time one sender against a relay-mock already running on this port (make up's: 9000)",
     )
+    parser.add_argument("--otlp-total", type=int, help="requests of each kind in the OTLP comparison (default TOTAL/5)")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
@@ -262,6 +266,11 @@ def main() -> None:
             result["sequential_p99_ms"] = sequential["p99_ms"]
             result["route_p50_ms"] = route["p50_ms"]
             result["sequential_to_route"] = round(sequential["p50_ms"] / route["p50_ms"], 2) if route["p50_ms"] else 0
+            if server.label == "relay FULL":
+                otlp_total = args.otlp_total or max(1000, args.total // 5)
+                result["otlp"] = compare_otlp(
+                    server.port, server.process.pid, work, otlp_total, args.concurrency, args.sequential, headers
+                )
             results[server.label] = result
     finally:
         for server in servers:
@@ -285,6 +294,7 @@ def main() -> None:
             file=sys.stderr,
         )
     report({k: v for k, v in results.items() if k != "compose stack"}, args.total)
+    report_otlp(results["relay FULL"]["otlp"])
     if "compose stack" in results:
         stack = results["compose stack"]
         print(
@@ -293,6 +303,115 @@ def main() -> None:
         )
     if args.json:
         write_json(args.json, results)
+
+
+OTLP_PATH = "/api/1/integration/otlp/v1/traces/"
+
+
+OTLP_KINDS = ("envelope", "otlp", "otlp batch")
+ROUNDS = 3  # each kind's load in rounds, taking turns: a busy machine weighs on all of them alike
+BATCH_SENDERS = 8
+BATCHES_PER_ROUND = 40
+
+
+def compare_otlp(
+    port: int, pid: int, work: Path, total: int, concurrency: int, sequential: int, envelope_headers: list[str]
+) -> dict[str, Any]:
+    """The same spans three ways, under load and from one sender: envelopes of the transaction
+    alone (as sentry-sdk sends one per transaction), OTLP protobuf requests of one trace each, and
+    OTLP requests of a full SDK batch of traces (as the OpenTelemetry SDK's BatchSpanProcessor
+    exports under load); OTLP uncompressed, as that exporter sends by default."""
+    body, spans = transaction_as_otlp(TRANSACTION.read_bytes())
+    batch, traces, batch_spans = batch_of_traces(body)
+    (work / "tx.otlp").write_bytes(body)
+    (work / "batch.otlp").write_bytes(batch)
+    auth = next(header for header in envelope_headers if header.startswith("x-sentry-auth"))
+    otlp_headers = [auth, "content-type: application/x-protobuf", "user-agent: OTel-OTLP-Exporter-Python/1.45.2"]
+    # (path, bodies, headers, spans per request, requests, connections). An SDK's batch processor
+    # exports one batch at a time: the batches come from BATCH_SENDERS services at once.
+    batches = max(ROUNDS * BATCHES_PER_ROUND, total // traces)
+    kinds = {
+        "envelope": ("/api/1/envelope/", [work / "tx.br"], envelope_headers, spans, total, concurrency),
+        "otlp": (OTLP_PATH, [work / "tx.otlp"], otlp_headers, spans, total, concurrency),
+        "otlp batch": (OTLP_PATH, [work / "batch.otlp"], otlp_headers, batch_spans, batches, BATCH_SENDERS),
+    }
+    found: dict[str, Any] = {"spans_per_request": spans, "batch_spans": batch_spans, "requests": total}
+    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+    stored = dict.fromkeys(kinds, 0)
+    cpu: dict[str, dict[str, float]] = {kind: {} for kind in kinds}  # CPU seconds by thread
+    with RelayClient(f"http://127.0.0.1:{port}", timeout=60) as relay:
+        for path, bodies, headers, _, _, connections in kinds.values():
+            load(port, path, 20, connections, bodies, headers)  # warm up each route
+        for turn in range(ROUNDS):
+            for kind, (path, bodies, headers, _, requests, connections) in kinds.items():
+                print(f"relay FULL: {kind}, round {turn + 1} of {ROUNDS} ...", file=sys.stderr)
+                before = relay.stats().envelopes.stored
+                cpu_before = thread_cpu(pid)
+                runs[kind].append(load(port, path, requests // ROUNDS, connections, bodies, headers))
+                for thread, used in thread_cpu(pid).items():
+                    cpu[kind][thread] = cpu[kind].get(thread, 0.0) + used - cpu_before.get(thread, 0.0)
+                stored[kind] += relay.stats().envelopes.stored - before
+                # "What Sentry stores" catches up on the transactions after each burst: not
+                # during the next kind's turn (OTLP spans give it nothing to do).
+                store_view_caught_up(port)
+        for kind, (path, bodies, headers, per_request, _, _) in kinds.items():
+            answered = sum(run["answered"] for run in runs[kind])
+            elapsed = sum(run["elapsed_s"] for run in runs[kind])
+            found[kind] = {
+                "requests": answered,
+                "per_second": round(answered / elapsed, 1),
+                "spans_per_second": round(answered * per_request / elapsed),
+                "p50_ms": sorted(run["p50_ms"] for run in runs[kind])[len(runs[kind]) // 2],  # the median round's
+                "p99_ms": max(run["p99_ms"] for run in runs[kind]),
+                "acknowledged": sum(run["acknowledged"] for run in runs[kind]),
+                "stored": stored[kind],
+                "cpu_us_per_span": {
+                    thread: round(used * 1e6 / (answered * per_request), 1)
+                    for thread, used in cpu[kind].items()
+                    if used > 0.01
+                },
+            }
+            if kind != "otlp batch":
+                store_view_caught_up(port)
+                one = load(port, path, sequential, 1, bodies, headers)
+                found[kind] |= {"sequential_p50_ms": one["p50_ms"], "sequential_p99_ms": one["p99_ms"]}
+    envelope = found["envelope"]
+    found["spans_ratio"] = round(found["otlp"]["spans_per_second"] / envelope["spans_per_second"], 2)
+    found["batch_spans_ratio"] = round(found["otlp batch"]["spans_per_second"] / envelope["spans_per_second"], 2)
+    found["sequential_ratio"] = round(found["otlp"]["sequential_p50_ms"] / envelope["sequential_p50_ms"], 2)
+    return found
+
+
+def report_otlp(found: dict[str, Any]) -> None:
+    print(
+        f"OTLP vs envelopes on relay-mock FULL, the same spans: {found['spans_per_request']} per envelope or "
+        f"OTLP request of one trace, {found['batch_spans']} per OTLP batch ({BATCH_SENDERS} senders)"
+    )
+    print(f"{'':<26}" + "".join(f"{label:>16}" for label in ("envelope (br)", "OTLP 1 trace", "OTLP batch")))
+    for label, key, fmt in (
+        ("requests", "requests", lambda v: f"{v:,}"),
+        ("requests per second", "per_second", lambda v: f"{v:,.0f}"),
+        ("spans per second", "spans_per_second", lambda v: f"{v:,.0f}"),
+        ("p50 ack latency (ms)", "p50_ms", str),
+        ("p99 ack latency (ms)", "p99_ms", str),
+        ("one sender: p50 (ms)", "sequential_p50_ms", str),
+        ("one sender: p99 (ms)", "sequential_p99_ms", str),
+        ("stored == acknowledged", "stored", None),
+    ):
+        cells = [
+            str(found[kind]["stored"] == found[kind]["acknowledged"]) if fmt is None
+            else fmt(found[kind][key]) if key in found[kind] else "-"
+            for kind in OTLP_KINDS
+        ]  # fmt: skip
+        print(f"{label:<26}" + "".join(f"{cell:>16}" for cell in cells))
+    print(
+        f"OTLP spans/s = {found['spans_ratio']:.2f}x envelope's one trace a request, "
+        f"{found['batch_spans_ratio']:.2f}x in SDK batches (target at least 1x); "
+        f"one sender's p50 = {found['sequential_ratio']:.2f}x envelope's (target at most 1.5x)"
+    )
+    for kind in OTLP_KINDS:
+        threads = ", ".join(f"{thread} {us} µs" for thread, us in found[kind]["cpu_us_per_span"].items())
+        print(f"CPU per span under load, {kind}: {threads}")
 
 
 def report(results: dict[str, dict[str, Any]], total: int) -> None:

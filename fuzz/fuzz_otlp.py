@@ -40,7 +40,9 @@ with _instrumented():  # fuzz_ingest imports relay_mock too: inside, so it is in
     from fuzz.fuzz_ingest import ENCODINGS, PROJECT_ID, PROJECTS, PUBLIC_KEY, SETTINGS, ContractViolation, compress
     from relay_mock.ingest import build_otlp_record
     from relay_mock.protocol import otlp
+    from relay_mock.protocol.envelope import parse_envelope
     from relay_mock.protocol.errors import IngestError
+    from relay_mock.store.index import index_envelope
     from relay_mock.store.records import EnvelopeRecord
 
 CONTENT_TYPES = ("application/x-protobuf", "application/json", "text/plain", "")
@@ -133,6 +135,20 @@ def _check_accounted(record: EnvelopeRecord, converted: otlp.Converted) -> None:
     for item in record.items:
         if item.offset + item.length > len(record.raw):
             raise ContractViolation(f"item {item.idx} points past the record ({item.offset}+{item.length})")
+    _check_index(record)
+
+
+def _check_index(record: EnvelopeRecord) -> None:
+    """The index ingest wrote beside the envelope is what the envelope parser and the strict
+    container parser read out of it (ingest skips them for its own records)."""
+    try:
+        reread = index_envelope(parse_envelope(record.raw), max_event_bytes=SETTINGS.max_event_bytes)
+    except IngestError as exc:
+        raise ContractViolation(f"the stored envelope does not parse: {exc.detail}: {exc.causes}") from exc
+    for written, read in zip(record.items, reread, strict=True):
+        fields = ("type", "offset", "length", "records", "start_ts", "end_ts")
+        if any(getattr(written, name) != getattr(read, name) for name in fields):
+            raise ContractViolation(f"item {written.idx}: written {written} but reads back as {read}")
 
 
 def test_one_input(data: bytes) -> None:

@@ -31,7 +31,7 @@ from relay_mock.protocol.decoding import decode_body, normalise_encoding
 from relay_mock.protocol.envelope import Envelope, envelope_from_event, parse_envelope
 from relay_mock.protocol.errors import AuthError, IngestError, MalformedEnvelope, PayloadTooLarge, ProjectRejected
 from relay_mock.settings import Project, RelaySettings
-from relay_mock.store.index import envelope_trace_id, index_envelope
+from relay_mock.store.index import ItemIndex, envelope_trace_id, index_envelope
 from relay_mock.store.records import EnvelopeRecord, Refusal
 from relay_mock.store.writer import StoreWriter
 
@@ -367,16 +367,29 @@ def build_otlp_record(
     }
     if converted.rejected:
         header["otlp"]["error_message"] = converted.error_message
+    # The envelope's bytes and its index, written together (the records are relay-mock's own:
+    # parsing and checking them again would double the cost of an OTLP request).
     parts = [orjson.dumps(header)]
-    for item_header, payload in otlp.container_items(converted):
-        parts += [orjson.dumps({**item_header, "length": len(payload)}), payload]
-    parts += [orjson.dumps({"type": "otlp_request", "content_type": content_type, "length": len(decoded)}), decoded]
+    items: list[ItemIndex] = []
+    offset = len(parts[0]) + 1
+    containers = otlp.container_items(converted)
+    for idx, (item_header, payload, records) in enumerate(containers):
+        head = orjson.dumps({**item_header, "length": len(payload)})
+        offset += len(head) + 1
+        parts += [head, payload]
+        entry = ItemIndex(idx=idx, type=item_header["type"], offset=offset, length=len(payload), records=records)
+        entry.summary = {"item_count": len(records), "content_type": item_header["content_type"]}
+        if entry.type == "span":
+            entry.trace_id = records[0].trace_id  # one item per trace (otlp.container_items)
+            entry.start_ts = min(r.timestamp for r in records)
+            entry.end_ts = max(r.timestamp + (r.value or 0.0) / 1000 for r in records)
+        items.append(entry)
+        offset += len(payload) + 1
+    head = orjson.dumps({"type": "otlp_request", "content_type": content_type, "length": len(decoded)})
+    parts += [head, decoded]
+    offset += len(head) + 1
+    items.append(ItemIndex(idx=len(containers), type="otlp_request", offset=offset, length=len(decoded)))
     raw = b"\n".join(parts)
-    envelope = parse_envelope(raw)
-    items = index_envelope(envelope, max_event_bytes=settings.max_event_bytes)
-    for item in items:
-        if item.type == "span" and item.records:
-            item.trace_id = item.records[0].trace_id  # one item per trace (otlp.container_items)
     record = EnvelopeRecord(
         received_at=received_at,
         project_id=project.id,
@@ -389,11 +402,11 @@ def build_otlp_record(
         content_encoding=encoding,
         compressed_size=len(body),
         raw=raw,
-        header=envelope.header,
+        header=header,
         items=items,
         user_agent=headers.get("user-agent"),
         remote_addr=remote_addr,
-        trace_id=envelope_trace_id(envelope, items),
+        trace_id=next((item.trace_id for item in items if item.trace_id), None),
     )
     return record, converted
 

@@ -5,6 +5,7 @@ has Relay's JSON body and lands in the refusal log; a kill -9 after the 200 lose
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import subprocess
 import sys
@@ -32,6 +33,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from tests.relay_http.inspector import Inspector
+from tests.relay_http.test_mcp import PROTOCOL, McpClient
 from tests.relay_http.wire import API, DOWNSTREAM, new_id
 from tests.support.polling import poll
 from tests.support.relay_server import REPO, RelayMock
@@ -316,6 +318,36 @@ def test_otlp_json_logs_reach_the_logs_store(relay: RelayMock, http: httpx.Clien
     [log] = inspector.get("/inspect/logs", trace_id=trace_id)["logs"]
     assert (log["level"], log["body"]) == ("error", "card declined")
     assert (log["attributes"]["amount"], log["attributes"]["service.name"]) == (9.5, "payments")
+    with mcp_client(relay) as mcp:
+        [found] = mcp.call("search_logs", trace_id=trace_id, query="declined")["structuredContent"]["logs"]
+    assert found["body"] == "card declined"
+
+
+def test_mcp_shows_an_otlp_trace(relay: RelayMock, http: httpx.Client, inspector: Inspector) -> None:
+    trace_id = new_id()
+    response = post_json(http, otlp_url(relay.url), json_request(json_span(trace_id, "f1f2f3f4f5f6f7f8")))
+    assert response.status_code == 200, response.text
+
+    with mcp_client(relay) as mcp:
+        trace = mcp.call("get_trace", trace_id=trace_id)["structuredContent"]
+    [segment] = trace["roots"]
+    assert (segment["span_id"], segment["ingest"], segment["resource"]) == (
+        "f1f2f3f4f5f6f7f8",
+        "otlp",
+        {"service.name": "payments"},
+    )
+
+
+@contextlib.contextmanager
+def mcp_client(relay: RelayMock) -> Iterator[McpClient]:
+    client = McpClient(relay.url)
+    hello = {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "pytest", "version": "1"}}
+    assert "result" in client.request("initialize", hello)
+    client.http.headers["MCP-Protocol-Version"] = PROTOCOL
+    try:
+        yield client
+    finally:
+        client.close()
 
 
 def test_spans_it_cannot_take_are_counted_in_partial_success(

@@ -13,7 +13,6 @@ named for the response's `partial_success`; the rest is kept.
 from __future__ import annotations
 
 import base64
-import binascii
 import math
 import uuid
 from collections.abc import Iterable
@@ -36,6 +35,7 @@ from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
+from relay_mock.protocol.containers import TelemetryRecord
 from relay_mock.protocol.errors import IngestError, PayloadTooLarge, UndecodableBody
 
 PROTOBUF = "application/x-protobuf"
@@ -47,10 +47,12 @@ SIGNALS = ("traces", "logs")
 # byte for a body of empty array values), so OTLP bodies are held to the budget relay-mock
 # parses of one envelope's JSON payloads (store/index.py JSON_INDEX_BUDGET): 8 MiB decoded.
 MAX_DECODED_BYTES = 8 * 1024 * 1024
-# The records of one request, as stored JSON, are held to the same budget.
-RECORDS_BUDGET = 8 * 1024 * 1024
 # One span or log record as stored JSON (Relay's 1 MB per span; containers.py MAX_RECORD_BYTES).
 MAX_RECORD_BYTES = 1024 * 1024
+# A record's JSON is at most this many times its protobuf size (an empty array value: 2 bytes
+# of protobuf, "null," in JSON; a control character: 1 byte, "\u0001"; plus the attributes
+# relay-mock adds): records below MAX_RECORD_BYTES / JSON_GROWTH need no measuring.
+JSON_GROWTH = 8
 # Records per container item (containers.py MAX_RECORDS).
 RECORDS_PER_ITEM = 1000
 MAX_MESSAGES = 20  # rejection reasons named in `error_message`; the count covers all of them
@@ -141,9 +143,12 @@ def response_body(converted: Converted) -> bytes:
     return orjson.dumps(json_format.MessageToDict(response))
 
 
-def container_items(converted: Converted) -> list[tuple[dict[str, Any], bytes]]:
-    """The records as envelope items (header, payload): spans one item per trace, logs in
-    items of at most RECORDS_PER_ITEM; each item's records in arrival order."""
+def container_items(converted: Converted) -> list[tuple[dict[str, Any], bytes, list[TelemetryRecord]]]:
+    """The records as envelope items (header, payload, the store's rows of them): spans one item
+    per trace, logs in items of at most RECORDS_PER_ITEM; each item's records in arrival order.
+
+    The rows are what containers.parse_container reads back out of such an item (the fuzz
+    target checks they agree); built here, the records are not parsed and checked a second time."""
     groups: list[list[dict[str, Any]]] = []
     if converted.signal == "traces":
         by_trace: dict[str, list[dict[str, Any]]] = {}
@@ -155,13 +160,29 @@ def container_items(converted: Converted) -> list[tuple[dict[str, Any], bytes]]:
     else:
         groups = _chunks(converted.records)
         item_type, content_type = "log", LOG_CONTENT_TYPE
+    row = _span_row if converted.signal == "traces" else _log_row
     return [
         (
             {"type": item_type, "item_count": len(group), "content_type": content_type},
             orjson.dumps({"version": 2, "items": group}),
+            [row(n, record) for n, record in enumerate(group)],
         )
         for group in groups
     ]
+
+
+def _span_row(n: int, span: dict[str, Any]) -> TelemetryRecord:
+    start, end = span["start_timestamp"], span["end_timestamp"]
+    return TelemetryRecord(
+        "span", n, start, span["trace_id"], span["span_id"], name=span["name"],
+        value=round((end - start) * 1000, 3), unit="millisecond",
+    )  # fmt: skip
+
+
+def _log_row(n: int, log: dict[str, Any]) -> TelemetryRecord:
+    return TelemetryRecord(
+        "log", n, log["timestamp"], log["trace_id"], log.get("span_id"), level=log["level"], body=log["body"]
+    )
 
 
 def _chunks(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
@@ -283,12 +304,17 @@ def _typed(value: AnyValue) -> dict[str, Any] | None:
     return None
 
 
-def _attributes(pairs: Iterable[KeyValue], prefix: str = "") -> dict[str, dict[str, Any]]:
+def _attributes(pairs: Iterable[KeyValue]) -> dict[str, dict[str, Any]]:
+    # Once per attribute of every span: strings (most attributes) take the short way.
     typed = {}
     for pair in pairs:
-        attribute = _typed(pair.value)
+        value = pair.value
+        if value.WhichOneof("value") == "string_value":
+            typed[pair.key] = {"type": "string", "value": value.string_value}
+            continue
+        attribute = _typed(value)
         if attribute is not None:
-            typed[prefix + pair.key] = attribute
+            typed[pair.key] = attribute
     return typed
 
 
@@ -317,7 +343,6 @@ class _Origin:
     """What a span or log inherits from its resource and scope, as attributes."""
 
     attributes: dict[str, dict[str, Any]]
-    service: str | None
 
 
 def _origin(resource: Resource, scope: InstrumentationScope) -> _Origin:
@@ -335,7 +360,7 @@ def _origin(resource: Resource, scope: InstrumentationScope) -> _Origin:
     ):
         if text is not None:
             inherited[key] = {"type": "string", "value": text}
-    return _Origin(inherited, service)
+    return _Origin(inherited)
 
 
 # -- spans ------------------------------------------------------------------------------------
@@ -345,91 +370,115 @@ class _Rejected(Exception):
     pass
 
 
+def _checked(message: Message, build: Any) -> dict[str, Any]:
+    """The record `build()` makes of `message`, unless it is too large to store."""
+    size = message.ByteSize()
+    if size > MAX_RECORD_BYTES:
+        raise _Rejected(f"more than {MAX_RECORD_BYTES} bytes")
+    record: dict[str, Any] = build()
+    if size * JSON_GROWTH > MAX_RECORD_BYTES:
+        stored = len(orjson.dumps(record))
+        if stored > MAX_RECORD_BYTES:
+            raise _Rejected(f"{stored} bytes as stored, more than {MAX_RECORD_BYTES}")
+    return record
+
+
+class _LocalIds:
+    """The span ids of one resource's spans in the request, collected when first asked for."""
+
+    def __init__(self, resource_spans: Any) -> None:
+        self.resource_spans = resource_spans
+        self.ids: set[bytes] | None = None
+
+    def __contains__(self, span_id: object) -> bool:
+        if self.ids is None:
+            self.ids = {span.span_id for scope in self.resource_spans.scope_spans for span in scope.spans}
+        return span_id in self.ids
+
+
 def _convert_spans(request: ExportTraceServiceRequest, converted: Converted) -> None:
-    budget = RECORDS_BUDGET
+    records = converted.records
     for r, resource_spans in enumerate(request.resource_spans):
         # A SERVER/CONSUMER span is its service's entry point when its parent is not among the
         # spans of the same resource in this request (and the flags say nothing of the parent).
-        local_ids = {span.span_id for scope_spans in resource_spans.scope_spans for span in scope_spans.spans}
+        local_ids = _LocalIds(resource_spans)
         for s, scope_spans in enumerate(resource_spans.scope_spans):
             origin = _origin(resource_spans.resource, scope_spans.scope)
             for n, span in enumerate(scope_spans.spans):
-                where = f"resource_spans[{r}].scope_spans[{s}].spans[{n}]"
                 try:
-                    if span.ByteSize() > MAX_RECORD_BYTES:
-                        raise _Rejected(f"more than {MAX_RECORD_BYTES} bytes")
-                    record = _span(span, origin, local_ids)
-                    size = len(orjson.dumps(record))
-                    if size > MAX_RECORD_BYTES:
-                        raise _Rejected(f"{size} bytes as stored, more than {MAX_RECORD_BYTES}")
-                    if size > budget:
-                        raise _Rejected(f"the request's spans exceed relay-mock's {RECORDS_BUDGET}-byte budget")
+                    record = _checked(span, lambda: _span(span, origin, local_ids))  # noqa: B023 (called at once)
                 except _Rejected as exc:
-                    converted.reject(f"{where}: {exc}")
+                    converted.reject(f"resource_spans[{r}].scope_spans[{s}].spans[{n}]: {exc}")
                     continue
-                budget -= size
-                converted.records.append(record)
-                converted.accepted += 1
-    _link_segments(converted.records)
+                records.append(record)
+    converted.accepted = len(records)
+    _link_segments(records)
+
+
+_ZEROS = {16: bytes(16), 8: bytes(8)}
 
 
 def _hex_id(raw: bytes, name: str, length: int, *, required: bool) -> str | None:
-    if not raw and not required:
-        return None
     if len(raw) != length:
+        if not raw and not required:
+            return None
         raise _Rejected(f"{name} has {len(raw)} bytes, expected {length}")
-    if raw == bytes(length):
+    if raw == _ZEROS[length]:
         raise _Rejected(f"{name} is all zeros (an invalid id)")
-    return binascii.hexlify(raw).decode()
+    return raw.hex()
 
 
 def _seconds(nanos: int) -> float:
     return nanos / 1e9
 
 
-def _span(span: Span, origin: _Origin, local_ids: set[bytes]) -> dict[str, Any]:
+def _span(span: Span, origin: _Origin, local_ids: _LocalIds) -> dict[str, Any]:
+    raw_parent = span.parent_span_id
     trace_id = _hex_id(span.trace_id, "trace_id", 16, required=True)
     span_id = _hex_id(span.span_id, "span_id", 8, required=True)
-    parent_span_id = _hex_id(span.parent_span_id, "parent_span_id", 8, required=False)
-    if not span.start_time_unix_nano:
+    parent_span_id = _hex_id(raw_parent, "parent_span_id", 8, required=False)
+    start, end = span.start_time_unix_nano, span.end_time_unix_nano
+    if not start:
         raise _Rejected("start_time_unix_nano is missing")
-    if span.end_time_unix_nano < span.start_time_unix_nano:
+    if end < start:
         raise _Rejected("end_time_unix_nano is before start_time_unix_nano")
     kind = SPAN_KINDS.get(span.kind)
-    attributes = _attributes(span.attributes)
-    op = _op(attributes, kind)
-    http_status = _integer(attributes, "http.response.status_code") or _integer(attributes, "http.status_code")
-    detail = _status_detail(span.status.code, http_status, _integer(attributes, "rpc.grpc.status_code"))
-    extra: dict[str, dict[str, Any]] = {
+    own = _attributes(span.attributes)
+    status = span.status
+    http_status = _integer(own, "http.response.status_code") or _integer(own, "http.status_code")
+    detail = _status_detail(status.code, http_status, _integer(own, "rpc.grpc.status_code"))
+    # The resource's and scope's first, then the span's own, then what relay-mock derived.
+    attributes = {
         **origin.attributes,
-        "sentry.op": {"type": "string", "value": op},
+        **own,
+        "sentry.op": {"type": "string", "value": _op(own, kind)},
         "sentry.status.detail": {"type": "string", "value": detail},
+        "sentry.ingest": _OTLP,
     }
     if kind is not None:
-        extra["otel.kind"] = {"type": "string", "value": kind}
-    if span.status.message:
-        extra["otel.status_message"] = {"type": "string", "value": span.status.message}
+        attributes["otel.kind"] = {"type": "string", "value": kind}
+    if status.message:
+        attributes["otel.status_message"] = {"type": "string", "value": status.message}
     if http_status is not None:
-        extra["http.response.status_code"] = {"type": "integer", "value": http_status}
-    # The resource's and scope's first, then the span's own, then what relay-mock derived.
-    attributes = {**origin.attributes, **attributes, **extra, "sentry.ingest": _OTLP}
-    if span.flags & FLAG_HAS_IS_REMOTE:
-        segment = parent_span_id is None or bool(span.flags & FLAG_IS_REMOTE)
+        attributes["http.response.status_code"] = {"type": "integer", "value": http_status}
+    flags = span.flags
+    if flags & FLAG_HAS_IS_REMOTE:
+        segment = parent_span_id is None or bool(flags & FLAG_IS_REMOTE)
     else:
-        segment = parent_span_id is None or (kind in ("server", "consumer") and span.parent_span_id not in local_ids)
+        segment = parent_span_id is None or (kind in ("server", "consumer") and raw_parent not in local_ids)
     record: dict[str, Any] = {
         "trace_id": trace_id,
         "span_id": span_id,
         "name": span.name,
         "status": "ok" if detail == "ok" else "error",
         "is_segment": segment,
-        "start_timestamp": _seconds(span.start_time_unix_nano),
-        "end_timestamp": _seconds(span.end_time_unix_nano),
+        "start_timestamp": start / 1e9,
+        "end_timestamp": end / 1e9,
         "attributes": attributes,
     }
     if parent_span_id is not None:
         record["parent_span_id"] = parent_span_id
-    description = _description(attributes)
+    description = _description(own)
     if description is not None:
         record["description"] = description
     if span.events:
@@ -588,25 +637,16 @@ def _level(number: int, text: str) -> str:
 
 
 def _convert_logs(request: ExportLogsServiceRequest, converted: Converted, received_at: float) -> None:
-    budget = RECORDS_BUDGET
     for r, resource_logs in enumerate(request.resource_logs):
         for s, scope_logs in enumerate(resource_logs.scope_logs):
             origin = _origin(resource_logs.resource, scope_logs.scope)
             for n, log in enumerate(scope_logs.log_records):
                 where = f"resource_logs[{r}].scope_logs[{s}].log_records[{n}]"
                 try:
-                    if log.ByteSize() > MAX_RECORD_BYTES:
-                        raise _Rejected(f"more than {MAX_RECORD_BYTES} bytes")
-                    record = _log(log, origin, received_at)
-                    size = len(orjson.dumps(record))
-                    if size > MAX_RECORD_BYTES:
-                        raise _Rejected(f"{size} bytes as stored, more than {MAX_RECORD_BYTES}")
-                    if size > budget:
-                        raise _Rejected(f"the request's logs exceed relay-mock's {RECORDS_BUDGET}-byte budget")
+                    record = _checked(log, lambda: _log(log, origin, received_at))  # noqa: B023 (called at once)
                 except _Rejected as exc:
                     converted.reject(f"{where}: {exc}")
                     continue
-                budget -= size
                 converted.records.append(record)
                 converted.accepted += 1
 
