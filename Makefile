@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up up-otel down clean ps logs test lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
+.PHONY: help up up-otel down clean ps logs test test-unit lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,6 +32,9 @@ logs: ## follow the services' logs (SERVICE=api to pick one)
 test: ## run the whole test suite (starts and tears down its own stack)
 	@scripts/test.sh $(ARGS)
 
+test-unit: ## the quick loop: no Docker, no browser, no slow tests (about a minute)
+	@scripts/test-unit.sh $(ARGS)
+
 lint: ## ruff (lint and format) over code, tests and scripts; mypy --strict over code and tests; tsc over the web UI
 	@scripts/lint.sh
 
@@ -39,7 +42,7 @@ load: ## headless Locust (USERS=50 RATE=10 DURATION=60s WORKERS=0); reports in r
 	@scripts/load.sh
 
 verify-traces: ## verify every trace: verified, unverified (a counted cause) or failed (SINCE=, UNTIL=, TRACE=, DEADLINE=30, MAX_UNVERIFIED=0, EXPECT=expectations/sandbox.yaml)
-	@scripts/verify-traces.sh || { s=$$?; echo "verify-traces: exit status $$s (1 failed, 3 inconclusive, 2 could not run); make itself exits 2, scripts/verify-traces.sh keeps the status" >&2; exit $$s; }
+	@scripts/verify-traces.sh || { s=$$?; echo "verify-traces: exit status $$s (1 failed, 3 inconclusive or nothing to verify, 2 could not run); make itself exits 2, scripts/verify-traces.sh keeps the status" >&2; exit $$s; }
 
 envelopes: ## the newest captured envelopes as a table (TYPE=, PROJECT=, TRACE=, LIMIT=30)
 	@$(RELAY_CLI) envelopes --limit $(or $(LIMIT),30) $(if $(TYPE),--type $(TYPE)) $(if $(PROJECT),--project $(PROJECT)) $(if $(TRACE),--trace-id $(TRACE))

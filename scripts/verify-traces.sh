@@ -5,7 +5,8 @@
 #   MAX_UNVERIFIED  unverified traces allowed: a count or a percentage like 2% (default 0)
 #   EXPECT          the topology's expectations file (default expectations/sandbox.yaml; EXPECT= for none)
 #   REPORTS_DIR     where the JSON and JUnit reports go (default reports; the stack tests use their own)
-# Exit status: 0 passed, 1 failed, 3 inconclusive (nothing failed, too many traces unverified),
+# Exit status: 0 passed, 1 failed, 3 inconclusive (nothing failed, too many traces unverified;
+# or nothing to verify: no trace and no expectation in the window),
 # 2 relay-mock unreachable or a bad setting.
 set -euo pipefail
 cd "$(dirname "$0")/.."

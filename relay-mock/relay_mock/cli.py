@@ -153,7 +153,7 @@ def verify(args: argparse.Namespace) -> int:
     3: inconclusive (nothing failed, too many unverified); 2: relay-mock unreachable or a bad
     argument (see EXIT_* in relay_mock.verify.report)."""
     from relay_mock.verify.render import render_json, render_junit, render_table
-    from relay_mock.verify.report import Report, parse_limit
+    from relay_mock.verify.report import NOTHING_TO_VERIFY, Report, parse_limit
     from relay_mock.verify.topology import TopologyError, load_topology
 
     try:
@@ -196,6 +196,8 @@ def verify(args: argparse.Namespace) -> int:
             shown = os.path.join(args.show_as, os.path.basename(path)) if args.show_as else path
             print(f"wrote {shown}", file=sys.stderr)
     outcome, status = report.outcome(limit)
+    if outcome == NOTHING_TO_VERIFY:
+        print("nothing to verify: no trace and no expectation in the window (reasons above)", file=sys.stderr)
     if outcome == "INCONCLUSIVE":
         print(
             f"inconclusive: {report.verdicts.get('unverified', 0)} traces unverified, more than MAX_UNVERIFIED allows"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -22,6 +23,7 @@ import pytest
 from relay_mock.client import DEFAULT_URL, EnvelopeFilters, RelayClient
 from relay_mock.dsn import build_dsn
 from relay_mock.models import Envelope, Expectation, Item, Trace, Verdict
+from relay_mock.served import ServedRequest, served_requests
 
 # How much of what did arrive a failed wait lists.
 ARRIVED_SHOWN = 20
@@ -92,6 +94,44 @@ class Relay:
             if type is None or item.type == type
         ]
 
+    def wait_for_request(
+        self,
+        *,
+        trace_id: str | None = None,
+        project: str | int | None = None,
+        name: str | None = None,
+        count: int = 1,
+        timeout: float = 10.0,
+        **filters: str,
+    ) -> list[ServedRequest]:
+        """Block until relay-mock holds `count` requests a service served (matching `name` when
+        given, in envelopes matching the other filters) and return them, oldest first.
+
+        A served request is a `transaction` item, or the segment span of a `span` item: what
+        sentry-python 3.x (span streaming) sends instead. Waiting for the request, not for a
+        transaction, keeps a test working across that upgrade. At the deadline the test fails
+        with an account of what did arrive."""
+        wanted: dict[str, Any] = {
+            key: value for key, value in {"trace_id": trace_id, "project": project, **filters}.items() if value
+        }
+        deadline = time.monotonic() + timeout
+        while True:
+            # Read what is there, then block in relay-mock until one more matching item arrives.
+            arrived = self.client.wait(None, count=1, timeout=0, **wanted).count
+            found = [
+                request
+                for envelope in self.client.iter_envelopes(**cast(EnvelopeFilters, wanted))
+                for request in served_requests(envelope)
+                if name is None or request.name == name
+            ]
+            remaining = deadline - time.monotonic()
+            if len(found) >= count:
+                return found
+            if remaining <= 0:
+                what = "served request(s)" + (f" named {name!r}" if name else "")
+                pytest.fail(self._missing(None, wanted, count, timeout, len(found), what=what), pytrace=False)
+            self.client.wait(None, count=arrived + 1, timeout=remaining, **wanted)
+
     def trace(self, trace_id: str) -> Trace:
         """The trace as relay-mock's UI shows it: every service's transactions and spans as a tree,
         broken links, errors. Raises RelayError (404) while nothing of it arrived."""
@@ -111,8 +151,17 @@ class Relay:
             self.client.record_expectations(expectations_from(expect, trace_id, _current_test()))
         return self.client.verify(trace_id=trace_id, deadline=deadline)
 
-    def _missing(self, type: str | None, wanted: dict[str, Any], count: int, timeout: float, found: int) -> str:
-        what = f"{count} {type or 'any'} item(s)" + "".join(f" {k}={v}" for k, v in wanted.items())
+    def _missing(
+        self,
+        type: str | None,
+        wanted: dict[str, Any],
+        count: int,
+        timeout: float,
+        found: int,
+        *,
+        what: str = "item(s)",
+    ) -> str:
+        what = f"{count} {type + ' ' if type else ''}{what}" + "".join(f" {k}={v}" for k, v in wanted.items())
         lines = [f"relay-mock at {self.url}: waited {timeout:g} s for {what}; {found} matched."]
         page = self.client.envelopes(limit=ARRIVED_SHOWN, payloads=False)
         if not page.envelopes:

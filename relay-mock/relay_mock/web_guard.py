@@ -105,6 +105,13 @@ class WebGuard:
         self, path: str, method: str, headers: dict[str, str], scope: dict[str, Any]
     ) -> tuple[int, str, list[str]] | None:
         host = headers.get("host")
+        if host is None and not path.startswith(PROBE_PATHS):
+            # HTTP/1.0 lets a client leave Host out; no name means none of relay-mock's own.
+            return (
+                400,
+                "a request to the inspection API, the UI or MCP must name its Host",
+                ["the Host header is missing: relay-mock answers only its own names (see RELAY_ALLOWED_HOSTS)"],
+            )
         if host is not None and not self.host_allowed(split_host(host)[0]):
             return (
                 403,

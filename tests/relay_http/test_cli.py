@@ -75,18 +75,26 @@ def test_clear_deletes_everything_stored(relay: RelayMock, inspector: Inspector,
     assert inspector.envelopes() == []
 
 
-def test_verify_on_an_empty_store_passes_and_writes_json_and_junit_reports(
+def test_verify_on_an_empty_store_is_not_a_pass_it_exits_3_saying_nothing_to_verify(
     relay: RelayMock, inspector: Inspector, tmp_path: Path
 ) -> None:
+    # A service whose DSN points elsewhere sends nothing here: a green run would hide that.
     inspector.clear()
     report, junit = tmp_path / "verify.json", tmp_path / "verify.xml"
 
     done = cli("--url", relay.url, "verify", "--deadline", "0", "--json", str(report), "--junit", str(junit))
 
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert orjson.loads(report.read_bytes())["ok"] is True
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Trace verification NOTHING TO VERIFY" in done.stdout
+    assert "the services' DSNs may point at another host" in done.stdout
+    assert "nothing to verify" in done.stderr
+    data = orjson.loads(report.read_bytes())
+    assert (data["ok"], data["outcome"], data["exit_status"]) == (False, "NOTHING TO VERIFY", 3)
+    assert any("DSN" in reason for reason in data["nothing_to_verify"])
     suites = ET.parse(junit).getroot()
-    assert int(suites.get("failures", "0")) + int(suites.get("errors", "0")) == 0
+    assert suites.get("errors") == "1"
+    [error] = suites.iter("error")
+    assert "nothing to verify" in (error.get("message") or "") and "DSN" in (error.text or "")
 
 
 def test_verify_with_an_expectations_file_sends_it_and_prints_the_report(
@@ -100,8 +108,10 @@ def test_verify_with_an_expectations_file_sends_it_and_prints_the_report(
         "--expect", str(REPO / "expectations" / "sandbox.yaml"), "--json", str(report),
     )  # fmt: skip
 
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert orjson.loads(report.read_bytes())["ok"] is True
+    # The file was read and sent (a bad one exits 2); with nothing stored the run proves nothing.
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "Per check (traces)" in done.stdout
+    assert orjson.loads(report.read_bytes())["outcome"] == "NOTHING TO VERIFY"
 
 
 def test_a_command_that_cannot_reach_relay_mock_exits_2_naming_the_address() -> None:

@@ -12,10 +12,12 @@ relay_mock.client never sends.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from relay_mock.app import RelayMock as RelayApp
@@ -60,6 +62,28 @@ def test_a_rebinding_host_is_refused_on_every_inspect_route_the_ui_and_mcp(
             assert response.status_code == 403, f"{method} {path}: {response.status_code}"
             body = response.json()
             assert REBINDING in body["detail"] and any("RELAY_ALLOWED_HOSTS" in c for c in body["causes"])
+
+
+def _without_host(relay: RelayMock, method: str, path: str) -> tuple[int, bytes]:
+    """An HTTP/1.0 request with no Host header at all (httpx always sends one): status and body."""
+    with socket.create_connection(("127.0.0.1", relay.port), timeout=10) as sock:
+        sock.sendall(f"{method} {path} HTTP/1.0\r\nContent-Length: 0\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split()[1]), body
+
+
+def test_a_request_naming_no_host_is_refused_on_every_inspect_route_the_ui_and_mcp(
+    relay: RelayMock, routes: list[tuple[str, str]]
+) -> None:
+    for method, path in routes:
+        status, body = _without_host(relay, method, path)
+        assert status == 400, f"{method} {path}: {status}"
+        assert "Host" in orjson.loads(body)["detail"], body
+    # Probes only say relay-mock is up: a bare probe still gets its answer.
+    assert _without_host(relay, "GET", "/api/relay/healthcheck/ready/")[0] == 200
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "relay-mock", "[::1]", "127.0.0.2"])

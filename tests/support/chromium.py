@@ -16,8 +16,23 @@ CHROMIUM_ARGS = [
 ]
 
 
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+
+
 def chromium_path() -> Path:
-    return Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+    """CHROMIUM_PATH; else Debian's Chromium; else a browser Playwright installed itself
+    (`playwright install chromium`, where its download site is reachable). The first that exists."""
+    if os.environ.get("CHROMIUM_PATH"):
+        return Path(os.environ["CHROMIUM_PATH"])
+    if DEBIAN_CHROMIUM.is_file():
+        return DEBIAN_CHROMIUM
+    return next(iter(_playwrights_own()), DEBIAN_CHROMIUM)
+
+
+def _playwrights_own() -> list[Path]:
+    root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    patterns = ("chromium-*/chrome-linux*/chrome", "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium")
+    return sorted((path for pattern in patterns for path in root.glob(pattern) if path.is_file()), reverse=True)
 
 
 def missing_chromium() -> str | None:
@@ -25,4 +40,7 @@ def missing_chromium() -> str | None:
     path = chromium_path()
     if path.is_file():
         return None
-    return f"no Chromium at {path}: install Debian's (apt-get install -y chromium) or point CHROMIUM_PATH at one"
+    return (
+        f"no Chromium at {path}: install Debian's (apt-get install -y chromium), or Playwright's own"
+        " (.venv/bin/playwright install chromium), or point CHROMIUM_PATH at one"
+    )

@@ -26,12 +26,20 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def command_is_ours(command: list[str]) -> bool:
+    return command[0] == sys.executable
+
+
 class RelayMock:
     """relay-mock as a subprocess on a fixed port and data directory: it can stop and come back."""
 
-    def __init__(self, data_dir: Path, *, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *, env: Mapping[str, str] | None = None, command: list[str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.env = dict(env or {})
+        # The sandbox's own code by default; a user's installed `relay-mock serve` when given.
+        self.command = command or [sys.executable, "-m", "relay_mock", "serve"]
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir / "relay-mock.log"
@@ -54,12 +62,15 @@ class RelayMock:
     def start(self) -> None:
         # The caller's RELAY_* variables (a developer's shell) must not leak into a test's relay.
         env = {key: value for key, value in os.environ.items() if not key.startswith("RELAY_")}
+        if not command_is_ours(self.command):
+            # A user's install must run on what it installed, not on the sandbox's path.
+            env = {key: value for key, value in env.items() if key not in ("PYTHONPATH", "VIRTUAL_ENV")}
         env |= {"RELAY_DATA_DIR": str(self.data_dir), "RELAY_PORT": str(self.port), "RELAY_HOST": "127.0.0.1"}
         env |= self.env
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "relay_mock", "serve"],
-                cwd=REPO / "relay-mock",
+                self.command,
+                cwd=REPO / "relay-mock" if command_is_ours(self.command) else self.data_dir,
                 env=env,
                 stdout=out,
                 stderr=subprocess.STDOUT,

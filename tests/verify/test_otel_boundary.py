@@ -255,6 +255,21 @@ def test_the_witness_settles_what_several_candidates_cannot() -> None:
     assert (finding.attributed_to, finding.other_trace_id) == (None, OTHER)
 
 
+def test_a_trace_a_witness_names_is_no_candidate_for_another_call() -> None:
+    # Two splits at the same moment: trace 1's catalog witness names OTHER; trace 2 has no
+    # witness, and of the two catalog roots inside its call only the unclaimed one is its own.
+    second, theirs = three_hop(2), tid(97)
+    spans = catalog_spans(2, theirs, parent=None, start=T0 + 0.105)
+    row = otlp_row("catalog", spans, envelope_id="o2", received_at=T0 + 5)
+    found = [*_split(witnessed=True), *bundles(second, row)]
+
+    report = run(*found, config=OTEL_CONFIG)
+
+    mine = {f.trace_id: f for f in report.findings}
+    assert (mine[tid(1)].other_trace_id, mine[tid(1)].attributed_to) == (OTHER, None)
+    assert (mine[second.trace_id].other_trace_id, mine[second.trace_id].attributed_to) == (theirs, None)
+
+
 def test_a_callee_that_continued_the_trace_but_whose_spans_were_lost_is_no_format_break() -> None:
     t = three_hop()
     assert t.expectation is not None
@@ -331,6 +346,30 @@ def test_locust_w3c_at_the_head_and_api_not_continuing_is_the_same_finding_at_th
     assert (finding.other_trace_id, finding.span_id) == (OTHER, None)
     assert verdict(report, trace) == "failed"
     assert kinds(report, OTHER) == []
+
+
+def test_the_services_after_a_split_head_witness_the_new_trace_and_add_no_second_finding() -> None:
+    found, trace = _head_split(witnessed=True)
+    exp = found[0].expectation
+    assert exp is not None and exp.witnesses is not None
+    after = Witness(f"{OTHER}-{span_id(1, 0xA3)}-1", "downstream", True, "", OTHER)
+    found[0].expectation = replace(exp, witnesses=(*exp.witnesses, after))
+
+    report = run(*found, config=OTEL_CONFIG)
+
+    assert kinds(report, trace) == [("linkage", "propagation_format")]
+
+
+def test_a_witness_of_another_trace_unrelated_to_the_break_still_fails() -> None:
+    found, trace = _head_split(witnessed=True)
+    exp = found[0].expectation
+    assert exp is not None and exp.witnesses is not None
+    stray = Witness(f"{tid(77)}-{span_id(1, 0xA3)}-1", "downstream", True, "", tid(77))
+    found[0].expectation = replace(exp, witnesses=(*exp.witnesses, stray))
+
+    report = run(*found, config=OTEL_CONFIG)
+
+    assert sorted(kinds(report, trace)) == [("linkage", "propagation_format"), ("witness", "witness_mismatch")]
 
 
 def test_locust_w3c_without_witness_pairs_the_api_root_inside_the_request_window() -> None:

@@ -112,3 +112,23 @@ def test_a_passing_report_says_so() -> None:
     table = render_table(run(healthy_trace().bundle()))
 
     assert "PASSED" in table and "FAILURES" not in table
+
+
+def test_an_empty_run_is_nothing_to_verify_in_the_table_json_and_junit_alike() -> None:
+    report = run()
+
+    assert report.outcome() == ("NOTHING TO VERIFY", 3) and not report.ok
+    assert "Nothing to verify" in render_table(report) and "DSNs" in render_table(report)
+    data = json.loads(render_json(report))
+    assert (data["outcome"], data["exit_status"], data["ok"]) == ("NOTHING TO VERIFY", 3, False)
+    assert len(data["nothing_to_verify"]) >= 3
+    suites = ET.fromstring(render_junit(report))
+    assert suites.get("errors") == "1" and suites.find("./testsuite/testcase/error") is not None
+
+
+def test_a_run_with_a_trace_is_never_nothing_to_verify() -> None:
+    report = run(healthy_trace(1).bundle())
+
+    assert report.outcome() == ("PASSED", 0)
+    assert "nothing_to_verify" not in json.loads(render_json(report))
+    assert "Nothing to verify" not in render_table(report)

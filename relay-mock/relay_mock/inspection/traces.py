@@ -31,8 +31,10 @@ async def _verified_trees(reader: Reader, config: VerifyConfig, trace_ids: list[
     whole run (`make verify-traces` counts them over the run)."""
     if not trace_ids:
         return {}
+    # One trace's page also reads where the other half of a split trace may be (a few bounded
+    # queries); a list page does not (its traces' witnesses still name the other halves).
     collected: Collected = await reader.run(
-        collect, since=None, until=None, trace_id=None, trace_ids=trace_ids, related=True
+        collect, since=None, until=None, trace_id=None, trace_ids=trace_ids, related=len(trace_ids) == 1
     )
     report = await asyncio.to_thread(
         verify, collected.bundles, client_reports=collected.client_reports, refusals=collected.refusals, config=config

@@ -16,7 +16,7 @@ import sqlite3
 ARRIVAL_AFTER_S = 300.0
 ARRIVAL_BEFORE_S = 5.0
 # Traces read per question: a busy run has many traces open at any moment.
-LIMIT = 50
+LIMIT = 20
 
 _STARTING = """
 SELECT DISTINCT i.trace_id FROM items i JOIN envelopes e ON e.id = i.envelope_rowid

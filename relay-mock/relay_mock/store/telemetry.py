@@ -134,17 +134,6 @@ def list_records(
     }
 
 
-def trace_records(conn: sqlite3.Connection, trace_id: str, *, limit: int = 5000) -> list[dict[str, Any]]:
-    """Every log and metric of one trace, oldest first (for the trace view and the verifier)."""
-    rows = conn.execute(
-        "SELECT t.*, e.envelope_id, e.received_at FROM telemetry t JOIN envelopes e ON e.id = t.envelope_rowid"
-        " WHERE t.trace_id = ? AND t.kind IN ('log', 'metric') ORDER BY t.ts LIMIT ?",
-        (trace_id, limit),
-    ).fetchall()
-    found = record_attributes(conn, rows)
-    return [_record_json(row, found.get((row["envelope_rowid"], row["idx"], row["n"]))) for row in rows]
-
-
 def record_attributes(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> dict[tuple[int, int, int], Any]:
     """The attributes of each row, read from its container's verbatim payload (one read per container)."""
     wanted: dict[tuple[int, int], set[int]] = defaultdict(set)

@@ -123,20 +123,20 @@ def _witnessed_traces(bundles: dict[str, TraceBundle]) -> set[str]:
 def _related_traces(conn: sqlite3.Connection, bundles: dict[str, TraceBundle]) -> set[str]:
     """Where the other half of a split trace may be: traces whose root starts inside a call
     nobody answered (or inside an expected request whose head never arrived); traces and
-    expected requests open when one of these traces' roots started."""
+    expected requests open when one of these traces' roots without a parent started."""
     found: set[str] = set()
     for bundle in list(bundles.values()):
         exp = bundle.expectation
         projects = {tx.project for tx in bundle.transactions}
         if exp is not None and exp.expect_services and exp.expect_services[0] not in projects:
             found.update(traces_starting(conn, exp.started_at - SKEW_S, (exp.ended_at or exp.started_at) + SKEW_S))
-        spans = {tx.span_id for tx in bundle.transactions} | {s.span_id for tx in bundle.transactions for s in tx.spans}
         parents = {tx.parent_span_id for tx in bundle.transactions}
         for tx in bundle.transactions:
             for span in tx.spans:
                 if span.op == "http.client" and span.span_id not in parents and span.start is not None:
                     found.update(traces_starting(conn, span.start - SKEW_S, (span.end or span.start) + SKEW_S))
-            if tx.start is not None and (tx.parent_span_id is None or tx.parent_span_id not in spans):
+            if tx.start is not None and tx.parent_span_id is None:
+                # A root that continued nobody: maybe a callee that did not read its caller's context.
                 found.update(traces_open_at(conn, tx.start, bundle.trace_id, SKEW_S))
     return found
 

@@ -47,6 +47,16 @@ class _Orphan:
     view: TraceView
 
 
+@dataclass(slots=True)
+class _Roots:
+    """The root spans of the run's unexpected traces, by start, and the traces already paired
+    with a call (one trace answers one call)."""
+
+    orphans: list[_Orphan]
+    starts: list[float]
+    claimed: set[str]
+
+
 def resolve_format_breaks(views: Sequence[TraceView]) -> None:
     """Find every format break of the run and pair each with the trace its callee started."""
     by_id = {view.trace_id: view for view in views}
@@ -61,16 +71,23 @@ def resolve_format_breaks(views: Sequence[TraceView]) -> None:
         ),
         key=lambda o: o.start,
     )
-    starts = [o.start for o in orphans]
+    # A trace a witness names is that witness's: no other call may take it as a candidate.
+    claimed = {
+        w.trace_id
+        for view in views
+        for w in view.witnesses or ()
+        if w.trace_id is not None and w.trace_id != view.trace_id
+    }
+    roots = _Roots(orphans, [o.start for o in orphans], claimed)
     tol = views[0].config.clock_skew_tolerance_s if views else 0.0
     for view in views:
         exp = view.bundle.expectation
         if exp is not None and exp.expect_services:
-            _head(view, exp, by_id, orphans, starts, tol)
+            _head(view, exp, by_id, roots, tol)
         if len(view.children) + len(view.not_reached) < len(view.calls):
             for span_id, (caller, call) in view.calls.items():
                 if span_id not in view.children and span_id not in view.not_reached:
-                    _call(view, caller, call, by_id, otlp, orphans, starts, tol)
+                    _call(view, caller, call, by_id, otlp, roots, tol)
     for view in views:
         for found in view.format_breaks:
             other = by_id.get(found.other_trace or "")
@@ -83,13 +100,15 @@ def _head(
     view: TraceView,
     exp: Expectation,
     by_id: dict[str, TraceView],
-    orphans: list[_Orphan],
-    starts: list[float],
+    roots: _Roots,
     tol: float,
 ) -> None:
     head = exp.expect_services[0]
-    if any(tx.project == head for tx in (*view.transactions, *view.joined)):
-        return  # the head continued the trace
+    root = view.root
+    if root is not None and root.project == head:
+        return  # the head continued the trace (the common case, decided without a scan)
+    if any(tx.project == head for tx in view.transactions) or any(tx.project == head for tx in view.joined):
+        return
     witness = next((w for w in view.witnesses or () if w.service == head and w.received is not None), None)
     sent = _sent_at_head(exp, witness)
     end = exp.ended_at if exp.ended_at is not None else exp.started_at
@@ -98,13 +117,13 @@ def _head(
         _by_witness(view, found, witness, by_id, exp.started_at, end, tol, "the request's window")
     elif exp.propagation == "w3c" and exp.sampled and (witness is None or witness.trace_id is None):
         # A Sentry SDK reads no traceparent: the head's service started a trace of its own.
-        _by_candidates(view, found, head, exp.started_at, end, orphans, starts, tol, "the request's window")
+        fits = _candidates(view, head, exp.started_at, end, roots, tol)
+        _settle(view, found, head, fits, roots, "the request's window")
     else:
         return
     view.format_breaks.append(found)
     view.head_split = True
-    if witness is not None:
-        view.format_witnesses.add(id(witness))
+    _explain_witnesses(view, found, witness)
 
 
 def _call(
@@ -113,8 +132,7 @@ def _call(
     call: SpanFact,
     by_id: dict[str, TraceView],
     otlp: frozenset[str],
-    orphans: list[_Orphan],
-    starts: list[float],
+    roots: _Roots,
     tol: float,
 ) -> None:
     target = view.target(call)
@@ -132,16 +150,28 @@ def _call(
     elif caller.ingest != OTLP and lo is not None and hi is not None and sent == SENTRY_HEADERS:
         # The caller is a Sentry SDK: it sent sentry-trace and baggage. Only a callee that reads
         # another format (an OpenTelemetry service, its spans over OTLP) makes this a format break.
-        fits = _candidates(view, target, lo, hi, orphans, starts, tol)
+        fits = _candidates(view, target, lo, hi, roots, tol)
         if target not in otlp and not any(o.tx.ingest == OTLP for o in fits):
             return  # both sides speak sentry-trace: `propagation_lost`, if anything
-        _settle(view, found, target, fits, "the call span's window")
+        _settle(view, found, target, fits, roots, "the call span's window")
     else:
         return
     view.format_breaks.append(found)
     view.format_calls.add(call.span_id)
+    _explain_witnesses(view, found, witness)
+
+
+def _explain_witnesses(view: TraceView, found: FormatBreak, witness: Witness | None) -> None:
+    """The witnesses the break explains, which the witness check then leaves alone: the callee's,
+    and those of the services after it, which received (or joined) the callee's new trace."""
     if witness is not None:
         view.format_witnesses.add(id(witness))
+    other = found.other_trace
+    if other is None:
+        return
+    for w in view.witnesses or ():
+        if w.parts[0] == other or w.trace_id == other:
+            view.format_witnesses.add(id(w))
 
 
 def _did_not_continue(witness: Witness, trace_id: str) -> bool:
@@ -179,24 +209,11 @@ def _by_witness(
         found.evidence += (f"{found.callee}'s root span {root.name} {where}, {_parent_words(root)}",)
 
 
-def _by_candidates(
-    view: TraceView,
-    found: FormatBreak,
-    service: str,
-    lo: float,
-    hi: float,
-    orphans: list[_Orphan],
-    starts: list[float],
-    tol: float,
-    window: str,
-) -> None:
-    _settle(view, found, service, _candidates(view, service, lo, hi, orphans, starts, tol), window)
-
-
-def _settle(view: TraceView, found: FormatBreak, service: str, fits: list[_Orphan], window: str) -> None:
+def _settle(view: TraceView, found: FormatBreak, service: str, fits: list[_Orphan], roots: _Roots, window: str) -> None:
     if len(fits) == 1:
         root = fits[0].tx
         found.other_trace, found.root = fits[0].view.trace_id, root
+        roots.claimed.add(found.other_trace)
         found.evidence = (f"{service}'s root span {root.name} starts inside {window}, {_parent_words(root)}",)
     elif fits:
         found.cause = AMBIGUOUS
@@ -215,16 +232,17 @@ def _candidates(
     service: str,
     lo: float,
     hi: float,
-    orphans: list[_Orphan],
-    starts: list[float],
+    roots: _Roots,
     tol: float,
 ) -> list[_Orphan]:
-    """Root spans of `service` in traces nobody expected, starting inside [lo, hi]."""
+    """Root spans of `service` in traces nobody expected and no other call took, starting
+    inside [lo, hi]."""
+    orphans, starts = roots.orphans, roots.starts
     index = bisect.bisect_left(starts, lo - tol)
     fits = []
     while index < len(orphans) and starts[index] <= hi + tol:
         orphan = orphans[index]
-        if orphan.tx.project == service and orphan.view is not view:
+        if orphan.tx.project == service and orphan.view is not view and orphan.view.trace_id not in roots.claimed:
             fits.append(orphan)
         index += 1
     return fits
@@ -301,14 +319,19 @@ def format_findings(view: TraceView) -> list[Finding]:
     for found in view.format_breaks:
         sent = headers_words(found.sent)
         who = f"{found.caller}'s call {found.call}" if found.span_id is not None else f"{found.caller}'s request"
-        if found.cause is None and found.other_trace is not None:
-            went = f"started trace {found.other_trace}, where its spans went"
+        if found.cause == UNKNOWN:
+            # Nothing shows where the callee went: it may not read the format, or its spans were lost.
+            said = (
+                f"{found.callee} sent nothing under this trace: it may not read that format and have started"
+                " a trace of its own, or its spans were lost"
+            )
+        elif found.cause == AMBIGUOUS or found.other_trace is None:
+            said = f"{found.callee} continued none of it and started a trace of its own; the evidence cannot tell which"
         else:
-            went = "started a trace of its own, and the evidence cannot tell which"
+            said = f"{found.callee} continued none of it and started trace {found.other_trace}, where its spans went"
         message = (
-            f"{who} sent {sent}; {found.callee} continued none of it and {went}"
-            f" (propagation format: {found.callee} does not read what {found.caller} sent). "
-            f"Evidence: {'; '.join(found.evidence)}"
+            f"{who} sent {sent}; {said} (propagation format: {found.callee} does not read what {found.caller} sent)."
+            f" Evidence: {'; '.join(found.evidence)}"
         )
         expected = f"{found.callee} continues trace {view.trace_id}"
         if found.span_id is not None:

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from relay_mock.models import VerifyReport, as_json
 from relay_mock.verify.heap import collector_paused
-from relay_mock.verify.report import Finding, Report
+from relay_mock.verify.report import NOTHING_TO_VERIFY_REASONS, Finding, Report
 
 ROW_LIMIT = 50  # rows per findings table; the JSON output holds them all
 # Above this many traces the JUnit XML is for machines only, and indenting costs seconds.
@@ -32,6 +32,8 @@ def render_json(report: Report, max_unverified: str | None = None) -> str:
         "max_unverified": report.allowed_unverified(max_unverified),
         **as_json(VerifyReport.of(report)),
     }
+    if report.nothing_to_verify:
+        data["nothing_to_verify"] = list(NOTHING_TO_VERIFY_REASONS)
     return json.dumps(data, indent=2)
 
 
@@ -60,6 +62,12 @@ def render_table(
             style=style,
         )
     )
+    if report.nothing_to_verify:
+        console.print(
+            Text("Nothing to verify: no trace and no expectation in the window. Likely reasons:", style=style)
+        )
+        for reason in NOTHING_TO_VERIFY_REASONS:
+            console.print(f"  - {reason}")
     console.print(_summary(report))
     console.print(_counts("Per check (traces)", "check", report.checks, ("passed", "failed")))
     console.print(
@@ -185,6 +193,14 @@ def _junit(report: Report) -> str:
         for trace_id in report.trace_ids:
             case = ET.SubElement(suite, "testcase", classname=f"trace_verify.{check}", name=trace_id)
             _fill_case(case, by_case.get((check, trace_id), []))
+    if report.nothing_to_verify:
+        # No check ran on anything: one case says so, as an error, so a CI dashboard is not green.
+        suite = ET.SubElement(root, "testsuite", name="run", tests="1", failures="0", errors="1", skipped="0")
+        case = ET.SubElement(suite, "testcase", classname="trace_verify.run", name="nothing to verify")
+        error = ET.SubElement(case, "error", message="nothing to verify: no trace and no expectation in the window")
+        error.text = "\n".join(f"- {reason}" for reason in NOTHING_TO_VERIFY_REASONS)
+        root.set("tests", "1")
+        root.set("errors", "1")
     if len(report.trace_ids) <= INDENT_LIMIT:
         ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)

@@ -28,6 +28,15 @@ VERIFIED, UNVERIFIED, FAILED = "verified", "unverified", "failed"
 # How a run ends (the CLI's exit status): nothing failed and unverified traces within the limit;
 # something failed; or nothing failed but too many traces could not be verified.
 EXIT_PASSED, EXIT_FAILED, EXIT_INCONCLUSIVE = 0, 1, 3
+# A run that found no trace and no expectation proved nothing: it is not a pass (a service whose
+# DSN points elsewhere would otherwise make CI green). It ends as inconclusive, saying why it may be.
+NOTHING_TO_VERIFY = "NOTHING TO VERIFY"
+NOTHING_TO_VERIFY_REASONS = (
+    "no envelope of a trace arrived in the window: did traffic run, and does SINCE reach back far enough?",
+    "the services' DSNs may point at another host, or name a key relay-mock does not know (see /inspect/refusals)",
+    "the services may send no traces: SENTRY_ENABLED, SENTRY_TRACES_SAMPLE_RATE, or a sampler that drops them",
+    "no expectations were recorded in the window (Locust records one for each request it heads)",
+)
 
 
 @dataclass(frozen=True)
@@ -124,15 +133,23 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """Nothing failed (unverified traces are judged by `outcome`, against a limit)."""
-        return self.failures == 0
+        """Something was verified and nothing failed (unverified traces are judged by `outcome`,
+        against a limit)."""
+        return self.failures == 0 and not self.nothing_to_verify
+
+    @property
+    def nothing_to_verify(self) -> bool:
+        return self.traces_checked == 0 and self.expected_traces == 0
 
     def allowed_unverified(self, limit: str | None) -> int:
         value, percent = parse_limit(limit)
         return int(value * self.traces_checked / 100) if percent else int(value)
 
     def outcome(self, limit: str | None = None) -> tuple[str, int]:
-        """("PASSED" | "FAILED" | "INCONCLUSIVE", exit status) with MAX_UNVERIFIED = `limit`."""
+        """("PASSED" | "FAILED" | "INCONCLUSIVE" | "NOTHING TO VERIFY", exit status) with
+        MAX_UNVERIFIED = `limit`."""
+        if self.nothing_to_verify:
+            return NOTHING_TO_VERIFY, EXIT_INCONCLUSIVE
         if self.verdicts.get(FAILED, 0) or self.failures:
             return "FAILED", EXIT_FAILED
         if self.verdicts.get(UNVERIFIED, 0) > self.allowed_unverified(limit):
