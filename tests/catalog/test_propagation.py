@@ -14,10 +14,14 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
+from typing import cast
 
 import httpx
 import pytest
 from opentelemetry import trace
+from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from servicekit.witness import WITNESS_HEADER
 from tests.catalog.conftest import StartCatalog
@@ -147,3 +151,20 @@ async def test_an_outgoing_httpx_call_carries_the_modes_headers_only(
     assert trace_id in value, value
     clients = [s for s in catalog.spans.get_finished_spans() if s.kind.name == "CLIENT"]
     assert len(clients) == 1 and trace.format_span_id(clients[0].context.span_id) in value
+
+
+@pytest.mark.parametrize("propagation", ["sentry", "w3c"])
+def test_each_query_is_a_span_of_the_request(start_catalog: StartCatalog, propagation: str) -> None:
+    """The SQLAlchemy instrumentation on the installed SQLAlchemy (2.1, newer than it declares):
+    a query inside a request's span is a client span with `db.system`, its child. (SQLite here;
+    catalog's engine is the same SQLAlchemy engine on asyncpg.)"""
+    catalog = start_catalog(propagation)
+    engine = create_engine("sqlite://")
+    catalog.telemetry.instrument_engine(cast(AsyncEngine, SimpleNamespace(sync_engine=engine)))
+    tracer = catalog.telemetry.tracer_provider.get_tracer("test")
+    with tracer.start_as_current_span("request") as request, engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+    queries = [s for s in catalog.spans.get_finished_spans() if (s.attributes or {}).get("db.statement")]
+    assert [q.attributes["db.system"] for q in queries if q.attributes] == ["sqlite"]
+    assert queries[0].parent is not None and queries[0].parent.span_id == request.get_span_context().span_id

@@ -191,7 +191,9 @@ def test_locust_heading_traces_with_traceparent_splits_them_at_api(stack: Stack,
         assert api.received == "" and api.traceparent.startswith(f"00-{trace_id}-"), api
         assert api.trace_id not in (None, trace_id), api  # sentry-sdk does not read traceparent
         assert verdicts[trace_id] == "failed", json.dumps(_findings(report, trace_id), indent=1)
-        assert _failing_kinds(report, trace_id) == {"propagation_format"}, _findings(report, trace_id)
+        # The split is what fails it. (A request that also expected errors, downstream_error's,
+        # finds them in api's trace, not here: the verifier may say so too.)
+        assert "propagation_format" in _failing_kinds(report, trace_id), _findings(report, trace_id)
         (finding,) = _format_breaks(report, trace_id)
         assert "traceparent" in finding["message"] and finding["other_trace_id"] == api.trace_id, finding
         other = _trace(stack, api.trace_id)
