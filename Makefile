@@ -63,7 +63,7 @@ chaos: ## break one part under load and report (SCENARIO=relay-down|relay-429|re
 	@test -n "$(SCENARIO)" || { echo "usage: make chaos SCENARIO=relay-down|relay-429|relay-slow|db-restart|downstream-down"; exit 2; }
 	@scripts/py.sh scripts/chaos.py $(SCENARIO) --json reports/chaos-$(SCENARIO).json
 
-bench-relay: ## relay-mock ingest vs a no-op ceiling and Spotlight, load and one sender (TOTAL=100000 STACK_PORT=)
+bench-relay: ## relay-mock ingest vs a no-op ceiling and Spotlight, load and one sender; OTLP vs envelopes (TOTAL=100000 STACK_PORT=)
 	@scripts/py.sh -m bench.relay --total $(or $(TOTAL),100000) $(if $(STACK_PORT),--stack-port $(STACK_PORT)) --json reports/bench-relay.json
 
 bench-overhead: ## what Sentry costs api: no SDK vs the SDK alone vs the SDK with this project's layer

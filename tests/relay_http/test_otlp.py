@@ -125,6 +125,9 @@ def test_the_otel_sdk_s_spans_show_in_the_trace_view(tracer_provider: TracerProv
     assert children["http.client"]["status"] == "unknown_error"
     marks = {(child["ingest"], child["resource"]["service.name"]) for child in children.values()}
     assert marks == {("otlp", "catalog")}
+    # The verifier reads the same spans: one service's trace, its segment and spans, checked.
+    report = inspector.verify(trace_id=trace_id)
+    assert (report["traces_checked"], report["trace_ids"]) == (1, [trace_id])
 
 
 def test_otlp_requests_are_listed_beside_envelopes_with_their_raw_bytes(
@@ -305,7 +308,14 @@ def test_otlp_json_logs_reach_the_logs_store(relay: RelayMock, http: httpx.Clien
                                 "body": {"stringValue": "card declined"},
                                 "traceId": trace_id,
                                 "attributes": [{"key": "amount", "value": {"doubleValue": 9.5}}],
-                            }
+                            },
+                            {  # outside any span: all-zero ids are the data model's "no context"
+                                "observedTimeUnixNano": str(time.time_ns()),
+                                "severityText": "WARNING",
+                                "body": {"stringValue": f"no context {trace_id}"},
+                                "traceId": "0" * 32,
+                                "spanId": "0" * 16,
+                            },
                         ]
                     }
                 ],
@@ -318,6 +328,10 @@ def test_otlp_json_logs_reach_the_logs_store(relay: RelayMock, http: httpx.Clien
     [log] = inspector.get("/inspect/logs", trace_id=trace_id)["logs"]
     assert (log["level"], log["body"]) == ("error", "card declined")
     assert (log["attributes"]["amount"], log["attributes"]["service.name"]) == (9.5, "payments")
+    [loose] = inspector.get("/inspect/logs", q=f"no context {trace_id}")["logs"]
+    assert (loose["level"], loose["span_id"]) == ("warn", None)
+    assert loose["trace_id"] not in (trace_id, "0" * 32)  # a trace of its own, and it says so
+    assert loose["attributes"]["sentry.trace_id.generated"] is True
     with mcp_client(relay) as mcp:
         [found] = mcp.call("search_logs", trace_id=trace_id, query="declined")["structuredContent"]["logs"]
     assert found["body"] == "card declined"
@@ -455,11 +469,35 @@ def test_both_signals_take_the_path_with_and_without_its_slash(path: str, relay:
     assert response.json() == {}
 
 
-def test_the_sentry_key_query_parameter_authenticates(relay: RelayMock, http: httpx.Client) -> None:
+AUTH_FORMS = {
+    "x-sentry-auth": ("", {"x-sentry-auth": f"sentry sentry_key={API.key}"}),
+    "authorization": ("", {"authorization": f"Sentry sentry_key={API.key}, sentry_version=7"}),
+    "query": (f"?sentry_key={API.key}", {}),
+}
+
+
+@pytest.mark.parametrize("form", AUTH_FORMS)
+def test_every_credential_form_of_an_envelope_authenticates(form: str, relay: RelayMock, http: httpx.Client) -> None:
+    query, headers = AUTH_FORMS[form]
     response = http.post(
-        f"{otlp_url(relay.url)}?sentry_key={API.key}", content=VALID_JSON, headers={"content-type": "application/json"}
+        otlp_url(relay.url) + query, content=VALID_JSON, headers={"content-type": "application/json", **headers}
     )
     assert response.status_code == 200, response.text
+    assert inspector_auth(relay) == form
+
+
+def inspector_auth(relay: RelayMock) -> str | None:
+    with Inspector(relay.url) as inspector:
+        [listed] = inspector.envelopes()
+    return listed["request"]["auth"]  # type: ignore[no-any-return]
+
+
+def test_credentials_in_two_places_are_refused(relay: RelayMock, http: httpx.Client, inspector: Inspector) -> None:
+    response = http.post(f"{otlp_url(relay.url)}?sentry_key={API.key}", content=VALID_JSON, headers=JSON)
+
+    assert response.status_code == 401
+    assert response.json()["detail"] == "multiple authorization payloads"
+    assert inspector.wait_refusals(1)[0]["reason"] == "auth"
 
 
 # -- durability ---------------------------------------------------------------------------------

@@ -55,6 +55,7 @@ def test_the_worst_otlp_body_costs_no_more_memory_than_the_worst_envelope() -> N
     otlp_kib, outcome = _peak_growth_kib(str(CORPUS / "otlp-hostile-huge-array.gzip"))
 
     assert isinstance(outcome, dict) and outcome["rejected"] == 1, outcome  # reached the converter
+    print(f"peak growth: worst OTLP body {otlp_kib / 1024:.0f} MiB, worst envelope {envelope_kib / 1024:.0f} MiB")
     assert otlp_kib <= envelope_kib, f"OTLP peak {otlp_kib} KiB > envelope peak {envelope_kib} KiB"
     assert envelope_kib < 400 * 1024
 

@@ -652,8 +652,10 @@ def _convert_logs(request: ExportLogsServiceRequest, converted: Converted, recei
 
 
 def _log(log: LogRecord, origin: _Origin, received_at: float) -> dict[str, Any]:
-    trace_id = _hex_id(log.trace_id, "trace_id", 16, required=False)
-    span_id = _hex_id(log.span_id, "span_id", 8, required=False)
+    # A log written outside any span may carry all-zero ids: the log data model's "no context".
+    raw_trace, raw_span = log.trace_id, log.span_id
+    trace_id = _hex_id(raw_trace, "trace_id", 16, required=False) if raw_trace != _ZEROS[16] else None
+    span_id = _hex_id(raw_span, "span_id", 8, required=False) if raw_span != _ZEROS[8] else None
     attributes = _attributes(log.attributes)
     attributes = {**origin.attributes, **attributes, "sentry.ingest": _OTLP}
     if trace_id is None:
