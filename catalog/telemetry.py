@@ -131,9 +131,12 @@ def configure_telemetry(
     tracer_provider = TracerProvider(
         resource=resource, sampler=ParentBased(TraceIdRatioBased(settings.sentry_traces_sample_rate))
     )
-    # The global provider is what OTLPIntegration looks for and adds its exporter to. OpenTelemetry
-    # lets a process set it once; the instrumentations are given ours explicitly all the same.
-    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+    # The global provider is what OTLPIntegration looks for and adds its exporter to (and what
+    # FastAPI's own telemetry traces every handler with). OpenTelemetry lets a process set it
+    # once; the instrumentations are given ours explicitly all the same. With a test's exporter
+    # the process's global stays as it was: every FastAPI app of a test process would otherwise
+    # send spans to a provider the test has shut down.
+    if span_exporter is None and not isinstance(trace.get_tracer_provider(), TracerProvider):
         trace.set_tracer_provider(tracer_provider)
     ours_is_global = trace.get_tracer_provider() is tracer_provider
 
