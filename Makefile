@@ -6,7 +6,7 @@ export OFFLINE ?= 0
 
 RELAY_CLI = docker compose exec -T relay-mock python -m relay_mock
 
-.PHONY: help up up-otel down clean ps logs test test-unit lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
+.PHONY: help up down clean ps logs test test-unit lint offline-images wheelhouse lock load verify-traces envelopes tail export clear chaos bench-relay bench-overhead bench-verify soak fuzz fuzz-api
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -14,6 +14,7 @@ help: ## list the targets
 up: ## build and start the stack, wait until healthy, print the URLs
 	@scripts/up.sh
 
+.PHONY: up-otel
 up-otel: ## the stack plus catalog, an OpenTelemetry service, as downstream's next hop (CATALOG_PROPAGATION=sentry|w3c)
 	@COMPOSE_PROFILES=otel DOWNSTREAM_NEXT_HOP_URL=$${DOWNSTREAM_NEXT_HOP_URL:-http://catalog:8002} scripts/up.sh
 

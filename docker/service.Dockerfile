@@ -1,12 +1,10 @@
-# api, downstream and catalog share this recipe; the SERVICE build argument picks the package,
-# REQUIREMENTS the pinned requirements file (catalog's adds OpenTelemetry).
+# api and downstream share this recipe; the SERVICE build argument picks the package.
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
 FROM ${PYTHON_IMAGE} AS deps
-ARG REQUIREMENTS=service
-COPY docker/install-requirements.sh requirements/${REQUIREMENTS}.txt /tmp/
+COPY docker/install-requirements.sh requirements/service.txt /tmp/
 COPY wheelhouse/ /tmp/wheelhouse/
-RUN sh /tmp/install-requirements.sh /tmp/${REQUIREMENTS}.txt
+RUN sh /tmp/install-requirements.sh /tmp/service.txt
 
 FROM ${PYTHON_IMAGE}
 ARG SERVICE
