@@ -14,11 +14,15 @@ help: ## list the targets
 up: ## build and start the stack, wait until healthy, print the URLs
 	@scripts/up.sh
 
+.PHONY: up-otel
+up-otel: ## the stack plus catalog, an OpenTelemetry service, as downstream's next hop (CATALOG_PROPAGATION=sentry|w3c)
+	@COMPOSE_PROFILES=otel DOWNSTREAM_NEXT_HOP_URL=$${DOWNSTREAM_NEXT_HOP_URL:-http://catalog:8002} scripts/up.sh
+
 down: ## stop the stack (data volumes are kept)
-	@docker compose down --remove-orphans
+	@COMPOSE_PROFILES=otel,three-hops docker compose down --remove-orphans
 
 clean: ## stop the stack and delete its data volumes
-	@docker compose down --volumes --remove-orphans
+	@COMPOSE_PROFILES=otel,three-hops docker compose down --volumes --remove-orphans
 
 ps: ## show the services and their health
 	@docker compose ps
@@ -91,4 +95,4 @@ wheelhouse: ## download wheels for offline image builds into wheelhouse/
 	@scripts/wheelhouse.sh
 
 lock: ## re-pin requirements/*.txt from requirements/*.in (needs uv)
-	@for f in service relay locust dev; do uv pip compile -q --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header --annotation-style line requirements/$$f.in -o requirements/$$f.txt; done
+	@for f in service service-sdk3 catalog relay locust dev dev-sdk3; do uv pip compile -q --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header --annotation-style line requirements/$$f.in -o requirements/$$f.txt; done

@@ -36,7 +36,12 @@ WHERE e.received_at >= ? AND e.received_at < ? AND i.type IN ('transaction', 'sp
 UNION
 SELECT trace_id FROM expectations
 WHERE started_at >= ? AND started_at <= ? AND coalesce(ended_at, started_at) >= ?
-UNION
+LIMIT ?
+"""
+
+# Asked on its own, with a limit of its own: a witness naming the trace is decisive evidence, and
+# under load the traces open at a moment (one per request in flight) fill a shared limit first.
+_WITNESSING = """
 SELECT trace_id FROM expectations
 WHERE started_at >= ? AND started_at <= ? AND witnesses LIKE ?
 LIMIT ?
@@ -57,5 +62,6 @@ def traces_open_at(conn: sqlite3.Connection, at: float, trace_id: str, tolerance
     early = at - ARRIVAL_AFTER_S  # expectations are indexed by start: a request lasts less than this
     in_flight = (early, at + tolerance, at - tolerance)
     witnessed = (early, at + tolerance, f"%{trace_id}%")
-    rows = conn.execute(_OPEN_AT, [*arrival, at + tolerance, at - tolerance, *in_flight, *witnessed, LIMIT]).fetchall()
-    return [row[0] for row in rows]
+    rows = conn.execute(_WITNESSING, [*witnessed, LIMIT]).fetchall()
+    rows += conn.execute(_OPEN_AT, [*arrival, at + tolerance, at - tolerance, *in_flight, LIMIT]).fetchall()
+    return list(dict.fromkeys(row[0] for row in rows))
