@@ -14,11 +14,15 @@ help: ## list the targets
 up: ## build and start the stack, wait until healthy, print the URLs
 	@scripts/up.sh
 
+.PHONY: up-otel
+up-otel: ## the stack plus catalog, an OpenTelemetry service, as downstream's next hop (CATALOG_PROPAGATION=sentry|w3c)
+	@COMPOSE_PROFILES=otel DOWNSTREAM_NEXT_HOP_URL=$${DOWNSTREAM_NEXT_HOP_URL:-http://catalog:8002} scripts/up.sh
+
 down: ## stop the stack (data volumes are kept)
-	@docker compose down --remove-orphans
+	@COMPOSE_PROFILES=otel,three-hops docker compose down --remove-orphans
 
 clean: ## stop the stack and delete its data volumes
-	@docker compose down --volumes --remove-orphans
+	@COMPOSE_PROFILES=otel,three-hops docker compose down --volumes --remove-orphans
 
 ps: ## show the services and their health
 	@docker compose ps
@@ -50,8 +54,8 @@ envelopes: ## the newest captured envelopes as a table (TYPE=, PROJECT=, TRACE=,
 sentry-logs: ## the newest Sentry logs the services sent (SERVICE=, LEVEL=, TRACE=, Q=, SINCE=10m, LIMIT=50)
 	@$(RELAY_CLI) logs --limit $(or $(LIMIT),50) $(if $(SERVICE),--service $(SERVICE)) $(if $(LEVEL),--level $(LEVEL)) $(if $(TRACE),--trace-id $(TRACE)) $(if $(Q),--q "$(Q)") $(if $(SINCE),--since $(SINCE))
 
-tail: ## follow arriving envelopes live
-	@docker compose exec relay-mock python -m relay_mock tail $(if $(PROJECT),--project $(PROJECT)) $(if $(TYPE),--type $(TYPE))
+tail: ## follow arrivals live: make tail [KIND=errors|logs|traces|metrics|all] [PROJECT=..] [SERVICE=..] [TRACE_ID=..] [FORMAT=human|json|logfmt]
+	@docker compose exec relay-mock python -m relay_mock tail $(or $(KIND),all) $(if $(PROJECT),--project $(PROJECT)) $(if $(SERVICE),--service $(SERVICE)) $(if $(TRACE_ID),--trace-id $(TRACE_ID)) $(if $(FORMAT),--format $(FORMAT))
 
 export: ## every envelope as JSON lines into reports/envelopes-<time>.jsonl
 	@mkdir -p reports && f=reports/envelopes-$$(date +%Y%m%d-%H%M%S).jsonl && $(RELAY_CLI) export > $$f && echo "wrote $$f"
@@ -94,4 +98,4 @@ wheelhouse: ## download wheels for offline image builds into wheelhouse/
 	@scripts/wheelhouse.sh
 
 lock: ## re-pin requirements/*.txt from requirements/*.in (needs uv)
-	@for f in service relay locust dev; do uv pip compile -q --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header --annotation-style line requirements/$$f.in -o requirements/$$f.txt; done
+	@for f in service service-sdk3 catalog relay locust dev dev-sdk3; do uv pip compile -q --python-version 3.11 --python-platform x86_64-manylinux_2_28 --no-header --annotation-style line requirements/$$f.in -o requirements/$$f.txt; done

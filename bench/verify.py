@@ -4,6 +4,11 @@ Fills a fresh relay-mock store with two-hop traces (api → downstream, captured
 real sentry-sdk, then given fresh trace, span and event ids per trace) plus the expectations
 a Locust run would have recorded, then times `GET /inspect/verify` end to end: reading the
 store, building the facts, checking every trace and answering. Target: under 10 s.
+
+A fifth of the envelopes (`--otlp-share`) come over OTLP: in those traces downstream is an
+OpenTelemetry service, and its request's spans are stored the way OTLP ingest stores them
+(v2 spans in a `span` item, typed attributes with resource and scope, `sentry.ingest` =
+"otlp", no DSC; the OTLP contract's part A), made from the same captured transaction.
 """
 
 from __future__ import annotations
@@ -65,6 +70,99 @@ def two_hop_template() -> tuple[bytes, bytes]:
     return api_raw, _shifted(_raw(down_env), _seconds(call["start_timestamp"]) + 0.0002)
 
 
+def otlp_template(down: bytes) -> bytes:
+    """downstream's request as an OpenTelemetry service's OTLP export, as relay-mock stores it:
+    its server span (the segment) and the spans under it as v2 spans."""
+    event = _payload(down)
+    trace = event["contexts"]["trace"]
+    resource = {
+        "service.name": "downstream",
+        "service.version": "1.0.0",
+        "deployment.environment.name": "sandbox",
+        "telemetry.sdk.name": "opentelemetry",
+        "telemetry.sdk.language": "python",
+        "telemetry.sdk.version": "1.45.0",
+    }
+    common = {
+        "sentry.environment": "sandbox",
+        "sentry.release": "1.0.0",
+        "service.name": "downstream",
+        "otel.scope.version": "0.66b0",
+        "sentry.ingest": "otlp",
+        **{f"resource.{key}": value for key, value in resource.items()},
+    }
+    segment = {
+        "trace_id": trace["trace_id"],
+        "span_id": trace["span_id"],
+        "parent_span_id": trace["parent_span_id"],
+        "name": "POST /reservations",
+        "description": "POST http://downstream:8001/reservations",
+        "start_timestamp": _seconds(event["start_timestamp"]),
+        "end_timestamp": _seconds(event["timestamp"]),
+        "status": "ok",
+        "is_segment": True,
+        "attributes": _typed(
+            {
+                **common,
+                "sentry.op": "http.server",
+                "sentry.status.detail": "ok",
+                "otel.kind": "server",
+                "otel.scope.name": "opentelemetry.instrumentation.fastapi",
+                "http.request.method": "POST",
+                "http.route": "/reservations",
+                "url.scheme": "http",
+                "url.path": "/reservations",
+                "server.address": "downstream",
+                "server.port": 8001,
+                "http.response.status_code": 201,
+            }
+        ),
+        "events": [],
+        "links": [],
+    }
+    children = [
+        {
+            "trace_id": trace["trace_id"],
+            "span_id": span["span_id"],
+            "parent_span_id": trace["span_id"],
+            "name": span["description"],
+            "start_timestamp": _seconds(span["start_timestamp"]),
+            "end_timestamp": _seconds(span["timestamp"]),
+            "status": "ok",
+            "is_segment": False,
+            "attributes": _typed(
+                {
+                    **common,
+                    "sentry.op": "db",
+                    "sentry.status.detail": "ok",
+                    "otel.kind": "client",
+                    "otel.scope.name": "opentelemetry.instrumentation.asyncpg",
+                    "db.system.name": "postgresql",
+                    "db.query.text": span["description"],
+                    "db.namespace": "sandbox",
+                }
+            ),
+            "events": [],
+            "links": [],
+        }
+        for span in event["spans"]
+    ]
+    spans = [segment, *children]
+    payload = json.dumps({"items": spans}, separators=(",", ":")).encode()
+    item = {
+        "type": "span",
+        "length": len(payload),
+        "item_count": len(spans),
+        "content_type": "application/vnd.sentry.items.span.v2+json",
+    }
+    return b"\n".join([b"{}", json.dumps(item).encode(), payload]) + b"\n"
+
+
+def _typed(attributes: dict[str, Any]) -> dict[str, Any]:
+    kinds = {str: "string", int: "integer", float: "double", bool: "boolean"}
+    return {key: {"type": kinds[type(value)], "value": value} for key, value in attributes.items()}
+
+
 def _payload(raw: bytes) -> dict[str, Any]:
     _, item_header, payload = raw.split(b"\n", 2)
     event: dict[str, Any] = json.loads(payload[: json.loads(item_header)["length"]])
@@ -113,7 +211,20 @@ def fresh_ids(api: bytes, down: bytes) -> tuple[bytes, bytes, str]:
     return new_api, new_down, trace_id
 
 
-async def fill(data_dir: Path, traces: int) -> None:
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used: on a machine shared with other work the
+    wall time grows with the load, this much less."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def over_otlp(n: int, share: float) -> bool:
+    """Whether trace n's downstream sends over OTLP: evenly spread, so that `share` of all
+    envelopes (two per trace) are OTLP requests."""
+    return int((n + 1) * 2 * share) > int(n * 2 * share)
+
+
+async def fill(data_dir: Path, traces: int, otlp_share: float = 0.0) -> int:
     from relay_mock.ingest import build_record
     from relay_mock.settings import RelaySettings, load_projects
     from relay_mock.store.records import ExpectationBatch
@@ -124,20 +235,25 @@ async def fill(data_dir: Path, traces: int) -> None:
     writer = StoreWriter(settings.database_path, retention_max_envelopes=10**9, retention_max_bytes=10**13)
     writer.start()
     api, down = two_hop_template()
+    otlp = otlp_template(down)
+    otlp_requests = 0
     auth = {1: API_KEY, 2: DOWNSTREAM_KEY}
     started = time.time()
     batch: list = []  # type: ignore[type-arg]
     rows: list[tuple] = []  # type: ignore[type-arg]
     for n in range(traces):
-        new_api, new_down, trace_id = fresh_ids(api, down)
+        via_otlp = over_otlp(n, otlp_share)
+        otlp_requests += via_otlp
+        new_api, new_down, trace_id = fresh_ids(api, otlp if via_otlp else down)
         for project, raw in ((2, new_down), (1, new_api)):
+            otel = via_otlp and project == 2
             batch.append(
                 build_record(
                     projects,
                     settings,
                     project_part=str(project),
                     endpoint="envelope",
-                    path=f"/api/{project}/envelope/",
+                    path=f"/api/{project}/integration/otlp/v1/traces/" if otel else f"/api/{project}/envelope/",
                     headers={"x-sentry-auth": f"Sentry sentry_key={auth[project]}, sentry_version=7"},
                     query_string="",
                     body=raw,
@@ -160,6 +276,7 @@ async def fill(data_dir: Path, traces: int) -> None:
                 started,
                 started + n * 0.001 + 0.05,  # ended_at
                 None,  # witnesses: none recorded, as for a caller that does not collect them
+                "sentry",  # propagation
             )
         )
         if len(batch) >= 2000:
@@ -172,17 +289,19 @@ async def fill(data_dir: Path, traces: int) -> None:
         await writer.record_expectations(ExpectationBatch(rows))
     print(file=sys.stderr)
     await writer.close()
+    return otlp_requests
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="time the trace verifier over a large store")
     parser.add_argument("--envelopes", type=int, default=100_000)
+    parser.add_argument("--otlp-share", type=float, default=0.2, help="share of the envelopes sent over OTLP")
     parser.add_argument("--json", help="also write the result here")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="bench-verify-"))
     traces = args.envelopes // 2
     print(f"filling a store with {traces:,} two-hop traces ({2 * traces:,} envelopes) ...", file=sys.stderr)
-    asyncio.run(fill(data_dir, traces))
+    otlp_requests = asyncio.run(fill(data_dir, traces, args.otlp_share))
     port = free_port()
     relay = subprocess.Popen(
         [sys.executable, "-m", "relay_mock", "serve"],
@@ -197,10 +316,12 @@ def main() -> None:
     )
     try:
         wait_ready(f"http://127.0.0.1:{port}/api/relay/healthcheck/ready/")
+        cpu_before = process_cpu_s(relay.pid)
         started = time.perf_counter()
         with RelayClient(f"http://127.0.0.1:{port}", timeout=300) as client:
             verdict = client.verify()
         elapsed = time.perf_counter() - started
+        cpu = process_cpu_s(relay.pid) - cpu_before
     finally:
         relay.terminate()
         relay.wait(10)
@@ -209,14 +330,19 @@ def main() -> None:
     report = body["report"]
     result = {
         "envelopes": 2 * traces,
+        "otlp_requests": otlp_requests,
         "traces_checked": report["traces_checked"],
         "seconds": round(elapsed, 2),
+        "relay_cpu_seconds": round(cpu, 2),
+        "load_average": round(os.getloadavg()[0], 1),
         "ok": body["ok"],
         "failures": report["failures"],
         "verdicts": report["verdicts"],
     }
     print(
-        f"verified {result['traces_checked']:,} traces ({result['envelopes']:,} envelopes) in {elapsed:.2f} s "
+        f"verified {result['traces_checked']:,} traces ({result['envelopes']:,} envelopes, {otlp_requests:,} of them"
+        f" OTLP requests) in {elapsed:.2f} s, {cpu:.2f} s of relay-mock's CPU (load average"
+        f" {result['load_average']}) "
         f"(target: under 10 s); verdict: {'ok' if body['ok'] else 'FAILED'} with {report['failures']} failures;"
         f" traces {report['verdicts']}"
     )

@@ -5,12 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_venv
-code=(servicekit api downstream relay-mock/relay_mock loadtest bench fuzz tests)
+code=(servicekit api downstream catalog relay-mock/relay_mock loadtest bench fuzz tests)
 step "ruff"
 .venv/bin/ruff check "${code[@]}"
 .venv/bin/ruff format --check "${code[@]}"
 step "mypy --strict"
-.venv/bin/mypy servicekit api downstream relay-mock/relay_mock loadtest bench
+.venv/bin/mypy servicekit api downstream catalog relay-mock/relay_mock loadtest bench
 # -- scripts/ under ruff and tests/ under mypy (issue 10)
 # scripts/ holds tools run by hand or by make (chaos.py, ui-screenshot.py); ruff takes its
 # files by path, dashes in their names included. The tests get the packages' strict mypy:

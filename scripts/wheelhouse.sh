@@ -10,6 +10,15 @@ if ! "$python" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
   echo "[wheelhouse] needs CPython 3.11 to match the images (set PYTHON=...)" >&2
   exit 1
 fi
+# catalog (compose profile otel) builds from a lock of its own, with a stamp of its own.
+catalog_stamp=wheelhouse/.catalog-requirements.sha256
+catalog_want=$(sha256sum requirements/catalog.txt | cut -d' ' -f1)
+if [ "$(cat "$catalog_stamp" 2>/dev/null)" != "$catalog_want" ]; then
+  echo "[wheelhouse] collecting wheels for requirements/catalog.txt" >&2
+  "$python" -m pip wheel --quiet --disable-pip-version-check --no-deps -w wheelhouse -r requirements/catalog.txt \
+    2> >(grep -v "is ignored: it is neither a file nor a directory" >&2)
+  echo "$catalog_want" >"$catalog_stamp"
+fi
 stamp=wheelhouse/.requirements.sha256
 want=$(cat requirements/service.txt requirements/service-sdk3.txt requirements/relay.txt requirements/locust.txt | sha256sum | cut -d' ' -f1)
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && ls wheelhouse/*.whl >/dev/null 2>&1; then

@@ -16,6 +16,13 @@ def _float(name: str, default: float, low: float, high: float) -> float:
     return value
 
 
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "") or default
+    if value not in choices:
+        raise SystemExit(f"invalid configuration: {name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 RELAY_URL = os.environ.get("RELAY_URL", "http://relay-mock:9000").rstrip("/")
 RELAY_INSPECT_TOKEN = os.environ.get("RELAY_INSPECT_TOKEN", "")
 # The head-of-trace sampling decision Locust makes for each trace it starts.
@@ -31,3 +38,7 @@ SLOW_DOWNSTREAM_MS = int(_float("LOCUST_SLOW_DOWNSTREAM_MS", 300, 0, 60_000))
 USER_RATE = _float("LOCUST_USER_RATE", 0.0, 0.0, 100.0)
 # Record every started trace in relay-mock (the verifier's ground truth).
 RECORD_EXPECTATIONS = os.environ.get("LOCUST_RECORD_EXPECTATIONS", "true").lower() not in ("0", "false", "no")
+# How Locust, at the head of each trace, hands the context on: `sentry` (sentry-trace + baggage,
+# as a Sentry browser SDK), `w3c` (traceparent + tracestate only, as k6 or an OpenTelemetry client:
+# a Sentry-instrumented api cannot continue it) or `both`. Recorded with each expectation.
+PROPAGATION = _choice("LOCUST_PROPAGATION", "sentry", ("sentry", "w3c", "both"))

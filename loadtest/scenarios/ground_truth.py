@@ -40,10 +40,21 @@ def witnesses(headers: Mapping[str, str] | None) -> list[dict[str, Any]] | None:
     if not isinstance(entries, list):
         return None
     return [
-        {"service": e["service"], "received": e["received"], "sampled": e.get("sampled")}
+        _entry(e)
         for e in entries
         if isinstance(e, dict) and isinstance(e.get("service"), str) and isinstance(e.get("received"), str)
     ]
+
+
+def _entry(raw: dict[str, Any]) -> dict[str, Any]:
+    """One witness entry's known keys; `traceparent` and `trace_id` (what came in over W3C, and
+    the trace the service's own span joined) only when the service sent them."""
+    entry = {"service": raw["service"], "received": raw["received"], "sampled": raw.get("sampled")}
+    if isinstance(raw.get("traceparent"), str):
+        entry["traceparent"] = raw["traceparent"]
+    if "trace_id" in raw and (raw["trace_id"] is None or isinstance(raw["trace_id"], str)):
+        entry["trace_id"] = raw["trace_id"]
+    return entry
 
 
 class GroundTruth:
@@ -85,11 +96,14 @@ class GroundTruth:
             "sample_rate": trace.sample_rate,
             "expect_services": list(expect_services) if reached else [],
             "expect_errors_from": list(expect_errors_from) if reached else [],
-            "baggage": trace.baggage,
+            # The DSC the head sent in baggage; none when it sent W3C headers only.
+            "baggage": trace.baggage if config.PROPAGATION != "w3c" else None,
             "status_code": status_code,
             "outcome": outcome,
             "ended_at": ended_at,
             "witnesses": witnesses(headers) if reached else None,
+            # What the head sent: sentry-trace + baggage, traceparent + tracestate, or both.
+            "propagation": config.PROPAGATION,
         }
         with self._lock:
             self._pending.append(entry)

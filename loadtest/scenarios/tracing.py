@@ -1,6 +1,8 @@
 """Every request Locust sends starts a trace whose id Locust chose, the way a browser SDK
 at the head of a distributed trace would: `sentry-trace` plus `baggage` carrying the
-sampling decision and the head's dynamic sampling context."""
+sampling decision and the head's dynamic sampling context. With LOCUST_PROPAGATION=w3c it
+plays an OpenTelemetry client instead (W3C `traceparent` + `tracestate`, nothing of Sentry's);
+`both` sends all four."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import time
 from dataclasses import dataclass, field
 
 from scenarios import config
+
+# Locust's own entry in W3C tracestate (a vendor key and value, as an OTel client would add one).
+TRACESTATE = "locust=sandbox"
 
 
 @dataclass(frozen=True)
@@ -34,10 +39,18 @@ class StartedTrace:
             "sampled": "true" if self.sampled else "false",
         }
 
-    def headers(self) -> dict[str, str]:
-        baggage = ",".join(f"sentry-{key}={value}" for key, value in self.baggage.items())
-        flag = "1" if self.sampled else "0"
-        return {"sentry-trace": f"{self.trace_id}-{self.span_id}-{flag}", "baggage": baggage}
+    def headers(self, propagation: str | None = None) -> dict[str, str]:
+        """The trace headers for `propagation` (LOCUST_PROPAGATION when None)."""
+        propagation = propagation or config.PROPAGATION
+        headers: dict[str, str] = {}
+        if propagation in ("sentry", "both"):
+            baggage = ",".join(f"sentry-{key}={value}" for key, value in self.baggage.items())
+            flag = "1" if self.sampled else "0"
+            headers |= {"sentry-trace": f"{self.trace_id}-{self.span_id}-{flag}", "baggage": baggage}
+        if propagation in ("w3c", "both"):
+            flags = "01" if self.sampled else "00"
+            headers |= {"traceparent": f"00-{self.trace_id}-{self.span_id}-{flags}", "tracestate": TRACESTATE}
+        return headers
 
 
 def start_trace(sample_rate: float | None = None) -> StartedTrace:

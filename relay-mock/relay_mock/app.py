@@ -19,7 +19,7 @@ from starlette.staticfiles import StaticFiles
 from relay_mock import __version__, mcp
 from relay_mock.faults import FaultRules
 from relay_mock.forwarding.forwarder import Forwarder
-from relay_mock.ingest import IngestApp
+from relay_mock.ingest import STREAM_PATH, IngestApp
 from relay_mock.inspection import docs_page, openapi, operations
 from relay_mock.inspection.params import BadBody, BadParameter
 from relay_mock.inspection.responses import ORJSONResponse, error
@@ -27,6 +27,8 @@ from relay_mock.live import LiveFeed
 from relay_mock.relay_view.scrubbing import load_scrubbing
 from relay_mock.relay_view.service import RelayViews
 from relay_mock.settings import Project, RelaySettings, Upstream
+from relay_mock.spotlight import stream as spotlight_stream
+from relay_mock.store import envelopes
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.records import EnvelopeRecord
 from relay_mock.store.writer import StoreWriter
@@ -90,7 +92,7 @@ class RelayMock:
             scope["type"] == "http"
             and scope["path"].startswith("/api/")
             and not scope["path"].startswith("/api/relay/")
-        ):
+        ) or _spotlight_ingest(scope):
             await self.ingest(scope, receive, send)
         else:
             await self.inspector(scope, receive, send)
@@ -99,6 +101,7 @@ class RelayMock:
         @asynccontextmanager
         async def lifespan(app: Starlette) -> AsyncIterator[None]:
             self.writer.start()
+            self.feed.last_rowid = await self.reader.run(envelopes.newest_rowid)
             if self.settings.store_view:
                 self.relay_views.start()
             if self.forwarder is not None:
@@ -122,7 +125,8 @@ class RelayMock:
             routes=[
                 Route("/api/relay/healthcheck/live/", _live),
                 Route("/api/relay/healthcheck/ready/", _ready),
-                Route("/health", _ready),
+                Route("/health", _health),
+                Route(STREAM_PATH, spotlight_stream.stream, methods=["GET"]),
                 *operations.routes(),
                 Route(openapi.SCHEMA_PATH, openapi.get_openapi, methods=["GET"]),
                 Route(openapi.DOCS_PATH, docs_page.get_docs, methods=["GET"]),
@@ -143,6 +147,12 @@ class RelayMock:
         app.state.upstreams = self.upstreams
         app.state.forwarder = self.forwarder
         return app
+
+
+def _spotlight_ingest(scope: dict[str, Any]) -> bool:
+    """Spotlight's ingest (`POST /stream`, and its CORS preflight) goes where SDKs' envelopes go,
+    without the web guard; reading `/stream` (GET) is the inspection app's, behind it."""
+    return scope["type"] == "http" and scope["path"] == STREAM_PATH and scope["method"] in ("POST", "OPTIONS")
 
 
 def _handled_by(app: Starlette) -> Callable[[dict[str, Any]], bool]:
@@ -168,6 +178,17 @@ async def _ready(request: Request) -> Response:
     return ORJSONResponse(
         {"is_healthy": True, "version": __version__, "envelopes": writer.totals.envelopes, "bytes": writer.totals.bytes}
     )
+
+
+# What Spotlight's CLI looks for in `/health` to recognise a running sidecar (`spotlight tail`,
+# `spotlight mcp` and `spotlight run` then use it instead of starting their own).
+SPOTLIGHT_SERVER_ID = "spotlight-by-sentry"
+
+
+async def _health(request: Request) -> Response:
+    response = await _ready(request)
+    response.headers["x-powered-by"] = SPOTLIGHT_SERVER_ID
+    return response
 
 
 async def _bad_parameter(request: Request, exc: Exception) -> Response:

@@ -108,16 +108,17 @@ def logs(args: argparse.Namespace) -> int:
 
 
 def tail(args: argparse.Namespace) -> int:
-    console = _console()
-    console.print(f"[dim]following {args.url}/inspect/stream (Ctrl-C to stop)[/dim]")
+    """Follow what relay-mock stores, live (relay_mock/tail.py)."""
+    from relay_mock import tail as following
+
+    fmt = args.format or ("human" if sys.stdout.isatty() else "json")
+    filters = following.Filters(
+        item_types=following.KINDS[args.kind], project=args.project, service=args.service, trace_id=args.trace_id
+    )
+    if fmt == "human":
+        print(f"following {args.url}/stream ({args.kind}; Ctrl-C to stop)", file=sys.stderr)
     try:
-        with _client(args) as relay:
-            for envelope in relay.stream(project=args.project, type=args.type):
-                items = ", ".join(f"{item.type}" + (f" {item.name}" if item.name else "") for item in envelope.items)
-                console.print(
-                    f"{_local(envelope.received_ts)}  [bold]{envelope.project.name or '':<11}[/bold] {items}"
-                    + (f"  [dim]trace {envelope.trace_id}[/dim]" if envelope.trace_id else "")
-                )
+        following.follow(args.url, filters, following.Printer(fmt, sys.stdout), replay=args.replay)
     except KeyboardInterrupt:
         return 0
     return 0
@@ -297,9 +298,15 @@ def main(argv: list[str] | None = None) -> None:
     listing.add_argument("--limit", type=int, default=30)
     listing.set_defaults(func=envelopes)
 
-    following = commands.add_parser("tail", help="follow arriving envelopes live")
-    following.add_argument("--project")
-    following.add_argument("--type")
+    following = commands.add_parser("tail", help="follow what arrives, live: errors, logs, traces, metrics")
+    following.add_argument("kind", nargs="?", default="all", choices=["errors", "logs", "traces", "metrics", "all"])
+    following.add_argument(
+        "--format", "-f", choices=["human", "json", "logfmt"], help="default: human on a terminal, else json (NDJSON)"
+    )
+    following.add_argument("--project", help="project name or id")
+    following.add_argument("--service", help="the project's name, the release's package or the server name")
+    following.add_argument("--trace-id", dest="trace_id")
+    following.add_argument("--replay", type=int, default=0, help="first show the newest N stored envelopes")
     following.set_defaults(func=tail)
 
     logging_ = commands.add_parser("logs", help="the newest Sentry logs as a table")

@@ -15,6 +15,9 @@ from relay_mock.verify.model import Expectation, Witness
 
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_BATCH = 10_000
+# How a caller sends trace context: sentry-trace + baggage, W3C traceparent + tracestate, or both.
+PROPAGATIONS = ("sentry", "w3c", "both")
+WITNESS_KEYS = ("received", "service", "sampled", "traceparent", "trace_id")
 
 
 class ExpectationError(ValueError):
@@ -66,6 +69,8 @@ def _is_witness_list(value: Any) -> bool:
         and (w.get("received") is None or isinstance(w.get("received"), str))
         and (w.get("service") is None or isinstance(w.get("service"), str))
         and (w.get("sampled") is None or isinstance(w.get("sampled"), bool))  # `0 in (False,)` holds
+        and (w.get("traceparent") is None or isinstance(w.get("traceparent"), str))
+        and (w.get("trace_id") is None or isinstance(w.get("trace_id"), str))
         for w in value
     )
 
@@ -108,19 +113,19 @@ def _row(index: int, item: Any, now: float) -> tuple[Any, ...]:
             field(
                 "witnesses",
                 _is_witness_list,
-                'a list of {"received": str | null, "service": str, "sampled": bool | null}',
+                'a list of {"received": str | null, "service": str, "sampled": bool | null,'
+                ' "traceparent": str | null, "trace_id": str | null}',
                 None,
             )
         ),
+        field("propagation", lambda v: v in PROPAGATIONS, f"one of {', '.join(PROPAGATIONS)}", "sentry"),
     )
 
 
 def _witnesses(value: list[dict[str, Any]] | None) -> str | None:
     if value is None:
         return None
-    return orjson.dumps(
-        [{"received": w.get("received"), "service": w.get("service"), "sampled": w.get("sampled")} for w in value]
-    ).decode()
+    return orjson.dumps([{key: w.get(key) for key in WITNESS_KEYS} for w in value]).decode()
 
 
 def from_row(row: Any) -> Expectation:
@@ -139,9 +144,19 @@ def from_row(row: Any) -> Expectation:
         ended_at=row["ended_at"],
         witnesses=(
             tuple(
-                Witness(w.get("received"), w.get("service"), w.get("sampled")) for w in orjson.loads(row["witnesses"])
+                Witness(w.get("received"), w.get("service"), w.get("sampled"), w.get("traceparent"), w.get("trace_id"))
+                for w in orjson.loads(row["witnesses"])
             )
             if row["witnesses"]
             else None
         ),
+        # A store written before the column existed: its callers sent sentry-trace.
+        propagation=_column(row, "propagation") or "sentry",
     )
+
+
+def _column(row: Any, name: str) -> Any:
+    try:
+        return row[name]
+    except (IndexError, KeyError):
+        return None

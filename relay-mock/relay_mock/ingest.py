@@ -2,6 +2,7 @@
 
     POST /api/{project_id}/envelope/     (trailing slash optional)
     POST /api/{project_id}/store/        (legacy: one JSON event)
+    POST /stream                         (Spotlight's sidecar: no credentials; spotlight/attribution.py)
     POST /api/{project_id}/integration/otlp/v1/traces/   (OTLP/HTTP spans; slash optional)
     POST /api/{project_id}/integration/otlp/v1/logs/     (OTLP/HTTP logs; slash optional)
 
@@ -31,6 +32,7 @@ from relay_mock.protocol.decoding import decode_body, normalise_encoding
 from relay_mock.protocol.envelope import Envelope, envelope_from_event, parse_envelope
 from relay_mock.protocol.errors import AuthError, IngestError, MalformedEnvelope, PayloadTooLarge, ProjectRejected
 from relay_mock.settings import Project, RelaySettings
+from relay_mock.spotlight.attribution import attribute
 from relay_mock.store.index import ItemIndex, envelope_trace_id, index_envelope
 from relay_mock.store.records import EnvelopeRecord, Refusal
 from relay_mock.store.writer import StoreWriter
@@ -45,6 +47,8 @@ INLINE_BODY_MAX = 64 * 1024
 
 INGEST_PATH = re.compile(r"^/api/(?P<project>[^/]+)/(?P<endpoint>envelope|store)/?$")
 OTLP_PATH = re.compile(r"^/api/(?P<project>[^/]+)/integration/otlp/v1/(?P<signal>traces|logs)/?$")
+# Spotlight's ingest path: what the SDKs' `spotlight` option (SENTRY_SPOTLIGHT) posts to.
+STREAM_PATH = "/stream"
 
 # Browser SDKs post cross-origin; Relay answers them with permissive CORS.
 CORS_HEADERS = [
@@ -80,7 +84,7 @@ class IngestApp:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         match = INGEST_PATH.match(scope["path"]) or OTLP_PATH.match(scope["path"])
-        if match is None:
+        if match is None and scope["path"] != STREAM_PATH:
             await _respond(send, 404, {"detail": "not found", "causes": [f"no ingest endpoint at {scope['path']}"]})
             return
         method = scope["method"]
@@ -96,7 +100,7 @@ class IngestApp:
         finally:
             self.in_flight -= 1
 
-    async def _ingest(self, scope: dict[str, Any], receive: Any, send: Any, match: re.Match[str]) -> None:
+    async def _ingest(self, scope: dict[str, Any], receive: Any, send: Any, match: re.Match[str] | None) -> None:
         received_at = time.time()
         headers = _headers(scope)
         context: dict[str, Any] = {"path": scope["path"], "headers": headers, "received_at": received_at}
@@ -119,7 +123,7 @@ class IngestApp:
             body = context["body"] = await self._read_body(receive, headers)
             context["size"] = len(body)
             common: dict[str, Any] = {
-                "project_part": match["project"],
+                "project_part": match["project"] if match is not None else "",
                 "path": scope["path"],
                 "headers": headers,
                 "query_string": scope.get("query_string", b"").decode("latin-1"),
@@ -128,7 +132,7 @@ class IngestApp:
                 "remote_addr": _client(scope),
             }
             converted: otlp.Converted | None = None
-            if match.re is OTLP_PATH:
+            if match is not None and match.re is OTLP_PATH:
                 build_otlp = functools.partial(
                     build_otlp_record, self.projects, self.settings, signal=match["signal"], **common
                 )
@@ -137,7 +141,11 @@ class IngestApp:
                 )
             else:
                 build = functools.partial(
-                    build_record, self.projects, self.settings, endpoint=match["endpoint"], **common
+                    build_record,
+                    self.projects,
+                    self.settings,
+                    endpoint=match["endpoint"] if match is not None else "stream",
+                    **common,
                 )
                 record = build() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build)
             context.update(
@@ -292,6 +300,10 @@ def build_record(
 
     Pure (no I/O), so it can be fuzzed: any input yields a record or an IngestError.
     """
+    if endpoint == "stream":
+        return _stream_record(
+            projects, settings, path=path, headers=headers, body=body, received_at=received_at, remote_addr=remote_addr
+        )
     project_id = _project_id(project_part)
     _project(projects, project_id)
     auth = auth_from_request(headers, query_string)
@@ -426,6 +438,54 @@ def _project_id(project_part: str) -> int:
             "invalid project id", f"{project_part[:40]!r} is not a number", status=400, reason="invalid_project"
         )
     return int(project_part)
+
+
+def _stream_record(
+    projects: dict[int, Project],
+    settings: RelaySettings,
+    *,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    received_at: float,
+    remote_addr: str | None,
+) -> EnvelopeRecord:
+    """An envelope posted to Spotlight's `/stream`: decoded and parsed under the same limits as
+    `/api/<id>/envelope/`, no credentials asked, stored as the project its header names when
+    relay-mock knows the key, else as the `spotlight` project."""
+    encoding = normalise_encoding(headers.get("content-encoding"))
+    raw = decode_body(body, encoding, max_size=settings.max_envelope_bytes)
+    envelope = parse_envelope(raw)
+    project, public_key = attribute(projects, envelope.header)
+    items = index_envelope(envelope, max_event_bytes=settings.max_event_bytes)
+    return EnvelopeRecord(
+        received_at=received_at,
+        project_id=project.id,
+        project=project.name,
+        public_key=public_key,
+        auth_form="spotlight",
+        sdk_client=_header_sdk(envelope.header),
+        endpoint="stream",
+        path=path,
+        content_encoding=encoding,
+        compressed_size=len(body),
+        raw=raw,
+        header=envelope.header,
+        items=items,
+        user_agent=headers.get("user-agent"),
+        remote_addr=remote_addr,
+        event_id=_event_id(envelope),
+        trace_id=envelope_trace_id(envelope, items),
+    )
+
+
+def _header_sdk(header: dict[str, Any]) -> str | None:
+    """`name/version` from the envelope header's `sdk` (what X-Sentry-Auth's sentry_client says on /envelope/)."""
+    sdk = header.get("sdk")
+    if isinstance(sdk, dict) and isinstance(sdk.get("name"), str):
+        version = sdk.get("version")
+        return f"{sdk['name']}/{version}" if isinstance(version, str) else sdk["name"]
+    return None
 
 
 def _project(projects: dict[int, Project], project_id: int) -> Project:

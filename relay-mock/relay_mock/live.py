@@ -42,13 +42,52 @@ def arrival(record: EnvelopeRecord) -> Arrival:
     return Arrival.of(envelope_model(record, raw_size=len(record.raw), payloads=False))
 
 
+class RecordSubscription:
+    """A reader of committed records with a bounded queue (Spotlight's `/stream`). When the queue
+    is full the feed stops filling it and marks it `behind`, rather than dropping some entries
+    or growing: the reader, once it has drained the queue, reads what it missed from the store
+    (every record is committed before it is published), so it loses nothing, and a slow reader
+    costs neither memory beyond its queue nor time on the ingest path."""
+
+    def __init__(self, size: int) -> None:
+        self.queue: asyncio.Queue[EnvelopeRecord | None] = asyncio.Queue(size)
+        self.behind = False
+        self.closed = False
+
+    def offer(self, record: EnvelopeRecord) -> None:
+        if self.behind:
+            return
+        if self.queue.full():
+            self.behind = True
+            return
+        self.queue.put_nowait(record)
+
+
 class LiveFeed:
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[Arrival | None]] = set()
+        self._record_subscribers: set[RecordSubscription] = set()
         self._changed = asyncio.Event()
+        # The newest envelope published (set from the store at start): a new subscriber gets every
+        # envelope after it through its queue, and what came up to it from the store.
+        self.last_rowid = 0
+
+    def subscribe_records(self, size: int) -> RecordSubscription:
+        """A bounded subscription to committed records; `unsubscribe_records` ends it."""
+        subscription = RecordSubscription(size)
+        self._record_subscribers.add(subscription)
+        return subscription
+
+    def unsubscribe_records(self, subscription: RecordSubscription) -> None:
+        self._record_subscribers.discard(subscription)
 
     def publish(self, records: list[EnvelopeRecord]) -> None:
         """Called on the event loop after each group commit."""
+        if records:
+            self.last_rowid = max(self.last_rowid, records[-1].rowid)
+        for subscription in self._record_subscribers:
+            for record in records:
+                subscription.offer(record)
         if self._subscribers:
             arrivals = [arrival(record) for record in records]
             for queue in list(self._subscribers):
@@ -82,6 +121,11 @@ class LiveFeed:
             self._subscribers.discard(queue)
 
     def close(self) -> None:
+        for subscription in self._record_subscribers:
+            subscription.closed = True
+            if subscription.queue.full():
+                subscription.queue.get_nowait()
+            subscription.queue.put_nowait(None)
         for queue in list(self._subscribers):
             if queue.full():
                 queue.get_nowait()

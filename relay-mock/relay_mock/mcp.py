@@ -6,7 +6,10 @@ Stateless JSON-RPC 2.0 over POST: each request gets one JSON answer; notificatio
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,16 +19,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from relay_mock import __version__
+from relay_mock import __version__, models
 from relay_mock.inspection import forwarding
 from relay_mock.inspection.responses import ORJSONResponse
-from relay_mock.inspection.traces import config_of, load_trace, trace_page
+from relay_mock.inspection.traces import config_of, load_trace, load_traces, trace_page
+from relay_mock.inspection.verify import verify_config
 from relay_mock.models import as_json
 from relay_mock.protocol.containers import LOG_LEVELS
+from relay_mock.relay_view.item_view import NotFound, item_view
+from relay_mock.spotlight import mcp_tools as spotlight_tools
 from relay_mock.store import envelopes, errors, relay_views, telemetry
 from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.telemetry import TelemetryFilter
+from relay_mock.store.traces import list_trace_ids
+from relay_mock.verify.checks import verify
+from relay_mock.verify.collect import Collected, collect
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +42,9 @@ SUPPORTED_VERSIONS = ("2025-06-18", "2025-03-26", "2024-11-05")
 INSTRUCTIONS = (
     "relay-mock captured every envelope the sandbox's Sentry SDKs sent. Use search_errors to find "
     "exceptions, list_traces and get_trace to follow a request across services, search_logs for the services'"
-    " Sentry logs, list_envelopes for raw data."
+    " Sentry logs, list_envelopes for raw data. Spotlight's tools work too: search_errors and search_logs with"
+    " `filters` (timeWindow, filename, limit/offset), search_traces and get_traces answer as Spotlight does."
+    " verify_traces checks that traces crossed the hops intact; get_relay_view shows what Sentry would store."
 )
 
 Handler = Callable[[Request, dict[str, Any]], Awaitable[Any]]
@@ -55,8 +66,17 @@ LIMIT = {"type": "integer", "minimum": 1, "maximum": 200, "default": 20}
 TRACE_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "32 lowercase hex characters"}
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A tool result already in MCP's shape (Spotlight's tools answer with Markdown text items only)."""
+
+    result: dict[str, Any]
+
+
 async def _search_errors(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
+    if "filters" in args:
+        return Answer(await spotlight_tools.search_errors(reader, args["filters"]))
     page = await reader.run(
         errors.list_errors,
         limit=args.get("limit", 20),
@@ -71,6 +91,8 @@ async def _search_errors(request: Request, args: dict[str, Any]) -> Any:
 
 async def _search_logs(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
+    if "filters" in args:
+        return Answer(await spotlight_tools.search_logs(reader, args["filters"]))
     flt = TelemetryFilter(
         kind="log",
         project=args.get("service"),
@@ -129,6 +151,54 @@ async def _forwarding(request: Request, args: dict[str, Any]) -> Any:
     return as_json(await forwarding.report(request.app.state))
 
 
+async def _search_traces(request: Request, args: dict[str, Any]) -> Any:
+    """Spotlight's search_traces: the traces active in the window, newest first (filename is accepted
+    and does not narrow traces here)."""
+    reader: Reader = request.app.state.reader
+    filters = args.get("filters")
+    window = spotlight_tools.window(filters)
+    trace_ids, _ = await reader.run(
+        list_trace_ids, limit=spotlight_tools.TRACES_SHOWN, cursor=None, project=None, since=window
+    )
+    trees = await load_traces(reader, config_of(request), trace_ids)
+    traces = [trees[trace_id] for trace_id in trace_ids if trace_id in trees]
+    return Answer(spotlight_tools.traces_answer(traces, filters))
+
+
+async def _get_traces(request: Request, args: dict[str, Any]) -> Any:
+    """Spotlight's get_traces: one trace's span tree, by its id or its first characters."""
+    reader: Reader = request.app.state.reader
+    wanted = args["traceId"].strip().lower()
+    trace_id = wanted if len(wanted) == 32 else await reader.run(envelopes.trace_id_with_prefix, wanted)
+    trace = await load_trace(reader, config_of(request), trace_id) if trace_id else None
+    if trace is None:
+        return Answer(spotlight_tools.trace_not_found(args["traceId"]))
+    return Answer({"content": [{"type": "text", "text": spotlight_tools.span_tree(trace)}], "isError": False})
+
+
+async def _verify_traces(request: Request, args: dict[str, Any]) -> Any:
+    """The trace verifier over the last `since_s` seconds (or one trace): the report /inspect/verify gives."""
+    reader: Reader = request.app.state.reader
+    since = time.time() - float(args.get("since_s", 600))
+    trace_id = args.get("trace_id")
+    config = verify_config(request.app.state.settings, request.app.state.projects)
+    collected: Collected = await reader.run(collect, since=since, until=None, trace_id=trace_id)
+    report = await asyncio.to_thread(
+        verify, collected.bundles, client_reports=collected.client_reports, refusals=collected.refusals, config=config
+    )
+    return as_json(models.VerifyReport.of(report))
+
+
+async def _get_relay_view(request: Request, args: dict[str, Any]) -> Any:
+    """What Sentry would store of one item: Relay's normalization and scrubbing, with each change."""
+    reader: Reader = request.app.state.reader
+    try:
+        view = await reader.run(item_view, args["envelope_id"], args["index"], request.app.state.relay_views.scrubbing)
+    except NotFound as exc:
+        raise ToolError(str(exc)) from None
+    return as_json(models.ItemView.model_validate(view))
+
+
 TOOLS = {
     tool.name: tool
     for tool in (
@@ -142,6 +212,7 @@ TOOLS = {
                     "trace_id": TRACE_ID,
                     "level": {"type": "string"},
                     "limit": LIMIT,
+                    "filters": spotlight_tools.FILTER_SCHEMA,
                 }
             ),
             _search_errors,
@@ -157,6 +228,7 @@ TOOLS = {
                     "level": {"type": "string", "enum": sorted(LOG_LEVELS)},
                     "trace_id": TRACE_ID,
                     "limit": LIMIT,
+                    "filters": spotlight_tools.FILTER_SCHEMA,
                 }
             ),
             _search_logs,
@@ -200,6 +272,38 @@ TOOLS = {
             " the last error, the upstream's HTTP statuses and rate limits in force. The upstream key is masked.",
             _schema({}),
             _forwarding,
+        ),
+        Tool(
+            "search_traces",
+            "Spotlight's search_traces: recent traces (id, root transaction, duration, spans, errors), as"
+            " Markdown; filters.timeWindow in seconds (60 by default), limit/offset to page.",
+            _schema({"filters": spotlight_tools.FILTER_SCHEMA}),
+            _search_traces,
+        ),
+        Tool(
+            "get_traces",
+            "Spotlight's get_traces: one trace's span tree across services, by its 32 hex characters or its first 8.",
+            _schema({"traceId": {"type": "string", "pattern": "^[0-9a-fA-F]{1,32}$"}}, ("traceId",)),
+            _get_traces,
+        ),
+        Tool(
+            "verify_traces",
+            "relay-mock's trace verifier: checks that each trace of the window crossed every service hop"
+            " intact (completeness, linkage, identity, DSC, sampling, errors...), with each finding's cause.",
+            _schema(
+                {"since_s": {"type": "integer", "minimum": 1, "maximum": 86_400, "default": 600}, "trace_id": TRACE_ID}
+            ),
+            _verify_traces,
+        ),
+        Tool(
+            "get_relay_view",
+            "What Sentry would store of one item (Relay's normalization and data scrubbing run on it), with"
+            " each change and the rule that made it; envelope_id from list_envelopes, index the item's position.",
+            _schema(
+                {"envelope_id": {"type": "string"}, "index": {"type": "integer", "minimum": 0, "maximum": 10_000}},
+                ("envelope_id", "index"),
+            ),
+            _get_relay_view,
         ),
     )
 }
@@ -269,6 +373,8 @@ async def _call_tool(request: Request, params: dict[str, Any]) -> dict[str, Any]
         data = await tool.handler(request, args)
     except ToolError as exc:
         return _tool_result({"error": str(exc)}, is_error=True)
+    if isinstance(data, Answer):
+        return data.result
     return _tool_result(data, is_error=False)
 
 
@@ -283,6 +389,13 @@ def _check_arguments(schema: dict[str, Any], args: Any) -> str | None:
         spec = properties.get(name)
         if spec is None:
             return f"unknown argument {name}"
+        if name == "filters":
+            problem = spotlight_tools.check_filters(value)
+            if problem:
+                return problem
+            continue
+        if name == "traceId" and (not isinstance(value, str) or not re.fullmatch(spec["pattern"], value)):
+            return "traceId must be hex characters: the trace id or its first 8"
         if spec["type"] == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
             return f"{name} must be an integer"
         if spec["type"] == "integer" and not spec.get("minimum", value) <= value <= spec.get("maximum", value):

@@ -127,6 +127,9 @@ class BrokenLink(Model):
     reason: str | None = None
     verdict: str | None = None  # failed | unverified
     attributed_to: str | None = None
+    # The other trace of a split (a propagation-format break): where the callee's spans went,
+    # or, seen from that trace, the caller's trace.
+    other_trace_id: str | None = None
 
 
 class TraceNode(Model):
@@ -375,14 +378,20 @@ class Expectation(Model):
     outcome: str | None = None
     ended_at: float | None = None
     witnesses: list[Witness] | None = None
+    # How the caller sent the trace context: sentry (sentry-trace + baggage), w3c (traceparent +
+    # tracestate only) or both; the server's default is sentry.
+    propagation: Literal["sentry", "w3c", "both"] | None = None
 
 
 class Witness(Model):
-    """What a called service said it received: its `sentry-trace` header, and whether it sampled."""
+    """What a called service said it received: its `sentry-trace` header, and whether it sampled;
+    the W3C `traceparent` it received and the trace id of its own entry span, when it says."""
 
     received: str | None = None
     service: str | None = None
     sampled: bool | None = None
+    traceparent: str | None = None
+    trace_id: str | None = None
 
 
 class Project(Model):

@@ -122,6 +122,11 @@ def load_projects(environ: dict[str, str] | None = None) -> dict[int, Project]:
                 f"invalid configuration: {PROJECT_PREFIX}{name.upper()} must be a DSN like "
                 f"http://<public key>@relay-mock:9000/<project id>, got {dsn!r}"
             )
+        if int(project_id) == 0:
+            # Project 0 is where envelopes posted to Spotlight's /stream go when no DSN names a project.
+            raise SystemExit(
+                f"invalid configuration: {PROJECT_PREFIX}{name.upper()}: project id 0 is reserved for spotlight"
+            )
         if int(project_id) in projects:
             raise SystemExit(f"invalid configuration: project id {project_id} is configured twice")
         projects[int(project_id)] = Project(int(project_id), name, parts.username)

@@ -66,7 +66,9 @@ class Node:
 
 # Findings that mark a node: about the link to its parent, or about a call it made.
 LINK_KINDS = frozenset({"orphan", "wrong_parent"})
-CALL_KINDS = frozenset({"missing_transaction", "propagation_lost", "duplicate_child"})
+CALL_KINDS = frozenset({"missing_transaction", "propagation_lost", "propagation_format", "duplicate_child"})
+# A split trace: the caller's trace holds the finding, the trace the callee started links back.
+SPLIT_KINDS = frozenset({"propagation_format"})
 
 
 def build_trace(bundle: TraceBundle, report: Report | None = None) -> models.Trace:
@@ -91,6 +93,8 @@ def build_trace(bundle: TraceBundle, report: Report | None = None) -> models.Tra
             roots.append(node)
     findings = [f for f in report.findings if f.trace_id == bundle.trace_id] if report is not None else []
     broken = _mark(findings, by_span)
+    if report is not None:
+        broken += _mark_split(bundle.trace_id, report, transactions, by_span)
     for node in roots:
         node.external_parent = node.parent_span_id is not None and node.broken is None
     for error in errors:
@@ -155,6 +159,45 @@ def _mark(findings: list[Finding], by_span: dict[str | None, Node]) -> list[mode
                 reason=f.message,
                 verdict="unverified" if f.is_unverified else "failed",
                 attributed_to=f.attributed_to,
+                other_trace_id=f.other_trace_id,
+            )
+        )
+    return broken
+
+
+def _mark_split(
+    trace_id: str, report: Report, transactions: list[Node], by_span: dict[str | None, Node]
+) -> list[models.BrokenLink]:
+    """In the trace a callee started because it did not read the caller's context: the link
+    back to the caller's trace, on the callee's root (the finding itself is the caller's)."""
+    broken = []
+    for f in report.findings:
+        if f.kind not in SPLIT_KINDS or f.other_trace_id != trace_id or f.trace_id == trace_id:
+            continue
+        roots = [
+            n
+            for n in transactions
+            if n.service == f.service and (n.parent_span_id is None or n.parent_span_id not in by_span)
+        ]
+        node = min(roots, key=_start_key, default=None)
+        reason = (
+            f"{f.service} did not continue trace {f.trace_id} (the caller's context came in a format it does not"
+            f" read) and started this trace: {f.message}"
+        )
+        if node is not None:
+            node.broken = reason
+        broken.append(
+            models.BrokenLink(
+                service=f.service,
+                kind=node.kind if node is not None else None,
+                span_id=node.span_id if node is not None else None,
+                parent_span_id=node.parent_span_id if node is not None else None,
+                description=node.description if node is not None else None,
+                envelope_id=node.envelope_id if node is not None else None,
+                reason=reason,
+                verdict="unverified" if f.is_unverified else "failed",
+                attributed_to=f.attributed_to,
+                other_trace_id=f.trace_id,
             )
         )
     return broken

@@ -1,6 +1,7 @@
 """A website open in the same browser cannot change relay-mock: a page served from another
 local origin fires the requests a browser sends without asking (no-cors POSTs), and the ones
-it must ask for (DELETE), at relay-mock; every one is refused and nothing changes. The UI
+it must ask for (DELETE), at relay-mock; every one is refused and nothing changes. Nor can it
+read: neither the inspection API nor Spotlight's `/stream` (fetch or EventSource). The UI
 itself still works, from 127.0.0.1 and from localhost."""
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ const shots = [
   ["/inspect/envelopes", {method: "DELETE"}],
   ["/inspect/faults", {method: "DELETE"}],
   ["/inspect/envelopes", {method: "GET"}],
+  ["/stream", {method: "GET"}],
 ];
 window.outcomes = Promise.all(shots.map(async ([path, init]) => {
   try {
@@ -39,6 +41,13 @@ window.outcomes = Promise.all(shots.map(async ([path, init]) => {
     return `${init.method} ${path}: failed`;
   }
 }));
+// Spotlight's stream, as Spotlight's UI reads it: an EventSource. relay-mock sends it no CORS
+// headers, so the browser must refuse the page every event (the stream holds what was stored).
+window.sse = new Promise((resolve) => {
+  const source = new EventSource(relay + "/stream");
+  source.addEventListener("application/x-sentry-envelope", () => { source.close(); resolve("read an envelope"); });
+  source.onerror = () => { source.close(); resolve("refused"); };
+});
 </script>"""
 
 
@@ -87,6 +96,7 @@ def test_another_sites_requests_change_nothing(browser: Browser, own_relay: Rela
     page = context.new_page()
     page.goto(f"{attacker_site}/?relay={own_relay.url}")
     outcomes = page.evaluate("window.outcomes")
+    sse = page.evaluate("window.sse")
     context.close()
 
     # no-cors answers are opaque to the page (status 0) whatever relay-mock said; the DELETEs
@@ -98,7 +108,9 @@ def test_another_sites_requests_change_nothing(browser: Browser, own_relay: Rela
         "DELETE /inspect/envelopes: failed",
         "DELETE /inspect/faults: failed",
         "GET /inspect/envelopes: failed",
+        "GET /stream: failed",
     ]
+    assert sse == "refused"
     assert _state(own_relay.url) == before
 
 

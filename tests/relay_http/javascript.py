@@ -82,10 +82,12 @@ def _run(command: list[str], cwd: Path) -> None:
         )
 
 
-def run_node(sdks: JavaScriptSdks, dsn: str, release: str, lifecycle: str = "stream") -> dict[str, Any]:
+def run_node(
+    sdks: JavaScriptSdks, dsn: str, release: str, lifecycle: str = "stream", *, spotlight: str = ""
+) -> dict[str, Any]:
     """Run node_client.cjs with @sentry/node; returns what it reports having sent."""
     env = {**os.environ, "NODE_PATH": str(sdks.node_modules)}
-    command = ["node", str(NODE_SCRIPT), dsn, release, lifecycle]
+    command = ["node", str(NODE_SCRIPT), dsn, release, lifecycle, *([spotlight] if spotlight else [])]
     return _report(command, subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False))
 
 

@@ -1,14 +1,17 @@
 // The real @sentry/node SDK as a client of relay-mock: captures an exception inside a
 // transaction, flushes, and prints what it sent as one JSON line.
 //
-//   NODE_PATH=<cache>/node_modules node node_client.cjs DSN RELEASE [stream|static]
+//   NODE_PATH=<cache>/node_modules node node_client.cjs DSN RELEASE [stream|static] [SPOTLIGHT_URL]
 //
 // The third argument is the trace lifecycle: "stream" (the SDK's default since v11) sends
-// spans as `span` items, "static" sends the classic `transaction` item.
+// spans as `span` items, "static" sends the classic `transaction` item. The fourth, when given,
+// is the SDK's `spotlight` option (a sidecar's /stream URL); DSN may then be "" (none).
 const Sentry = require("@sentry/node");
 
-const [dsn, release, lifecycle = "stream"] = process.argv.slice(2);
-Sentry.init({ dsn, release, environment: "sandbox", tracesSampleRate: 1.0, traceLifecycle: lifecycle });
+const [dsn, release, lifecycle = "stream", spotlight] = process.argv.slice(2);
+const options = { dsn: dsn || undefined, release, environment: "sandbox", tracesSampleRate: 1.0, traceLifecycle: lifecycle };
+if (spotlight) options.spotlight = spotlight;
+Sentry.init(options);
 
 class PaymentDeclined extends Error {}
 

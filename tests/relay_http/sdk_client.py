@@ -153,9 +153,11 @@ def main() -> None:
     parser.add_argument("--baggage", default="")
     parser.add_argument("--orphan", action="store_true")
     parser.add_argument("--stream", action="store_true", help="trace_lifecycle=stream")
+    parser.add_argument("--spotlight", default=None, help="the SDK's spotlight option: a sidecar's /stream URL")
     args = parser.parse_args()
     sentry_sdk.init(
-        dsn=args.dsn,
+        dsn=args.dsn or None,
+        spotlight=args.spotlight,
         traces_sample_rate=1.0,
         release=args.release,
         environment=args.environment,

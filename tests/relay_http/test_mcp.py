@@ -19,16 +19,10 @@ from tests.support.polling import poll
 from tests.support.relay_server import RelayMock
 
 PROTOCOL = "2025-06-18"
-TOOLS = {
-    "search_errors",
-    "get_error",
-    "list_traces",
-    "get_trace",
-    "list_envelopes",
-    "search_logs",
-    "list_leaks",
-    "forwarding",
-}
+TOOLS = {"search_errors", "get_error", "list_traces", "get_trace", "list_envelopes", "search_logs", "list_leaks"}
+# Spotlight's tools and the verifier's and Relay view's (tests/relay_http/test_spotlight_mcp.py calls them).
+TOOLS |= {"search_traces", "get_traces", "verify_traces", "get_relay_view"}
+TOOLS |= {"forwarding"}  # tests/relay_http/test_forwarding.py calls it
 
 
 class McpClient:

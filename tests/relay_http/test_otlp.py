@@ -282,7 +282,8 @@ def test_an_otlp_json_body_is_stored_with_its_events_and_links(
     assert response.json() == {}
     trace = wait_trace(inspector, trace_id, 2)
     [segment] = trace["roots"]
-    assert (segment["op"], segment["status"], segment["description"]) == ("http.server", "internal_error", "POST")
+    # A segment is named by its span (an OTel server span: "METHOD route"), as a transaction by its name.
+    assert (segment["op"], segment["status"], segment["description"]) == ("http.server", "internal_error", "POST /pay")
     [ledger] = segment["children"]
     assert (ledger["op"], ledger["resource"]) == ("ledger.write", {"service.name": "payments"})
     [listed] = inspector.envelopes(trace_id=trace_id)

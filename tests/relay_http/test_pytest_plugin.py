@@ -32,7 +32,7 @@ RUN_TIMEOUT_S = 120
 # whatever a plain `pip install sentry-sdk` resolves to, which the test reports.
 SDKS = {
     "sdk2": "sentry-sdk==" + pinned("service.txt", "sentry-sdk"),
-    "sdk3": "sentry-sdk==3.0.0",
+    "sdk3": "sentry-sdk==" + pinned("service-sdk3.txt", "sentry-sdk"),
     "sdk-from-index": "sentry-sdk",
 }
 

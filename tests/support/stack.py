@@ -19,6 +19,7 @@ TEST_PORTS = {
     "API_PORT": "18000",
     "DOWNSTREAM_PORT": "18001",
     "RELAY_PORT": "19000",
+    "SPOTLIGHT_PORT": "18969",  # relay-mock again, on Spotlight's port (8969 in the dev stack)
     "LOCUST_PORT": "18089",
     "DB_PORT": "15432",
 }

@@ -79,6 +79,18 @@ def _propagation_lost(t: TwoHop) -> list[TraceBundle]:
     return [replace(t, downstream=None).bundle(), TraceBundle(trace_id=trace_id(99), transactions=[cut_off])]
 
 
+def _propagation_format(t: TwoHop) -> list[TraceBundle]:
+    """downstream is an OpenTelemetry service (its spans over OTLP) that reads traceparent only:
+    it received api's sentry-trace, said so in its witness, and started a new trace."""
+    from relay_mock.verify.model import Witness
+
+    assert t.downstream is not None
+    otel = replace(t.downstream, trace_id=trace_id(99), parent_span_id=None, dsc=None, kind="segment", ingest="otlp")
+    witness = Witness(f"{t.trace_id}-{span_id(t.n, CALL)}-1", "downstream", None, "", trace_id(99))
+    expected = _expect(replace(t, downstream=None), witnesses=(witness,))
+    return [expected.bundle(), TraceBundle(trace_id=trace_id(99), transactions=[otel])]
+
+
 def _error_under_another_trace_id(t: TwoHop) -> list[TraceBundle]:
     error = replace(error_event(t, project="api", role=API_DB), trace_id=trace_id(99))
     return [t.bundle(), TraceBundle(trace_id=trace_id(99), errors=[error])]
@@ -148,6 +160,12 @@ CATALOGUE = [
         "propagation_lost",
         "api's call reached downstream without trace headers, so downstream started a new trace",
         _propagation_lost,
+    ),
+    Broken(
+        "linkage",
+        "propagation_format",
+        "api sent sentry-trace to an OpenTelemetry downstream that reads only traceparent: it started a new trace",
+        _propagation_format,
     ),
     Broken(
         "linkage",

@@ -95,7 +95,8 @@ CREATE TABLE IF NOT EXISTS expectations (
     outcome             TEXT,
     recorded_at         REAL NOT NULL,
     ended_at            REAL,                   -- when the caller got its answer
-    witnesses           TEXT                    -- JSON list: what each called service said it received
+    witnesses           TEXT,                   -- JSON list: what each called service said it received
+    propagation         TEXT                    -- sentry | w3c | both: how the caller sent the context
 );
 CREATE INDEX IF NOT EXISTS expectations_started ON expectations (started_at);
 
@@ -195,6 +196,7 @@ ADDED_COLUMNS = (
     ("refusals", "item_types", "TEXT"),
     ("expectations", "ended_at", "REAL"),
     ("expectations", "witnesses", "TEXT"),
+    ("expectations", "propagation", "TEXT"),
 )
 
 

@@ -194,6 +194,51 @@ def _records(
     return records
 
 
+def records_after(conn: sqlite3.Connection, rowid: int, *, limit: int) -> list[EnvelopeRecord]:
+    """The stored envelopes after row `rowid`, oldest first, as the records the writer committed
+    (raw bytes included): what a reader of Spotlight's `/stream` missed or asked to replay."""
+    rows = conn.execute(
+        f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes WHERE id > ? ORDER BY id LIMIT ?", (rowid, limit)
+    ).fetchall()
+    return [record for record, _ in _records(conn, rows, payloads=True)]
+
+
+def rowid_before_newest(conn: sqlite3.Connection, count: int, *, upto: int) -> int:
+    """The row id just before the newest `count` envelopes up to row `upto` (0 when fewer are stored)."""
+    row = conn.execute(
+        "SELECT id FROM envelopes WHERE id <= ? ORDER BY id DESC LIMIT 1 OFFSET ?", (upto, count)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def newest_with_items(
+    conn: sqlite3.Connection, item_types: tuple[str, ...], *, since: float | None, limit: int
+) -> list[EnvelopeRecord]:
+    """The newest envelopes holding an item of one of these types (received at or after `since`),
+    newest first, raw bytes included: what Spotlight's MCP tools read."""
+    marks = ",".join("?" * len(item_types))
+    rows = conn.execute(
+        f"SELECT {ENVELOPE_COLUMNS}, raw FROM envelopes e WHERE e.received_at >= ? AND EXISTS"
+        f" (SELECT 1 FROM items i WHERE i.envelope_rowid = e.id AND i.type IN ({marks})) ORDER BY e.id DESC LIMIT ?",
+        (since if since is not None else 0.0, *item_types, limit),
+    ).fetchall()
+    return [record for record, _ in _records(conn, rows, payloads=True)]
+
+
+def trace_id_with_prefix(conn: sqlite3.Connection, prefix: str) -> str | None:
+    """The newest stored trace id starting with `prefix` (lowercase hex)."""
+    row = conn.execute(
+        "SELECT trace_id FROM items WHERE trace_id >= ? AND trace_id < ? ORDER BY envelope_rowid DESC LIMIT 1",
+        (prefix, prefix + "g"),
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def newest_rowid(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT coalesce(max(id), 0) FROM envelopes").fetchone()
+    return int(row[0])
+
+
 def count_items(conn: sqlite3.Connection, flt: EnvelopeFilter, *, item_type: str | None) -> int:
     """How many stored items match (the blocking wait polls this)."""
     where, params = flt.where()

@@ -41,8 +41,13 @@ class StreamedSpan:
     span: SpanFact
     segment: bool  # a segment span (`is_segment`) is what a transaction was: a service's entry point
     trace_id: str | None
-    release: str | None
+    release: str | None  # these four are read for segments only
     environment: str | None
+    # "otlp" for a span an OpenTelemetry SDK exported over OTLP (its `sentry.ingest` attribute).
+    ingest: str | None = None
+    # The span's `name` (v2), which names a segment better than an OTLP span's description
+    # (the full URL of its request).
+    name: str | None = None
 
 
 def span_fact(span: dict[str, Any]) -> SpanFact:
@@ -97,13 +102,22 @@ def streamed_spans(payload: Any) -> list[StreamedSpan]:
         if _attribute(attributes, "sentry.ingest") == "otlp":
             fact.otlp_resource = _resource(attributes)
         trace_id = span.get("trace_id")
+        segment = span.get("is_segment") is True
+        if not segment:
+            # What a segment says of its service is read from segments only (the hot loop of
+            # reading OTLP spans, whose attributes are many).
+            found.append(StreamedSpan(fact, False, trace_id if isinstance(trace_id, str) else None, None, None))
+            continue
+        name = span.get("name")
         found.append(
             StreamedSpan(
                 fact,
-                segment=span.get("is_segment") is True,
+                segment=True,
                 trace_id=trace_id if isinstance(trace_id, str) else None,
                 release=_attribute(attributes, "sentry.release"),
                 environment=_attribute(attributes, "sentry.environment"),
+                ingest=_attribute(attributes, "sentry.ingest"),
+                name=name if isinstance(name, str) else None,
             )
         )
     return found
@@ -115,6 +129,9 @@ def http_status(data: Any) -> int | None:
     if not isinstance(data, dict):
         return None
     value = data.get("http.response.status_code")
+    if value is None:
+        # OpenTelemetry's older HTTP conventions (the default of its Python instrumentations).
+        value = data.get("http.status_code")
     if isinstance(value, dict):
         value = value.get("value")
     if isinstance(value, str) and value.isdigit():

@@ -73,8 +73,20 @@ def window_items(conn: sqlite3.Connection, *, since: float | None, until: float 
 
 
 def trace_items(conn: sqlite3.Connection, trace_ids: list[str]) -> list[sqlite3.Row]:
-    """The same rows for the traces named."""
-    return rows_in(conn, ITEMS_SQL.format(where="i.trace_id IN ({marks})"), trace_ids)
+    """The same rows for the traces named: items filed under them, and the span items that
+    hold any of their spans (an OTLP batch holds the spans of several traces in one item,
+    filed under one of them; the telemetry table indexes every span's own trace id)."""
+    rows = rows_in(conn, ITEMS_SQL.format(where="i.trace_id IN ({marks})"), trace_ids)
+    wanted = set(trace_ids)
+    shared = rows_in(
+        conn,
+        ITEMS_SQL.format(
+            where="i.type = 'span' AND (i.envelope_rowid, i.idx) IN"
+            " (SELECT envelope_rowid, idx FROM telemetry WHERE kind = 'span' AND trace_id IN ({marks}))"
+        ),
+        trace_ids,
+    )
+    return rows + [row for row in shared if row["trace_id"] not in wanted]
 
 
 PAYLOADS_SQL = """

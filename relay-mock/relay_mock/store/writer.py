@@ -209,7 +209,7 @@ class StoreWriter:
                     conn.executemany(
                         "INSERT OR REPLACE INTO expectations (trace_id, scenario, started_at, sampled, sample_rand,"
                         " sample_rate, expect_services, expect_errors_from, baggage, status_code, outcome,"
-                        " recorded_at, ended_at, witnesses) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        " recorded_at, ended_at, witnesses, propagation) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                         op.rows,
                     )
                     results.append(len(op.rows))
@@ -333,7 +333,9 @@ class StoreWriter:
     def _queue_forwarding(self, conn: sqlite3.Connection, envelopes: list[EnvelopeRecord]) -> None:
         """The outbox rows of the forwarded envelopes: in this commit, so an acknowledged
         envelope is never lost to forwarding, whatever happens after the 200."""
-        queued = [r for r in envelopes if r.project_id in self.forwarded]
+        # Not what came through Spotlight's /stream: an SDK sending there sends to its DSN as well, so
+        # forwarding it too would put every envelope upstream twice.
+        queued = [r for r in envelopes if r.project_id in self.forwarded and r.endpoint != "stream"]
         _insert_rows(
             conn,
             "INSERT INTO outbox (envelope_rowid, project_id, state, queued_at, next_at, updated_at) VALUES ",

@@ -145,6 +145,15 @@ function verdictBadge(verdict) {
 }
 
 /**
+ * The other half of a trace split where a callee did not read the caller's context format.
+ * @param {string | null | undefined} traceId
+ */
+function otherTraceLink(traceId) {
+  if (!traceId) return null;
+  return h("span", {}, " ", h("a", { class: "other-trace", href: route("traces", traceId) }, "other trace ", h("code", {}, traceId)));
+}
+
+/**
  * @param {Trace} trace
  * @param {TraceViewState} state
  */
@@ -203,6 +212,7 @@ function renderTrace(trace, state) {
               " ",
               f.message,
               f.attributed_to ? h("span", { class: "muted" }, ` (counted cause: ${f.attributed_to})`) : null,
+              otherTraceLink(f.other_trace_id),
             ),
           ),
         ),
@@ -230,6 +240,7 @@ function renderTrace(trace, state) {
               b.description ?? "",
               " ",
               b.envelope_id ? h("a", { href: route("envelopes", b.envelope_id) }, "envelope") : null,
+              otherTraceLink(b.other_trace_id),
             ),
           ),
         ),

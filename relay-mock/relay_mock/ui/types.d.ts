@@ -134,6 +134,10 @@ export interface BrokenLink {
   description?: string | null;
   envelope_id: string | null;
   reason?: string | null;
+  verdict?: string | null;
+  attributed_to?: string | null;
+  /** The other half of a split trace (a propagation_format break): the trace page links to it. */
+  other_trace_id?: string | null;
 }
 
 export interface TraceNode {
@@ -172,6 +176,7 @@ export interface TraceFinding {
   message: string;
   attributed_to?: string | null;
   note?: string | null;
+  other_trace_id?: string | null;
 }
 
 /** models.TraceVerification: the verifier's verdict on the trace (relay_mock/traces.py). */

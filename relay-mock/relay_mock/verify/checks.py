@@ -22,10 +22,11 @@ from relay_mock.verify.model import (
     TransactionFact,
     VerifyConfig,
 )
+from relay_mock.verify.propagation import format_findings, resolve_format_breaks
 from relay_mock.verify.report import Finding, Report, build_report
 from relay_mock.verify.sampling import check_dsc, check_sampling
 from relay_mock.verify.spans import check_db_spans, check_timing
-from relay_mock.verify.view import Item, TraceView, build_views
+from relay_mock.verify.view import Item, TraceView, adopt, build_views
 from relay_mock.verify.witness import check_witnesses
 
 Check = Callable[[TraceView], list[Finding]]
@@ -33,7 +34,7 @@ Check = Callable[[TraceView], list[Finding]]
 # Every finding kind, per check: the verifier's vocabulary. `register_check` adds to both.
 FINDING_KINDS: dict[str, tuple[str, ...]] = {
     "completeness": ("missing_transaction", "call_not_reached"),
-    "linkage": ("wrong_parent", "duplicate_child", "orphan", "propagation_lost"),
+    "linkage": ("wrong_parent", "duplicate_child", "orphan", "propagation_lost", "propagation_format"),
     "identity": ("trace_id_mismatch",),
     "dsc": ("dsc_mismatch", "dsc_wrong_head"),
     "sampling": ("sampling_contradiction", "unsampled_sent"),
@@ -58,6 +59,9 @@ def verify(
     """
     with collector_paused():
         views = build_views(bundles, config)
+        # Format breaks first: a call they explain is not a headerless call for `adopt` to pair.
+        resolve_format_breaks(views)
+        adopt(views, config)
         # A trace that is only a child cut off from its caller is reported in the caller's trace.
         findings = [
             finding for view in views if view.adopted_by is None for check in CHECKS.values() for finding in check(view)
@@ -88,7 +92,12 @@ def check_completeness(view: TraceView) -> list[Finding]:
     reported = {f.service for f in findings}
     arrived = {tx.project for tx in view.transactions}
     arrived.update(tx.project for tx in (*view.joined, *view.adopted.values()))
+    # A callee that did not read the caller's context format: linkage reports it (its
+    # transactions went to another trace, or the evidence cannot say where).
+    arrived.update(found.callee for found in view.format_breaks)
     excused = _never_called(view)
+    if view.head_split:
+        excused |= set(_owed_services(view))  # the whole chain went to the head's new trace
     for service in _owed_services(view):
         if service not in arrived and service not in reported and service not in excused:
             message = f"no {service} transaction arrived for this sampled trace"
@@ -126,7 +135,10 @@ def _unanswered_calls(view: TraceView) -> list[Finding]:
     unanswered = [
         (tx, span)
         for span_id, (tx, span) in view.calls.items()
-        if span_id not in view.children and span_id not in view.adopted and span_id not in view.not_reached
+        if span_id not in view.children
+        and span_id not in view.adopted
+        and span_id not in view.not_reached
+        and span_id not in view.format_calls
     ]
     # A transaction hung on the wrong span still arrived: linkage reports it, not this check.
     strays: dict[str | None, int] = {}
@@ -199,10 +211,10 @@ def _owed_services(view: TraceView) -> Sequence[str]:
 
 def check_linkage(view: TraceView) -> list[Finding]:
     """Every transaction hangs on a span of the trace: a child on the call span that caused it."""
+    findings = format_findings(view)
     root = view.root
     if root is None:
-        return []  # no tree to hang anything on; completeness names the missing head
-    findings = []
+        return findings  # no tree to hang anything on; completeness names the missing head
     for tx in view.transactions:
         if tx is root or _beside_root(tx, root):
             continue

@@ -40,6 +40,9 @@ class TransactionFact:
     kind: str = "transaction"  # or "segment": a streamed segment span and the spans under it
     sdk: str | None = None  # the SDK that sent it, as its X-Sentry-Auth names it: "sentry.python/3.0.0"
     otlp_resource: dict[str, Any] | None = None  # a segment span that came over OTLP: its resource
+    # How the service's spans arrived: None for a Sentry SDK's envelope, "otlp" for spans an
+    # OpenTelemetry SDK exported over OTLP (the span's `sentry.ingest` attribute says so).
+    ingest: str | None = None
 
 
 @dataclass(slots=True)
@@ -107,6 +110,17 @@ class Witness:
     service: str | None = None  # who said so, when known
     # Whether that service's SDK kept its own transaction (its sampling decision), when known.
     sampled: bool | None = None
+    # The W3C `traceparent` header the service received ("" when none; None when not told).
+    traceparent: str | None = None
+    # The trace id of the service's own entry span for this request: the trace it continued or
+    # started (None when not told, or it made no span).
+    trace_id: str | None = None
+
+    @property
+    def traceparent_trace_id(self) -> str | None:
+        """The trace id of the received `traceparent` ("00-<trace_id>-<parent>-<flags>")."""
+        fields = (self.traceparent or "").strip().split("-")
+        return fields[1] or None if len(fields) >= 3 else None
 
     @property
     def parts(self) -> tuple[str | None, str | None, bool | None]:
@@ -143,6 +157,9 @@ class Expectation:
     # What the called services said they received, one per call that got an answer; None when
     # the caller recorded no witnesses (then the verifier relies on the envelopes alone).
     witnesses: tuple[Witness, ...] | None = None
+    # How the caller sent the trace context: "sentry" (sentry-trace + baggage), "w3c"
+    # (traceparent + tracestate only) or "both".
+    propagation: str = "sentry"
 
 
 @dataclass
@@ -192,3 +209,21 @@ class VerifyConfig:
     # Services every sampled expected trace of a scenario must cross ("*": every scenario).
     must_cross: dict[str, tuple[str, ...]] = field(default_factory=dict)
     required_ops: tuple[RequiredOps, ...] = ()
+
+
+@dataclass(slots=True)
+class FormatBreak:
+    """One call (or the head's request) whose callee did not continue the caller's context, as
+    `relay_mock.verify.propagation` found it."""
+
+    span_id: str | None  # the call span; None at the head (the external caller's request)
+    caller: str  # the calling service, or "the caller" at the head
+    callee: str  # the called service
+    call: str  # what the call was: its description, or "the request"
+    sent: tuple[str, ...]  # the headers the caller sent
+    other_trace: str | None  # the trace the callee's spans went to, when known
+    root: TransactionFact | None  # the callee's root span in that trace, when it arrived
+    evidence: tuple[str, ...]
+    cause: str | None = None  # UNKNOWN or AMBIGUOUS when the evidence does not settle it
+    candidates: tuple[str, ...] = ()  # the other traces that could be it (AMBIGUOUS)
+    caller_items: tuple[TransactionFact, ...] = ()

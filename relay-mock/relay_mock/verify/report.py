@@ -60,6 +60,9 @@ class Finding:
     # The span the finding is about, when it is about one: the call span that owes a child, the
     # transaction (its root span) that hangs on the wrong parent. The trace page marks it.
     span_id: str | None = None
+    # The other trace of a split (propagation_format): where the callee's spans went, or, in
+    # the trace the callee started, the caller's trace. The trace page links to it.
+    other_trace_id: str | None = None
 
     @property
     def is_failure(self) -> bool:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from relay_mock.verify.model import (
     ErrorFact,
+    FormatBreak,
     ProfileFact,
     SpanFact,
     TraceBundle,
@@ -67,6 +68,12 @@ class TraceView:
     # The projects whose calls were answered somewhere in the run: services that send
     # transactions and call others (a load generator or a browser heading traces is not one).
     callers: frozenset[str] = frozenset()
+    # Calls (and the head's request) whose callee did not continue the context because it came
+    # in a format the callee does not read (`relay_mock.verify.propagation`).
+    format_breaks: list[FormatBreak] = field(default_factory=list)
+    format_calls: set[str] = field(default_factory=set)  # their call span ids
+    format_witnesses: set[int] = field(default_factory=set)  # ids of the witnesses they explain
+    head_split: bool = False  # the head's service started a trace of its own
 
     @property
     def trace_id(self) -> str:
@@ -144,6 +151,8 @@ class TraceView:
         service: str | None = None,
         note: bool = False,
         span_id: str | None = None,
+        attributed_to: str | None = None,
+        other_trace_id: str | None = None,
     ) -> Finding:
         return Finding(
             check=check,
@@ -154,11 +163,12 @@ class TraceView:
             observed=observed,
             envelope_ids=tuple(sorted({item.envelope_id for item in items})),
             scenario=self.scenario,
-            attributed_to=None,
+            attributed_to=attributed_to,
             ui_url=f"{self.config.ui_base_url.rstrip('/')}/#/traces/{self.trace_id}",
             service=service,
             note=note,
             span_id=span_id,
+            other_trace_id=other_trace_id,
         )
 
 
@@ -171,7 +181,6 @@ def build_views(bundles: Sequence[TraceBundle], config: VerifyConfig) -> list[Tr
     callers = frozenset(view.calls[span_id][0].project for view in views for span_id in view.children)
     for view in views:
         view.targets, view.callers = targets, callers
-    _adopt(views, config)
     return views
 
 
@@ -298,7 +307,7 @@ def _learn_targets(views: list[TraceView], config: VerifyConfig) -> dict[str, st
     return targets
 
 
-def _adopt(views: list[TraceView], config: VerifyConfig) -> None:
+def adopt(views: list[TraceView], config: VerifyConfig) -> None:
     """Pair calls nobody answered with transactions that started a trace of their own.
 
     When the caller's trace headers never reach the callee, it starts a new trace: the call's
@@ -312,7 +321,7 @@ def _adopt(views: list[TraceView], config: VerifyConfig) -> None:
         (
             (tx.start, tx, view)
             for view in views
-            if view.bundle.expectation is None and (tx := view.root) is not None
+            if view.bundle.expectation is None and view.adopted_by is None and (tx := view.root) is not None
             if tx.parent_span_id is None and tx.start is not None
         ),
         key=lambda entry: entry[0],
@@ -324,6 +333,8 @@ def _adopt(views: list[TraceView], config: VerifyConfig) -> None:
     for view in views:
         for span_id, (_, call) in view.calls.items():
             if span_id in view.children or span_id in view.not_reached or call.start is None or call.end is None:
+                continue
+            if span_id in view.format_calls:
                 continue
             target = view.target(call)
             index = bisect.bisect_left(starts, call.start - tol)

@@ -29,6 +29,8 @@ def check_witnesses(view: TraceView) -> list[Finding]:
     for witness in witnesses:
         if witness.received is None:
             continue  # the call got no answer: nothing was witnessed
+        if id(witness) in view.format_witnesses:
+            continue  # a propagation-format break (linkage) explains what this service received
         trace_id, parent, sampled = witness.parts
         who = witness.service or "the called service"
         problems = []
