@@ -298,15 +298,20 @@ def test_unconfigured_projects_are_never_forwarded(pair: Callable[..., Pair], ht
     other = send(http, p.local.url, project=DOWNSTREAM)
     forwarded = send(http, p.local.url)
 
+    # What an SDK's `spotlight` option posts to Spotlight's /stream: it sends to its DSN as well.
+    payload = event()
+    spotlight = envelope(item("event", payload), event_id=payload["event_id"], dsn=API.dsn(p.local.url))
+    assert http.post(f"{p.local.url}/stream", content=spotlight).status_code == 200
+
     p.wait_upstream({forwarded})
     p.forwarding_when(lambda f: f.sent == 1, "sent")
 
     assert [e.event_id for e in p.upstream_envelopes()] == [forwarded]
     with RelayClient(p.local.url) as local:
-        assert [e.event_id for e in local.envelopes(forward="none").envelopes] == [other]
+        assert {e.event_id for e in local.envelopes(forward="none").envelopes} == {other, payload["event_id"]}
         assert [e.event_id for e in local.envelopes(forward="sent").envelopes] == [forwarded]
         assert [f.project.id for f in local.forwarding().projects] == [API.id]
-        not_forwarded = local.envelopes(forward="none").envelopes[0]
+        not_forwarded = local.envelopes(forward="none").envelopes[-1]
         assert local.envelope(not_forwarded.id).forward is None
 
 
