@@ -21,6 +21,7 @@ from relay_mock.faults import FaultRules
 from relay_mock.forwarding.forwarder import Forwarder
 from relay_mock.ingest import STREAM_PATH, IngestApp
 from relay_mock.inspection import docs_page, openapi, operations
+from relay_mock.inspection import envelopes as envelope_routes
 from relay_mock.inspection.params import BadBody, BadParameter
 from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
@@ -127,6 +128,9 @@ class RelayMock:
                 Route("/api/relay/healthcheck/ready/", _ready),
                 Route("/health", _health),
                 Route(STREAM_PATH, spotlight_stream.stream, methods=["GET"]),
+                # Spotlight's sidecar routes for what its UI and tools also do: clear and fetch a raw envelope.
+                Route("/clear", envelope_routes.delete_all, methods=["DELETE"]),
+                Route("/envelope/{envelope_id}", envelope_routes.get_raw, methods=["GET"]),
                 *operations.routes(),
                 Route(openapi.SCHEMA_PATH, openapi.get_openapi, methods=["GET"]),
                 Route(openapi.DOCS_PATH, docs_page.get_docs, methods=["GET"]),

@@ -358,3 +358,24 @@ def test_a_reader_that_falls_behind_slows_nothing_is_told_and_loses_nothing(
         f"{count} envelopes ({sent_mib:.0f} MiB) in {elapsed:.1f}s, slowest POST {slowest * 1000:.0f} ms, "
         f"relay-mock grew {grown_kib / 1024:.1f} MiB, reader told {told}x"
     )
+
+
+def test_spotlights_envelope_and_clear_routes_fetch_raw_bytes_and_clear_behind_the_guard(
+    relay: RelayMock, http: httpx.Client, inspector: Inspector
+) -> None:
+    body = envelope(item("event", event(message="raw please")), event_id=new_id())
+    assert post_stream(http, relay.url, body).status_code == 200
+    [stored_] = [
+        e
+        for e in inspector.envelopes(type="event")
+        if e["header"].get("event_id") == orjson.loads(body.split(b"\n")[0])["event_id"]
+    ]
+
+    raw = http.get(f"{relay.url}/envelope/{stored_['id']}")
+    assert raw.status_code == 200 and raw.content == body
+    assert http.get(f"{relay.url}/envelope/{'0' * 32}").status_code == 404
+    # Clearing changes something: a foreign page may not, relay-mock's own name may.
+    foreign = http.delete(f"{relay.url}/clear", headers={"origin": "https://evil.example"})
+    assert foreign.status_code == 403 and inspector.envelopes()
+    assert http.delete(f"{relay.url}/clear").status_code == 200
+    assert inspector.envelopes() == []
