@@ -25,11 +25,13 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect, sync_playwright
 
 from relay_mock.client import RelayClient
 from relay_mock.models import Expectation, Trace
 from servicekit.witness import WITNESS_HEADER, parse_witnesses
 from tests.e2e.test_verify_cases import _findings, _verdicts, _verify_traces
+from tests.support.chromium import CHROMIUM_ARGS, chromium_path, missing_chromium
 from tests.support.polling import poll
 from tests.support.stack import Stack
 
@@ -235,3 +237,22 @@ def test_catalogs_otlp_log_line_is_found_by_its_trace(stack: Stack, otel: None) 
         what="catalog's server span",
     )
     assert log.span_id in {n.span_id for n in servers}, (log.span_id, servers)
+    _logs_page_shows(stack, trace_id, "stock lookup: SKU-2 has ")
+
+
+def _logs_page_shows(stack: Stack, trace_id: str, text: str) -> None:
+    """The Logs page, filtered by the trace, lists catalog's OTLP line under catalog (Chromium)."""
+    missing = missing_chromium()
+    if missing:
+        pytest.fail(missing, pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=stack.relay_url)
+            page.goto(f"/#/logs?trace_id={trace_id}")
+            row = page.locator("table.logs tbody tr", has_text=text)
+            expect(row).to_have_count(1, timeout=15_000)
+            expect(row).to_contain_text("catalog")
+            expect(row).to_have_attribute("data-trace-id", trace_id)
+        finally:
+            browser.close()

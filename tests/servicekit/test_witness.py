@@ -88,8 +88,13 @@ def test_a_malformed_witness_header_yields_nothing(value: str | None) -> None:
     assert parse_witnesses(value) == []
 
 
-def test_recording_outside_a_request_is_a_no_op() -> None:
-    record_witnesses({WITNESS_HEADER: json.dumps([{"service": "x", "received": TRACE}])})  # nothing to add it to
+async def test_a_witness_recorded_outside_a_request_reaches_no_response() -> None:
+    # Nothing to add it to: it must not linger and ride on a later request's answer.
+    record_witnesses({WITNESS_HEADER: json.dumps([{"service": "x", "received": TRACE}])})
+    async with _client(_inner()) as client:
+        response = await client.get("/leaf")
+
+    assert [w["service"] for w in json.loads(response.headers[WITNESS_HEADER])] == ["inner"]
 
 
 async def test_the_witness_carries_the_services_own_sampling_decision(sentry_init: SentryInit) -> None:
