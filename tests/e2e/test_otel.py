@@ -25,13 +25,13 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from relay_mock.client import RelayClient
 from relay_mock.models import Expectation, Trace
 from servicekit.witness import WITNESS_HEADER, parse_witnesses
 from tests.e2e.test_verify_cases import _findings, _verdicts, _verify_traces
-from tests.support.chromium import CHROMIUM_ARGS, chromium_path, missing_chromium
+from tests.support.chromium import chromium_page
 from tests.support.polling import poll
 from tests.support.stack import Stack
 
@@ -242,17 +242,9 @@ def test_catalogs_otlp_log_line_is_found_by_its_trace(stack: Stack, otel: None) 
 
 def _logs_page_shows(stack: Stack, trace_id: str, text: str) -> None:
     """The Logs page, filtered by the trace, lists catalog's OTLP line under catalog (Chromium)."""
-    missing = missing_chromium()
-    if missing:
-        pytest.fail(missing, pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(base_url=stack.relay_url)
-            page.goto(f"/#/logs?trace_id={trace_id}")
-            row = page.locator("table.logs tbody tr", has_text=text)
-            expect(row).to_have_count(1, timeout=15_000)
-            expect(row).to_contain_text("catalog")
-            expect(row).to_have_attribute("data-trace-id", trace_id)
-        finally:
-            browser.close()
+    with chromium_page(stack.relay_url) as page:
+        page.goto(f"/#/logs?trace_id={trace_id}")
+        row = page.locator("table.logs tbody tr", has_text=text)
+        expect(row).to_have_count(1, timeout=15_000)
+        expect(row).to_contain_text("catalog")
+        expect(row).to_have_attribute("data-trace-id", trace_id)

@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from relay_mock.client import RelayError
 from relay_mock.models import LogRecord, MetricPoint
-from tests.support.chromium import CHROMIUM_ARGS, chromium_path, missing_chromium
+from tests.support.chromium import chromium_page
 from tests.support.relay import RelayClient
 from tests.support.stack import Stack
 from tests.support.traffic import new_trace, place_order
@@ -96,18 +96,10 @@ def test_one_order_leaves_logs_and_metrics_of_both_services_in_its_trace(
 
 
 def _assert_trace_page_shows_them(relay: str, trace_id: str, count: int) -> None:
-    missing = missing_chromium()
-    if missing:
-        pytest.fail(missing, pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(base_url=relay)
-            page.goto(f"/#/traces/{trace_id}")
-            lines = page.locator(".wf-telemetry .tel-line")
-            expect(lines).to_have_count(count, timeout=15_000)
-            for service in SERVICES:
-                expect(lines.filter(has=page.locator(".chip", has_text=service)).first).to_be_visible()
-            expect(page.locator(".tel-line.unplaced")).to_have_count(0)
-        finally:
-            browser.close()
+    with chromium_page(relay) as page:
+        page.goto(f"/#/traces/{trace_id}")
+        lines = page.locator(".wf-telemetry .tel-line")
+        expect(lines).to_have_count(count, timeout=15_000)
+        for service in SERVICES:
+            expect(lines.filter(has=page.locator(".chip", has_text=service)).first).to_be_visible()
+        expect(page.locator(".tel-line.unplaced")).to_have_count(0)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, sync_playwright
 
 # Without the background-networking flags Chromium keeps trying to reach the internet.
 CHROMIUM_ARGS = [
@@ -44,3 +49,18 @@ def missing_chromium() -> str | None:
         f"no Chromium at {path}: install Debian's (apt-get install -y chromium), or Playwright's own"
         " (.venv/bin/playwright install chromium), or point CHROMIUM_PATH at one"
     )
+
+
+@contextmanager
+def chromium_page(base_url: str) -> Iterator[Page]:
+    """A page of a headless Chromium at `base_url`, for one look at relay-mock's UI from a test
+    that has no `page` fixture (the stack tests); fails the test, saying how, without a Chromium."""
+    missing = missing_chromium()
+    if missing:
+        pytest.fail(missing, pytrace=False)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(base_url=base_url)
+        finally:
+            browser.close()
