@@ -14,6 +14,7 @@ from sqlalchemy import MetaData
 from servicekit.app import create_service_app
 from servicekit.witness import WITNESS_HEADER, parse_witnesses, record_witnesses
 from tests.servicekit.conftest import TEST_HOST, SentryInit, make_settings
+from tests.support.sdk_major import LIFECYCLES
 
 pytestmark = pytest.mark.anyio
 
@@ -122,7 +123,7 @@ def _inner_with_sentry() -> FastAPI:
 TRACEPARENT = "00-fedcba9876543210fedcba9876543210-0011223344556677-01"
 
 
-@pytest.mark.parametrize("lifecycle", ["transactions", "stream"])
+@pytest.mark.parametrize("lifecycle", LIFECYCLES)
 async def test_the_witness_names_the_trace_the_services_own_span_joined(
     sentry_init: SentryInit, lifecycle: str
 ) -> None:
