@@ -248,3 +248,33 @@ def _logs_page_shows(stack: Stack, trace_id: str, text: str) -> None:
         expect(row).to_have_count(1, timeout=15_000)
         expect(row).to_contain_text("catalog")
         expect(row).to_have_attribute("data-trace-id", trace_id)
+
+
+def test_catalogs_health_probes_start_no_trace(stack: Stack, otel: None) -> None:
+    """/health is not traced, and its database ping must not start a one-span trace of its own
+    (it did: one per container probe, every 2 s, flooding the trace list)."""
+    since = time.time()
+    probe = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8002/health').read()"
+    for _ in range(3):
+        stack.compose("--profile", "otel", "exec", "-T", "catalog", "/opt/venv/bin/python", "-c", probe)
+    # A traced request after the probes: once its catalog span arrived, the probes' spans (had
+    # there been any) were exported too, by the same batching exporter, no later.
+    trace_id = secrets.token_hex(16)
+    response = httpx.post(
+        f"{stack.api_url}/orders",
+        json={"sku": "SKU-2", "quantity": 1, "customer": "otel-probes"},
+        headers={"sentry-trace": f"{trace_id}-{secrets.token_hex(8)}-1"},
+        timeout=15,
+    )
+    assert response.status_code == 201, response.text
+
+    def reached_catalog() -> bool | None:
+        with _relay(stack) as relay:
+            found = relay.traces(since=since, limit=1000).traces
+        return any(t.trace_id == trace_id and "catalog" in t.services for t in found) or None
+
+    poll(reached_catalog, deadline_s=30, what="catalog's span of the order")
+
+    with _relay(stack) as relay:
+        alone = [t for t in relay.traces(since=since, limit=1000).traces if t.services == ["catalog"]]
+    assert alone == [], [(t.trace_id, t.root) for t in alone]
