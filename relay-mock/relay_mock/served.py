@@ -45,7 +45,8 @@ class ServedRequest:
 
 def served_requests(envelope: Envelope) -> list[ServedRequest]:
     """The requests an envelope reports: its transactions and its items' segment spans."""
-    sdk = _sdk(envelope.header)
+    # The envelope header's `sdk`, else the client X-Sentry-Auth named (sentry-python 3 sends no `sdk`).
+    sdk = _sdk(envelope.header) or envelope.request.sdk_client
     found: list[ServedRequest] = []
     for item in envelope.items:
         payload = item.payload

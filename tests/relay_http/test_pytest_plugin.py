@@ -251,3 +251,52 @@ def test_no_relay_mock_at_the_address_fails_naming_it(user_venv: UserVenv, tmp_p
 
     assert done.returncode == 1, done.stdout[-3000:]
     assert f"cannot reach relay-mock at {nowhere} (--relay-url / RELAY_URL)" in done.stdout, done.stdout[-3000:]
+
+
+# Two requests of one app under FastAPI's TestClient, no incoming trace headers.
+TWO_REQUESTS = """
+import sentry_sdk
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+app = FastAPI()
+
+
+@app.get("/ping/{n}")
+def ping(n: int) -> dict[str, int]:
+    return {"n": n}
+
+
+def test_two_requests_are_two_traces(relay):
+    relay.clear()
+    sentry_sdk.init(dsn=relay.dsn("shop"), traces_sample_rate=1.0)
+    client = TestClient(app)
+    client.get("/ping/1")
+    client.get("/ping/2")
+    sentry_sdk.flush()
+    first, second = relay.wait_for_request(project="shop", count=2)
+    assert first.sdk and first.sdk.startswith("sentry.python/")
+    verdict = relay.verify(first.trace_id)
+    assert first.trace_id != second.trace_id and verdict.ok, verdict.explain()
+"""
+
+
+@pytest.mark.parametrize("sdk", ["sdk2", "sdk3"])
+def test_independent_requests_sharing_a_trace_under_testclient_are_named_by_the_verifier(
+    sdk: str, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """sentry-sdk 3 under TestClient puts independent requests in one trace (issue 21): the
+    verifier's `shared_trace` names it, with the span no item holds; on 2.x each has its own."""
+    venv = user_venv_for(sdk, tmp_path_factory)
+    with start_users_relay(venv, tmp_path_factory) as relay:
+        done = run_example(venv, relay, tmp_path / "two-requests", TWO_REQUESTS)
+
+    if sdk == "sdk2":
+        assert done.returncode == 0, done.stdout[-3000:]
+        return
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert re.search(
+        r"FAILED sdk_pitfalls/shared_trace trace [0-9a-f]{32}: 2 independent requests of shop share this trace"
+        r" under span [0-9a-f]{16}, which no item of the trace holds",
+        done.stdout,
+    ), done.stdout[-3000:]
