@@ -270,11 +270,11 @@ def test_catalogs_health_probes_start_no_trace(stack: Stack, otel: None) -> None
 
     def reached_catalog() -> bool | None:
         with _relay(stack) as relay:
-            found = relay.traces(since=since, limit=1000).traces
+            found = relay.traces(since=since, limit=500).traces
         return any(t.trace_id == trace_id and "catalog" in t.services for t in found) or None
 
     poll(reached_catalog, deadline_s=30, what="catalog's span of the order")
 
     with _relay(stack) as relay:
-        alone = [t for t in relay.traces(since=since, limit=1000).traces if t.services == ["catalog"]]
+        alone = [t for t in relay.traces(since=since, limit=500).traces if t.services == ["catalog"]]
     assert alone == [], [(t.trace_id, t.root) for t in alone]
