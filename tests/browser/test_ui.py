@@ -244,13 +244,34 @@ def test_fault_rules_can_be_added_and_removed(page: Page) -> None:
     expect(page.locator("table.faults")).to_have_count(0)
 
 
-def test_faults_view_explains_a_relay_without_fault_injection(page: Page) -> None:
-    page.route(
-        "**/inspect/faults",
-        lambda route: route.fulfill(status=404, json={"detail": "Not Found", "causes": ["GET /inspect/faults"]}),
-    )
+def test_faults_view_shows_the_servers_refusal_of_a_rule(page: Page) -> None:
+    """A rule relay-mock refuses (a `status` rule must answer 400-599): the form shows the
+    server's own answer, status, detail and causes, and adds nothing."""
     page.goto("/#/faults")
-    expect(page.locator(".notice")).to_contain_text("Fault injection is not available on this relay-mock")
+    form = page.locator("form.fault-form")
+    form.locator("select[name=action]").select_option("status")
+    form.locator("input[name=status]").fill("200")
+    form.get_by_role("button", name="Add rule").click()
+
+    alert = form.get_by_role("alert")
+    expect(alert).to_contain_text("POST /inspect/faults → 422")
+    expect(alert.locator(".error-detail")).to_contain_text("status")
+    expect(alert.locator(".error-causes li").first).to_be_visible()
+    expect(page.locator("table.faults")).to_have_count(0)
+
+
+def test_faults_view_shows_a_rule_deleted_meanwhile(page: Page, relay_url: str) -> None:
+    """The rule list is older than the server's: deleting a rule someone else removed shows
+    relay-mock's 404 beside the rule, not a silent success."""
+    with RelayClient(relay_url) as relay:
+        rule = relay.add_fault({"action": "status", "status": 503, "project": 999})
+        page.goto("/#/faults")
+        row = page.locator(f'table.faults tbody tr[data-rule-id="{rule.id}"]')
+        expect(row).to_have_count(1)
+        relay.remove_fault(rule.id)
+    row.get_by_role("button", name="Delete").click()
+    expect(row.get_by_role("alert")).to_contain_text(f"DELETE /inspect/faults/{rule.id} → 404")
+    expect(row.get_by_role("alert")).to_contain_text(f"no fault rule {rule.id}")
 
 
 def test_clear_all_asks_for_confirmation(page: Page, seeded: dict[str, Any]) -> None:

@@ -1,7 +1,7 @@
 // @ts-check
 // Fault injection: the active rules, deleting one, and a form to add one.
 
-import { ApiError, api, clear, count, duration, empty, errorBox, h, isAbort, section, timeEl } from "./lib.js";
+import { api, clear, count, duration, empty, errorBox, h, isAbort, section, timeEl } from "./lib.js";
 
 /**
  * @typedef {import("./types").FaultRule} FaultRule
@@ -37,17 +37,7 @@ export async function faultsView(page, ctx) {
       if (!formArea.firstChild) formArea.append(ruleForm(load));
     } catch (err) {
       if (isAbort(err)) return;
-      clear(list);
-      if (err instanceof ApiError && (err.status === 404 || err.status === 405)) {
-        list.append(
-          h(
-            "div",
-            { class: "notice" },
-            h("strong", {}, "Fault injection is not available on this relay-mock. "),
-            `${err.method} ${err.path} answered ${err.status}: ${err.detail}. Rules can be added once the server supports them.`,
-          ),
-        );
-      } else list.append(errorBox(err));
+      clear(list).append(errorBox(err));
     }
   }
   await load();
