@@ -39,8 +39,12 @@ test-unit: ## the quick loop: no Docker, no browser, no slow tests (about a minu
 test-sdk3: ## the services' in-process suites on sentry-python 3 (.venv3); `make test` runs them too
 	@scripts/test-sdk3.sh $(ARGS)
 
-lint: ## ruff (lint and format) over code, tests and scripts; mypy --strict over code and tests; tsc over the web UI
+lint: ## ruff (lint and format) over code, tests and scripts; mypy --strict over code and tests; the UI's generated types are current; tsc over the web UI
 	@scripts/lint.sh
+
+.PHONY: ui-types
+ui-types: ## write relay-mock's web UI types (relay_mock/ui/api-types.d.ts) from the OpenAPI document; commit the result
+	@scripts/py.sh scripts/gen_ui_types.py
 
 load: ## headless Locust (USERS=50 RATE=10 DURATION=60s WORKERS=0); reports in reports/
 	@scripts/load.sh

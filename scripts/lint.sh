@@ -23,6 +23,17 @@ step "mypy --strict: tests"
 
 # -- the web UI (issue 10): relay-mock/relay_mock/ui/*.js are `// @ts-check` modules with JSDoc
 # types; tsc reads them with relay-mock/ui-check/tsconfig.json (strict) and writes nothing.
+# The UI's types are generated from the OpenAPI document (scripts/gen_ui_types.py): regenerated
+# into a temporary file and compared, so a model changed without `make ui-types` fails here.
+step "the web UI's generated types (relay_mock/ui/api-types.d.ts) are current"
+ui_types=$(mktemp)
+trap 'rm -f "$ui_types"' EXIT
+PYTHONPATH="$PWD:$PWD/relay-mock" .venv/bin/python scripts/gen_ui_types.py --output "$ui_types" >/dev/null
+if ! diff -u relay-mock/relay_mock/ui/api-types.d.ts "$ui_types"; then
+  echo "relay-mock/relay_mock/ui/api-types.d.ts is stale (the OpenAPI document changed): run \`make ui-types\` and commit it" >&2
+  exit 1
+fi
+
 step "tsc --noEmit (relay-mock's web UI)"
 ensure_ui_check
 "$UI_CHECK/node_modules/.bin/tsc" --noEmit --project "$UI_CHECK/tsconfig.json"

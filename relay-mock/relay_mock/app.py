@@ -25,6 +25,7 @@ from relay_mock.inspection import envelopes as envelope_routes
 from relay_mock.inspection.params import BadBody, BadParameter
 from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.live import LiveFeed
+from relay_mock.models import Readiness, as_json
 from relay_mock.relay_view.scrubbing import load_scrubbing
 from relay_mock.relay_view.service import RelayViews
 from relay_mock.settings import Project, RelaySettings, Upstream
@@ -179,9 +180,9 @@ async def _live(request: Request) -> Response:
 
 async def _ready(request: Request) -> Response:
     writer: StoreWriter = request.app.state.writer
-    return ORJSONResponse(
-        {"is_healthy": True, "version": __version__, "envelopes": writer.totals.envelopes, "bytes": writer.totals.bytes}
-    )
+    totals = writer.totals
+    ready = Readiness(is_healthy=True, version=__version__, envelopes=totals.envelopes, bytes=totals.bytes)
+    return ORJSONResponse(as_json(ready))
 
 
 # What Spotlight's CLI looks for in `/health` to recognise a running sidecar (`spotlight tail`,

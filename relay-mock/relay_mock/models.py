@@ -91,6 +91,23 @@ class EnvelopePage(Model):
     next_cursor: int | None = None
 
 
+class LiveEnvelope(Envelope):
+    """The data of one `/inspect/stream` event: an envelope as `/inspect/envelopes?payloads=false`
+    lists it (relay_mock/live.py), and `lagged: true` when this subscriber fell behind and older
+    envelopes were skipped (absent otherwise)."""
+
+    lagged: bool = False
+
+
+class Readiness(Model):
+    """`GET /api/relay/healthcheck/ready/` (and `/health`): relay-mock is up, and what it stores."""
+
+    is_healthy: bool
+    version: str
+    envelopes: int
+    bytes: int
+
+
 class WaitResult(Model):
     satisfied: bool
     count: int
@@ -167,7 +184,7 @@ class TraceNode(Model):
 class TraceVerification(Model):
     """The verifier's verdict on one trace and its findings about it."""
 
-    verdict: str | None = None  # verified | unverified | failed
+    verdict: Literal["verified", "unverified", "failed"] | None = None
     causes: list[str] = Field(default_factory=list)
     findings: list[Finding] = Field(default_factory=list)
 
@@ -207,7 +224,7 @@ class TraceSummary(Model):
     complete: bool
     broken_links: int
     dsc_consistent: bool
-    verdict: str | None = None
+    verdict: Literal["verified", "unverified", "failed"] | None = None
 
 
 class TracePage(Model):
@@ -302,11 +319,23 @@ class EnvelopeTotals(Model):
     retention: Retention
 
 
+class RelayVerdictCounts(Model):
+    """One project's items by the verdict of Relay's view (store/relay_views.verdict_counts)."""
+
+    ok: int
+    repaired: int  # stored with normalization errors
+    rejected: int
+    failed: int  # Relay's code could not compute it
+    normalization_errors: int
+    scrubbed_values: int
+    items_with_leaks: int
+
+
 class RelayViewStats(Model):
     """Relay's view (relay_view/): verdicts per project, envelopes the worker has yet to look at,
     items it failed on."""
 
-    by_project: dict[str, dict[str, Any]]
+    by_project: dict[str, RelayVerdictCounts]
     pending_envelopes: int
     failed: int
 
@@ -345,7 +374,7 @@ class Refusal(Model):
 
 class FaultRule(Model):
     id: str
-    action: str  # rate_limit | status | latency | drop
+    action: Literal["rate_limit", "status", "latency", "drop"]
     status: int
     categories: list[str] = Field(default_factory=list)
     retry_after: int
@@ -524,7 +553,7 @@ class LogRecord(Model):
     """A Sentry log; `id` is also a cursor. `attributes` are the plain values (types dropped)."""
 
     id: str
-    kind: str  # log
+    kind: Literal["log"]
     timestamp: float | None = None
     received_at: float | str | None = None
     service: str | None = None
@@ -546,7 +575,7 @@ class MetricPoint(Model):
     """One raw trace-metric record, as `/inspect/metrics` pages them."""
 
     id: str
-    kind: str  # metric
+    kind: Literal["metric"]
     timestamp: float | None = None
     received_at: float | str | None = None
     service: str | None = None
@@ -568,15 +597,16 @@ class SeriesPoint(Model):
 
 
 class Bucket(Model):
-    """The aggregates of one metric over one time bucket starting at `start`."""
+    """The aggregates of one metric over one time bucket starting at `start`: a bucket exists once
+    a point fell in it (store/telemetry.py), so every aggregate has a value."""
 
     start: float
     count: int
     sum: float
-    min: float | None = None
-    max: float | None = None
-    last: float | None = None
-    avg: float | None = None
+    min: float
+    max: float
+    last: float
+    avg: float
 
 
 class MetricSeries(Model):
@@ -596,20 +626,57 @@ class MetricPage(Model):
     series: list[MetricSeries] | None = None  # absent with series=false
 
 
+class Remark(Model):
+    """A rule's mark on a value in Relay's `_meta`: which rule, and what it did."""
+
+    rule: str
+    kind: str | None  # annotated | removed | substituted | masked | pseudonymized | encrypted
+
+
+class Change(Model):
+    """A value Relay changed (relay_view/compute.changes): where, by which rules, at which stage."""
+
+    path: str  # dotted, from the event's root
+    rules: list[str]
+    remarks: list[Remark]
+    errors: list[str]
+    original_length: int | None = None
+    original: Any = None
+    stage: Literal["normalization", "scrubbing"]
+
+
+class Leak(Model):
+    """A secret still in what Sentry would store (relay_view/leaks.py): shown by a preview only."""
+
+    path: str
+    kind: str
+    reason: str
+    preview: str
+    length: int
+    fingerprint: str | None = None  # a hash of the value, to match the same secret elsewhere
+
+
+class Suggestion(Model):
+    """A selector Relay proposes for a value still stored, for a project's own scrubbing rules."""
+
+    path: str
+    value: Any = None
+
+
 class ItemView(Model):
     """What Sentry would store for one item: Relay's normalization and scrubbing, and their findings."""
 
     type: str | None = None
     project: ProjectRef
-    verdict: str
+    verdict: Literal["ok", "repaired", "rejected", "failed"]
     detail: str | None = None
-    normalized: Any = None
-    stored: Any = None
+    normalized: dict[str, Any] | None = None
+    stored: dict[str, Any] | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
     errors: list[Any] = Field(default_factory=list)
-    changes: list[Any] = Field(default_factory=list)
-    leaks: list[Any] = Field(default_factory=list)
-    suggestions: list[Any] = Field(default_factory=list)
+    changes: list[Change] = Field(default_factory=list)
+    leaks: list[Leak] = Field(default_factory=list)
+    suggestions: list[Suggestion] = Field(default_factory=list)
     settings: dict[str, Any] | None = None
     # Whether the background worker had stored its verdict (else computed on this read), and how
     # long Relay's code took; absent for an item whose computation failed.
@@ -625,13 +692,13 @@ class LeakedItem(Model):
     name: str | None = None
     project: ProjectRef
     received_at: str
-    leaks: list[Any]
+    leaks: list[Leak]
 
 
 class LeakReport(Model):
     items: list[LeakedItem]
     leaks: int
-    covers: Any = None
+    covers: str | None = None  # what Relay's view covers (events, transactions, feedback)
     pending_envelopes: int
 
 

@@ -24,6 +24,7 @@ import sentry_sdk
 from fastapi import APIRouter, Request
 from sqlalchemy import MetaData
 
+from relay_mock.models import Leak
 from relay_mock.relay_view.leaks import fingerprint
 from servicekit.app import create_service_app
 from servicekit.request_span import current_request_span
@@ -122,7 +123,7 @@ async def send_secrets_everywhere(settings: Any, secret: dict[str, str]) -> None
     sentry_sdk.flush(timeout=10)
 
 
-def leaks_when_computed(inspector: Inspector) -> list[dict[str, Any]] | None:
+def leaks_when_computed(inspector: Inspector) -> list[Leak] | None:
     """The leaks report, once every event and transaction stored has Relay's verdict."""
     stats = inspector.stats()
     items = sum(stats["items_by_type"].get(t, 0) for t in ("event", "transaction"))
@@ -158,7 +159,7 @@ async def test_without_the_services_scrubbing_the_leaks_report_shows_every_secre
     leaks = poll(lambda: leaks_when_computed(inspector), deadline_s=30, what="Relay's verdicts")
     paths: dict[str, set[str]] = {}
     for leak in leaks:
-        paths.setdefault(leak["fingerprint"], set()).add(leak["path"])
+        paths.setdefault(leak.fingerprint or "", set()).add(leak.path)
     shown = {
         place: any(WHERE[place] in path for path in paths.get(fingerprint(value), set()))
         for place, value in secret.items()

@@ -75,12 +75,13 @@ def test_a_card_number_in_extra_is_filtered_by_relays_creditcard_rule(sdk: None,
     view = relay_view(inspector, *item_of(inspector, "event", marker))
 
     assert view.model_fields_set >= {"normalized", "stored", "meta", "errors"}
+    assert view.normalized is not None and view.stored is not None
     assert view.normalized["extra"]["payment_card"] == CARD  # normalization keeps it; scrubbing does not
     assert view.stored["extra"]["payment_card"] == "[Filtered]"
     [remark] = view.meta["extra"]["payment_card"][""]["rem"]
     assert remark[0] == "@creditcard:filter"
-    [change] = [c for c in view.changes if c["path"] == "extra.payment_card"]
-    assert (change["rules"], change["stage"]) == (["@creditcard:filter"], "scrubbing")
+    [change] = [c for c in view.changes if c.path == "extra.payment_card"]
+    assert (change.rules, change.stage) == (["@creditcard:filter"], "scrubbing")
     assert view.verdict == "ok" and view.errors == []
 
 
@@ -90,12 +91,13 @@ def test_a_url_named_transaction_is_sanitized_to_a_pattern(sdk: None, inspector:
 
     view = relay_view(inspector, *item_of(inspector, "transaction", marker))
 
+    assert view.normalized is not None and view.stored is not None
     assert view.normalized["transaction"] == "/items/*"
     assert view.stored["transaction"] == "/items/*"
     assert view.stored["transaction_info"]["source"] == "sanitized"
     assert view.meta["transaction"][""]["val"] == "/items/123"
-    [change] = [c for c in view.changes if c["path"] == "transaction"]
-    assert change["original"] == "/items/123" and change["stage"] == "normalization"
+    [change] = [c for c in view.changes if c.path == "transaction"]
+    assert change.original == "/items/123" and change.stage == "normalization"
 
 
 def test_an_event_relay_refuses_is_shown_as_rejected_and_counted_without_breaking_ingest(
@@ -158,10 +160,11 @@ def test_a_projects_own_scrubbing_settings_apply(start_relay: Callable[..., Rela
         envelope = poll(lambda: inspector.envelopes(type="event") or None, deadline_s=10, what="the event")[0]
         view = relay_view(inspector, envelope["id"], 0)
 
+    assert view.stored is not None
     assert view.stored["extra"] == {"order_note": "[Filtered]", "sku": "SKU-1"}
     assert (view.settings or {})["sensitiveFields"] == ["order_note"]
-    [change] = [c for c in view.changes if c["path"] == "extra.order_note"]
-    assert change["stage"] == "scrubbing" and change["rules"]
+    [change] = [c for c in view.changes if c.path == "extra.order_note"]
+    assert change.stage == "scrubbing" and change.rules
 
 
 BAD_RULES = {
@@ -215,9 +218,7 @@ def test_the_leaks_report_names_a_surviving_secret_over_http_and_mcp(
 
     [item] = report
     # The password Relay filters (@password:filter); the token it lets through.
-    assert [(leak["path"], leak["kind"], leak["preview"]) for leak in item.leaks] == [
-        ("extra.build_ref", "api_key", "ghp…")
-    ]
+    assert [(leak.path, leak.kind, leak.preview) for leak in item.leaks] == [("extra.build_ref", "api_key", "ghp…")]
     assert tool["isError"] is False and tool["structuredContent"]["items"] == [as_json(leaked) for leaked in report]
 
 
@@ -288,8 +289,8 @@ def test_a_feedback_item_gets_relays_view_and_a_log_item_says_why_not(
 
     # Relay's default scrubbers leave a feedback message alone (its field is not marked as PII):
     # the card number would be stored, and the leaks list says so.
-    assert view.verdict == "ok"
+    assert view.verdict == "ok" and view.stored is not None
     assert view.stored["contexts"]["feedback"]["message"] == f"charged twice on {CARD}"
-    assert [(leak["path"], leak["kind"]) for leak in view.leaks] == [("contexts.feedback.message", "card")]
+    assert [(leak.path, leak.kind) for leak in view.leaks] == [("contexts.feedback.message", "card")]
     assert log_view.status_code == 404
     assert "not logs" in log_view.json()["detail"]

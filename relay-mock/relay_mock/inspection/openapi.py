@@ -15,7 +15,7 @@ from starlette.responses import Response
 from relay_mock import __version__
 from relay_mock.inspection.operations import COMMON_ERRORS, ERROR_MEANINGS, OPERATIONS, Operation
 from relay_mock.inspection.responses import ORJSONResponse
-from relay_mock.models import ApiError
+from relay_mock.models import ApiError, Readiness
 
 REF = "#/components/schemas/{model}"
 SCHEMA_PATH = "/inspect/openapi.json"
@@ -33,9 +33,14 @@ def document() -> dict[str, Any]:
     # One pass over every response and body type, so a model used by both is defined once
     # (pydantic names the two apart, `X-Input` / `X-Output`, only where they differ).
     types: dict[str, tuple[Any, JsonSchemaMode]] = {"ApiError": (ApiError, "serialization")}
+    # Answered outside the inspection API (the readiness probe the UI's header reads), described
+    # under components so every JSON the UI reads has a schema here.
+    types["Readiness"] = (Readiness, "serialization")
     for op in OPERATIONS:
         if op.response is not None:
             types[f"response:{op.response.__name__}"] = (op.response, "serialization")
+        if op.event is not None:
+            types[f"event:{op.event.__name__}"] = (op.event, "serialization")
         if op.body is not None:
             types[f"body:{op.method} {op.path}"] = (op.body, "validation")
     refs, definitions = TypeAdapter.json_schemas(
@@ -87,6 +92,10 @@ def _success(op: Operation, schema_of: dict[str, Any]) -> dict[str, Any]:
         response["content"] = {op.media_type: {"schema": schema_of[f"response:{op.response.__name__}"]}}
     elif op.status != 204:
         response["content"] = {op.media_type: {"schema": {"type": "string"}}}
+    if op.event is not None:
+        # OpenAPI 3.1 has no schema for one event of a stream (3.2's itemSchema): an extension,
+        # the schema of each event's `data`.
+        response["content"][op.media_type]["x-event-data"] = schema_of[f"event:{op.event.__name__}"]
     if op.response_headers:
         response["headers"] = {name: {"schema": schema} for name, schema in op.response_headers.items()}
     return response

@@ -69,6 +69,7 @@ class Operation:
     errors: tuple[int, ...] = ()  # beyond those every operation may answer (COMMON_ERRORS)
     tag: str = ""
     response_headers: dict[str, JsonSchema] = field(default_factory=dict)
+    event: type[BaseModel] | None = None  # a text/event-stream's events: each one's `data`, as JSON
 
 
 # -- parameters: each says what the handler accepts (inspection/params.py parses them) --------
@@ -284,7 +285,7 @@ OPERATIONS: tuple[Operation, ...] = (
             text("type", "only envelopes with an item of this type"),
             Param("Last-Event-ID", {"type": "string"}, "the last `seq` seen: replays what came since", "header"),
         ),
-        media_type="text/event-stream", tag="live",
+        media_type="text/event-stream", tag="live", event=models.LiveEnvelope,
     ),
     Operation(
         "GET", "/inspect/verify", verify.verify_traces, "The trace verifier's report", models.Verdict,

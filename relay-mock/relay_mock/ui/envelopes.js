@@ -28,7 +28,7 @@ import { itemTabs } from "./relay.js";
  * @typedef {import("./lib.js").ViewContext} ViewContext
  * @typedef {import("./types").Envelope} Envelope
  * @typedef {import("./types").EnvelopePage} EnvelopePage
- * @typedef {import("./types").LiveSummary} LiveSummary
+ * @typedef {import("./types").LiveEnvelope} LiveEnvelope
  * @typedef {import("./types").Item} Item
  * @typedef {import("./types").Stats} Stats
  */
@@ -73,7 +73,7 @@ export async function envelopeList(page, ctx) {
   /** @type {number | null} */
   let cursor = null;
   let paused = false;
-  /** @type {LiveSummary[]} */
+  /** @type {LiveEnvelope[]} */
   let pending = [];
 
   const pauseButton = h("button", { type: "button", class: "btn", title: "stop adding arriving envelopes" }, "Pause");
@@ -219,7 +219,7 @@ function datalists() {
 
 /**
  * Whether a live summary passes the active filters, as /inspect/envelopes would decide.
- * @param {LiveSummary} summary
+ * @param {LiveEnvelope} summary
  * @param {{ [key: string]: string }} filters
  */
 export function matches(summary, filters) {

@@ -5,7 +5,7 @@ import { api, clear, count, duration, empty, errorBox, h, isAbort, section, time
 
 /**
  * @typedef {import("./types").FaultRule} FaultRule
- * @typedef {import("./types").FaultList} FaultList
+ * @typedef {import("./types").FaultRuleList} FaultRuleList
  * @typedef {"rate_limit" | "status" | "latency" | "drop"} Action
  */
 
@@ -32,7 +32,7 @@ export async function faultsView(page, ctx) {
 
   async function load() {
     try {
-      const data = /** @type {FaultList} */ (await api("/inspect/faults", { signal: ctx.signal }));
+      const data = /** @type {FaultRuleList} */ (await api("/inspect/faults", { signal: ctx.signal }));
       clear(list).append(rulesTable(data.rules || [], load));
       if (!formArea.firstChild) formArea.append(ruleForm(load));
     } catch (err) {

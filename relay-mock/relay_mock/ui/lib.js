@@ -31,7 +31,7 @@
  * @typedef {object} ViewContext
  * @property {URLSearchParams} params
  * @property {AbortSignal} signal
- * @property {(fn: (summary: import("./types").LiveSummary) => void) => () => void} onLive
+ * @property {(fn: (summary: import("./types").LiveEnvelope) => void) => () => void} onLive
  * @property {(fn: () => void) => void} onReconnect
  * @property {(fn: () => void) => void} onCleanup
  */

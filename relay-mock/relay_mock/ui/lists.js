@@ -9,7 +9,7 @@ import { debounce } from "./live.js";
  * @typedef {import("./lib.js").Child} Child
  * @typedef {import("./lib.js").Props} Props
  * @typedef {import("./lib.js").ViewContext} ViewContext
- * @typedef {import("./types").LiveSummary} LiveSummary
+ * @typedef {import("./types").LiveEnvelope} LiveEnvelope
  */
 
 /**
@@ -28,7 +28,7 @@ import { debounce } from "./live.js";
  * @property {(item: T) => HTMLTableRowElement} row
  * @property {string} empty shown when there is no row at all
  * @property {string} [noMatch] shown instead when filters are set
- * @property {(summary: LiveSummary) => boolean} liveWhen whether an arriving envelope may change the first page
+ * @property {(summary: LiveEnvelope) => boolean} liveWhen whether an arriving envelope may change the first page
  */
 
 /**

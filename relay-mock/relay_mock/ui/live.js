@@ -2,7 +2,7 @@
 // The live feed: one EventSource on /inspect/stream shared by every view.
 
 /**
- * @typedef {import("./types").LiveSummary} LiveSummary
+ * @typedef {import("./types").LiveEnvelope} LiveEnvelope
  * @typedef {"connecting" | "connected" | "reconnecting"} LiveState
  */
 
@@ -10,7 +10,7 @@ const RETRY_MS = 2000;
 
 class LiveFeed {
   constructor() {
-    /** @type {Set<(summary: LiveSummary) => void>} */
+    /** @type {Set<(summary: LiveEnvelope) => void>} */
     this.listeners = new Set();
     /** @type {Set<(state: LiveState) => void>} */
     this.stateListeners = new Set();
@@ -45,7 +45,7 @@ class LiveFeed {
       }
     });
     source.addEventListener("envelope", (event) => {
-      /** @type {LiveSummary} */
+      /** @type {LiveEnvelope} */
       let summary;
       try {
         summary = JSON.parse(/** @type {MessageEvent<string>} */ (event).data);
@@ -86,7 +86,7 @@ class LiveFeed {
 
   /**
    * fn(summary) for every arriving envelope; returns the unsubscribe function.
-   * @param {(summary: LiveSummary) => void} fn
+   * @param {(summary: LiveEnvelope) => void} fn
    * @returns {() => void}
    */
   subscribe(fn) {

@@ -42,7 +42,7 @@ export async function logList(page, ctx) {
 function logRow(log) {
   return h(
     "tr",
-    { class: ["log-row", `level-${log.level}`], dataset: { level: log.level, traceId: log.trace_id || "" } },
+    { class: ["log-row", `level-${log.level}`], dataset: { level: log.level ?? "", traceId: log.trace_id || "" } },
     h("td", { class: "nowrap" }, timeEl(log.timestamp)),
     h("td", {}, levelBadge(log.level)),
     h("td", {}, serviceChip(log.service)),

@@ -64,8 +64,8 @@ export async function metricsView(page, ctx) {
 
 /** @param {MetricSeries} series */
 function metricPanel(series) {
-  const aggregate = AGGREGATE[series.type] || "avg";
-  /** @param {number} v */
+  const aggregate = AGGREGATE[series.type ?? ""] || "avg";
+  /** @param {number | null | undefined} v */
   const format = (v) => formatValue(v, series.unit);
   const points = series.buckets.map((b) => ({
     t: b.start,
@@ -75,7 +75,7 @@ function metricPanel(series) {
   const last = series.points[series.points.length - 1];
   return h(
     "section",
-    { class: ["panel", "metric-panel"], dataset: { metric: series.name, service: series.service, type: series.type } },
+    { class: ["panel", "metric-panel"], dataset: { metric: series.name ?? "", service: series.service ?? "", type: series.type ?? "" } },
     h(
       "h2",
       {},

@@ -7,19 +7,19 @@ import { api, append, empty, errorBox, h, idEl, jsonView, link, route, section, 
 
 /**
  * @typedef {import("./types").Item} Item
- * @typedef {import("./types").RelayItemView} RelayItemView
- * @typedef {import("./types").RelayChange} RelayChange
+ * @typedef {import("./types").ItemView} ItemView
+ * @typedef {import("./types").Change} Change
  * @typedef {import("./types").Leak} Leak
- * @typedef {import("./types").LeakList} LeakList
- * @typedef {import("./types").RelaySuggestion} RelaySuggestion
- * @typedef {import("./types").RelayStats} RelayStats
+ * @typedef {import("./types").LeakReport} LeakReport
+ * @typedef {import("./types").Suggestion} Suggestion
+ * @typedef {import("./types").RelayViewStats} RelayViewStats
  */
 
 // The item types sentry_relay covers; logs, v2 spans and metrics it does not.
 export const RELAY_TYPES = new Set(["event", "transaction", "feedback"]);
 const NOT_COVERED = "Relay's normalization and scrubbing are shown for events, transactions and feedback only (sentry_relay does not cover logs, v2 spans or metrics).";
 
-/** @type {Record<RelayItemView["verdict"], string>} */
+/** @type {Record<ItemView["verdict"], string>} */
 const VERDICTS = {
   ok: "Relay would store this item; the values below changed on the way.",
   repaired: "Relay would store this item after repairing it: invalid values dropped and recorded as errors.",
@@ -67,7 +67,7 @@ export function itemTabs(payloadNode, item, envelopeId, index, { open = false } 
  * @param {unknown} sent the payload as the SDK sent it
  */
 async function loadView(pane, envelopeId, index, sent) {
-  const request = /** @type {Promise<RelayItemView>} */ (api(`/inspect/envelopes/${encodeURIComponent(envelopeId)}/items/${index}/relay`));
+  const request = /** @type {Promise<ItemView>} */ (api(`/inspect/envelopes/${encodeURIComponent(envelopeId)}/items/${index}/relay`));
   try {
     append(pane, renderView(await whileLoading(pane, request), sent));
   } catch (err) {
@@ -76,7 +76,7 @@ async function loadView(pane, envelopeId, index, sent) {
 }
 
 /**
- * @param {RelayItemView} view
+ * @param {ItemView} view
  * @param {unknown} sent
  */
 function renderView(view, sent) {
@@ -126,7 +126,7 @@ function withoutMeta(stored) {
   return copy;
 }
 
-/** @param {RelayChange[]} changes */
+/** @param {Change[]} changes */
 function changesTable(changes) {
   return h(
     "table",
@@ -177,7 +177,7 @@ function leaksTable(leaks) {
   );
 }
 
-/** @param {RelaySuggestion[]} suggestions */
+/** @param {Suggestion[]} suggestions */
 function suggestionsList(suggestions) {
   const items = suggestions.filter((s) => s && typeof s.path === "string");
   return h(
@@ -204,7 +204,7 @@ function suggestionsList(suggestions) {
 /**
  * Pretty-printed JSON whose changed values carry a mark and the rules that changed them.
  * @param {unknown} value
- * @param {Map<string, RelayChange>} byPath
+ * @param {Map<string, Change>} byPath
  */
 function annotatedJson(value, byPath) {
   const pre = h("pre", { class: "json annotated" });
@@ -217,7 +217,7 @@ function annotatedJson(value, byPath) {
  * @param {unknown} value
  * @param {string[]} path
  * @param {number} depth
- * @param {Map<string, RelayChange>} byPath
+ * @param {Map<string, Change>} byPath
  */
 function write(out, value, path, depth, byPath) {
   const indent = "  ".repeat(depth + 1);
@@ -256,7 +256,7 @@ function write(out, value, path, depth, byPath) {
   if (change) out.append(h("span", { class: "rule-note" }, `  ← ${[...(change.rules || []), ...(change.errors || [])].join(", ")}`));
 }
 
-/** @param {RelayChange} change */
+/** @param {Change} change */
 function describe(change) {
   const parts = [...(change.rules || []), ...(change.errors || [])];
   const before = change.original !== null && change.original !== undefined ? `; was ${JSON.stringify(change.original)}` : "";
@@ -276,7 +276,7 @@ function safe(text) {
  */
 export async function leaksView(page, ctx) {
   page.append(h("div", { class: "page-head" }, h("h1", {}, "Leaks")));
-  const data = await whileLoading(page, /** @type {Promise<LeakList>} */ (api("/inspect/leaks?limit=500", { signal: ctx.signal })));
+  const data = await whileLoading(page, /** @type {Promise<LeakReport>} */ (api("/inspect/leaks?limit=500", { signal: ctx.signal })));
   page.append(
     h(
       "p",
@@ -321,6 +321,7 @@ export async function leaksView(page, ctx) {
 
 // ---------------------------------------------------------------- on the Stats page
 
+/** @type {[keyof import("./types").RelayVerdictCounts, string][]} */
 const COUNTS = [
   ["ok", "stored as sent"],
   ["repaired", "repaired"],
@@ -333,7 +334,7 @@ const COUNTS = [
 
 /**
  * Per project: what Relay would do with its events, transactions and feedback.
- * @param {RelayStats | null | undefined} relay
+ * @param {RelayViewStats | null | undefined} relay
  */
 export function relayStatsSection(relay) {
   const projects = Object.entries(relay?.by_project || {});

@@ -8,7 +8,7 @@ import { relayStatsSection } from "./relay.js";
 /**
  * @typedef {import("./types").Stats} Stats
  * @typedef {import("./types").Refusal} Refusal
- * @typedef {import("./types").RefusalPage} RefusalPage
+ * @typedef {import("./types").RefusalList} RefusalList
  * @typedef {import("./types").Discarded} Discarded
  * @typedef {import("./lib.js").Child} Child
  */
@@ -24,7 +24,7 @@ export async function statsView(page, ctx) {
   async function load() {
     const [stats, refusals] = await Promise.allSettled([
       /** @type {Promise<Stats>} */ (api("/inspect/stats", { signal: ctx.signal })),
-      /** @type {Promise<RefusalPage>} */ (api("/inspect/refusals?limit=50", { signal: ctx.signal })),
+      /** @type {Promise<RefusalList>} */ (api("/inspect/refusals?limit=50", { signal: ctx.signal })),
     ]);
     if (stats.status === "rejected") throw stats.reason;
     clear(body).append(...renderStats(stats.value), relayStatsSection(stats.value.relay));

@@ -23,7 +23,7 @@ export async function traceTelemetry(traceId, signal) {
   ]);
   /** @type {TelemetryRecord[]} */
   const records = [...logs.logs, ...metrics.points];
-  records.sort((a, b) => a.timestamp - b.timestamp);
+  records.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
   return records;
 }
 

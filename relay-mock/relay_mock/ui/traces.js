@@ -31,7 +31,7 @@ import { clickableRow, pagedTable } from "./lists.js";
  * @typedef {import("./types").TraceSummary} TraceSummary
  * @typedef {import("./types").TraceNode} TraceNode
  * @typedef {import("./types").TraceError} TraceError
- * @typedef {import("./types").TraceVerdict} TraceVerdict
+ * @typedef {NonNullable<import("./types").TraceVerification["verdict"]>} TraceVerdict
  * @typedef {import("./types").TelemetryRecord} TelemetryRecord
  */
 
@@ -194,17 +194,19 @@ function renderTrace(trace, state) {
     ),
   );
 
-  const verification = trace.verification || { findings: [] };
-  if (verification.findings.length) {
+  const verification = trace.verification || {};
+  const findings = verification.findings ?? [];
+  const causes = verification.causes ?? [];
+  if (findings.length) {
     out.push(
       h(
         "section",
         { class: ["panel", "verification-panel"] },
-        h("h2", {}, `Verifier: ${verification.verdict}`, verification.causes.length ? ` (may be explained by ${verification.causes.join(", ")})` : ""),
+        h("h2", {}, `Verifier: ${verification.verdict}`, causes.length ? ` (may be explained by ${causes.join(", ")})` : ""),
         h(
           "ul",
           { class: "findings-list" },
-          verification.findings.map((f) =>
+          findings.map((f) =>
             h(
               "li",
               {},
@@ -363,7 +365,7 @@ function nodeEl(node, depth, trace, total, state) {
     h("span", { class: "wf-desc" }, node.description ?? ""),
     otlpBadge(node),
     statusBad ? h("span", { class: "badge bad small" }, node.status) : null,
-    (node.errors || []).length
+    node.errors?.length
       ? h("a", { class: "err-chip", href: route("errors", node.errors[0].event_id ?? ""), title: errorsTitle(node.errors) }, `● ${node.errors.length} error${node.errors.length > 1 ? "s" : ""}`)
       : null,
   );
