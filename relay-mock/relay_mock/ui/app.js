@@ -5,7 +5,9 @@ import { envelopeDetail, envelopeList } from "./envelopes.js";
 import { errorDetail, errorList } from "./errors.js";
 import { faultsView } from "./faults.js";
 import { forwardingView } from "./forwarding.js";
-import { api, clear, count, errorBox, h, isAbort, refreshAges } from "./lib.js";
+import { clear, h } from "./dom.js";
+import { api, errorBox, isAbort } from "./api.js";
+import { count, refreshAges } from "./format.js";
 import { live } from "./live.js";
 import { logList } from "./logs.js";
 import { metricsView } from "./metrics.js";
@@ -15,7 +17,7 @@ import { traceDetail, traceList } from "./traces.js";
 
 /**
  * A view draws itself into `page`; the route's captured segments follow, decoded.
- * @typedef {(page: HTMLElement, ctx: import("./lib.js").ViewContext, ...args: string[]) => Promise<void> | void} View
+ * @typedef {(page: HTMLElement, ctx: import("./router.js").ViewContext, ...args: string[]) => Promise<void> | void} View
  */
 
 /** @type {Array<{ pattern: RegExp, nav: string, view: View }>} */
@@ -172,7 +174,7 @@ function navigate() {
   /** @type {Array<() => void>} */
   const cleanups = [];
   let closed = false;
-  /** @type {import("./lib.js").ViewContext} */
+  /** @type {import("./router.js").ViewContext} */
   const ctx = {
     params,
     signal: controller.signal,

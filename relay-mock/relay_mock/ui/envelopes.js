@@ -1,31 +1,15 @@
 // @ts-check
 // Envelopes: the live list with filters, and one envelope with its items.
 
-import {
-  api,
-  append,
-  bytes,
-  empty,
-  errorBox,
-  h,
-  idEl,
-  isAbort,
-  isObject,
-  jsonView,
-  kvTable,
-  route,
-  routeWithQuery,
-  section,
-  serviceChip,
-  timeEl,
-  typeBadge,
-  whileLoading,
-} from "./lib.js";
+import { append, empty, h, kvTable, section, whileLoading } from "./dom.js";
+import { route, routeWithQuery } from "./router.js";
+import { api, errorBox, isAbort } from "./api.js";
+import { bytes, idEl, isObject, jsonView, serviceChip, timeEl, typeBadge } from "./format.js";
 import { clickableRow, filterForm, readFilters } from "./lists.js";
 import { itemTabs } from "./relay.js";
 
 /**
- * @typedef {import("./lib.js").ViewContext} ViewContext
+ * @typedef {import("./router.js").ViewContext} ViewContext
  * @typedef {import("./types").Envelope} Envelope
  * @typedef {import("./types").EnvelopePage} EnvelopePage
  * @typedef {import("./types").LiveEnvelope} LiveEnvelope

@@ -1,28 +1,14 @@
 // @ts-check
 // Errors: a searchable list, and one error with its stack trace, breadcrumbs and context.
 
-import {
-  api,
-  append,
-  empty,
-  h,
-  isObject,
-  jsonView,
-  kvTable,
-  levelBadge,
-  localTime,
-  plain,
-  route,
-  section,
-  serviceChip,
-  timeEl,
-  toDate,
-  whileLoading,
-} from "./lib.js";
+import { append, empty, h, kvTable, plain, section, whileLoading } from "./dom.js";
+import { route } from "./router.js";
+import { api } from "./api.js";
+import { isObject, jsonView, levelBadge, localTime, serviceChip, timeEl, toDate } from "./format.js";
 import { clickableRow, pagedTable } from "./lists.js";
 
 /**
- * @typedef {import("./lib.js").ViewContext} ViewContext
+ * @typedef {import("./router.js").ViewContext} ViewContext
  * @typedef {import("./types").ErrorSummary} ErrorSummary
  * @typedef {import("./types").ErrorDetail} ErrorDetail
  * @typedef {import("./types").SentryException} SentryException

@@ -1,7 +1,9 @@
 // @ts-check
 // Fault injection: the active rules, deleting one, and a form to add one.
 
-import { api, clear, count, duration, empty, errorBox, h, isAbort, section, timeEl } from "./lib.js";
+import { clear, empty, h, section } from "./dom.js";
+import { api, errorBox, isAbort } from "./api.js";
+import { count, duration, timeEl } from "./format.js";
 
 /**
  * @typedef {import("./types").FaultRule} FaultRule
@@ -19,7 +21,7 @@ const ACTIONS = {
 
 /**
  * @param {HTMLElement} page
- * @param {import("./lib.js").ViewContext} ctx
+ * @param {import("./router.js").ViewContext} ctx
  */
 export async function faultsView(page, ctx) {
   const list = h("div", {});

@@ -2,7 +2,10 @@
 // Forwarding to a real Sentry (RELAY_FORWARD): per project, what the outbox holds and how the
 // upstream answered. The upstream DSN arrives with its key masked; nothing here can unmask it.
 
-import { api, count, empty, errorBox, h, isAbort, kvTable, routeWithQuery, section, serviceChip, timeEl } from "./lib.js";
+import { empty, h, kvTable, section } from "./dom.js";
+import { routeWithQuery } from "./router.js";
+import { api, errorBox, isAbort } from "./api.js";
+import { count, serviceChip, timeEl } from "./format.js";
 
 /**
  * @typedef {import("./types").Forwarding} Forwarding
@@ -13,7 +16,7 @@ const REFRESH_MS = 2000;
 
 /**
  * @param {HTMLElement} page
- * @param {import("./lib.js").ViewContext} ctx
+ * @param {import("./router.js").ViewContext} ctx
  */
 export async function forwardingView(page, ctx) {
   const body = h("div", {});

@@ -2,13 +2,15 @@
 // What the list views share: a paged table over one /inspect endpoint with its heading and filters
 // (logs, errors, traces), the filter form (those and envelopes, metrics), rows that open their item.
 
-import { api, append, clear, empty, errorBox, h, isAbort, link, routeWithQuery } from "./lib.js";
+import { append, clear, empty, h, link } from "./dom.js";
+import { routeWithQuery } from "./router.js";
+import { api, errorBox, isAbort } from "./api.js";
 import { debounce } from "./live.js";
 
 /**
- * @typedef {import("./lib.js").Child} Child
- * @typedef {import("./lib.js").Props} Props
- * @typedef {import("./lib.js").ViewContext} ViewContext
+ * @typedef {import("./dom.js").Child} Child
+ * @typedef {import("./dom.js").Props} Props
+ * @typedef {import("./router.js").ViewContext} ViewContext
  * @typedef {import("./types").LiveEnvelope} LiveEnvelope
  */
 

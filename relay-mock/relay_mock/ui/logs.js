@@ -1,7 +1,9 @@
 // @ts-check
 // Sentry logs: newest first, live, with filters; each line links to its trace.
 
-import { h, idEl, levelBadge, route, serviceChip, timeEl } from "./lib.js";
+import { h } from "./dom.js";
+import { route } from "./router.js";
+import { idEl, levelBadge, serviceChip, timeEl } from "./format.js";
 import { pagedTable } from "./lists.js";
 
 /** @typedef {import("./types").LogPage} LogPage */
@@ -19,7 +21,7 @@ const FIELDS = [
 
 /**
  * @param {HTMLElement} page
- * @param {import("./lib.js").ViewContext} ctx
+ * @param {import("./router.js").ViewContext} ctx
  */
 export async function logList(page, ctx) {
   await pagedTable(page, ctx, {

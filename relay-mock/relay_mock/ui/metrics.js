@@ -2,7 +2,9 @@
 // Sentry trace metrics: one time-series chart per metric (name, type, unit, service), from the
 // API's per-bucket aggregates; live, with filters.
 
-import { api, clear, count, empty, errorBox, h, isAbort, serviceChip } from "./lib.js";
+import { clear, empty, h } from "./dom.js";
+import { api, errorBox, isAbort } from "./api.js";
+import { count, serviceChip } from "./format.js";
 import { lineChart } from "./chart.js";
 import { filterForm, readFilters } from "./lists.js";
 import { debounce } from "./live.js";
@@ -29,7 +31,7 @@ const AGGREGATE = { counter: "sum", gauge: "last", distribution: "avg" };
 
 /**
  * @param {HTMLElement} page
- * @param {import("./lib.js").ViewContext} ctx
+ * @param {import("./router.js").ViewContext} ctx
  */
 export async function metricsView(page, ctx) {
   const filters = readFilters(ctx.params, FIELDS);

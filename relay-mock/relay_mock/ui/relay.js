@@ -1,9 +1,12 @@
 // @ts-check
 // "What Sentry stores": an item beside what Relay's own normalization and data scrubbing would
 // store, each change marked with the rule that made it; and the leaks report. Captured values are
-// rendered as text nodes only (lib.js's h()), like everywhere else.
+// rendered as text nodes only (dom.js's h()), like everywhere else.
 
-import { api, append, empty, errorBox, h, idEl, jsonView, link, route, section, serviceChip, timeEl, typeBadge, whileLoading } from "./lib.js";
+import { append, empty, h, link, section, whileLoading } from "./dom.js";
+import { route } from "./router.js";
+import { api, errorBox } from "./api.js";
+import { idEl, jsonView, serviceChip, timeEl, typeBadge } from "./format.js";
 
 /**
  * @typedef {import("./types").Item} Item
@@ -272,7 +275,7 @@ function safe(text) {
 
 /**
  * @param {HTMLElement} page
- * @param {import("./lib.js").ViewContext} ctx
+ * @param {import("./router.js").ViewContext} ctx
  */
 export async function leaksView(page, ctx) {
   page.append(h("div", { class: "page-head" }, h("h1", {}, "Leaks")));

@@ -1,7 +1,9 @@
 // @ts-check
 // Stats: what is stored, what was refused and why, and what the SDKs report having dropped.
 
-import { api, bytes, clear, count, empty, errorBox, h, isAbort, kvTable, section, serviceChip, timeEl, typeBadge } from "./lib.js";
+import { clear, empty, h, kvTable, section } from "./dom.js";
+import { api, errorBox, isAbort } from "./api.js";
+import { bytes, count, serviceChip, timeEl, typeBadge } from "./format.js";
 import { debounce } from "./live.js";
 import { relayStatsSection } from "./relay.js";
 
@@ -10,12 +12,12 @@ import { relayStatsSection } from "./relay.js";
  * @typedef {import("./types").Refusal} Refusal
  * @typedef {import("./types").RefusalList} RefusalList
  * @typedef {import("./types").Discarded} Discarded
- * @typedef {import("./lib.js").Child} Child
+ * @typedef {import("./dom.js").Child} Child
  */
 
 /**
  * @param {HTMLElement} page
- * @param {import("./lib.js").ViewContext} ctx
+ * @param {import("./router.js").ViewContext} ctx
  */
 export async function statsView(page, ctx) {
   const body = h("div", {});

@@ -1,7 +1,10 @@
 // @ts-check
 // Sentry logs and metrics, shared by the Logs page, the Metrics page and the trace waterfall.
 
-import { api, h, idEl, levelBadge, route, serviceChip, timeEl } from "./lib.js";
+import { h } from "./dom.js";
+import { route } from "./router.js";
+import { api } from "./api.js";
+import { idEl, levelBadge, serviceChip, timeEl } from "./format.js";
 
 /**
  * @typedef {import("./types").TelemetryRecord} TelemetryRecord

@@ -1,32 +1,15 @@
 // @ts-check
 // Traces: the list, and one trace as a waterfall across services.
 
-import {
-  api,
-  clear,
-  count,
-  duration,
-  empty,
-  errorBox,
-  h,
-  idEl,
-  isAbort,
-  kvTable,
-  levelBadge,
-  loading,
-  plain,
-  route,
-  routeWithQuery,
-  section,
-  serviceChip,
-  serviceColor,
-  timeEl,
-} from "./lib.js";
+import { clear, empty, h, kvTable, loading, plain, section } from "./dom.js";
+import { route, routeWithQuery } from "./router.js";
+import { api, errorBox, isAbort } from "./api.js";
+import { count, duration, idEl, levelBadge, serviceChip, serviceColor, timeEl } from "./format.js";
 import { debounce } from "./live.js";
 import { clickableRow, pagedTable } from "./lists.js";
 
 /**
- * @typedef {import("./lib.js").ViewContext} ViewContext
+ * @typedef {import("./router.js").ViewContext} ViewContext
  * @typedef {import("./types").Trace} Trace
  * @typedef {import("./types").TraceSummary} TraceSummary
  * @typedef {import("./types").TraceNode} TraceNode
@@ -272,7 +255,7 @@ function renderTrace(trace, state) {
 
 /**
  * @param {string} label
- * @param {import("./lib.js").Child} value
+ * @param {import("./dom.js").Child} value
  */
 function stat(label, value) {
   return h("span", { class: "stat" }, h("span", { class: "stat-label" }, label), value);
