@@ -13,7 +13,7 @@ import pytest
 
 from relay_mock.ingest import build_record
 from relay_mock.live import arrival
-from relay_mock.models import as_json
+from relay_mock.models import LiveEnvelope, as_json
 from relay_mock.settings import RelaySettings, load_projects
 from relay_mock.store.database import connect
 from relay_mock.store.envelopes import get_envelope, list_envelopes
@@ -96,6 +96,9 @@ async def test_the_live_feed_and_the_list_show_an_envelope_alike(
     assert [arrival(record).json for record in committed] == [orjson.dumps(entry) for entry in listed]
     lagged = arrival(committed[0]).lagged()
     assert orjson.loads(lagged.json) == {**listed[0], "lagged": True}
+    # What the OpenAPI document (and the UI's generated types) say a stream event's data is.
+    event = LiveEnvelope.model_validate_json(lagged.json)
+    assert event.lagged is True and as_json(event) == orjson.loads(lagged.json)
     # Listed without payloads, an item has no header or payload at all (not nulls).
     assert all("payload" not in item and "header" not in item for entry in listed for item in entry["items"])
 
