@@ -47,13 +47,14 @@ def _instrumented() -> contextlib.AbstractContextManager[object]:
 with _instrumented():
     from relay_mock.ingest import build_record
     from relay_mock.protocol.errors import IngestError
+    from relay_mock.sandbox_projects import API
     from relay_mock.settings import RelaySettings, load_projects
     from relay_mock.store.records import EnvelopeRecord
 
 ENCODINGS = ("identity", "gzip", "deflate", "br", "zstd", "", "x-gzip", "compress")
 AUTH_FORMS = ("x-sentry-auth", "query", "basic", "none")
-PROJECT_ID = 1
-PUBLIC_KEY = "a1f2c3d4e5f60718293a4b5c6d7e8f90"  # project 1 of the default projects
+PROJECT_ID = API.id
+PUBLIC_KEY = API.public_key  # project 1 of the default projects
 DSN = f"http://{PUBLIC_KEY}@relay-mock:9000/{PROJECT_ID}"
 
 PROJECTS = load_projects({})
