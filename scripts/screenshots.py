@@ -19,6 +19,7 @@ import argparse
 import secrets
 import string
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,7 +82,7 @@ SHOTS = {
     ),
     "envelopes": Shot("relay-mock-envelopes.png", lambda relay, demo: "#/envelopes", "table.envelopes tbody tr"),
     "logs": Shot("relay-mock-logs.png", lambda relay, demo: "#/logs", "table.logs tbody tr"),
-    "metrics": Shot("relay-mock-metrics.png", lambda relay, demo: "#/metrics", ".metric-charts svg.chart polyline"),
+    "metrics": Shot("relay-mock-metrics.png", lambda relay, demo: "#/metrics", ".metric-charts .metric-name"),
     "leaks": Shot("relay-mock-leaks.png", lambda relay, demo: "#/leaks", "table.leaks tbody tr"),
     "relay-view": Shot(
         "relay-mock-relay-view.png",
@@ -91,9 +92,12 @@ SHOTS = {
 }
 
 
-def send_orders(api_url: str) -> None:
+def send_orders(api_url: str, spread_s: float) -> None:
+    """The orders, paced over `spread_s` seconds so the metrics' 10-second buckets draw a line."""
     with httpx.Client(base_url=api_url, timeout=30) as http:
-        for fault, body in ORDERS:
+        for n, (fault, body) in enumerate(ORDERS):
+            if n:
+                time.sleep(spread_s / (len(ORDERS) - 1))  # pacing traffic, not waiting for a result
             headers = {"x-sandbox-fault": fault} if fault else {}
             http.post("/orders", json=body, headers=headers)  # a 409 or 502 is part of the show
         http.post("/test-flush")
@@ -139,7 +143,12 @@ def shoot(page: Page, base_url: str, route: str, ready: str, output: Path) -> No
     page.locator(ready).first.wait_for(state="visible", timeout=20_000)
     page.wait_for_function("document.fonts.status === 'loaded'")
     page.wait_for_timeout(300)  # charts and the live list settle; not a wait for data (that is `ready`)
-    page.screenshot(path=str(output))
+    # A page shorter than the window is cut below its content: smaller files, no empty band.
+    height = page.evaluate("Math.ceil(document.getElementById('main').getBoundingClientRect().bottom) + 16")
+    viewport = page.viewport_size or {"width": 1280, "height": 800}
+    page.screenshot(
+        path=str(output), clip={"x": 0, "y": 0, "width": viewport["width"], "height": min(height, viewport["height"])}
+    )
 
 
 def main() -> int:
@@ -150,6 +159,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", choices=sorted(SHOTS), default=sorted(SHOTS))
     parser.add_argument("--trace-id", help="the trace for `trace` (default: newest complete multi-service trace)")
     parser.add_argument("--no-traffic", action="store_true", help="shoot what is stored; send nothing")
+    parser.add_argument("--spread", type=float, default=40.0, help="seconds over which the orders are sent")
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=800)
     args = parser.parse_args()
@@ -162,7 +172,7 @@ def main() -> int:
     if args.no_traffic:
         event_envelope = ""
     else:
-        send_orders(args.api_url)
+        send_orders(args.api_url, args.spread)
         event_envelope = send_sdk_event(base_url)
     demo = Demo(event_envelope, args.trace_id)
 
