@@ -4,7 +4,7 @@
     scripts/py.sh scripts/screenshots.py --only trace logs   # some of them
     scripts/py.sh scripts/screenshots.py --only trace --trace-id 4bf92f3577b34da6a3ce929d0e0e4736
 
-First it sends traffic the way the README does: orders through api (one slow, one failing, one
+First it sends traffic the way the README does, orders through api (one slow, one failing, one
 sold out, the rest plain), then one event from the real sentry-sdk to the playground project
 carrying a card number (which Relay scrubs) and a live-looking API key under a name no scrubber
 knows (which survives: a leak). Then it opens relay-mock's UI in headless Chromium, found the way
@@ -36,7 +36,7 @@ from tests.support.polling import poll
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDER = {"sku": "SKU-1", "quantity": 1}
-# (X-Sandbox-Fault, body) per order: the README's switches, so the pages show more than one shape.
+# (X-Sandbox-Fault, body) per order: the switches of docs/settings.md, so the pages show more than one shape.
 ORDERS = [
     (None, ORDER),
     ("downstream:latency=400", ORDER),

@@ -87,7 +87,7 @@ class RelaySettings(BaseSettings):
         return [part.strip() for part in self.allowed_hosts.split(",") if part.strip()]
 
     # "What Sentry stores" (relay_view/): per-project data-scrubbing settings, JSON or a file path
-    # (README), and the time Relay's code may take over one item before it counts as failed.
+    # (docs/what-sentry-stores.md), and the time Relay's code may take over one item before it counts as failed.
     scrubbing: str | None = None
     store_view_budget_s: float = Field(2.0, gt=0, le=60)
     # false: no background worker (no verdicts, leaks or stats); the endpoint still computes on read.
