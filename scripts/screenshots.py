@@ -52,6 +52,7 @@ class Shot:
     file: str
     route: Callable[[RelayClient, Demo], str | None]  # the UI's hash route, or None: nothing to show
     ready: str  # a selector that is visible once the view's data has rendered
+    top: str | None = None  # scrolled to the top of the window first (what matters is below the fold)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ SHOTS = {
         "relay-mock-relay-view.png",
         lambda relay, demo: f"#/envelopes/{demo.event_envelope}?relay=event",
         "section.item .relay-view .relay-changes",
+        top="section.item",
     ),
 }
 
@@ -138,9 +140,14 @@ def send_sdk_event(relay_url: str) -> str:
     return envelope_id
 
 
-def shoot(page: Page, base_url: str, route: str, ready: str, output: Path) -> None:
+def shoot(page: Page, base_url: str, route: str, shot: Shot, output: Path) -> None:
     page.goto(f"{base_url}/{route}")
-    page.locator(ready).first.wait_for(state="visible", timeout=20_000)
+    page.locator(shot.ready).first.wait_for(state="visible", timeout=20_000)
+    if shot.top:
+        page.locator(shot.top).first.evaluate("element => element.scrollIntoView({block: 'start'})")
+        page.wait_for_function("document.fonts.status === 'loaded'")
+        page.screenshot(path=str(output))
+        return
     page.wait_for_function("document.fonts.status === 'loaded'")
     page.wait_for_timeout(300)  # charts and the live list settle; not a wait for data (that is `ready`)
     # A page shorter than the window is cut below its content: smaller files, no empty band.
@@ -187,7 +194,7 @@ def main() -> int:
                 if not route or route.endswith("/") or (name == "relay-view" and not demo.event_envelope):
                     print(f"screenshots: {name}: nothing to show, {shot.file} left as it is", file=sys.stderr)
                     continue
-                shoot(page, base_url, route, shot.ready, args.out / shot.file)
+                shoot(page, base_url, route, shot, args.out / shot.file)
                 print(f"wrote {args.out / shot.file} ({base_url}/{route})", file=sys.stderr)
         finally:
             browser.close()
