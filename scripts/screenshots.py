@@ -145,17 +145,14 @@ def shoot(page: Page, base_url: str, route: str, shot: Shot, output: Path) -> No
     page.locator(shot.ready).first.wait_for(state="visible", timeout=20_000)
     if shot.top:
         page.locator(shot.top).first.evaluate("element => element.scrollIntoView({block: 'start'})")
-        page.wait_for_function("document.fonts.status === 'loaded'")
-        page.screenshot(path=str(output))
-        return
     page.wait_for_function("document.fonts.status === 'loaded'")
     page.wait_for_timeout(300)  # charts and the live list settle; not a wait for data (that is `ready`)
-    # A page shorter than the window is cut below its content: smaller files, no empty band.
-    height = page.evaluate("Math.ceil(document.getElementById('main').getBoundingClientRect().bottom) + 16")
     viewport = page.viewport_size or {"width": 1280, "height": 800}
-    page.screenshot(
-        path=str(output), clip={"x": 0, "y": 0, "width": viewport["width"], "height": min(height, viewport["height"])}
-    )
+    height = viewport["height"]
+    if not shot.top:  # a page shorter than the window is cut below its content: no empty band
+        bottom = page.evaluate("Math.ceil(document.getElementById('main').getBoundingClientRect().bottom) + 16")
+        height = min(height, int(bottom))
+    page.screenshot(path=str(output), clip={"x": 0, "y": 0, "width": viewport["width"], "height": height})
 
 
 def main() -> int:
