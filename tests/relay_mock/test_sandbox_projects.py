@@ -13,6 +13,7 @@ import pytest
 
 from relay_mock import sandbox_projects
 from relay_mock.settings import load_projects
+from tests.browser.sdk_traffic import KEYS
 from tests.support.projects import API, PLAYGROUND, PROJECTS, Project
 from tests.support.stack import ROOT
 
@@ -57,3 +58,8 @@ def test_locusts_default_key_is_the_playground_projects() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == PLAYGROUND.key
+
+
+def test_the_browser_tests_sdk_script_names_the_same_keys() -> None:
+    assert KEYS == {p.name: (p.id, p.key) for p in PROJECTS if p.name in KEYS}
+    assert set(KEYS) == {"api", "downstream", "playground"}
