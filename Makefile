@@ -92,7 +92,7 @@ fuzz-api: ## fuzz the running services' OpenAPI schemas with schemathesis (MAX_E
 	@scripts/fuzz-api.sh
 
 .PHONY: screenshots
-screenshots: ## regenerate docs/images/*.png from the running stack: sends a few orders and one SDK event first (make up; ONLY=trace logs ...)
+screenshots: ## regenerate docs/images/*.png from the running stack: sends ten orders over 40 s and one SDK event first (make up; ONLY=trace logs ...)
 	@scripts/py.sh scripts/screenshots.py $(if $(ONLY),--only $(ONLY))
 
 offline-images: ## build local base images from Debian packages (no registry needed)
