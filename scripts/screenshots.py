@@ -6,9 +6,10 @@
 
 First it sends traffic the way the README does, orders through api (one slow, one failing, one
 sold out, the rest plain), then one event from the real sentry-sdk to the playground project
-carrying a card number (which Relay scrubs) and a live-looking API key under a name no scrubber
-knows (which survives: a leak). Then it opens relay-mock's UI in headless Chromium, found the way
-the tests find it (tests/support/chromium.py), and writes one PNG per view. The mixed Sentry and
+carrying a card number (which Relay scrubs), a password (which the SDK scrubs) and a live-looking
+API key under a name no scrubber knows (which survives: a leak). Then it opens relay-mock's UI in
+headless Chromium, found the way the tests find it (tests/support/chromium.py), and writes one PNG
+per view. The mixed Sentry and
 OpenTelemetry trace is taken only when catalog sent spans (`make up-otel`); otherwise its image is
 left as it is, and the script says so.
 """
@@ -116,7 +117,7 @@ def send_sdk_event(relay_url: str) -> str:
             scope.set_tag("marker", marker)
             scope.set_extra("payment_card", CARD)  # Relay's @creditcard rule filters it
             scope.set_extra("partner_reference", key)  # no scrubber knows the name: it leaks
-            scope.set_extra("password", "correct horse battery staple")  # filtered by name
+            scope.set_extra("password", "correct horse battery staple")  # the SDK's own scrubber filters it
             sentry_sdk.capture_message(f"checkout failed for order {marker}", level="error")
         sentry_sdk.flush(timeout=10)
     finally:
