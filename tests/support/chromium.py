@@ -42,8 +42,16 @@ def _playwright_root() -> Path:
 
 def _playwrights_own() -> list[Path]:
     root = _playwright_root()
+    # chrome-linux64 in Playwright 1.65 (this venv), chrome-linux in older ones; the newest build first.
     patterns = ("chromium-*/chrome-linux*/chrome", "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium")
-    return sorted((path for pattern in patterns for path in root.glob(pattern) if path.is_file()), reverse=True)
+    found = [path for pattern in patterns for path in root.glob(pattern) if path.is_file()]
+    return sorted(found, key=_build, reverse=True)
+
+
+def _build(path: Path) -> int:
+    """The build number of Playwright's `chromium-<build>` folder the browser is in."""
+    folder = next(part for part in path.parts if part.startswith("chromium-"))
+    return int(folder.removeprefix("chromium-")) if folder.removeprefix("chromium-").isdigit() else -1
 
 
 def missing_chromium() -> str | None:

@@ -41,8 +41,8 @@ def test_without_any_chromium_the_message_names_both_ways_to_get_one(no_browser:
 
 
 def test_playwrights_own_browser_is_used_when_debians_is_absent(no_browser: Path) -> None:
-    older = executable(no_browser / "chromium-1100" / "chrome-linux" / "chrome")
-    newer = executable(no_browser / "chromium-1200" / "chrome-linux" / "chrome")
+    older = executable(no_browser / "chromium-999" / "chrome-linux" / "chrome")
+    newer = executable(no_browser / "chromium-1200" / "chrome-linux64" / "chrome")  # Playwright 1.65's layout
     assert chromium.chromium_path() == newer != older
     assert chromium.missing_chromium() is None
 
