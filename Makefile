@@ -95,6 +95,10 @@ fuzz: ## coverage-guided fuzzing of relay-mock's ingest (RUNS=100000)
 fuzz-api: ## fuzz the running services' OpenAPI schemas with schemathesis (MAX_EXAMPLES=50)
 	@scripts/fuzz-api.sh
 
+.PHONY: screenshots
+screenshots: ## regenerate docs/images/*.png from the running stack: sends ten orders over 40 s and one SDK event first (make up; ONLY=trace logs ...)
+	@scripts/py.sh scripts/screenshots.py $(if $(ONLY),--only $(ONLY))
+
 offline-images: ## build local base images from Debian packages (no registry needed)
 	@scripts/offline-images.sh
 

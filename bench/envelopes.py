@@ -13,7 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import sentry_sdk
 
-API_KEY = "a1f2c3d4e5f60718293a4b5c6d7e8f90"
+from relay_mock.sandbox_projects import API
+
+API_KEY = API.public_key
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,10 @@ import httpx
 
 from bench.relay import PYTHON, ROOT, _env, free_port, pinned, wait_ready, write_json
 from bench.span_scrubbing import span_scrubbing_cost
+from relay_mock.sandbox_projects import API, DOWNSTREAM
 
-API_DSN = "http://a1f2c3d4e5f60718293a4b5c6d7e8f90@127.0.0.1:{port}/1"
-DOWNSTREAM_DSN = "http://b2e3d4c5f6a70819203b4c5d6e7f8091@127.0.0.1:{port}/2"
+API_DSN = API.dsn("127.0.0.1:{port}")
+DOWNSTREAM_DSN = DOWNSTREAM.dsn("127.0.0.1:{port}")
 MODES = {
     "off": {"SENTRY_DSN": ""},
     "sdk": {"SENTRY_BARE_SDK": "true"},

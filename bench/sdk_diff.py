@@ -424,7 +424,7 @@ def render_doc(results: dict[str, Any]) -> str:
         "",
         "## What changes for the services",
         "",
-        'See README, "sentry-python 3": what 3.0 cannot do of the seed, and what the services do instead.',
+        "See [services.md](services.md#sentry-python-3): what 3.0 cannot do of the seed; what the services do instead.",
         "",
     ]
     return "\n".join(out)

@@ -33,8 +33,9 @@ import sentry_sdk
 from bench.envelopes import API_KEY, Captured, capture
 from bench.relay import ROOT, _env, free_port, wait_ready, write_json
 from relay_mock.client import RelayClient
+from relay_mock.sandbox_projects import DOWNSTREAM
 
-DOWNSTREAM_KEY = "b2e3d4c5f6a70819203b4c5d6e7f8091"
+DOWNSTREAM_KEY = DOWNSTREAM.public_key
 HEX_ID = re.compile(rb"\b[0-9a-f]{32}\b|\b[0-9a-f]{16}\b")
 
 

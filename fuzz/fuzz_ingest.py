@@ -19,9 +19,7 @@ Run it with scripts/fuzz.sh; `python fuzz/fuzz_ingest.py -help=1` lists libFuzze
 from __future__ import annotations
 
 import base64
-import contextlib
 import gzip
-import sys
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -31,37 +29,23 @@ import brotli
 import orjson
 import zstandard
 
-try:
-    import atheris  # type: ignore[import-untyped,import-not-found,unused-ignore]
-except ImportError:  # CI replays the corpus without atheris
-    atheris = None
+from fuzz.harness import ContractViolation, check_items_inside, check_refusal, fuzz, instrumented
 
-
-def _instrumented() -> contextlib.AbstractContextManager[object]:
-    # Coverage feedback from relay_mock's code only, and only when running as the fuzzer.
-    if atheris is not None and __name__ == "__main__":
-        return atheris.instrument_imports(include=["relay_mock"])  # type: ignore[no-any-return]
-    return contextlib.nullcontext()
-
-
-with _instrumented():
+with instrumented(__name__):  # coverage feedback from relay_mock only, and only as the fuzzer
     from relay_mock.ingest import build_record
     from relay_mock.protocol.errors import IngestError
+    from relay_mock.sandbox_projects import API
     from relay_mock.settings import RelaySettings, load_projects
     from relay_mock.store.records import EnvelopeRecord
 
 ENCODINGS = ("identity", "gzip", "deflate", "br", "zstd", "", "x-gzip", "compress")
 AUTH_FORMS = ("x-sentry-auth", "query", "basic", "none")
-PROJECT_ID = 1
-PUBLIC_KEY = "a1f2c3d4e5f60718293a4b5c6d7e8f90"  # project 1 of the default projects
+PROJECT_ID = API.id
+PUBLIC_KEY = API.public_key  # project 1 of the default projects
 DSN = f"http://{PUBLIC_KEY}@relay-mock:9000/{PROJECT_ID}"
 
 PROJECTS = load_projects({})
 SETTINGS = RelaySettings(data_dir=Path(tempfile.gettempdir()))
-
-
-class ContractViolation(AssertionError):
-    """build_record answered in a way the contract forbids (a 5xx, or a record the writer cannot store)."""
 
 
 @dataclass(frozen=True)
@@ -150,9 +134,7 @@ def check_one(data: bytes) -> EnvelopeRecord | IngestError:
             received_at=0.0,
         )
     except IngestError as exc:
-        if not 400 <= exc.status < 500:
-            raise ContractViolation(f"{type(exc).__name__} with status {exc.status}: {exc.detail}") from exc
-        exc.body()  # the response body must build
+        check_refusal(exc)
         return exc
     _check_storable(record)
     return record
@@ -165,20 +147,8 @@ def _check_storable(record: EnvelopeRecord) -> None:
     orjson.dumps(record.header)
     for item in record.items:
         orjson.dumps(item.summary)
-        if item.offset + item.length > len(record.raw):
-            raise ContractViolation(f"item {item.idx} points past the envelope ({item.offset}+{item.length})")
-
-
-def test_one_input(data: bytes) -> None:
-    check_one(data)
-
-
-def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
+    check_items_inside(record)
 
 
 if __name__ == "__main__":
-    if atheris is None:
-        sys.exit("atheris is not installed: .venv/bin/pip install atheris")
-    main()
+    fuzz(check_one)

@@ -18,26 +18,14 @@ Run it with `scripts/fuzz.sh` (FUZZ_TARGET=otlp).
 
 from __future__ import annotations
 
-import contextlib
-import sys
 from dataclasses import dataclass
 
 import orjson
 
-try:
-    import atheris  # type: ignore[import-untyped,import-not-found,unused-ignore]
-except ImportError:  # CI replays the corpus without atheris
-    atheris = None
+from fuzz.harness import ContractViolation, check_items_inside, check_refusal, fuzz, instrumented
 
-
-def _instrumented() -> contextlib.AbstractContextManager[object]:
-    if atheris is not None and __name__ == "__main__":
-        return atheris.instrument_imports(include=["relay_mock"])  # type: ignore[no-any-return]
-    return contextlib.nullcontext()
-
-
-with _instrumented():  # fuzz_ingest imports relay_mock too: inside, so it is instrumented
-    from fuzz.fuzz_ingest import ENCODINGS, PROJECT_ID, PROJECTS, PUBLIC_KEY, SETTINGS, ContractViolation, compress
+with instrumented(__name__):  # fuzz_ingest imports relay_mock too: inside, so it is instrumented
+    from fuzz.fuzz_ingest import ENCODINGS, PROJECT_ID, PROJECTS, PUBLIC_KEY, SETTINGS, compress
     from relay_mock.ingest import build_otlp_record
     from relay_mock.protocol import otlp
     from relay_mock.protocol.envelope import parse_envelope
@@ -111,9 +99,7 @@ def check_one(data: bytes) -> EnvelopeRecord | IngestError:
             received_at=0.0,
         )
     except IngestError as exc:
-        if not 400 <= exc.status < 500:
-            raise ContractViolation(f"{type(exc).__name__} with status {exc.status}: {exc.detail}") from exc
-        exc.body()
+        check_refusal(exc)
         return exc
     _check_accounted(record, converted)
     return record
@@ -132,9 +118,7 @@ def _check_accounted(record: EnvelopeRecord, converted: otlp.Converted) -> None:
         raise ContractViolation("the request body is not kept")
     orjson.dumps(record.header)
     otlp.response_body(converted)
-    for item in record.items:
-        if item.offset + item.length > len(record.raw):
-            raise ContractViolation(f"item {item.idx} points past the record ({item.offset}+{item.length})")
+    check_items_inside(record, "record")
     _check_index(record)
 
 
@@ -151,16 +135,5 @@ def _check_index(record: EnvelopeRecord) -> None:
             raise ContractViolation(f"item {written.idx}: written {written} but reads back as {read}")
 
 
-def test_one_input(data: bytes) -> None:
-    check_one(data)
-
-
-def main() -> None:
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
-
-
 if __name__ == "__main__":
-    if atheris is None:
-        sys.exit("atheris is not installed: .venv/bin/pip install atheris")
-    main()
+    fuzz(check_one)

@@ -12,7 +12,7 @@ step "ruff"
 step "mypy --strict"
 .venv/bin/mypy servicekit api downstream catalog relay-mock/relay_mock loadtest bench
 # -- scripts/ under ruff and tests/ under mypy (issue 10)
-# scripts/ holds tools run by hand or by make (chaos.py, ui-screenshot.py); ruff takes its
+# scripts/ holds tools run by hand or by make (chaos.py, screenshots.py); ruff takes its
 # files by path, dashes in their names included. The tests get the packages' strict mypy:
 # it catches a test calling what the code no longer has.
 step "ruff: scripts"

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_venv
-exec .venv/bin/python -m pytest tests/relay_mock tests/verify tests/servicekit tests/services tests/catalog tests/loadtest \
+exec .venv/bin/python -m pytest tests/relay_mock tests/verify tests/servicekit tests/services tests/catalog tests/loadtest tests/tooling \
   -m "not stack and not slow" "$@"

@@ -6,10 +6,11 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 ensure_venv
 # The web UI's tests need a Chromium: stop now, saying how to get one, rather than fail later.
-if ! missing=$(.venv/bin/python -c 'from tests.support.chromium import missing_chromium as m; print(m() or "")') || [ -n "$missing" ]; then
-  echo "make test: ${missing:-cannot look for Chromium}" >&2
+if ! browser=$(.venv/bin/python -m tests.support.chromium 2>&1); then
+  echo "make test: $browser" >&2
   exit 2
 fi
+step "Chromium for the browser tests: $browser"
 prepare_images
 status=0
 .venv/bin/python -m pytest "$@" || status=$?

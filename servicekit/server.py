@@ -84,15 +84,12 @@ class BoundedHeadersProtocol(HttpToolsProtocol):
             self.transport.close()
 
 
-def serve(settings_cls: type[SettingsT], create_app: Callable[[SettingsT], FastAPI]) -> None:
-    settings = load_settings(settings_cls)
-    configure_logging(settings.service_name, settings.log_level)
-    configure_sentry(settings)
-    app = KeepAliveAfterErrors(create_app(settings))
+def run(app: ASGIApp, port: int) -> None:
+    """Serve one service's app the way every service of the stack is served (catalog too)."""
     uvicorn.run(
-        app,
+        KeepAliveAfterErrors(app),
         host="0.0.0.0",  # noqa: S104 - inside a container; compose publishes on 127.0.0.1 only
-        port=settings.port,
+        port=port,
         log_config=None,
         access_log=False,
         server_header=False,
@@ -104,3 +101,10 @@ def serve(settings_cls: type[SettingsT], create_app: Callable[[SettingsT], FastA
         backlog=2048,
         timeout_keep_alive=15,
     )
+
+
+def serve(settings_cls: type[SettingsT], create_app: Callable[[SettingsT], FastAPI]) -> None:
+    settings = load_settings(settings_cls)
+    configure_logging(settings.service_name, settings.log_level)
+    configure_sentry(settings)
+    run(create_app(settings), settings.port)

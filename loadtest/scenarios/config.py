@@ -28,6 +28,8 @@ RELAY_INSPECT_TOKEN = os.environ.get("RELAY_INSPECT_TOKEN", "")
 # The head-of-trace sampling decision Locust makes for each trace it starts.
 SAMPLE_RATE = _float("LOCUST_SAMPLE_RATE", 1.0, 0.0, 1.0)
 # Locust plays a browser SDK at the head of the trace: its baggage names this project's key.
+# The playground project's (relay_mock/sandbox_projects.py; the Locust image carries no relay_mock,
+# so tests/relay_mock/test_sandbox_projects.py holds the two equal).
 PUBLIC_KEY = os.environ.get("LOCUST_SENTRY_PUBLIC_KEY", "c3d4e5f6a7b8091a2b3c4d5e6f708192")
 RELEASE = os.environ.get("LOCUST_RELEASE", "locust@1.0.0")
 ENVIRONMENT = os.environ.get("LOCUST_ENVIRONMENT", "loadtest")

@@ -19,14 +19,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from relay_mock.sandbox_projects import API, DOWNSTREAM, PLAYGROUND
+
 PROJECT_PREFIX = "RELAY_PROJECT_"
 _HOST_NAME = re.compile(r"\*|[A-Za-z0-9._-]+|\[?[0-9A-Fa-f:.]+\]?")
 
-DEFAULT_PROJECTS = {
-    "api": "http://a1f2c3d4e5f60718293a4b5c6d7e8f90@relay-mock:9000/1",
-    "downstream": "http://b2e3d4c5f6a70819203b4c5d6e7f8091@relay-mock:9000/2",
-    "playground": "http://c3d4e5f6a7b8091a2b3c4d5e6f708192@relay-mock:9000/3",
-}
+# Without RELAY_PROJECT_* (compose sets all four, catalog included).
+DEFAULT_PROJECTS = {project.name: project.dsn() for project in (API, DOWNSTREAM, PLAYGROUND)}
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ class RelaySettings(BaseSettings):
         return [part.strip() for part in self.allowed_hosts.split(",") if part.strip()]
 
     # "What Sentry stores" (relay_view/): per-project data-scrubbing settings, JSON or a file path
-    # (README), and the time Relay's code may take over one item before it counts as failed.
+    # (docs/what-sentry-stores.md), and the time Relay's code may take over one item before it counts as failed.
     scrubbing: str | None = None
     store_view_budget_s: float = Field(2.0, gt=0, le=60)
     # false: no background worker (no verdicts, leaks or stats); the endpoint still computes on read.

@@ -25,6 +25,8 @@ import sentry_sdk
 from sentry_sdk.integrations.stdlib import StdlibIntegration
 from sentry_sdk.types import Event, Hint
 
+# tests/support/projects.py's ids and keys, written out: this script runs as a process of its own,
+# without the tests' import path (tests/relay_mock/test_sandbox_projects.py holds the copies equal).
 KEYS = {
     "api": (1, "a1f2c3d4e5f60718293a4b5c6d7e8f90"),
     "downstream": (2, "b2e3d4c5f6a70819203b4c5d6e7f8091"),

@@ -17,9 +17,10 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from catalog.app import create_app
 from catalog.settings import CatalogSettings
 from catalog.telemetry import Telemetry, configure_telemetry
+from tests.support.projects import CATALOG
 from tests.support.sentry_client import shut_down_sentry
 
-DSN = "http://d4e5f6a7b8c9d0e1f2a3b4c5d6e7f809@relay.invalid:9000/4"
+DSN = CATALOG.dsn("http://relay.invalid:9000")
 
 
 class DictStock:

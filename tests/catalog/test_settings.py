@@ -12,6 +12,7 @@ import pytest
 from catalog.settings import CatalogSettings
 from catalog.telemetry import OtlpTarget
 from servicekit.settings import SettingsError, load_settings
+from tests.support.projects import CATALOG
 from tests.support.stack import ROOT
 
 
@@ -46,10 +47,9 @@ def test_the_process_stops_at_start_naming_the_bad_setting() -> None:
 
 
 def test_otlp_urls_and_auth_come_from_the_dsn() -> None:
-    target = OtlpTarget.from_dsn("http://d4e5f6a7b8c9d0e1f2a3b4c5d6e7f809@relay-mock:9000/4", "catalog/1.0.0")
+    target = OtlpTarget.from_dsn(CATALOG.dsn("http://relay-mock:9000"), "catalog/1.0.0")
     assert target.traces_url == "http://relay-mock:9000/api/4/integration/otlp/v1/traces/"
     assert target.logs_url == "http://relay-mock:9000/api/4/integration/otlp/v1/logs/"
     assert target.headers == {
-        "X-Sentry-Auth": "Sentry sentry_key=d4e5f6a7b8c9d0e1f2a3b4c5d6e7f809, sentry_version=7, "
-        "sentry_client=catalog/1.0.0"
+        "X-Sentry-Auth": f"Sentry sentry_key={CATALOG.key}, sentry_version=7, sentry_client=catalog/1.0.0"
     }

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.projects import API
 from tests.support.relay import RelayClient
 from tests.support.stack import Stack
 
@@ -86,7 +87,7 @@ def test_invalid_order_input_is_refused_with_422_naming_the_field(stack: Stack) 
 def test_relay_refuses_bad_envelopes_with_json_naming_the_problem(
     stack: Stack, body: bytes, headers: dict[str, str], status: int, detail: str
 ) -> None:
-    auth = {"x-sentry-auth": "Sentry sentry_key=a1f2c3d4e5f60718293a4b5c6d7e8f90, sentry_version=7"}
+    auth = {"x-sentry-auth": f"Sentry sentry_key={API.key}, sentry_version=7"}
     response = httpx.post(f"{stack.relay_url}/api/1/envelope/", content=body, headers={**auth, **headers})
     assert response.status_code == status
     assert response.json()["detail"] == detail

@@ -11,11 +11,12 @@ import httpx
 import pytest
 
 from tests.support.polling import poll
+from tests.support.projects import API
 from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
-API_KEY = "a1f2c3d4e5f60718293a4b5c6d7e8f90"
+API_KEY = API.key
 
 
 def _envelope(event_id: str) -> bytes:

@@ -82,6 +82,16 @@ REFUSALS = {
         "missing authorization",
     ),
     "malformed envelope": Refused(_post(b"this is not an envelope\n"), 400, "malformed_envelope", "not valid JSON"),
+    # JSON orjson reads (1,024 levels) but cannot write back (254): it was answered 503, "retry".
+    "envelope header nested 300 deep": Refused(
+        _post(b'{"x":' + b"[" * 300 + b"]" * 300 + b"}\n"), 400, "malformed_envelope", "nests too deeply"
+    ),
+    "store event nested 300 deep": Refused(
+        _post(b'{"x":' + b"[" * 300 + b"]" * 300 + b"}", path="/api/1/store/"),
+        400,
+        "malformed_envelope",
+        "nests too deeply",
+    ),
     "undecodable gzip": Refused(
         _post(b"\x1f\x8b\x08\x00garbage", headers={"Content-Encoding": "gzip"}), 400, "undecodable_body", "gzip"
     ),

@@ -12,9 +12,10 @@ from typing import Any
 import httpx
 
 from tests.relay_http.inspector import Inspector
+from tests.support.projects import API, DOWNSTREAM
 from tests.support.relay_server import RelayMock
 
-API_AUTH = {"x-sentry-auth": "Sentry sentry_key=a1f2c3d4e5f60718293a4b5c6d7e8f90, sentry_version=7"}
+API_AUTH = {"x-sentry-auth": f"Sentry sentry_key={API.key}, sentry_version=7"}
 
 
 def _envelope(header: dict[str, Any], *items: tuple[str, dict[str, Any]]) -> bytes:
@@ -115,7 +116,7 @@ def test_a_streamed_segment_answers_the_call_that_caused_it(relay: RelayMock, in
         "attributes": {"sentry.op": {"type": "string", "value": "http.server"}},
     }
     streamed = _envelope({"trace": {"trace_id": trace_id}}, ("span", {"items": [segment]}))
-    downstream_auth = {"x-sentry-auth": "Sentry sentry_key=b2e3d4c5f6a70819203b4c5d6e7f8091, sentry_version=7"}
+    downstream_auth = {"x-sentry-auth": f"Sentry sentry_key={DOWNSTREAM.key}, sentry_version=7"}
     httpx.post(
         f"{relay.url}/api/1/envelope/", content=_transaction(trace_id, started, spans=[call]), headers=API_AUTH
     ).raise_for_status()

@@ -11,9 +11,10 @@ import time
 import httpx
 
 from tests.relay_http.inspector import Inspector
+from tests.support.projects import API
 from tests.support.relay_server import RelayMock
 
-API_AUTH = {"x-sentry-auth": "Sentry sentry_key=a1f2c3d4e5f60718293a4b5c6d7e8f90, sentry_version=7"}
+API_AUTH = {"x-sentry-auth": f"Sentry sentry_key={API.key}, sentry_version=7"}
 
 
 def _transaction(started: float) -> tuple[str, bytes]:

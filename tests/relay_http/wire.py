@@ -5,40 +5,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
-
-@dataclass(frozen=True)
-class Project:
-    """One of relay-mock's default projects (relay-mock/relay_mock/settings.py)."""
-
-    id: int
-    name: str
-    key: str
-
-    def dsn(self, relay_url: str) -> str:
-        return f"http://{self.key}@{urlsplit(relay_url).netloc}/{self.id}"
-
-    def envelope_url(self, relay_url: str) -> str:
-        return f"{relay_url}/api/{self.id}/envelope/"
-
-    def store_url(self, relay_url: str) -> str:
-        return f"{relay_url}/api/{self.id}/store/"
-
-    @property
-    def auth(self) -> dict[str, str]:
-        """The X-Sentry-Auth header, as sentry-python sends it."""
-        return {"X-Sentry-Auth": f"Sentry sentry_key={self.key}, sentry_version=7, sentry_client=tests/1.0"}
-
-
-API = Project(1, "api", "a1f2c3d4e5f60718293a4b5c6d7e8f90")
-DOWNSTREAM = Project(2, "downstream", "b2e3d4c5f6a70819203b4c5d6e7f8091")
-PLAYGROUND = Project(3, "playground", "c3d4e5f6a7b8091a2b3c4d5e6f708192")
+# The projects live in tests/support/projects.py; the tests of the wire import them from here too.
+from tests.support.projects import API as API
+from tests.support.projects import DOWNSTREAM as DOWNSTREAM
+from tests.support.projects import PLAYGROUND as PLAYGROUND
+from tests.support.projects import Project as Project
 
 
 def new_id() -> str:

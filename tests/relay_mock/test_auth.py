@@ -17,9 +17,10 @@ from relay_mock.protocol.auth import Auth, auth_from_request
 from relay_mock.protocol.errors import AuthError, IngestError, ProjectRejected
 from relay_mock.settings import Project, RelaySettings, load_projects
 from relay_mock.store.records import EnvelopeRecord
+from tests.support.projects import API, DOWNSTREAM
 
-API_KEY = "a1f2c3d4e5f60718293a4b5c6d7e8f90"  # project 1, "api"
-DOWNSTREAM_KEY = "b2e3d4c5f6a70819203b4c5d6e7f8091"  # project 2, "downstream"
+API_KEY = API.key  # project 1, "api"
+DOWNSTREAM_KEY = DOWNSTREAM.key  # project 2, "downstream"
 SDK_AUTH = f"Sentry sentry_key={API_KEY}, sentry_version=7, sentry_client=sentry.python/2.75.0"
 ENVELOPE = b'{}\n{"type":"event"}\n{"message":"hello"}\n'
 

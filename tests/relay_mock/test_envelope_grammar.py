@@ -279,3 +279,14 @@ def test_a_store_transaction_becomes_a_transaction_item() -> None:
 
 def test_a_store_event_without_a_string_event_id_gets_an_empty_envelope_header() -> None:
     assert parse_envelope(envelope_from_event({"event_id": 5, "message": "x"})).header == {}
+
+
+def test_a_header_nested_deeper_than_the_store_can_write_is_refused() -> None:
+    # orjson parses 1,024 levels but writes 254: the store writer would fail on it after parsing.
+    assert refusal(b'{"x":' + b"[" * 254 + b"]" * 254 + b"}\n")[0] == "envelope header nests too deeply"
+    assert parse_envelope(b'{"x":' + b"[" * 253 + b"]" * 253 + b"}\n").items == []
+
+
+def test_a_store_event_nested_deeper_than_the_store_can_write_is_refused() -> None:
+    with pytest.raises(MalformedEnvelope, match="store body nests too deeply"):
+        envelope_from_event({"x": orjson.loads(b"[" * 300 + b"]" * 300)})

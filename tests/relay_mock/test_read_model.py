@@ -22,9 +22,10 @@ from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.records import EnvelopeRecord
 from relay_mock.store.writer import StoreWriter
 from relay_mock.verify.collect import collect
+from tests.support.projects import API
 
 pytestmark = pytest.mark.anyio
-PUBLIC_KEY = "a1f2c3d4e5f60718293a4b5c6d7e8f90"  # project 1 of the default projects
+PUBLIC_KEY = API.key  # project 1 of the default projects
 TRACE = "c" * 32
 DEADLINE_S = 10
 

@@ -1,8 +1,10 @@
-"""Debian's Chromium for Playwright (which cannot download browsers here); CHROMIUM_PATH overrides it."""
+"""The Chromium the browser tests drive through Playwright: CHROMIUM_PATH, else Debian's, else the one
+`playwright install chromium` downloaded; `python -m tests.support.chromium` says which, or how to get one."""
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,21 +36,48 @@ def chromium_path() -> Path:
     return next(iter(_playwrights_own()), DEBIAN_CHROMIUM)
 
 
+def _playwright_root() -> Path:
+    return Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+
+
 def _playwrights_own() -> list[Path]:
-    root = Path(os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or Path.home() / ".cache" / "ms-playwright")
+    root = _playwright_root()
+    # chrome-linux64 in Playwright 1.65 (this venv), chrome-linux in older ones; the newest build first.
     patterns = ("chromium-*/chrome-linux*/chrome", "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium")
-    return sorted((path for pattern in patterns for path in root.glob(pattern) if path.is_file()), reverse=True)
+    found = [path for pattern in patterns for path in root.glob(pattern) if path.is_file()]
+    return sorted(found, key=_build, reverse=True)
+
+
+def _build(path: Path) -> int:
+    """The build number of Playwright's `chromium-<build>` folder the browser is in."""
+    folder = next(part for part in path.parts if part.startswith("chromium-"))
+    return int(folder.removeprefix("chromium-")) if folder.removeprefix("chromium-").isdigit() else -1
 
 
 def missing_chromium() -> str | None:
-    """Why Chromium cannot be used, or None."""
+    """Why Chromium cannot be used, naming both ways to get one; None when it can."""
     path = chromium_path()
     if path.is_file():
         return None
+    if os.environ.get("CHROMIUM_PATH"):
+        return f"CHROMIUM_PATH is {str(path)!r}, and no file is there: point it at a Chromium, or unset it"
     return (
-        f"no Chromium at {path}: install Debian's (apt-get install -y chromium), or Playwright's own"
-        " (.venv/bin/playwright install chromium), or point CHROMIUM_PATH at one"
+        f"no Chromium: neither Debian's ({DEBIAN_CHROMIUM}) nor Playwright's own (under {_playwright_root()})"
+        " is installed. Install one: `apt-get install -y chromium` (Debian, Ubuntu), or"
+        " `.venv/bin/playwright install chromium` (any system that reaches Playwright's download site);"
+        " or set CHROMIUM_PATH to a Chromium you have"
     )
+
+
+def main() -> int:
+    """`python -m tests.support.chromium` (scripts/test.sh, before anything else): exit 0 and print
+    the browser the tests will use, or exit 2 saying how to get one."""
+    missing = missing_chromium()
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
+    print(chromium_path())
+    return 0
 
 
 @contextmanager
@@ -64,3 +93,7 @@ def chromium_page(base_url: str) -> Iterator[Page]:
             yield browser.new_page(base_url=base_url)
         finally:
             browser.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,7 +1,7 @@
 """The services' tests run on sentry-python 2 (.venv) and 3 (.venv3, scripts/test-sdk3.sh).
 
 A test that holds only on 2.x says so with `sdk2_only(reason)`: on 3.x it is deselected, not
-skipped, and the session's summary lists it with its reason (the exceptions README names).
+skipped, and the session's summary lists it with its reason (the exceptions docs/services.md names).
 """
 
 from __future__ import annotations

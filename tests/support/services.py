@@ -19,11 +19,12 @@ from typing import IO
 
 import httpx
 
+from tests.support.projects import API, DOWNSTREAM
 from tests.support.stack import ROOT, Stack
 
 # The projects relay-mock knows, as compose.yaml configures them.
-PUBLIC_KEYS = {"api": "a1f2c3d4e5f60718293a4b5c6d7e8f90", "downstream": "b2e3d4c5f6a70819203b4c5d6e7f8091"}
-PROJECT_IDS = {"api": 1, "downstream": 2}
+PUBLIC_KEYS = {project.name: project.key for project in (API, DOWNSTREAM)}
+PROJECT_IDS = {project.name: project.id for project in (API, DOWNSTREAM)}
 
 
 def free_port() -> int:

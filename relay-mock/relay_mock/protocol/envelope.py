@@ -56,6 +56,7 @@ def parse_envelope(data: bytes) -> Envelope:
     # data at each item made an envelope of many items starting with "\r" quadratic.
     content_end = len(data.rstrip(b"\r\n"))
     header, pos = _read_header(data, 0, "envelope header")
+    check_storable(header, "envelope header")
     _check_envelope_header(header)
     items: list[Item] = []
     while pos < content_end:
@@ -101,6 +102,7 @@ def parse_envelope(data: bytes) -> Envelope:
 
 def envelope_from_event(event: dict[str, Any]) -> bytes:
     """Wrap a legacy /store/ event into the envelope the SDK would have sent."""
+    check_storable(event, "store body")
     event_id = event.get("event_id")
     payload = orjson.dumps(event)
     item_type = "transaction" if event.get("type") == "transaction" else "event"
@@ -108,6 +110,16 @@ def envelope_from_event(event: dict[str, Any]) -> bytes:
     return (
         b"\n".join([orjson.dumps(header), orjson.dumps({"type": item_type, "length": len(payload)}), payload]) + b"\n"
     )
+
+
+def check_storable(value: Any, what: str) -> None:
+    """Refuse JSON that parses but cannot be written back. orjson reads up to 1,024 levels of
+    nesting and writes at most 254; a value past that used to reach the store writer and fail
+    there, answered 503 ("retry"), so the SDK would send it again forever."""
+    try:
+        orjson.dumps(value)
+    except TypeError:
+        raise MalformedEnvelope(f"{what} nests too deeply", "more than 254 levels of arrays and objects") from None
 
 
 def _read_header(data: bytes, pos: int, what: str) -> tuple[dict[str, Any], int]:
