@@ -19,8 +19,6 @@ from typing import Any, Literal
 from relay_mock.store.values import iso
 
 Action = Literal["rate_limit", "status", "latency", "drop"]
-MAX_PROJECT_ID = 2**63 - 1
-ACTIONS = ("rate_limit", "status", "latency", "drop")
 
 # Envelope item type → the data category rate limits name (Relay's mapping).
 CATEGORY_OF_ITEM = {
@@ -45,13 +43,6 @@ CATEGORY_OF_ITEM = {
 }
 # Client reports are never rate limited: they are how the SDK tells what it lost.
 NEVER_LIMITED = frozenset({"client_report"})
-
-
-class RuleError(ValueError):
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field_name = field_name
-        self.message = message
 
 
 @dataclass
@@ -122,8 +113,32 @@ class FaultRules:
         self._rules: dict[str, FaultRule] = {}
         self._ids = itertools.count(1)
 
-    def add(self, spec: dict[str, Any]) -> FaultRule:
-        rule = _parse_rule(spec, f"f{next(self._ids)}")
+    def add(
+        self,
+        *,
+        action: Action,
+        status: int,
+        categories: Sequence[str] | None = None,
+        retry_after: int = 60,
+        latency_ms: int = 0,
+        project: int | None = None,
+        count: int | None = None,
+        fraction: float | None = None,
+        duration_s: float | None = None,
+    ) -> FaultRule:
+        """A rule from a valid spec (models.FaultRuleSpec checks it: POST /inspect/faults)."""
+        rule = FaultRule(
+            id=f"f{next(self._ids)}",
+            action=action,
+            status=status,
+            categories=tuple(categories or ()),
+            retry_after=retry_after,
+            latency_ms=latency_ms,
+            project=project,
+            remaining=count,
+            fraction=fraction,
+            expires_at=time.time() + duration_s if duration_s is not None else None,
+        )
         self._rules[rule.id] = rule
         return rule
 
@@ -185,74 +200,3 @@ class FaultRules:
         for rule in list(self._rules.values()):
             if rule.expires_at is not None and rule.expires_at <= now:
                 self._rules.pop(rule.id, None)
-
-
-def _parse_rule(spec: dict[str, Any], rule_id: str) -> FaultRule:
-    if not isinstance(spec, dict):
-        raise RuleError("body", "expected a JSON object")
-    unknown = set(spec) - {
-        "action",
-        "status",
-        "categories",
-        "retry_after",
-        "latency_ms",
-        "project",
-        "count",
-        "remaining",
-        "fraction",
-        "duration_s",
-    }
-    if unknown:
-        raise RuleError(sorted(unknown)[0], "unknown field")
-    action = spec.get("action")
-    if action not in ACTIONS:
-        raise RuleError("action", f"one of {', '.join(ACTIONS)}")
-    status = _int(spec, "status", {"rate_limit": 429, "status": 503, "latency": 200, "drop": 0}[action], 0, 599)
-    if action == "status" and not 400 <= status <= 599:
-        raise RuleError("status", "a 4xx or 5xx status")
-    categories = spec.get("categories")
-    categories = [] if categories is None else categories  # not `or []`: {} and "" are no list either
-    if not isinstance(categories, list) or not all(isinstance(c, str) and c for c in categories):
-        raise RuleError("categories", 'a list of category names, e.g. ["transaction"]')
-    latency_ms = _int(spec, "latency_ms", 0, 0, 120_000)
-    if action == "latency" and latency_ms <= 0:
-        raise RuleError("latency_ms", "a positive number of milliseconds")
-    remaining = spec.get("count")
-    if remaining is None:  # `count` and `remaining` are two names of one field
-        remaining = spec.get("remaining")
-    if remaining is not None:
-        remaining = _int({"count": remaining}, "count", 1, 1, 10_000_000)
-    fraction = spec.get("fraction")
-    if fraction is not None and (not isinstance(fraction, (int, float)) or not 0 < fraction <= 1):
-        raise RuleError("fraction", "a number in (0, 1]")
-    duration = spec.get("duration_s")
-    if duration is not None and (not isinstance(duration, (int, float)) or not 0 < duration <= 86_400):
-        raise RuleError("duration_s", "seconds in (0, 86400]")
-    project = spec.get("project")
-    if project is not None:
-        integral = isinstance(project, int) or (isinstance(project, float) and project.is_integer())
-        # Bounded: a rule is sent back as JSON, and orjson encodes 64-bit integers only.
-        if isinstance(project, bool) or not integral or not 0 <= project <= MAX_PROJECT_ID:
-            raise RuleError("project", f"a numeric project id, 0 to {MAX_PROJECT_ID}")
-        project = int(project)
-    return FaultRule(
-        id=rule_id,
-        action=action,
-        status=status,
-        categories=tuple(categories),
-        retry_after=_int(spec, "retry_after", 60, 1, 86_400),
-        latency_ms=latency_ms,
-        project=project,
-        remaining=remaining,
-        fraction=float(fraction) if fraction is not None else None,
-        expires_at=time.time() + duration if duration is not None else None,
-    )
-
-
-def _int(spec: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = spec.get(name, default)
-    # JSON has one number type: 429.0 is an integer too (JSON Schema says so).
-    integral = isinstance(value, int) or (isinstance(value, float) and value.is_integer())
-    if not integral or isinstance(value, bool) or not low <= value <= high:
-        raise RuleError(name, f"an integer between {low} and {high}")
-    return int(value)

@@ -11,7 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -21,17 +21,18 @@ from starlette.routing import Route
 
 from relay_mock import __version__, models
 from relay_mock.inspection import forwarding
+from relay_mock.inspection.logs import log_filter
+from relay_mock.inspection.operations import OPERATIONS, Operation, Param
+from relay_mock.inspection.params import Args, BadParameter, envelope_filter, parse_value
+from relay_mock.inspection.relay import MAX_INDEX
 from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.inspection.traces import config_of, load_trace, load_traces, trace_page
 from relay_mock.inspection.verify import verify_config
 from relay_mock.models import as_json
-from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.relay_view.item_view import NotFound, item_view
 from relay_mock.spotlight import mcp_tools as spotlight_tools
 from relay_mock.store import envelopes, errors, relay_views, telemetry
-from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.read_pool import Reader
-from relay_mock.store.telemetry import TelemetryFilter
 from relay_mock.store.traces import list_trace_ids
 from relay_mock.verify.checks import verify
 from relay_mock.verify.collect import Collected, collect
@@ -51,19 +52,83 @@ Handler = Callable[[Request, dict[str, Any]], Awaitable[Any]]
 
 
 @dataclass(frozen=True)
+class View:
+    """A tool's arguments as a view of the inspection operation it answers like: each argument is
+    one of the operation's parameters, with its schema (bounds, default, enum, pattern) and parser
+    (inspection/params.py), under the tool's name for it where that differs (`aliases`: the
+    tool's name to the operation's). `extra` are arguments the operation has not (Spotlight's
+    `filters`, verify's relative `since_s`), declared here as their only place."""
+
+    method: str
+    path: str
+    names: tuple[str, ...] = ()  # the operation's parameters the tool takes
+    aliases: dict[str, str] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def operation(self) -> Operation:
+        (op,) = [op for op in OPERATIONS if (op.method, op.path) == (self.method, self.path)]
+        return op
+
+    def params(self) -> dict[str, Param]:
+        """The tool's argument names to the operation's parameters they are."""
+        declared = {param.name: param for param in self.operation.params}
+        tool_name = {name: alias for alias, name in self.aliases.items()}
+        return {tool_name.get(name, name): declared[name] for name in self.names}
+
+    def schema(self) -> dict[str, Any]:
+        params = self.params()
+        properties = {name: {**param.schema, "description": param.description} for name, param in params.items()}
+        required = [name for name, param in params.items() if param.where == "path"]
+        properties.update(self.extra)
+        return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+    def parse(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        """The arguments as the operation's parsed parameters (every one, defaults filled in, by the
+        operation's names) and the extra ones as given. Raises BadParameter naming the argument."""
+        params = self.params()
+        given: dict[str, str | None] = {param.name: None for param in self.operation.params}
+        for name, param in params.items():
+            if name in arguments:
+                given[param.name] = _as_text(name, param.schema, arguments[name])
+        parsed: dict[str, Any] = {}
+        for param in self.operation.params:
+            tool_name = next((n for n, p in params.items() if p is param), param.name)
+            try:
+                parsed[param.name] = parse_value(param.name, param.schema, param.kind, given[param.name])
+            except BadParameter as exc:
+                raise BadParameter(tool_name, exc.message) from None
+        for name, schema in self.extra.items():
+            if schema.get("type") == "integer":  # bounded and defaulted as the operations' are
+                parsed[name] = parse_value(name, schema, "integer", _as_text(name, schema, arguments.get(name)))
+            elif name in arguments:
+                parsed[name] = arguments[name]
+        return parsed
+
+
+def _as_text(name: str, schema: dict[str, Any], value: Any) -> str | None:
+    """A JSON argument as the query string would carry it, after JSON's own type check."""
+    if value is None:
+        return None
+    if schema.get("type") == "integer":
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise BadParameter(name, "must be an integer")
+        return str(value)
+    if not isinstance(value, str):
+        raise BadParameter(name, "must be a string")
+    return value
+
+
+@dataclass(frozen=True)
 class Tool:
     name: str
     description: str
-    schema: dict[str, Any]
+    view: View
     handler: Handler
 
-
-def _schema(properties: dict[str, Any], required: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": list(required), "additionalProperties": False}
-
-
-LIMIT = {"type": "integer", "minimum": 1, "maximum": 200, "default": 20}
-TRACE_ID = {"type": "string", "pattern": "^[0-9a-f]{32}$", "description": "32 lowercase hex characters"}
+    @property
+    def schema(self) -> dict[str, Any]:
+        return self.view.schema()
 
 
 @dataclass(frozen=True)
@@ -79,12 +144,12 @@ async def _search_errors(request: Request, args: dict[str, Any]) -> Any:
         return Answer(await spotlight_tools.search_errors(reader, args["filters"]))
     page = await reader.run(
         errors.list_errors,
-        limit=args.get("limit", 20),
+        limit=args["limit"],
         cursor=None,
-        project=args.get("project"),
-        trace_id=args.get("trace_id"),
-        level=args.get("level"),
-        query=args.get("query"),
+        project=args["project"],
+        trace_id=args["trace_id"],
+        level=args["level"],
+        query=args["q"],
     )
     return as_json(page)
 
@@ -93,14 +158,7 @@ async def _search_logs(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
     if "filters" in args:
         return Answer(await spotlight_tools.search_logs(reader, args["filters"]))
-    flt = TelemetryFilter(
-        kind="log",
-        project=args.get("service"),
-        trace_id=args.get("trace_id"),
-        level=args.get("level"),
-        query=args.get("query"),
-    )
-    page = await reader.run(telemetry.list_records, flt, limit=args.get("limit", 20))
+    page = await reader.run(telemetry.list_records, log_filter(Args(args)), limit=args["limit"])
     return {"logs": page["records"]}
 
 
@@ -116,9 +174,9 @@ async def _list_traces(request: Request, args: dict[str, Any]) -> Any:
     page = await trace_page(
         request.app.state.reader,
         config_of(request),
-        limit=args.get("limit", 20),
+        limit=args["limit"],
         cursor=None,
-        project=args.get("project"),
+        project=args["project"],
         since=None,
     )
     return as_json(page)
@@ -133,16 +191,20 @@ async def _get_trace(request: Request, args: dict[str, Any]) -> Any:
 
 async def _list_envelopes(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
-    flt = EnvelopeFilter(item_type=args.get("type"), trace_id=args.get("trace_id"), project=args.get("project"))
     page = await reader.run(
-        envelopes.list_envelopes, flt, limit=args.get("limit", 20), cursor=None, newest_first=True, payloads=False
+        envelopes.list_envelopes,
+        envelope_filter(Args(args)),
+        limit=args["limit"],
+        cursor=None,
+        newest_first=True,
+        payloads=False,
     )
     return as_json(page)
 
 
 async def _list_leaks(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
-    result = await reader.run(relay_views.list_leaks, limit=args.get("limit", 20), project=args.get("project"))
+    result = await reader.run(relay_views.list_leaks, limit=args["limit"], project=args["project"])
     result["pending_envelopes"] = request.app.state.relay_views.backlog
     return result
 
@@ -179,8 +241,8 @@ async def _get_traces(request: Request, args: dict[str, Any]) -> Any:
 async def _verify_traces(request: Request, args: dict[str, Any]) -> Any:
     """The trace verifier over the last `since_s` seconds (or one trace): the report /inspect/verify gives."""
     reader: Reader = request.app.state.reader
-    since = time.time() - float(args.get("since_s", 600))
-    trace_id = args.get("trace_id")
+    since = time.time() - float(args["since_s"])
+    trace_id = args["trace_id"]
     config = verify_config(request.app.state.settings, request.app.state.projects)
     collected: Collected = await reader.run(collect, since=since, until=None, trace_id=trace_id)
     report = await asyncio.to_thread(
@@ -192,6 +254,8 @@ async def _verify_traces(request: Request, args: dict[str, Any]) -> Any:
 async def _get_relay_view(request: Request, args: dict[str, Any]) -> Any:
     """What Sentry would store of one item: Relay's normalization and scrubbing, with each change."""
     reader: Reader = request.app.state.reader
+    if args["index"] > MAX_INDEX:  # beyond SQLite's integers: no such item either
+        raise ToolError(f"no item {args['index']} in envelope {args['envelope_id']}")
     try:
         view = await reader.run(item_view, args["envelope_id"], args["index"], request.app.state.relay_views.scrubbing)
     except NotFound as exc:
@@ -199,62 +263,51 @@ async def _get_relay_view(request: Request, args: dict[str, Any]) -> Any:
     return as_json(models.ItemView.model_validate(view))
 
 
+# The arguments only a tool has: Spotlight's (its `filters`, get_traces' `traceId` prefix) and
+# verify_traces' window relative to now (the operation's `since` is absolute).
+SINCE_S = {"type": "integer", "minimum": 1, "maximum": 86_400, "default": 600, "description": "seconds back from now"}
+TRACE_ID_PREFIX = {"type": "string", "pattern": "^[0-9a-fA-F]{1,32}$", "description": "a trace id or its first 8"}
+FILTERS = {"filters": spotlight_tools.FILTER_SCHEMA}
+TEXT = {"query": "q"}  # the tools' name for the operations' text search
+
 TOOLS = {
     tool.name: tool
     for tool in (
         Tool(
             "search_errors",
             "Search captured error events by text in their exception, message or transaction.",
-            _schema(
-                {
-                    "query": {"type": "string"},
-                    "project": {"type": "string", "description": "project name (api, downstream) or id"},
-                    "trace_id": TRACE_ID,
-                    "level": {"type": "string"},
-                    "limit": LIMIT,
-                    "filters": spotlight_tools.FILTER_SCHEMA,
-                }
-            ),
+            View("GET", "/inspect/errors", ("q", "project", "trace_id", "level", "limit"), TEXT, FILTERS),
             _search_errors,
         ),
         Tool(
             "search_logs",
             "Search the services' Sentry logs (newest first) by text, service, level or trace; each log"
             " has its trace and span id, template and attributes.",
-            _schema(
-                {
-                    "query": {"type": "string", "description": "text the log message contains"},
-                    "service": {"type": "string", "description": "api, downstream, ..."},
-                    "level": {"type": "string", "enum": sorted(LOG_LEVELS)},
-                    "trace_id": TRACE_ID,
-                    "limit": LIMIT,
-                    "filters": spotlight_tools.FILTER_SCHEMA,
-                }
-            ),
+            View("GET", "/inspect/logs", ("q", "service", "level", "trace_id", "limit"), TEXT, FILTERS),
             _search_logs,
         ),
         Tool(
             "get_error",
             "One error event with its stack trace, breadcrumbs, tags and trace.",
-            _schema({"event_id": {"type": "string"}}, ("event_id",)),
+            View("GET", "/inspect/errors/{event_id}", ("event_id",)),
             _get_error,
         ),
         Tool(
             "list_traces",
             "Recent traces: services involved, transactions, errors, duration, completeness.",
-            _schema({"project": {"type": "string"}, "limit": LIMIT}),
+            View("GET", "/inspect/traces", ("project", "limit")),
             _list_traces,
         ),
         Tool(
             "get_trace",
             "One trace as a tree of every service's transactions and spans, broken links marked.",
-            _schema({"trace_id": TRACE_ID}, ("trace_id",)),
+            View("GET", "/inspect/traces/{trace_id}", ("trace_id",)),
             _get_trace,
         ),
         Tool(
             "list_envelopes",
             "Recent envelopes (headers and item summaries), optionally filtered.",
-            _schema({"type": {"type": "string"}, "trace_id": TRACE_ID, "project": {"type": "string"}, "limit": LIMIT}),
+            View("GET", "/inspect/envelopes", ("type", "trace_id", "project", "limit")),
             _list_envelopes,
         ),
         Tool(
@@ -262,7 +315,7 @@ TOOLS = {
             "Values that look like secrets (passwords, tokens, API keys, bearer credentials, cookies, card"
             " numbers) that survive both the SDK's hooks and Relay's data scrubbing, so Sentry would store"
             " them: where each one is (event, path), what it looks like, its first characters.",
-            _schema({"project": {"type": "string"}, "limit": LIMIT}),
+            View("GET", "/inspect/leaks", ("project", "limit")),
             _list_leaks,
         ),
         Tool(
@@ -270,39 +323,34 @@ TOOLS = {
             "What relay-mock forwards to a real Sentry (RELAY_FORWARD), per project: envelopes pending, sent,"
             " rejected (with the upstream's answer), expired, possible duplicates, the oldest pending one's age,"
             " the last error, the upstream's HTTP statuses and rate limits in force. The upstream key is masked.",
-            _schema({}),
+            View("GET", "/inspect/forwarding"),
             _forwarding,
         ),
         Tool(
             "search_traces",
             "Spotlight's search_traces: recent traces (id, root transaction, duration, spans, errors), as"
             " Markdown; filters.timeWindow in seconds (60 by default), limit/offset to page.",
-            _schema({"filters": spotlight_tools.FILTER_SCHEMA}),
+            View("GET", "/inspect/traces", extra=FILTERS),
             _search_traces,
         ),
         Tool(
             "get_traces",
             "Spotlight's get_traces: one trace's span tree across services, by its 32 hex characters or its first 8.",
-            _schema({"traceId": {"type": "string", "pattern": "^[0-9a-fA-F]{1,32}$"}}, ("traceId",)),
+            View("GET", "/inspect/traces/{trace_id}", extra={"traceId": TRACE_ID_PREFIX}),
             _get_traces,
         ),
         Tool(
             "verify_traces",
             "relay-mock's trace verifier: checks that each trace of the window crossed every service hop"
             " intact (completeness, linkage, identity, DSC, sampling, errors...), with each finding's cause.",
-            _schema(
-                {"since_s": {"type": "integer", "minimum": 1, "maximum": 86_400, "default": 600}, "trace_id": TRACE_ID}
-            ),
+            View("GET", "/inspect/verify", ("trace_id",), extra={"since_s": SINCE_S}),
             _verify_traces,
         ),
         Tool(
             "get_relay_view",
             "What Sentry would store of one item (Relay's normalization and data scrubbing run on it), with"
             " each change and the rule that made it; envelope_id from list_envelopes, index the item's position.",
-            _schema(
-                {"envelope_id": {"type": "string"}, "index": {"type": "integer", "minimum": 0, "maximum": 10_000}},
-                ("envelope_id", "index"),
-            ),
+            View("GET", "/inspect/envelopes/{envelope_id}/items/{index:int}/relay", ("envelope_id", "index")),
             _get_relay_view,
         ),
     )
@@ -365,12 +413,8 @@ async def _call_tool(request: Request, params: dict[str, Any]) -> dict[str, Any]
     tool = TOOLS.get(params.get("name", ""))
     if tool is None:
         raise RpcError(-32602, f"unknown tool: {params.get('name')!r}")
-    args = params.get("arguments") or {}
-    problem = _check_arguments(tool.schema, args)
-    if problem:
-        return _tool_result({"error": problem}, is_error=True)
     try:
-        data = await tool.handler(request, args)
+        data = await tool.handler(request, _arguments(tool, params.get("arguments") or {}))
     except ToolError as exc:
         return _tool_result({"error": str(exc)}, is_error=True)
     if isinstance(data, Answer):
@@ -378,35 +422,28 @@ async def _call_tool(request: Request, params: dict[str, Any]) -> dict[str, Any]
     return _tool_result(data, is_error=False)
 
 
-def _check_arguments(schema: dict[str, Any], args: Any) -> str | None:
+def _arguments(tool: Tool, args: Any) -> dict[str, Any]:
+    """The tool's arguments checked and parsed as its operation's parameters (View.parse); raises
+    ToolError saying what is wrong (the client sees a result flagged isError)."""
     if not isinstance(args, dict):
-        return "arguments must be an object"
-    properties = schema["properties"]
+        raise ToolError("arguments must be an object")
+    schema = tool.schema
     for name in schema["required"]:
         if name not in args:
-            return f"missing argument {name}"
+            raise ToolError(f"missing argument {name}")
     for name, value in args.items():
-        spec = properties.get(name)
-        if spec is None:
-            return f"unknown argument {name}"
+        if name not in schema["properties"]:
+            raise ToolError(f"unknown argument {name}")
         if name == "filters":
             problem = spotlight_tools.check_filters(value)
             if problem:
-                return problem
-            continue
-        if name == "traceId" and (not isinstance(value, str) or not re.fullmatch(spec["pattern"], value)):
-            return "traceId must be hex characters: the trace id or its first 8"
-        if spec["type"] == "integer" and (not isinstance(value, int) or isinstance(value, bool)):
-            return f"{name} must be an integer"
-        if spec["type"] == "integer" and not spec.get("minimum", value) <= value <= spec.get("maximum", value):
-            return f"{name} must be between {spec['minimum']} and {spec['maximum']}"
-        if spec["type"] == "string" and not isinstance(value, str):
-            return f"{name} must be a string"
-        if "enum" in spec and value not in spec["enum"]:
-            return f"{name} must be one of {', '.join(spec['enum'])}"
-        if name == "trace_id" and (len(value) != 32 or any(c not in "0123456789abcdef" for c in value)):
-            return "trace_id must be 32 lowercase hex characters"
-    return None
+                raise ToolError(problem)
+        elif name == "traceId" and (not isinstance(value, str) or not re.fullmatch(TRACE_ID_PREFIX["pattern"], value)):
+            raise ToolError("traceId must be hex characters: the trace id or its first 8")
+    try:
+        return tool.view.parse(args)
+    except BadParameter as exc:
+        raise ToolError(str(exc)) from None
 
 
 def _tool_result(data: Any, *, is_error: bool) -> dict[str, Any]:

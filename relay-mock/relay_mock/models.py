@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Required
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 # The verifier's records are the report's wire shape: plain dataclasses on the verifier's hot path.
@@ -19,6 +19,13 @@ from relay_mock.verify.report import Finding, Report, TraceVerdict
 
 class Model(BaseModel):
     model_config = ConfigDict(extra="allow")
+
+
+def json_integer(value: Any) -> Any:
+    """An integer in a request body: JSON has one number type, so 404.0 is an integer too (JSON
+    Schema says so); the bodies are validated strictly otherwise (inspection/bodies.py). Run by
+    the fields' validators, not their type, so the JSON schema's bounds stay where they are."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class ApiError(Model):
@@ -391,25 +398,40 @@ class FaultRule(Model):
 class Expectation(Model):
     """A trace a test or a load generator started: the verifier's ground truth for it.
 
-    Omitted fields take the server's defaults (started_at: now; sampled: true; expect_services:
-    the sandbox's api and downstream)."""
+    A field omitted (or null) takes its default below; started_at: the time it is recorded.
+    `expect_services` left out names no services: the verifier then checks the trace against what
+    arrived, with no head or hop it must have (the server stores `[]`)."""
 
     trace_id: str = Field(pattern=r"^[0-9a-f]{32}$")
     scenario: str = Field(min_length=1)
     started_at: float | None = None
-    sampled: bool | None = None
+    sampled: bool | None = True
     sample_rand: float | None = None
     sample_rate: float | None = None
-    expect_services: list[str] | None = None
-    expect_errors_from: list[str] | None = None
+    expect_services: list[str] | None = Field(default=[])
+    expect_errors_from: list[str] | None = Field(default=[])
     baggage: dict[str, str] | None = None
     status_code: int | None = Field(None, ge=0, le=999)
     outcome: str | None = None
     ended_at: float | None = None
     witnesses: list[Witness] | None = None
     # How the caller sent the trace context: sentry (sentry-trace + baggage), w3c (traceparent +
-    # tracestate only) or both; the server's default is sentry.
-    propagation: Literal["sentry", "w3c", "both"] | None = None
+    # tracestate only) or both.
+    propagation: Literal["sentry", "w3c", "both"] | None = "sentry"
+
+    @field_validator("status_code", mode="before")
+    @classmethod
+    def _integral(cls, value: Any) -> Any:
+        return json_integer(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_omitted(cls, data: Any) -> Any:
+        """A null where a field has a default is that default (as a caller leaving it out)."""
+        if not isinstance(data, dict):
+            return data
+        fields = cls.model_fields
+        return {k: v for k, v in data.items() if v is not None or k not in fields or fields[k].default is None}
 
 
 class Witness(Model):
@@ -716,6 +738,23 @@ class _RuleSpec(BaseModel):
     retry_after: int = Field(60, ge=1, le=86_400)
     latency_ms: int = Field(0, ge=0, le=120_000)
 
+    @field_validator(
+        "project", "count", "remaining", "retry_after", "latency_ms", "status", mode="before", check_fields=False
+    )
+    @classmethod
+    def _integral(cls, value: Any) -> Any:
+        return json_integer(value)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _remaining_is_count(cls, data: Any) -> Any:
+        """`count` and `remaining` are two names of one field: `remaining` is read when `count` is
+        absent or null (and then checked as `count`)."""
+        if isinstance(data, dict) and data.get("count") is None and "remaining" in data:
+            data = {**data, "count": data["remaining"]}
+            del data["remaining"]
+        return data
+
 
 class RateLimitSpec(_RuleSpec):
     """Answer 429 with Retry-After and X-Sentry-Rate-Limits, as Sentry does."""
@@ -777,8 +816,15 @@ class Topology(TypedDict, total=False):
     required_ops: list[RequiredOpsRule]
 
 
+MAX_EXPECTATIONS = 10_000  # per request
+
+
 class ExpectationBatch(BaseModel):
-    expectations: list[Expectation]
+    expectations: list[Expectation] = Field(max_length=MAX_EXPECTATIONS)
+
+
+# `POST /inspect/expectations`: a list, or an object holding it.
+ExpectationBody = Annotated[list[Expectation], Field(max_length=MAX_EXPECTATIONS)] | ExpectationBatch
 
 
 class VerifyRequest(BaseModel):

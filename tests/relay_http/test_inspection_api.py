@@ -20,6 +20,7 @@ import orjson
 import pytest
 import zstandard
 
+from relay_mock.inspection.operations import OPERATIONS
 from tests.relay_http.inspector import Inspector
 from tests.relay_http.sdk import run_sdk
 from tests.relay_http.wire import (
@@ -371,3 +372,55 @@ def test_a_bad_query_parameter_is_a_400_naming_it(
     body = response.json()
     assert body["detail"] == f"invalid query parameter {name}"
     assert body["causes"], "the cause says what was expected"
+
+
+# ---------------------------------------------------------------- the operations table's bounds
+
+
+def _bounded_parameters() -> list[tuple[str, str, float]]:
+    """Every numeric query parameter the table bounds, with a value just out of each bound."""
+    found = []
+    for op in OPERATIONS:
+        if op.method != "GET" or "{" in op.path:
+            continue
+        for param in op.params:
+            schema = param.schema
+            if param.where != "query" or schema.get("type") not in ("integer", "number"):
+                continue
+            step = 1 if schema["type"] == "integer" else 0.0005
+            for bound, outside in (("minimum", -step), ("maximum", step)):
+                if bound in schema:
+                    found.append((op.path, param.name, schema[bound] + outside))
+    return found
+
+
+BOUNDED = _bounded_parameters()
+
+
+@pytest.mark.parametrize(("path", "name", "value"), BOUNDED, ids=[f"{p} {n}={v}" for p, n, v in BOUNDED])
+def test_the_operations_table_bounds_are_the_ones_enforced(
+    inspector: Inspector, path: str, name: str, value: float
+) -> None:
+    """The bounds /inspect/openapi.json declares are the bounds the routes hold to: the table is
+    what runs, so a bound changed there changes both."""
+    response = inspector.http.get(path, params={name: str(value)})
+
+    assert response.status_code == 400, response.text
+    assert response.json()["detail"] == f"invalid query parameter {name}"
+
+
+def test_an_omitted_expect_services_is_stored_as_the_model_declares(inspector: Inspector) -> None:
+    """Issue 22: models.Expectation promised a default `expect_services` (the sandbox's api and
+    downstream) that the validator that ran stored as `[]`. Resolved for `[]`, declared on the
+    model, which is now the validator: what a GET gives back is the declared default."""
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    response = inspector.http.post("/inspect/expectations", json=[{"trace_id": trace_id, "scenario": "defaults"}])
+    assert response.status_code == 200, response.text
+
+    (stored,) = inspector.get("/inspect/expectations", trace_id=trace_id)["expectations"]
+    declared = inspector.get("/inspect/openapi.json")["components"]["schemas"]["Expectation"]["properties"]
+
+    assert stored["expect_services"] == declared["expect_services"]["default"] == []
+    assert stored["expect_errors_from"] == declared["expect_errors_from"]["default"] == []
+    assert stored["sampled"] is declared["sampled"]["default"] is True
+    assert stored["propagation"] == declared["propagation"]["default"] == "sentry"

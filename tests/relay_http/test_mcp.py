@@ -108,6 +108,37 @@ def test_tools_list_describes_every_tool_with_an_input_schema(mcp: McpClient) ->
     assert all(tool["description"] and tool["inputSchema"]["type"] == "object" for tool in tools)
 
 
+def test_each_tools_arguments_are_its_operations_parameters(mcp: McpClient, inspector: Inspector) -> None:
+    """A tool is a view of an inspection operation: an argument has the parameter's schema (bounds,
+    default, enum, pattern), as /inspect/openapi.json declares it, under the tool's name for it."""
+    tools = {tool["name"]: tool["inputSchema"] for tool in mcp.request("tools/list")["result"]["tools"]}
+    paths = inspector.get("/inspect/openapi.json")["paths"]
+
+    def parameter(path: str, name: str) -> dict[str, Any]:
+        (found,) = [p for p in paths[path]["get"]["parameters"] if p["name"] == name]
+        return {**found["schema"], "description": found["description"]}
+
+    assert tools["search_errors"]["properties"]["limit"] == parameter("/inspect/errors", "limit")
+    assert tools["search_errors"]["properties"]["query"] == parameter("/inspect/errors", "q")
+    assert tools["search_logs"]["properties"]["level"] == parameter("/inspect/logs", "level")
+    assert tools["list_traces"]["properties"]["limit"] == parameter("/inspect/traces", "limit")
+    assert tools["list_envelopes"]["properties"]["trace_id"] == parameter("/inspect/envelopes", "trace_id")
+    assert tools["list_leaks"]["properties"]["limit"] == parameter("/inspect/leaks", "limit")
+    assert tools["get_trace"]["properties"]["trace_id"] == parameter("/inspect/traces/{trace_id}", "trace_id")
+    assert tools["get_trace"]["required"] == ["trace_id"]
+
+
+def test_a_trace_id_is_read_as_the_api_reads_it(mcp: McpClient, sent: dict[str, Any]) -> None:
+    """Upper case and a UUID's dashes, as the inspection API takes them."""
+    trace_id = sent["trace_id"]
+    dashed = f"{trace_id[:8]}-{trace_id[8:12]}-{trace_id[12:16]}-{trace_id[16:20]}-{trace_id[20:]}".upper()
+
+    result = mcp.call("get_trace", trace_id=dashed)
+
+    assert result["isError"] is False
+    assert result["structuredContent"]["trace_id"] == trace_id
+
+
 def test_search_errors_finds_the_sdks_exception(mcp: McpClient, sent: dict[str, Any]) -> None:
     result = mcp.call("search_errors", query=sent["card"])
 
@@ -183,12 +214,14 @@ def test_a_body_that_is_not_json_is_a_parse_error(mcp: McpClient) -> None:
 
 BAD_CALLS = [
     ("get_trace", {}, "missing argument trace_id"),
-    ("get_trace", {"trace_id": "ABC"}, "trace_id must be 32 lowercase hex characters"),
-    ("search_errors", {"limit": "ten"}, "limit must be an integer"),
-    ("search_errors", {"limit": 1000}, "limit must be between 1 and 200"),
+    ("get_trace", {"trace_id": "ABC"}, "trace_id: expected 32 hex characters, got 'ABC'"),
+    ("search_errors", {"limit": "ten"}, "limit: must be an integer"),
+    ("search_errors", {"limit": 1001}, "limit: must be between 1 and 1000"),
+    ("list_traces", {"limit": 501}, "limit: must be between 1 and 500"),
+    ("verify_traces", {"since_s": 0}, "since_s: must be between 1 and 86400"),
     ("list_envelopes", {"colour": "red"}, "unknown argument colour"),
     ("get_error", {"event_id": "0" * 32}, "no error event"),
-    ("search_logs", {"level": "loud"}, "level must be one of debug, error, fatal, info, trace, warn"),
+    ("search_logs", {"level": "loud"}, "level: expected one of trace, debug, info, warn, warning, error"),
 ]
 
 

@@ -4,14 +4,20 @@ API's detail and causes, the inspection token, the async client, and GET /inspec
 from __future__ import annotations
 
 import asyncio
+import inspect
+import io
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
+from starlette.routing import Match, Route
 
 from relay_mock.client import AsyncRelayClient, RelayClient, RelayError
+from relay_mock.inspection.operations import OPERATIONS
 from relay_mock.models import Envelope, Project
 from tests.relay_http.wire import new_id, send_event
+from tests.support.polling import poll
 from tests.support.relay_server import RelayMock
 
 TOKEN = "client-token-0123456789"
@@ -115,3 +121,84 @@ def test_a_wait_longer_than_the_clients_timeout_still_gets_its_answer(relay: Rel
         result = client.wait("event", release=f"never@{new_id()}", timeout=1.5)
 
     assert not result.satisfied and result.count == 0
+
+
+# ---------------------------------------------------------------- the client covers the API
+
+
+def _operation_of(method: str, path: str) -> tuple[str, str] | None:
+    """The operations table's (method, path) a request is routed to, or None."""
+    for op in OPERATIONS:
+        scope = {"type": "http", "method": method, "path": path, "path_params": {}}
+        route = Route(op.path, op.handler, methods=[op.method])
+        if route.matches(scope)[0] == Match.FULL:
+            return op.method, op.path
+    return None
+
+
+def test_the_client_reaches_every_operation_of_the_table(relay: RelayMock, http: httpx.Client) -> None:
+    """Each operation of inspection/operations.py is reachable through a RelayClient method: every
+    public method is called once here (a new one must be added), and the requests they send
+    cover the table. No exceptions: an operation without a method fails this test."""
+    event_id = send_event(http, relay.url, release=f"cover@{new_id()}")
+    sent: list[tuple[str, str]] = []
+    client = RelayClient(relay.url)
+    client.http.event_hooks["request"].append(lambda request: sent.append((request.method, request.url.path)))
+    envelope_id = client.envelopes(event_id=event_id).envelopes[0].id
+    trace_id = new_id()
+
+    def stream_one() -> None:
+        # The stream answers as envelopes arrive: one more is sent once its request is.
+        next(iter(client.stream()))
+
+    calls: dict[str, Callable[[], object]] = {
+        "envelopes": lambda: client.envelopes(limit=1),
+        "iter_envelopes": lambda: next(iter(client.iter_envelopes())),
+        "envelope": lambda: client.envelope(envelope_id),
+        "raw": lambda: client.raw(envelope_id),
+        "wait": lambda: client.wait("event", timeout=0),
+        "stream": stream_one,
+        "export": lambda: client.export(io.BytesIO(), event_id=event_id),
+        "traces": lambda: client.traces(limit=1),
+        "trace": lambda: client.trace(trace_id),
+        "errors": lambda: client.errors(limit=1),
+        "error": lambda: client.error(event_id),
+        "stats": client.stats,
+        "logs": lambda: client.logs(limit=1),
+        "metrics": lambda: client.metrics(limit=1),
+        "item_view": lambda: client.item_view(envelope_id, 0),
+        "leaks": lambda: client.leaks(limit=1),
+        "refusals": lambda: client.refusals(limit=1),
+        "projects": client.projects,
+        "forwarding": client.forwarding,
+        "faults": client.faults,
+        "add_fault": lambda: client.add_fault(action="latency", latency_ms=1, count=1),
+        "remove_fault": lambda: client.remove_fault("f-none"),
+        "clear_faults": client.clear_faults,
+        "record_expectations": lambda: client.record_expectations([{"trace_id": trace_id, "scenario": "cover"}]),
+        "expectations": lambda: client.expectations(trace_id=trace_id),
+        "verify": lambda: client.verify(trace_id=trace_id),
+        "verify_with_topology": lambda: client.verify(trace_id=trace_id, topology={"call_ops": ["http.client"]}),
+        "clear": client.clear,
+    }
+    public = {name for name, _ in inspect.getmembers(RelayClient, inspect.isfunction) if not name.startswith("_")}
+    assert public - {"call", "close"} <= set(calls), "a client method this test does not call"
+
+    with ThreadPoolExecutor(1) as pool:
+        for name, call in calls.items():
+            if name == "stream":
+                streaming = pool.submit(call)
+                poll(lambda: True if ("GET", "/inspect/stream") in sent else None, deadline_s=10, what="the stream")
+                send_event(http, relay.url)
+                streaming.result(timeout=10)
+                continue
+            try:
+                call()
+            except RelayError as exc:
+                assert exc.status == 404, f"{name}: {exc}"  # reached: an id that names nothing
+    client.close()
+
+    reached = {_operation_of(method, path) for method, path in sent}
+    declared = {(op.method, op.path) for op in OPERATIONS}
+    assert declared - reached == set(), "operations no client method reaches"
+    assert None not in reached, "a client method calls a path outside the table"

@@ -105,4 +105,6 @@ def test_an_expectation_with_an_unknown_propagation_is_refused_naming_it(inspect
     )
 
     assert response.status_code == 422
-    assert "expectations[0].propagation" in response.text and "sentry, w3c, both" in response.text
+    refusal = response.json()
+    assert refusal["detail"] == "invalid expectations[0].propagation"
+    assert all(value in refusal["causes"][0] for value in ("'sentry'", "'w3c'", "'both'")), refusal

@@ -9,8 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from relay_mock import models
-from relay_mock.inspection.params import choice_param, envelope_filter, flag_param, int_param
-from relay_mock.inspection.responses import ORJSONResponse as JSONResponse
+from relay_mock.inspection.params import args_of, envelope_filter
 from relay_mock.inspection.responses import error, respond
 from relay_mock.models import as_json
 from relay_mock.store import envelopes
@@ -21,15 +20,16 @@ EXPORT_PAGE = 500
 
 async def list_envelopes(request: Request) -> Response:
     reader: Reader = request.app.state.reader
-    flt = envelope_filter(request)
-    limit = int_param(request, "limit", 50, low=1, high=1000)
-    cursor = int_param(request, "cursor", None, low=0, high=2**62)
-    newest_first = choice_param(request, "order", ("asc", "desc"), "desc") == "desc"
-    payloads = flag_param(request, "payloads", True)
+    args = args_of(request)
     result = await reader.run(
-        envelopes.list_envelopes, flt, limit=limit or 50, cursor=cursor, newest_first=newest_first, payloads=payloads
+        envelopes.list_envelopes,
+        envelope_filter(args),
+        limit=args.integer("limit"),
+        cursor=args.optional_integer("cursor"),
+        newest_first=args.get("order") == "desc",
+        payloads=args.flag("payloads"),
     )
-    return JSONResponse(as_json(result))
+    return respond(models.EnvelopePage, result)
 
 
 async def get_envelope(request: Request) -> Response:
@@ -38,7 +38,7 @@ async def get_envelope(request: Request) -> Response:
     envelope = await reader.run(envelopes.get_envelope, envelope_id)
     if envelope is None:
         return error(404, f"no envelope {envelope_id}")
-    return JSONResponse(as_json(envelope))
+    return respond(models.Envelope, envelope)
 
 
 async def get_raw(request: Request) -> Response:
@@ -54,7 +54,7 @@ async def get_raw(request: Request) -> Response:
 async def export_jsonl(request: Request) -> Response:
     """Every matching envelope, oldest first, one JSON document per line."""
     reader: Reader = request.app.state.reader
-    flt = envelope_filter(request)
+    flt = envelope_filter(args_of(request))
 
     async def lines() -> AsyncIterator[bytes]:
         cursor: int | None = None

@@ -1,30 +1,74 @@
 """Expectations over HTTP: Locust (or a test) records each trace it started; the
-verifier reads them as ground truth."""
+verifier reads them as ground truth. A batch is a models.ExpectationBody, validated before
+record runs (operations.py); the model's defaults are what is stored for omitted fields."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
+from typing import Any
 
+import orjson
+from pydantic_core import ErrorDetails
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
-from relay_mock.expectations import ExpectationError, from_row, parse_batch
-from relay_mock.inspection.params import hex_param, int_param, json_body, time_param
-from relay_mock.inspection.responses import error, respond
+from relay_mock.expectations import from_row
+from relay_mock.inspection.params import args_of
+from relay_mock.inspection.responses import respond
 from relay_mock.store import expectations
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.records import ExpectationBatch
 from relay_mock.store.writer import StoreWriter
 
+WITNESS_KEYS = ("received", "service", "sampled", "traceparent", "trace_id")
+
+
+def refusal(problem: ErrorDetails) -> str:
+    """The detail of a 422: `expectations[i].field` (a list's items, or the object's `expectations`)."""
+    loc = list(problem["loc"])
+    if loc[:1] == ["expectations"]:
+        loc = loc[1:]
+    if not loc or not isinstance(loc[0], int):
+        return "invalid expectations[0].body"
+    return f"invalid expectations[{loc[0]}].{loc[1] if len(loc) > 1 else ''}"
+
+
+def stored_row(expectation: models.Expectation, now: float) -> tuple[Any, ...]:
+    """The store's row of a valid expectation (its omitted fields hold the model's defaults)."""
+    e = expectation
+    return (
+        e.trace_id,
+        e.scenario,
+        e.started_at if e.started_at is not None else now,
+        int(e.sampled is not False),
+        e.sample_rand,
+        e.sample_rate,
+        orjson.dumps(e.expect_services or []).decode(),
+        orjson.dumps(e.expect_errors_from or []).decode(),
+        orjson.dumps(e.baggage).decode() if e.baggage is not None else None,
+        e.status_code,
+        e.outcome,
+        now,
+        e.ended_at or None,
+        _witnesses(e.witnesses),
+        e.propagation or "sentry",
+    )
+
+
+def _witnesses(witnesses: list[models.Witness] | None) -> str | None:
+    if witnesses is None:
+        return None
+    return orjson.dumps([{key: getattr(w, key) for key in WITNESS_KEYS} for w in witnesses]).decode()
+
 
 async def record(request: Request) -> Response:
     writer: StoreWriter = request.app.state.writer
-    body = await json_body(request)
-    try:
-        rows = parse_batch(body)
-    except ExpectationError as exc:
-        return error(422, f"invalid {exc.where}", exc.message)
+    body: list[models.Expectation] | models.ExpectationBatch = request.state.body
+    batch = body.expectations if isinstance(body, models.ExpectationBatch) else body
+    now = time.time()
+    rows = [stored_row(expectation, now) for expectation in batch]
     if rows:
         await writer.record_expectations(ExpectationBatch(rows))
     return respond(models.Recorded, {"recorded": len(rows)})
@@ -32,12 +76,13 @@ async def record(request: Request) -> Response:
 
 async def list_expectations(request: Request) -> Response:
     reader: Reader = request.app.state.reader
+    args = args_of(request)
     rows = await reader.run(
         expectations.expectation_rows,
-        since=time_param(request, "since"),
-        until=time_param(request, "until"),
-        trace_id=hex_param(request, "trace_id", 32),
-        limit=int_param(request, "limit", 1000, low=1, high=1_000_000),
+        since=args.instant("since"),
+        until=args.instant("until"),
+        trace_id=args.text("trace_id"),
+        limit=args.integer("limit"),
     )
     found = [models.Expectation.model_validate(asdict(from_row(row))) for row in rows]
     return respond(models.ExpectationList, models.ExpectationList(expectations=found))

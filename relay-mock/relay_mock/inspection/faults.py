@@ -1,14 +1,27 @@
-"""Fault rules over HTTP: list, add, remove. See relay_mock/faults.py for what they do."""
+"""Fault rules over HTTP: list, add, remove. See relay_mock/faults.py for what they do. A rule to
+add is a models.FaultRuleSpec, validated before add_rule runs (operations.py)."""
 
 from __future__ import annotations
 
+from pydantic_core import ErrorDetails
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
-from relay_mock.faults import FaultRules, RuleError
-from relay_mock.inspection.params import json_body
+from relay_mock.faults import FaultRules
 from relay_mock.inspection.responses import error, respond
+
+
+def refusal(problem: ErrorDetails) -> str:
+    """The detail of a 422: the field the first problem is in (its `loc` starts with the action)."""
+    loc = problem["loc"]
+    if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        field = "action"
+    elif not loc:
+        field = "body"
+    else:
+        field = str(loc[1] if len(loc) > 1 else loc[0])
+    return f"invalid fault rule field {field}"
 
 
 async def list_rules(request: Request) -> Response:
@@ -18,11 +31,8 @@ async def list_rules(request: Request) -> Response:
 
 async def add_rule(request: Request) -> Response:
     rules: FaultRules = request.app.state.faults
-    spec = await json_body(request)
-    try:
-        rule = rules.add(spec)
-    except RuleError as exc:
-        return error(422, f"invalid fault rule field {exc.field_name}", exc.message)
+    spec: models.RateLimitSpec | models.StatusSpec | models.LatencySpec | models.DropSpec = request.state.body
+    rule = rules.add(**spec.model_dump(exclude={"remaining"}))
     return respond(models.FaultRule, rule.to_dict(), status_code=201)
 
 

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from relay_mock import models
-from relay_mock.inspection.params import envelope_filter, float_param, int_param
+from relay_mock.inspection.params import args_of, envelope_filter
 from relay_mock.inspection.responses import respond
 from relay_mock.live import Arrival, LiveFeed
 from relay_mock.store import envelopes
@@ -27,9 +27,10 @@ async def wait(request: Request) -> Response:
     """
     reader: Reader = request.app.state.reader
     feed: LiveFeed = request.app.state.feed
-    flt = envelope_filter(request)
-    count = int_param(request, "count", 1, low=1, high=1_000_000) or 1
-    timeout = float_param(request, "timeout", 10.0, low=0.0, high=300.0)
+    args = args_of(request)
+    flt = envelope_filter(args)
+    count = args.integer("count")
+    timeout = args.number("timeout")
     deadline = time.monotonic() + timeout
     while True:
         found = await reader.run(envelopes.count_items, flt, item_type=flt.item_type)
@@ -50,9 +51,10 @@ async def stream(request: Request) -> Response:
     """
     feed: LiveFeed = request.app.state.feed
     reader: Reader = request.app.state.reader
-    project = request.query_params.get("project")
-    item_type = request.query_params.get("type")
-    last_seen = request.headers.get("last-event-id", "")
+    args = args_of(request)
+    project = args.text("project")
+    item_type = args.text("type")
+    last_seen = args.text("Last-Event-ID") or ""
 
     def wanted(entry: Arrival) -> bool:
         if project and project not in (entry.project, str(entry.project_id)):

@@ -29,7 +29,9 @@ from relay_mock.inspection import (
     verify,
 )
 from relay_mock.inspection import relay as relay_view
-from relay_mock.inspection.params import FLAGS
+from relay_mock.inspection.bodies import BodyRefusal, InvalidBody, validated_body
+from relay_mock.inspection.params import FLAGS, Args, Kind, parse_value
+from relay_mock.inspection.responses import error
 
 Handler = Callable[[Request], Awaitable[Response]]
 JsonSchema = dict[str, Any]
@@ -41,6 +43,14 @@ class Param:
     schema: JsonSchema
     description: str
     where: Literal["query", "path", "header"] = "query"
+    kind: Kind = "text"  # how the checked text becomes the value (params.parse_value)
+
+    def parse(self, request: Request) -> Any:
+        if self.where == "path":
+            raw = request.path_params.get(self.name)
+            return parse_value(self.name, self.schema, self.kind, None if raw is None else str(raw))
+        source = request.query_params if self.where == "query" else request.headers
+        return parse_value(self.name, self.schema, self.kind, source.get(self.name))
 
     def to_openapi(self) -> JsonSchema:
         described: JsonSchema = {
@@ -64,6 +74,10 @@ class Operation:
     response: type[BaseModel] | None  # None: a body that is not JSON (see media_type), or none (204)
     params: tuple[Param, ...] = ()
     body: Any = None  # a model or a TypeAdapter-able type, sent as JSON
+    # How a body that is JSON but not a valid `body` is refused (422, naming the field): given,
+    # the route validates the body through `body` before the handler runs (request.state.body);
+    # None, the handler reads the body itself.
+    body_refusal: BodyRefusal | None = None
     status: int = 200
     media_type: str = "application/json"
     errors: tuple[int, ...] = ()  # beyond those every operation may answer (COMMON_ERRORS)
@@ -79,11 +93,12 @@ def integer(name: str, description: str, *, low: int, high: int, default: int | 
     schema: JsonSchema = {"type": "integer", "minimum": low, "maximum": high}
     if default is not None:
         schema["default"] = default
-    return Param(name, schema, description)
+    return Param(name, schema, description, kind="integer")
 
 
 def number(name: str, description: str, *, low: float, high: float, default: float) -> Param:
-    return Param(name, {"type": "number", "minimum": low, "maximum": high, "default": default}, description)
+    schema: JsonSchema = {"type": "number", "minimum": low, "maximum": high, "default": default}
+    return Param(name, schema, description, kind="number")
 
 
 def text(name: str, description: str) -> Param:
@@ -94,16 +109,18 @@ def choice(name: str, values: tuple[str, ...], description: str, *, default: str
     schema: JsonSchema = {"type": "string", "enum": list(values)}
     if default is not None:
         schema["default"] = default
-    return Param(name, schema, description)
+    return Param(name, schema, description, kind="choice")
 
 
 def flag(name: str, description: str, *, default: bool) -> Param:
-    return choice(name, tuple(FLAGS), description, default="true" if default else "false")
+    schema: JsonSchema = {"type": "string", "enum": list(FLAGS), "default": "true" if default else "false"}
+    return Param(name, schema, description, kind="flag")
 
 
 def hex_id(name: str, length: int, description: str, where: Literal["query", "path"] = "query") -> Param:
     # Dashes are ignored (a UUID's form is accepted), letters in either case.
-    return Param(name, {"type": "string", "pattern": f"^-*(?:[0-9a-fA-F]-*){{{length}}}$"}, description, where)
+    pattern = f"^-*(?:[0-9a-fA-F]-*){{{length}}}$"
+    return Param(name, {"type": "string", "pattern": pattern}, description, where, kind="hex")
 
 
 def instant(name: str, description: str) -> Param:
@@ -111,6 +128,7 @@ def instant(name: str, description: str) -> Param:
         name,
         {"anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}]},
         f"{description}: seconds since the epoch, or ISO 8601",
+        kind="instant",
     )
 
 
@@ -124,11 +142,15 @@ SINCE = instant("since", "received at or after")
 UNTIL = instant("until", "received before")
 CURSOR = integer("cursor", "the `next_cursor` of the previous page", low=0, high=2**62)
 TELEMETRY_CURSOR = Param(
-    "cursor", {"type": "string", "pattern": r"^\d{1,18}\.\d{1,18}\.\d{1,18}$"}, "the `next_cursor` of the previous page"
+    "cursor",
+    {"type": "string", "pattern": r"^\d{1,18}\.\d{1,18}\.\d{1,18}$"},
+    "the `next_cursor` of the previous page",
+    kind="telemetry_cursor",
 )
 PROJECT = text("project", "a project's name or numeric id")
 SERVICE = text("service", "a project's name (the service that sent it)")
 ENVELOPE_ID = path_text("envelope_id", "the envelope's id")
+ITEM_INDEX = Param("index", {"type": "integer", "minimum": 0}, "the item's index, from 0", "path", "integer")
 
 ENVELOPE_FILTERS = (
     text("type", "only envelopes with an item of this type (event, transaction, span, log...)"),
@@ -191,7 +213,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "GET", "/inspect/envelopes/{envelope_id}/items/{index:int}/relay", relay_view.get_item_view,
         "What Sentry itself would store for one item (Relay's normalization and scrubbing)", models.ItemView,
-        params=(ENVELOPE_ID, Param("index", {"type": "integer", "minimum": 0}, "the item's index, from 0", "path")),
+        params=(ENVELOPE_ID, ITEM_INDEX),
         errors=(404,), tag="relay",
     ),
     Operation(
@@ -313,7 +335,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "POST", "/inspect/faults", faults.add_rule, "Add a fault rule", models.FaultRule,
-        body=models.FaultRuleSpec, status=201, errors=(400, 415, 422), tag="faults",
+        body=models.FaultRuleSpec, body_refusal=faults.refusal, status=201, errors=(400, 415, 422), tag="faults",
     ),
     Operation(
         "DELETE", "/inspect/faults", faults.remove_all, "Remove every fault rule", None, status=204, tag="faults",
@@ -331,7 +353,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "POST", "/inspect/expectations", expectations.record, "Record the traces a test or Locust started",
         models.Recorded,
-        body=list[models.Expectation] | models.ExpectationBatch, errors=(400, 415, 422), tag="expectations",
+        body=models.ExpectationBody, body_refusal=expectations.refusal, errors=(400, 415, 422), tag="expectations",
     ),
     Operation(
         "GET", "/inspect/forwarding", forwarding.get_forwarding,
@@ -351,8 +373,25 @@ def routes() -> list[Route]:
     first route's)."""
     by_path: dict[str, dict[str, Handler]] = {}
     for op in OPERATIONS:
-        by_path.setdefault(op.path, {})[op.method] = op.handler
+        by_path.setdefault(op.path, {})[op.method] = _parsed(op)
     return [Route(path, _by_method(handlers), methods=list(handlers)) for path, handlers in by_path.items()]
+
+
+def _parsed(op: Operation) -> Handler:
+    """The handler behind its declarations: the parameters parsed and bounded from their schemas
+    (request.state.args), the body validated through its model (request.state.body), before it
+    runs. A bad parameter raises BadParameter (400), a bad body is refused by op.body_refusal."""
+
+    async def run(request: Request) -> Response:
+        request.state.args = Args({param.name: param.parse(request) for param in op.params})
+        if op.body_refusal is not None:
+            try:
+                request.state.body = await validated_body(request, op.body, op.body_refusal)
+            except InvalidBody as exc:
+                return error(422, exc.detail, exc.cause)
+        return await op.handler(request)
+
+    return run
 
 
 def _by_method(handlers: dict[str, Handler]) -> Handler:

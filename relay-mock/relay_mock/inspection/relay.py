@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
-from relay_mock.inspection.params import int_param
+from relay_mock.inspection.params import args_of
 from relay_mock.inspection.responses import error, respond
 from relay_mock.relay_view.item_view import NotFound, item_view
 from relay_mock.store.read_pool import Reader
@@ -17,8 +17,9 @@ MAX_INDEX = 2**63 - 1
 
 async def get_item_view(request: Request) -> Response:
     reader: Reader = request.app.state.reader
-    envelope_id = request.path_params["envelope_id"]
-    index = request.path_params["index"]
+    args = args_of(request)
+    envelope_id = args.text("envelope_id")
+    index = args.integer("index")
     if index > MAX_INDEX:  # beyond SQLite's integers: no such item either
         return error(404, f"no item {index} in envelope {envelope_id}")
     try:
@@ -30,9 +31,8 @@ async def get_item_view(request: Request) -> Response:
 
 async def get_leaks(request: Request) -> Response:
     reader: Reader = request.app.state.reader
-    limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
-    project = request.query_params.get("project") or None
-    result = await reader.run(list_leaks, limit=limit, project=project)
+    args = args_of(request)
+    result = await reader.run(list_leaks, limit=args.integer("limit"), project=args.text("project"))
     views = request.app.state.relay_views
     result["pending_envelopes"] = views.backlog
     return respond(models.LeakReport, result)

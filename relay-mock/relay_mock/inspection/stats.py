@@ -6,7 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
-from relay_mock.inspection.params import int_param
+from relay_mock.inspection.params import args_of
 from relay_mock.inspection.responses import respond
 from relay_mock.store import refusals, stats
 from relay_mock.store.read_pool import Reader
@@ -37,6 +37,5 @@ async def get_stats(request: Request) -> Response:
 
 async def get_refusals(request: Request) -> Response:
     reader: Reader = request.app.state.reader
-    limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
-    found = await reader.run(refusals.list_refusals, limit=limit)
+    found = await reader.run(refusals.list_refusals, limit=args_of(request).integer("limit"))
     return respond(models.RefusalList, models.RefusalList(refusals=found))

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
-from relay_mock.inspection.params import float_param, hex_param, json_body, time_param
+from relay_mock.inspection.params import args_of, json_body
 from relay_mock.inspection.responses import error, respond
 from relay_mock.live import LiveFeed
 from relay_mock.settings import Project, RelaySettings
@@ -45,9 +45,10 @@ async def verify_traces(request: Request) -> Response:
     to keep waiting (seconds) while sampled expected traces still miss transactions."""
     reader: Reader = request.app.state.reader
     feed: LiveFeed = request.app.state.feed
-    since, until = time_param(request, "since"), time_param(request, "until")
-    trace_id = hex_param(request, "trace_id", 32)
-    deadline = time.monotonic() + float_param(request, "deadline", 0.0, low=0.0, high=600.0)
+    args = args_of(request)
+    since, until = args.instant("since"), args.instant("until")
+    trace_id = args.text("trace_id")
+    deadline = time.monotonic() + args.number("deadline")
     expect = None
     if request.method == "POST":
         body = await json_body(request, empty=b"{}")
