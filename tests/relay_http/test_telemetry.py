@@ -46,6 +46,7 @@ def test_the_sdks_logs_are_served_with_their_trace_span_template_and_attributes(
     assert (placed.attributes or {})["sentry.message.parameter.order_id"] == 7
     assert {log.span_id for log in logs if log.body != "outside any span"} == {sent["span_id"]}
     assert _logs(inspector, trace_id=sent["trace_id"], level="warning")[0].body == "stock short for SKU-9"
+    assert _logs(inspector, trace_id=sent["trace_id"], level="WARNING")[0].body == "stock short for SKU-9"
     assert _logs(inspector, trace_id=sent["trace_id"], q="SKU-9")[0].body == "stock short for SKU-9"
 
 

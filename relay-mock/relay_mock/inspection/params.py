@@ -67,6 +67,8 @@ def parse_value(name: str, schema: dict[str, Any], kind: Kind, raw: str | None) 
         if raw not in FLAGS:
             raise BadParameter(name, f"expected true or false, got {raw[:40]!r}")
         return FLAGS[raw]
+    if kind == "choice" and raw not in schema["enum"] and raw.lower() in schema["enum"]:
+        raw = raw.lower()  # `?level=ERROR` is `?level=error`: the values are lower case, people's typing is not
     if "enum" in schema and raw not in schema["enum"]:
         raise BadParameter(name, f"expected one of {', '.join(schema['enum'])}, got {raw[:40]!r}")
     if "pattern" in schema and not re.search(schema["pattern"], raw):

@@ -175,8 +175,9 @@ export interface ErrorSummary {
 /**
  * A trace a test or a load generator started: the verifier's ground truth for it.
  *
- * Omitted fields take the server's defaults (started_at: now; sampled: true; expect_services:
- * the sandbox's api and downstream).
+ * A field omitted (or null) takes its default below; started_at: the time it is recorded.
+ * `expect_services` left out names no services: the verifier then checks the trace against what
+ * arrived, with no head or hop it must have (the server stores `[]`).
  */
 export interface Expectation {
   trace_id: string;
