@@ -124,6 +124,7 @@ def paths(http: httpx.Client) -> list[str]:
     # A few query forms the handlers parse on their own.
     found += ["/inspect/traces?limit=2", "/inspect/envelopes?limit=3", "/inspect/envelopes?type=event"]
     found += ["/inspect/verify?deadline=0", "/inspect/logs?level=error", "/inspect/errors?project=downstream"]
+    found += ["/inspect/openapi.json"]
     return found
 
 

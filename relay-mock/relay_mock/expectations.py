@@ -11,8 +11,6 @@ from typing import Any
 
 import orjson
 
-from relay_mock.verify.model import Expectation, Witness
-
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 MAX_BATCH = 10_000
 # How a caller sends trace context: sentry-trace + baggage, W3C traceparent + tracestate, or both.
@@ -126,37 +124,3 @@ def _witnesses(value: list[dict[str, Any]] | None) -> str | None:
     if value is None:
         return None
     return orjson.dumps([{key: w.get(key) for key in WITNESS_KEYS} for w in value]).decode()
-
-
-def from_row(row: Any) -> Expectation:
-    return Expectation(
-        trace_id=row["trace_id"],
-        scenario=row["scenario"],
-        started_at=row["started_at"],
-        sampled=bool(row["sampled"]),
-        sample_rand=row["sample_rand"],
-        sample_rate=row["sample_rate"],
-        expect_services=tuple(orjson.loads(row["expect_services"])),
-        expect_errors_from=tuple(orjson.loads(row["expect_errors_from"])),
-        baggage=orjson.loads(row["baggage"]) if row["baggage"] else None,
-        status_code=row["status_code"],
-        outcome=row["outcome"],
-        ended_at=row["ended_at"],
-        witnesses=(
-            tuple(
-                Witness(w.get("received"), w.get("service"), w.get("sampled"), w.get("traceparent"), w.get("trace_id"))
-                for w in orjson.loads(row["witnesses"])
-            )
-            if row["witnesses"]
-            else None
-        ),
-        # A store written before the column existed: its callers sent sentry-trace.
-        propagation=_column(row, "propagation") or "sentry",
-    )
-
-
-def _column(row: Any, name: str) -> Any:
-    try:
-        return row[name]
-    except (IndexError, KeyError):
-        return None

@@ -6,7 +6,6 @@ Stateless JSON-RPC 2.0 over POST: each request gets one JSON answer; notificatio
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -20,10 +19,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from relay_mock import __version__, models
-from relay_mock.inspection import forwarding
+from relay_mock.inspection.forwarding import report as forwarding_report
 from relay_mock.inspection.responses import ORJSONResponse
-from relay_mock.inspection.traces import config_of, load_trace, load_traces, trace_page
-from relay_mock.inspection.verify import verify_config
 from relay_mock.models import as_json
 from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.relay_view.item_view import NotFound, item_view
@@ -33,10 +30,17 @@ from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.telemetry import TelemetryFilter
 from relay_mock.store.traces import list_trace_ids
-from relay_mock.verify.checks import verify
-from relay_mock.verify.collect import Collected, collect
+from relay_mock.verify.model import VerifyConfig
+from relay_mock.verify.run import run, verify_config
+from relay_mock.verify.traces import load_trace, load_traces, trace_page
 
 logger = logging.getLogger(__name__)
+
+
+def config_of(request: Request) -> VerifyConfig:
+    """How to verify: relay-mock's projects, as /inspect/verify starts from."""
+    return verify_config(request.app.state.settings, request.app.state.projects)
+
 
 SUPPORTED_VERSIONS = ("2025-06-18", "2025-03-26", "2024-11-05")
 INSTRUCTIONS = (
@@ -148,7 +152,7 @@ async def _list_leaks(request: Request, args: dict[str, Any]) -> Any:
 
 
 async def _forwarding(request: Request, args: dict[str, Any]) -> Any:
-    return as_json(await forwarding.report(request.app.state))
+    return as_json(await forwarding_report(request.app.state))
 
 
 async def _search_traces(request: Request, args: dict[str, Any]) -> Any:
@@ -181,12 +185,8 @@ async def _verify_traces(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
     since = time.time() - float(args.get("since_s", 600))
     trace_id = args.get("trace_id")
-    config = verify_config(request.app.state.settings, request.app.state.projects)
-    collected: Collected = await reader.run(collect, since=since, until=None, trace_id=trace_id)
-    report = await asyncio.to_thread(
-        verify, collected.bundles, client_reports=collected.client_reports, refusals=collected.refusals, config=config
-    )
-    return as_json(models.VerifyReport.of(report))
+    outcome = await run(reader, config_of(request), since=since, until=None, trace_id=trace_id)
+    return as_json(outcome.to_model().report)
 
 
 async def _get_relay_view(request: Request, args: dict[str, Any]) -> Any:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from relay_mock.models import as_json
-from relay_mock.traces import build_trace
 from relay_mock.verify.model import TraceBundle, Witness
 from relay_mock.verify.report import Report
+from relay_mock.verify.trace_tree import build_trace
 from tests.verify.builders import API_TX, DOWNSTREAM_TX, LOCUST_SPAN, T0, head_dsc, healthy_trace, kinds, run, span_id
 from tests.verify.builders import trace_id as tid
 from tests.verify.otel import (

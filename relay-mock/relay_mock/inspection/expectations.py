@@ -9,13 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
-from relay_mock.expectations import ExpectationError, from_row, parse_batch
+from relay_mock.expectations import ExpectationError, parse_batch
 from relay_mock.inspection.params import hex_param, int_param, json_body, time_param
 from relay_mock.inspection.responses import error, respond
 from relay_mock.store import expectations
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.records import ExpectationBatch
 from relay_mock.store.writer import StoreWriter
+from relay_mock.verify.expectation_rows import from_row
 
 
 async def record(request: Request) -> Response:

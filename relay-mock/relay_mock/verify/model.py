@@ -13,8 +13,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# A span is parsed in one place, the store's span reader; the verifier's facts hold what it gives.
-from relay_mock.store.spans import SpanFact as SpanFact
+
+@dataclass(slots=True)
+class SpanFact:
+    """A child span inside a transaction (or a streamed segment).
+
+    A plain slotted dataclass: one is built per span of every trace the verifier reads, and a
+    frozen one (or a validated model) would cost a second per 100,000 envelopes."""
+
+    span_id: str
+    parent_span_id: str | None
+    op: str | None
+    description: str | None
+    start: float | None
+    end: float | None
+    status: str | None = None
+    # The HTTP status the response carried (`http.response.status_code` in the span's data);
+    # None when no response came back, or the span is not an HTTP call.
+    http_status: int | None = None
+    # A span that came over OTLP: its resource's attributes (service.name, ...); None otherwise.
+    otlp_resource: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
