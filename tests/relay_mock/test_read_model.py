@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from relay_mock.ingest import build_record
-from relay_mock.live import arrival
+from relay_mock.live import feed_entry
 from relay_mock.models import as_json
 from relay_mock.settings import RelaySettings, load_projects
 from relay_mock.store.database import connect
@@ -91,10 +91,10 @@ async def test_the_live_feed_and_the_list_show_an_envelope_alike(
 
     listed = [as_json(entry) for entry in page.envelopes]
 
-    assert listed == [orjson.loads(arrival(record).json) for record in committed]
+    assert listed == [orjson.loads(feed_entry(record).json) for record in committed]
     # The feed's bytes, dumped once for all subscribers, are the ones the list's JSON gives.
-    assert [arrival(record).json for record in committed] == [orjson.dumps(entry) for entry in listed]
-    lagged = arrival(committed[0]).lagged()
+    assert [feed_entry(record).json for record in committed] == [orjson.dumps(entry) for entry in listed]
+    lagged = feed_entry(committed[0]).lagged()
     assert orjson.loads(lagged.json) == {**listed[0], "lagged": True}
     # Listed without payloads, an item has no header or payload at all (not nulls).
     assert all("payload" not in item and "header" not in item for entry in listed for item in entry["items"])

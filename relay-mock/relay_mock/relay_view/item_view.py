@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from relay_mock.relay_view.compute import EVENT_TYPES, Arrival, compute, suggestions
+from relay_mock.relay_view.compute import EVENT_TYPES, ItemContext, compute, suggestions
 from relay_mock.relay_view.scrubbing import ProjectScrubbing, default_scrubbing
 from relay_mock.store.relay_views import NOT_COVERED, item_row
 
@@ -29,8 +29,10 @@ def item_view(
     if row["verdict"] == "failed":
         # Never recomputed on read: it already ran over its budget or took its process down.
         return {**base, **_empty("failed", row["detail"]), "settings": project_scrubbing.settings}
-    arrival = Arrival(row["project_id"], row["received_at"], row["remote_addr"], row["user_agent"], row["sdk_client"])
-    view = compute(bytes(row["payload"]), arrival, project_scrubbing)
+    context = ItemContext(
+        row["project_id"], row["received_at"], row["remote_addr"], row["user_agent"], row["sdk_client"]
+    )
+    view = compute(bytes(row["payload"]), context, project_scrubbing)
     return {
         **base,
         "verdict": view.verdict,

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from relay_mock.relay_view.compute import EVENT_TYPES, Arrival, RelayView, compute
+from relay_mock.relay_view.compute import EVENT_TYPES, ItemContext, RelayView, compute
 from relay_mock.relay_view.scrubbing import ProjectScrubbing, default_scrubbing
 from relay_mock.store.database import connect
 from relay_mock.store.relay_views import items_after
@@ -107,10 +107,10 @@ def run(
             if cursor in skip:
                 continue
             current[0], current[1], current[2] = rowid, idx, time.monotonic()
-            arrival = Arrival(
+            context = ItemContext(
                 row["project_id"], row["received_at"], row["remote_addr"], row["user_agent"], row["sdk_client"]
             )
-            view = compute(bytes(row["payload"]), arrival, scrubbing.get(row["project_id"], fallback))
+            view = compute(bytes(row["payload"]), context, scrubbing.get(row["project_id"], fallback))
             current[2] = 0.0
             group.append(verdict_row(rowid, idx, row["project_id"], row["type"], view))
             if len(group) >= SEND_MAX or time.monotonic() - sent_at > SEND_EVERY_S:
