@@ -6,8 +6,9 @@
 
 `--send` starts relay-mock on an empty DATA_DIR and sends it a fixed set: the real sentry-sdk
 (sentry_sdk in a process of its own: a two-service trace, a transaction, an error, a message,
-logs and metrics), hand-built envelopes (an orphan error, a client report) and an OTLP JSON
-request. Without `--send` the script starts relay-mock on the kept DATA_DIR and reads only.
+logs and metrics), hand-built envelopes (an orphan error, a client report, an error with a
+secret that survives scrubbing) and an OTLP JSON request. Without `--send` the script starts
+relay-mock on the kept DATA_DIR and reads only.
 
 Every GET operation of the table (relay_mock/inspection/operations.py) is asked, its path
 parameters filled from the stored data; the event stream and `wait` are left out (they block).
@@ -54,6 +55,9 @@ def send(relay: RelayMock) -> None:
         _, body = event_envelope(event(logentry={"message": "an orphan error"}))
         assert post_envelope(http, relay.url, body).status_code == 200
         assert post_envelope(http, relay.url, client_report(("queue_overflow", "transaction", 3))).status_code == 200
+        # A secret Relay's scrubbing lets through (a token's shape under a name no scrubber looks for).
+        leaky = event(extra={"build_ref": "ghp_" + "A1b2C3d4E5" * 4, "password": "hunter22"})
+        assert post_envelope(http, relay.url, event_envelope(leaky)[1]).status_code == 200
         now = time.time_ns()
         spans = [
             {

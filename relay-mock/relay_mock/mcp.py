@@ -146,9 +146,9 @@ async def _list_envelopes(request: Request, args: dict[str, Any]) -> Any:
 
 async def _list_leaks(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
-    result = await reader.run(relay_views.list_leaks, limit=args.get("limit", 20), project=args.get("project"))
-    result["pending_envelopes"] = request.app.state.relay_views.backlog
-    return result
+    backlog = request.app.state.relay_views.backlog
+    limit, project = args.get("limit", 20), args.get("project")
+    return as_json(await reader.run(relay_views.list_leaks, limit=limit, project=project, pending_envelopes=backlog))
 
 
 async def _forwarding(request: Request, args: dict[str, Any]) -> Any:

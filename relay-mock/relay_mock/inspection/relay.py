@@ -32,7 +32,7 @@ async def get_leaks(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     limit = int_param(request, "limit", 100, low=1, high=10_000) or 100
     project = request.query_params.get("project") or None
-    result = await reader.run(list_leaks, limit=limit, project=project)
-    views = request.app.state.relay_views
-    result["pending_envelopes"] = views.backlog
-    return respond(models.LeakReport, result)
+    backlog = request.app.state.relay_views.backlog
+    return respond(
+        models.LeakReport, await reader.run(list_leaks, limit=limit, project=project, pending_envelopes=backlog)
+    )

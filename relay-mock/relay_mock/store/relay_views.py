@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from relay_mock.models import LeakedItem, LeakReport, ProjectRef
 from relay_mock.store.records import rowid_of
 from relay_mock.store.values import iso
 
@@ -77,8 +78,11 @@ def store_failed(conn: sqlite3.Connection, rowid: int, idx: int, reason: str) ->
     )
 
 
-def list_leaks(conn: sqlite3.Connection, *, limit: int, project: str | None = None) -> dict[str, Any]:
-    """Secrets that survive the SDK's hooks and Relay's scrubbing, newest first, one row per item."""
+def list_leaks(
+    conn: sqlite3.Connection, *, limit: int, project: str | None = None, pending_envelopes: int
+) -> LeakReport:
+    """Secrets that survive the SDK's hooks and Relay's scrubbing, newest first, one row per item;
+    `pending_envelopes` is the worker's backlog (envelopes whose items it has yet to look at)."""
     clauses, params = ["v.leaks IS NOT NULL"], []
     if project:
         clauses.append("(e.project = ? OR CAST(e.project_id AS TEXT) = ?)")
@@ -91,19 +95,20 @@ def list_leaks(conn: sqlite3.Connection, *, limit: int, project: str | None = No
         [*params, limit],
     ).fetchall()
     items = [
-        {
-            "envelope_id": row["envelope_id"],
-            "item": row["idx"],
-            "type": row["type"],
-            "event_id": row["event_id"],
-            "name": row["name"],
-            "project": {"id": row["project_id"], "name": row["project"]},
-            "received_at": iso(row["received_at"]),
-            "leaks": orjson.loads(row["leaks"]),
-        }
+        LeakedItem(
+            envelope_id=row["envelope_id"],
+            item=row["idx"],
+            type=row["type"],
+            event_id=row["event_id"],
+            name=row["name"],
+            project=ProjectRef(id=row["project_id"], name=row["project"]),
+            received_at=iso(row["received_at"]),
+            leaks=orjson.loads(row["leaks"]),
+        )
         for row in rows
     ]
-    return {"items": items, "leaks": sum(len(item["leaks"]) for item in items), "covers": NOT_COVERED}
+    leaks = sum(len(item.leaks) for item in items)
+    return LeakReport(items=items, leaks=leaks, covers=NOT_COVERED, pending_envelopes=pending_envelopes)
 
 
 def verdict_counts(conn: sqlite3.Connection) -> dict[str, Any]:
