@@ -46,7 +46,7 @@ def _instrumented() -> contextlib.AbstractContextManager[object]:
 
 with _instrumented():
     from relay_mock.ingest import build_record
-    from relay_mock.protocol.errors import IngestError
+    from relay_mock.protocol.ingest_errors import IngestError
     from relay_mock.settings import RelaySettings, load_projects
     from relay_mock.store.records import EnvelopeRecord
 

@@ -41,7 +41,7 @@ with _instrumented():  # fuzz_ingest imports relay_mock too: inside, so it is in
     from relay_mock.ingest import build_otlp_record
     from relay_mock.protocol import otlp
     from relay_mock.protocol.envelope import parse_envelope
-    from relay_mock.protocol.errors import IngestError
+    from relay_mock.protocol.ingest_errors import IngestError
     from relay_mock.store.index import index_envelope
     from relay_mock.store.records import EnvelopeRecord
 

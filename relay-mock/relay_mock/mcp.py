@@ -25,7 +25,8 @@ from relay_mock.models import as_json
 from relay_mock.protocol.containers import LOG_LEVELS
 from relay_mock.relay_view.item_view import NotFound, item_view
 from relay_mock.spotlight import mcp_tools as spotlight_tools
-from relay_mock.store import envelopes, errors, relay_views, telemetry
+from relay_mock.store import envelopes, relay_views, telemetry
+from relay_mock.store import error_events as errors
 from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.telemetry import TelemetryFilter

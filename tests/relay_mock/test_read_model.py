@@ -17,7 +17,7 @@ from relay_mock.models import as_json
 from relay_mock.settings import RelaySettings, load_projects
 from relay_mock.store.database import connect
 from relay_mock.store.envelopes import get_envelope, list_envelopes
-from relay_mock.store.errors import get_error, list_errors
+from relay_mock.store.error_events import get_error, list_errors
 from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.records import EnvelopeRecord
 from relay_mock.store.writer import StoreWriter

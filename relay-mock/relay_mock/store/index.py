@@ -12,7 +12,7 @@ import orjson
 
 from relay_mock.protocol.containers import TelemetryRecord, is_container, parse_container
 from relay_mock.protocol.envelope import Envelope, Item
-from relay_mock.protocol.errors import PayloadTooLarge
+from relay_mock.protocol.ingest_errors import PayloadTooLarge
 from relay_mock.protocol.timestamps import timestamp as _timestamp
 
 JSON_ITEM_TYPES = frozenset({"event", "transaction", "feedback", "user_report", "security", "raw_security"})

@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 
 from relay_mock.store.client_reports import client_reports_since
-from relay_mock.store.errors import headline
+from relay_mock.store.error_events import headline
 from relay_mock.store.expectations import expectation_rows, expectations_of
 from relay_mock.store.refusals import refusals_between
 from relay_mock.store.related import traces_open_at, traces_starting

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from relay_mock.inspection.params import hex_param, int_param
 from relay_mock.inspection.responses import ORJSONResponse, error
 from relay_mock.models import as_json
-from relay_mock.store import errors
+from relay_mock.store import error_events as errors
 from relay_mock.store.read_pool import Reader
 
 
