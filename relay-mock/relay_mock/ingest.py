@@ -40,7 +40,7 @@ from relay_mock.protocol.ingest_errors import (
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.spotlight.attribution import attribute
 from relay_mock.store.index import ItemIndex, envelope_trace_id, index_envelope
-from relay_mock.store.records import EnvelopeRecord, Refusal
+from relay_mock.store.records import EnvelopeRecord, RefusalRecord
 from relay_mock.store.writer import StoreWriter
 
 logger = logging.getLogger(__name__)
@@ -233,7 +233,7 @@ class IngestApp:
         detail = exc.detail + (f": {'; '.join(exc.causes)}" if exc.causes else "")
         try:
             self.writer.record_refusal(
-                Refusal(
+                RefusalRecord(
                     received_at=context["received_at"],
                     status=exc.status,
                     reason=exc.reason,

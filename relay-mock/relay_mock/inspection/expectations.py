@@ -14,7 +14,7 @@ from relay_mock.inspection.params import hex_param, int_param, json_body, time_p
 from relay_mock.inspection.responses import error, respond
 from relay_mock.store import expectations
 from relay_mock.store.read_pool import Reader
-from relay_mock.store.records import ExpectationBatch
+from relay_mock.store.records import ExpectationRows
 from relay_mock.store.writer import StoreWriter
 from relay_mock.verify.expectation_rows import from_row
 
@@ -27,7 +27,7 @@ async def record(request: Request) -> Response:
     except ExpectationError as exc:
         return error(422, f"invalid {exc.where}", exc.message)
     if rows:
-        await writer.record_expectations(ExpectationBatch(rows))
+        await writer.record_expectations(ExpectationRows(rows))
     return respond(models.Recorded, {"recorded": len(rows)})
 
 
