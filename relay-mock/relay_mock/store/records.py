@@ -68,7 +68,7 @@ class RefusalRecord:
 @dataclass(slots=True)
 class ExpectationRows:
     """Rows for the expectations table, validated by expectations.py from a POSTed
-    `models.ExpectationBatch` (the verifier reads them back as `verify.model.Expectation`)."""
+    `models.ExpectationBatch` (the verifier reads them back as `verify.model.ExpectationFact`)."""
 
     rows: list[tuple[Any, ...]]
 
