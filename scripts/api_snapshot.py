@@ -47,7 +47,7 @@ VOLATILE = re.compile(rb'"(waited_s|duration_ms)":[0-9.eE+-]+')
 
 def send(relay: RelayMock) -> None:
     api_dsn, downstream_dsn = API.dsn(relay.url), DOWNSTREAM.dsn(relay.url)
-    run_sdk(api_dsn, "head", downstream_dsn=downstream_dsn)
+    head = run_sdk(api_dsn, "head", downstream_dsn=downstream_dsn)
     run_sdk(api_dsn, "head", downstream_dsn=downstream_dsn, orphan=True)
     run_sdk(api_dsn, "transaction", "error", "message", "telemetry")
     run_sdk(downstream_dsn, "error", card="5555", release="downstream@2.0.1")
@@ -58,6 +58,22 @@ def send(relay: RelayMock) -> None:
         # A secret Relay's scrubbing lets through (a token's shape under a name no scrubber looks for).
         leaky = event(extra={"build_ref": "ghp_" + "A1b2C3d4E5" * 4, "password": "hunter22"})
         assert post_envelope(http, relay.url, event_envelope(leaky)[1]).status_code == 200
+        # The traces a load generator would announce: the SDK's two-service trace, with what each
+        # service said it received, and one that never arrived.
+        witness = {"received": f"{head['trace_id']}-{head['http_client_span']}-1", "service": "downstream"}
+        expected = [
+            {
+                "trace_id": head["trace_id"],
+                "scenario": "orders",
+                "expect_services": ["api", "downstream"],
+                "witnesses": [witness],
+                "status_code": 201,
+                "outcome": "ok",
+            },
+            {"trace_id": "5" * 32, "scenario": "orders", "expect_services": ["api", "downstream"]},
+        ]
+        response = http.post(f"{relay.url}/inspect/expectations", json={"expectations": expected})
+        assert response.status_code == 200, response.text
         now = time.time_ns()
         spans = [
             {
