@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
-from servicekit.errors import DependencyFailed, DependencyTimeout, DependencyUnavailable, NotFound, OutOfStock
 from servicekit.faults import FAULT_HEADER
+from servicekit.http_errors import DependencyFailed, DependencyTimeout, DependencyUnavailable, NotFound, OutOfStock
 from servicekit.witness import record_witnesses
 
 # Below this, a retry could not connect anyway: answer the caller instead.

@@ -228,7 +228,7 @@ def over_otlp(n: int, share: float) -> bool:
 async def fill(data_dir: Path, traces: int, otlp_share: float = 0.0) -> int:
     from relay_mock.ingest import build_record
     from relay_mock.settings import RelaySettings, load_projects
-    from relay_mock.store.records import ExpectationBatch
+    from relay_mock.store.records import ExpectationRows
     from relay_mock.store.writer import StoreWriter
 
     settings = RelaySettings(data_dir=data_dir)
@@ -282,12 +282,12 @@ async def fill(data_dir: Path, traces: int, otlp_share: float = 0.0) -> int:
         )
         if len(batch) >= 2000:
             await asyncio.gather(*(writer.append(record) for record in batch))
-            await writer.record_expectations(ExpectationBatch(rows))
+            await writer.record_expectations(ExpectationRows(rows))
             batch, rows = [], []
             print(f"\r  stored {2 * (n + 1):,} envelopes", end="", file=sys.stderr)
     if batch:
         await asyncio.gather(*(writer.append(record) for record in batch))
-        await writer.record_expectations(ExpectationBatch(rows))
+        await writer.record_expectations(ExpectationRows(rows))
     print(file=sys.stderr)
     await writer.close()
     return otlp_requests

@@ -33,7 +33,7 @@ from fuzz.harness import ContractViolation, check_items_inside, check_refusal, f
 
 with instrumented(__name__):  # coverage feedback from relay_mock only, and only as the fuzzer
     from relay_mock.ingest import build_record
-    from relay_mock.protocol.errors import IngestError
+    from relay_mock.protocol.ingest_errors import IngestError
     from relay_mock.sandbox_projects import API
     from relay_mock.settings import RelaySettings, load_projects
     from relay_mock.store.records import EnvelopeRecord

@@ -29,7 +29,7 @@ with instrumented(__name__):  # fuzz_ingest imports relay_mock too: inside, so i
     from relay_mock.ingest import build_otlp_record
     from relay_mock.protocol import otlp
     from relay_mock.protocol.envelope import parse_envelope
-    from relay_mock.protocol.errors import IngestError
+    from relay_mock.protocol.ingest_errors import IngestError
     from relay_mock.store.index import index_envelope
     from relay_mock.store.records import EnvelopeRecord
 

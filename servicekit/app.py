@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import MetaData
 
 from servicekit import db
-from servicekit.errors import install_error_handlers
-from servicekit.mcp import check_sentry_mcp_connection
+from servicekit.http_errors import install_error_handlers
+from servicekit.mcp_probe import check_sentry_mcp_connection
 from servicekit.middleware import middleware_stack
 from servicekit.sentry import instrument_event_loop, loop_is_instrumented
 from servicekit.sentry_test_routes import PeerCall, sentry_test_router

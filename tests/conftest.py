@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support import sdk_major
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.stack import Stack, make_test_stack
 
 
@@ -32,8 +32,8 @@ def stack() -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def relay(stack: Stack) -> Iterator[RelayClient]:
-    client = RelayClient(stack.relay_url)
+def relay(stack: Stack) -> Iterator[StackRelay]:
+    client = StackRelay(stack.relay_url)
     yield client
     client.close()
 

@@ -13,8 +13,8 @@ from api.models import Order
 from api.schemas import ORDER_EXAMPLES, OrderCreate, OrderRead
 from servicekit import telemetry
 from servicekit.db import SessionDep
-from servicekit.errors import Conflict, NotFound, ServiceError
 from servicekit.faults import FAULT_HEADER, apply_faults
+from servicekit.http_errors import Conflict, NotFound, ServiceError
 from servicekit.request_span import current_trace_id
 from servicekit.telemetry import OrderOutcome
 

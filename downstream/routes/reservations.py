@@ -19,8 +19,8 @@ from downstream.schemas import (
 )
 from servicekit import telemetry
 from servicekit.db import SessionDep
-from servicekit.errors import NotFound, OutOfStock
 from servicekit.faults import apply_faults
+from servicekit.http_errors import NotFound, OutOfStock
 
 router = APIRouter(tags=["inventory"], dependencies=[Depends(apply_faults)])
 

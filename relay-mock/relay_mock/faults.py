@@ -101,7 +101,7 @@ class FaultRule:
 
 
 @dataclass(frozen=True)
-class Verdict:
+class FaultDecision:
     """What the matching rules decided for one request."""
 
     latency_ms: int = 0
@@ -155,7 +155,7 @@ class FaultRules:
     def __bool__(self) -> bool:
         return bool(self._rules)
 
-    def before_body(self, project_id: int | None) -> Verdict:
+    def before_body(self, project_id: int | None) -> FaultDecision:
         """Rules that need no look at the envelope: latency (all matching rules add up)
         and refusals that apply whatever the content (the first matching one wins)."""
         self._expire()
@@ -171,7 +171,7 @@ class FaultRules:
                     latency += rule.latency_ms
                 else:
                     refusing = rule
-        return Verdict(latency_ms=latency, rule=refusing)
+        return FaultDecision(latency_ms=latency, rule=refusing)
 
     def after_parse(self, project_id: int | None, item_types: Sequence[str]) -> FaultRule | None:
         """Rate limits for categories: they refuse an envelope that holds a limited item."""

@@ -30,11 +30,17 @@ from relay_mock.protocol import otlp
 from relay_mock.protocol.auth import Auth, auth_from_dsn, auth_from_request
 from relay_mock.protocol.decoding import decode_body, normalise_encoding
 from relay_mock.protocol.envelope import Envelope, envelope_from_event, parse_envelope
-from relay_mock.protocol.errors import AuthError, IngestError, MalformedEnvelope, PayloadTooLarge, ProjectRejected
+from relay_mock.protocol.ingest_errors import (
+    AuthError,
+    IngestError,
+    MalformedEnvelope,
+    PayloadTooLarge,
+    ProjectRejected,
+)
 from relay_mock.settings import Project, RelaySettings
 from relay_mock.spotlight.attribution import attribute
 from relay_mock.store.index import ItemIndex, envelope_trace_id, index_envelope
-from relay_mock.store.records import EnvelopeRecord, Refusal
+from relay_mock.store.records import EnvelopeRecord, RefusalRecord
 from relay_mock.store.writer import StoreWriter
 
 logger = logging.getLogger(__name__)
@@ -227,7 +233,7 @@ class IngestApp:
         detail = exc.detail + (f": {'; '.join(exc.causes)}" if exc.causes else "")
         try:
             self.writer.record_refusal(
-                Refusal(
+                RefusalRecord(
                     received_at=context["received_at"],
                     status=exc.status,
                     reason=exc.reason,

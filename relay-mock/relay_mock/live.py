@@ -16,7 +16,7 @@ LAGGED = b',"lagged":true}'
 
 
 @dataclass(frozen=True, slots=True)
-class Arrival:
+class FeedEntry:
     """One committed envelope as the live feed sends it: the `Envelope` the lists show (one builder
     makes both), dumped to JSON once and shared by every subscriber, and what the stream filters on."""
 
@@ -27,19 +27,19 @@ class Arrival:
     json: bytes
 
     @classmethod
-    def of(cls, envelope: Envelope) -> Arrival:
+    def of(cls, envelope: Envelope) -> FeedEntry:
         # The dump the API's `as_json` makes (unset fields left out), as JSON bytes in one step.
         data = Envelope.__pydantic_serializer__.to_json(envelope, exclude_unset=True)
         return cls(envelope.seq, envelope.project.id, envelope.project.name, envelope.item_types, data)
 
-    def lagged(self) -> Arrival:
+    def lagged(self) -> FeedEntry:
         """The same envelope, marked: the subscriber lost older ones (`"lagged": true` ends the object)."""
-        return Arrival(self.seq, self.project_id, self.project, self.item_types, self.json[:-1] + LAGGED)
+        return FeedEntry(self.seq, self.project_id, self.project, self.item_types, self.json[:-1] + LAGGED)
 
 
-def arrival(record: EnvelopeRecord) -> Arrival:
+def feed_entry(record: EnvelopeRecord) -> FeedEntry:
     """A committed envelope as an entry of /inspect/envelopes?payloads=false shows it."""
-    return Arrival.of(envelope_model(record, raw_size=len(record.raw), payloads=False))
+    return FeedEntry.of(envelope_model(record, raw_size=len(record.raw), payloads=False))
 
 
 class RecordSubscription:
@@ -65,7 +65,7 @@ class RecordSubscription:
 
 class LiveFeed:
     def __init__(self) -> None:
-        self._subscribers: set[asyncio.Queue[Arrival | None]] = set()
+        self._subscribers: set[asyncio.Queue[FeedEntry | None]] = set()
         self._record_subscribers: set[RecordSubscription] = set()
         self._changed = asyncio.Event()
         # The newest envelope published (set from the store at start): a new subscriber gets every
@@ -89,9 +89,9 @@ class LiveFeed:
             for record in records:
                 subscription.offer(record)
         if self._subscribers:
-            arrivals = [arrival(record) for record in records]
+            entries = [feed_entry(record) for record in records]
             for queue in list(self._subscribers):
-                for entry in arrivals:
+                for entry in entries:
                     if queue.full():
                         # A subscriber that cannot keep up loses the oldest, and is told so.
                         queue.get_nowait()
@@ -108,8 +108,8 @@ class LiveFeed:
         except TimeoutError:
             return False
 
-    async def subscribe(self) -> AsyncGenerator[Arrival, None]:
-        queue: asyncio.Queue[Arrival | None] = asyncio.Queue(QUEUE_SIZE)
+    async def subscribe(self) -> AsyncGenerator[FeedEntry, None]:
+        queue: asyncio.Queue[FeedEntry | None] = asyncio.Queue(QUEUE_SIZE)
         self._subscribers.add(queue)
         try:
             while True:

@@ -6,7 +6,6 @@ Stateless JSON-RPC 2.0 over POST: each request gets one JSON answer; notificatio
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -26,18 +25,24 @@ from relay_mock.inspection.operations import OPERATIONS, Operation, Param
 from relay_mock.inspection.params import Args, BadParameter, envelope_filter, parse_value
 from relay_mock.inspection.relay import MAX_INDEX
 from relay_mock.inspection.responses import ORJSONResponse
-from relay_mock.inspection.traces import config_of, load_trace, load_traces, trace_page
-from relay_mock.inspection.verify import verify_config
 from relay_mock.models import as_json
 from relay_mock.relay_view.item_view import NotFound, item_view
 from relay_mock.spotlight import mcp_tools as spotlight_tools
-from relay_mock.store import envelopes, errors, relay_views, telemetry
+from relay_mock.store import envelopes, relay_views, telemetry
+from relay_mock.store import error_events as errors
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.traces import list_trace_ids
-from relay_mock.verify.checks import verify
-from relay_mock.verify.collect import Collected, collect
+from relay_mock.verify.model import VerifyConfig
+from relay_mock.verify.run import run, verify_config
+from relay_mock.verify.traces import load_trace, load_traces, trace_page
 
 logger = logging.getLogger(__name__)
+
+
+def config_of(request: Request) -> VerifyConfig:
+    """How to verify: relay-mock's projects, as /inspect/verify starts from."""
+    return verify_config(request.app.state.settings, request.app.state.projects)
+
 
 SUPPORTED_VERSIONS = ("2025-06-18", "2025-03-26", "2024-11-05")
 INSTRUCTIONS = (
@@ -204,9 +209,11 @@ async def _list_envelopes(request: Request, args: dict[str, Any]) -> Any:
 
 async def _list_leaks(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
-    result = await reader.run(relay_views.list_leaks, limit=args["limit"], project=args["project"])
-    result["pending_envelopes"] = request.app.state.relay_views.backlog
-    return result
+    backlog = request.app.state.relay_views.backlog
+    leaks = await reader.run(
+        relay_views.list_leaks, limit=args["limit"], project=args["project"], pending_envelopes=backlog
+    )
+    return as_json(leaks)
 
 
 async def _forwarding(request: Request, args: dict[str, Any]) -> Any:
@@ -243,12 +250,8 @@ async def _verify_traces(request: Request, args: dict[str, Any]) -> Any:
     reader: Reader = request.app.state.reader
     since = time.time() - float(args["since_s"])
     trace_id = args["trace_id"]
-    config = verify_config(request.app.state.settings, request.app.state.projects)
-    collected: Collected = await reader.run(collect, since=since, until=None, trace_id=trace_id)
-    report = await asyncio.to_thread(
-        verify, collected.bundles, client_reports=collected.client_reports, refusals=collected.refusals, config=config
-    )
-    return as_json(models.VerifyReport.of(report))
+    outcome = await run(reader, config_of(request), since=since, until=None, trace_id=trace_id)
+    return as_json(outcome.to_model().report)
 
 
 async def _get_relay_view(request: Request, args: dict[str, Any]) -> Any:

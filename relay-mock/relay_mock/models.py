@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from typing_extensions import TypedDict  # pydantic reads typing's TypedDict only from Python 3.12
 
 # The verifier's records are the report's wire shape: plain dataclasses on the verifier's hot path.
-from relay_mock.verify.report import Finding, Report, TraceVerdict
+from relay_mock.findings import Finding, TraceVerdict
 
 
 class Model(BaseModel):
@@ -469,7 +469,7 @@ class VerifyReport(Model):
     checks: dict[str, dict[str, int]]
     scenarios: dict[str, dict[str, int]]
     attributions: dict[str, int]
-    # The verifier's own records (verify/report.py), validated and dumped by pydantic as they are:
+    # The verifier's own records (findings.py), validated and dumped by pydantic as they are:
     # one declaration of a finding's fields for the verifier, the API and the client.
     findings: list[Finding]
     trace_ids: list[str] = Field(default_factory=list)
@@ -481,30 +481,6 @@ class VerifyReport(Model):
     @property
     def failed_findings(self) -> list[Finding]:
         return [f for f in self.findings if f.is_failure]
-
-    @classmethod
-    def of(cls, report: Report) -> VerifyReport:
-        """The verifier's report as the API sends it (`/inspect/verify`, `verify --json`): built once,
-        at the edge; its findings and verdicts go in as they are (no copy, no dicts)."""
-        return cls(
-            ok=report.ok,
-            traces_checked=report.traces_checked,
-            expected_traces=report.expected_traces,
-            sampled_expected=report.sampled_expected,
-            complete=report.complete,
-            failures=report.failures,
-            attributed_losses=report.attributed_losses,
-            failed_traces=report.failed_traces,
-            checks=report.checks,
-            scenarios=report.scenarios,
-            attributions=report.attributions,
-            findings=list(report.findings),
-            trace_ids=list(report.trace_ids),
-            verdicts=report.verdicts,
-            unverified_causes=report.unverified_causes,
-            traces=list(report.traces),
-            notes=report.notes,
-        )
 
 
 class Verdict(Model):

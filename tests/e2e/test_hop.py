@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support.projects import API
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -29,7 +29,7 @@ def _spans(item: dict[str, Any], op: str) -> list[dict[str, Any]]:
     return [span for span in item["payload"].get("spans", []) if span.get("op") == op]
 
 
-def test_an_order_produces_one_linked_trace_across_both_services(stack: Stack, relay: RelayClient) -> None:
+def test_an_order_produces_one_linked_trace_across_both_services(stack: Stack, relay: StackRelay) -> None:
     trace_id, caller_span = secrets.token_hex(16), secrets.token_hex(8)
     response = _order(stack, trace_id, caller_span)
     assert response.status_code == 201, response.text
@@ -103,7 +103,7 @@ def test_relay_refuses_an_unknown_project_and_keeps_serving(stack: Stack) -> Non
     assert httpx.get(f"{stack.relay_url}/api/relay/healthcheck/ready/").status_code == 200
 
 
-def test_stored_envelopes_survive_a_relay_mock_restart(stack: Stack, relay: RelayClient) -> None:
+def test_stored_envelopes_survive_a_relay_mock_restart(stack: Stack, relay: StackRelay) -> None:
     trace_id = secrets.token_hex(16)
     assert _order(stack, trace_id, secrets.token_hex(8)).status_code == 201
     before = relay.wait_for_transactions(trace_id, {"api", "downstream"})

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -24,7 +24,7 @@ def _verify(stack: Stack, since: float, *extra: str) -> tuple[int, str]:
     return result.returncode, result.stdout + result.stderr
 
 
-def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack, relay: RelayClient, lifecycle: str) -> None:
+def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack, relay: StackRelay, lifecycle: str) -> None:
     # In both lifecycles: with SENTRY_TRACE_LIFECYCLE=stream segment spans stand for transactions.
     since = time.time()
     burst = stack.run(
@@ -56,7 +56,7 @@ def test_a_locust_burst_is_verified_complete_and_linked(stack: Stack, relay: Rel
     assert len(witnessed) >= len(recorded["expectations"]) * 0.9, "most requests carry a witness"
 
 
-def test_verify_traces_fails_naming_linkage_when_api_stops_propagating(stack: Stack, relay: RelayClient) -> None:
+def test_verify_traces_fails_naming_linkage_when_api_stops_propagating(stack: Stack, relay: StackRelay) -> None:
     with stack.reconfigured("api", API_SENTRY_PROPAGATE_TRACES="false"):
         since = time.time()
         expectations = []

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.stack import Stack
 
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
@@ -26,7 +26,7 @@ def majors(request: pytest.FixtureRequest, stack: Stack) -> Iterator[tuple[str, 
         yield api, downstream
 
 
-def _sdk_majors(relay: RelayClient, project: int, since: float) -> set[str]:
+def _sdk_majors(relay: StackRelay, project: int, since: float) -> set[str]:
     """The SDKs a project's envelopes named since `since`, as `name/major` ("sentry.python/3")."""
     page = relay.client.envelopes(project=project, since=since, limit=200, payloads=False)
     named = set()
@@ -37,7 +37,7 @@ def _sdk_majors(relay: RelayClient, project: int, since: float) -> set[str]:
 
 
 def test_a_locust_burst_across_a_mixed_hop_is_verified(
-    stack: Stack, relay: RelayClient, majors: tuple[str, str]
+    stack: Stack, relay: StackRelay, majors: tuple[str, str]
 ) -> None:
     since = time.time()
     burst = stack.run(

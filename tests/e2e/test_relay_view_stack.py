@@ -13,7 +13,7 @@ import pytest
 
 from relay_mock.models import ItemView
 from tests.support.polling import poll
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.stack import Stack
 from tests.support.traffic import new_trace
 
@@ -24,7 +24,7 @@ def _alnum(n: int) -> str:
     return "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(n))
 
 
-def _computed(relay: RelayClient, envelopes: list[dict[str, Any]]) -> list[ItemView] | None:
+def _computed(relay: StackRelay, envelopes: list[dict[str, Any]]) -> list[ItemView] | None:
     """Relay's view of every event and transaction, once the background worker stored each verdict."""
     views: list[ItemView] = []
     for envelope in envelopes:
@@ -34,7 +34,7 @@ def _computed(relay: RelayClient, envelopes: list[dict[str, Any]]) -> list[ItemV
     return views if all(view.computed_in_background for view in views) else None
 
 
-def test_secrets_sent_to_the_services_never_reach_what_sentry_stores(stack: Stack, relay: RelayClient) -> None:
+def test_secrets_sent_to_the_services_never_reach_what_sentry_stores(stack: Stack, relay: StackRelay) -> None:
     trace_id, trace = new_trace()
     response = httpx.post(
         f"{stack.api_url}/orders",

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from relay_mock.client import RelayError
 from relay_mock.models import LogRecord, MetricPoint
 from tests.support.chromium import chromium_page
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.stack import Stack
 from tests.support.traffic import new_trace, place_order
 
@@ -52,7 +52,7 @@ def _of_both(found: list[R]) -> list[R] | None:
     return found if {r.service for r in found} >= SERVICES else None
 
 
-def _trace_of_both(relay: RelayClient, trace_id: str) -> dict[str, Any] | None:
+def _trace_of_both(relay: StackRelay, trace_id: str) -> dict[str, Any] | None:
     try:
         found = relay.trace(trace_id)
     except RelayError as exc:
@@ -63,7 +63,7 @@ def _trace_of_both(relay: RelayClient, trace_id: str) -> dict[str, Any] | None:
 
 
 def test_one_order_leaves_logs_and_metrics_of_both_services_in_its_trace(
-    stack: Stack, relay: RelayClient, lifecycle: str
+    stack: Stack, relay: StackRelay, lifecycle: str
 ) -> None:
     trace_id, trace = new_trace()
 

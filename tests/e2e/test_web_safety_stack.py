@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.stack
@@ -26,7 +26,7 @@ def test_a_rebinding_page_cannot_read_envelopes_or_drive_mcp(stack: Stack) -> No
     assert mcp.status_code == 403
 
 
-def test_a_cross_site_page_cannot_add_fault_rules_or_expectations(stack: Stack, relay: RelayClient) -> None:
+def test_a_cross_site_page_cannot_add_fault_rules_or_expectations(stack: Stack, relay: StackRelay) -> None:
     faults = httpx.post(f"{stack.relay_url}/inspect/faults", content='{"action": "drop"}', headers=CROSS_SITE)
     expectations = httpx.post(
         f"{stack.relay_url}/inspect/expectations",
@@ -40,7 +40,7 @@ def test_a_cross_site_page_cannot_add_fault_rules_or_expectations(stack: Stack, 
     assert "poison" not in poisoned.text
 
 
-def test_the_services_in_their_containers_still_ingest(stack: Stack, relay: RelayClient) -> None:
+def test_the_services_in_their_containers_still_ingest(stack: Stack, relay: StackRelay) -> None:
     response = httpx.get(f"{stack.api_url}/test-message", params={"level": "info"}, timeout=10)
     assert response.status_code == 200
     event_id = response.json().get("event_id")

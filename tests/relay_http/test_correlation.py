@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.relay_http.inspector import Inspector
+from tests.relay_http.test_mcp import PROTOCOL, McpClient
 from tests.relay_http.wire import API, DOWNSTREAM, Project, envelope, item, new_id, post_envelope, transaction
 from tests.support.relay_server import RelayMock
 
@@ -88,3 +89,28 @@ def test_a_request_log_that_cannot_be_placed_in_its_trace_fails_the_report(
     (finding,) = [f for f in report["findings"] if f["check"] == "correlation"]
     assert (finding["kind"], finding["trace_id"], finding["service"]) == (kind, trace_id, "api")
     assert report["ok"] is False
+
+
+def test_mcp_verify_traces_answers_the_report_of_inspect_verify_correlation_included(
+    fresh: RelayMock, http: httpx.Client
+) -> None:
+    """One orchestration of the verifier (relay_mock/verify/run.py): MCP's tool ran collect and the
+    checks on its own, without the correlation check, so this request's stray log passed there."""
+    since, trace_id = time.time() - 1, new_id()
+    stray = {**_log(trace_id, "r-1"), "trace_id": "f" * 32, "span_id": None}
+    _serve(http, fresh, API, "r-1", _log(trace_id, "r-1"), stray)
+    answer = http.get(f"{fresh.url}/inspect/verify", params={"since": since})
+    assert answer.status_code == 200, answer.text
+    over_http = answer.json()["report"]
+    mcp = McpClient(fresh.url)
+    try:
+        hello = {"protocolVersion": PROTOCOL, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+        mcp.request("initialize", hello)
+        mcp.http.headers["MCP-Protocol-Version"] = PROTOCOL
+        tool = mcp.call("verify_traces", since_s=3600)
+    finally:
+        mcp.close()
+
+    assert [f["kind"] for f in over_http["findings"] if f["check"] == "correlation"] == ["foreign_trace_id"]
+    assert tool["isError"] is False
+    assert tool["structuredContent"] == over_http

@@ -14,7 +14,7 @@ import pytest
 
 from relay_mock.ingest import build_record
 from relay_mock.protocol.auth import Auth, auth_from_request
-from relay_mock.protocol.errors import AuthError, IngestError, ProjectRejected
+from relay_mock.protocol.ingest_errors import AuthError, IngestError, ProjectRejected
 from relay_mock.settings import Project, RelaySettings, load_projects
 from relay_mock.store.records import EnvelopeRecord
 from tests.support.projects import API, DOWNSTREAM

@@ -10,7 +10,7 @@ import pytest
 
 from relay_mock.protocol.containers import MAX_RECORD_BYTES, MAX_RECORDS, is_container, parse_container
 from relay_mock.protocol.envelope import Item, parse_envelope
-from relay_mock.protocol.errors import IngestError
+from relay_mock.protocol.ingest_errors import IngestError
 from relay_mock.store.index import index_envelope
 from tests.relay_mock.test_fuzz_corpus import CORPUS
 

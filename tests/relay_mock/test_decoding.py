@@ -20,7 +20,7 @@ import pytest
 import zstandard
 
 from relay_mock.protocol.decoding import ZSTD_MAX_WINDOW, decode_body
-from relay_mock.protocol.errors import PayloadTooLarge, UndecodableBody, UnsupportedEncoding
+from relay_mock.protocol.ingest_errors import PayloadTooLarge, UndecodableBody, UnsupportedEncoding
 
 ENVELOPE = b'{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc"}\n{"type":"event"}\n{"message":"hello"}\n' * 50
 LIMIT = 100 * 1024 * 1024  # Relay's decompressed envelope limit, the default max_envelope_bytes
@@ -196,7 +196,7 @@ def test_many_tiny_gzip_members_decode_in_linear_time() -> None:
 _CHILD = """
 import json, resource, sys
 from relay_mock.protocol.decoding import decode_body
-from relay_mock.protocol.errors import PayloadTooLarge
+from relay_mock.protocol.ingest_errors import PayloadTooLarge
 
 def peak_kib():
     with open("/proc/self/status") as status:

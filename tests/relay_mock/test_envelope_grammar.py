@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from relay_mock.protocol.envelope import MAX_ITEMS, Envelope, envelope_from_event, parse_envelope
-from relay_mock.protocol.errors import MalformedEnvelope, PayloadTooLarge
+from relay_mock.protocol.ingest_errors import MalformedEnvelope, PayloadTooLarge
 
 EVENT_ID = "9ec79c33ec9942ab8353589fcb2e04dc"
 

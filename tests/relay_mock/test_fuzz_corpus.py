@@ -12,7 +12,7 @@ import pytest
 
 from fuzz import fuzz_otlp
 from fuzz.fuzz_ingest import check_one
-from relay_mock.protocol.errors import IngestError
+from relay_mock.protocol.ingest_errors import IngestError
 from relay_mock.store.records import EnvelopeRecord
 
 CORPUS = Path(__file__).resolve().parents[2] / "fuzz" / "corpus"

@@ -21,7 +21,7 @@ from fuzz.fuzz_ingest import DSN, PUBLIC_KEY, compress
 from relay_mock.ingest import build_record
 from relay_mock.protocol.decoding import decode_body
 from relay_mock.protocol.envelope import parse_envelope
-from relay_mock.protocol.errors import IngestError, PayloadTooLarge
+from relay_mock.protocol.ingest_errors import IngestError, PayloadTooLarge
 from relay_mock.settings import RelaySettings, load_projects
 from relay_mock.store.records import EnvelopeRecord
 

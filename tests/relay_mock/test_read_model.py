@@ -12,12 +12,12 @@ import orjson
 import pytest
 
 from relay_mock.ingest import build_record
-from relay_mock.live import arrival
+from relay_mock.live import feed_entry
 from relay_mock.models import LiveEnvelope, as_json
 from relay_mock.settings import RelaySettings, load_projects
 from relay_mock.store.database import connect
 from relay_mock.store.envelopes import get_envelope, list_envelopes
-from relay_mock.store.errors import get_error, list_errors
+from relay_mock.store.error_events import get_error, list_errors
 from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.records import EnvelopeRecord
 from relay_mock.store.writer import StoreWriter
@@ -92,10 +92,10 @@ async def test_the_live_feed_and_the_list_show_an_envelope_alike(
 
     listed = [as_json(entry) for entry in page.envelopes]
 
-    assert listed == [orjson.loads(arrival(record).json) for record in committed]
+    assert listed == [orjson.loads(feed_entry(record).json) for record in committed]
     # The feed's bytes, dumped once for all subscribers, are the ones the list's JSON gives.
-    assert [arrival(record).json for record in committed] == [orjson.dumps(entry) for entry in listed]
-    lagged = arrival(committed[0]).lagged()
+    assert [feed_entry(record).json for record in committed] == [orjson.dumps(entry) for entry in listed]
+    lagged = feed_entry(committed[0]).lagged()
     assert orjson.loads(lagged.json) == {**listed[0], "lagged": True}
     # What the OpenAPI document (and the UI's generated types) say a stream event's data is.
     event = LiveEnvelope.model_validate_json(lagged.json)

@@ -9,11 +9,11 @@ import json
 from typing import Any
 
 from relay_mock.models import as_json
-from relay_mock.store.spans import streamed_spans
-from relay_mock.traces import build_trace
 from relay_mock.verify.checks import verify
 from relay_mock.verify.collect import bundles_from_rows
 from relay_mock.verify.model import VerifyConfig
+from relay_mock.verify.span_facts import streamed_spans
+from relay_mock.verify.trace_tree import build_trace
 
 TRACE = "a" * 32
 CONFIG = VerifyConfig(project_ids={"api": 1, "downstream": 2})

@@ -18,7 +18,7 @@ from itsdangerous import TimestampSigner
 from sqlalchemy import MetaData
 
 from servicekit.app import create_service_app
-from servicekit.errors import Conflict
+from servicekit.http_errors import Conflict
 from servicekit.middleware import SentryTracingMiddleware, middleware_stack, span_status_for
 from servicekit.settings import ServiceSettings
 from tests.servicekit.conftest import TEST_HOST, SentryInit, make_settings

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from api.inventory_client import InventoryClient
-from servicekit.errors import DependencyUnavailable
+from servicekit.http_errors import DependencyUnavailable
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.stack import Stack
 from tests.support.traffic import FAULT_HEADER, new_trace
 
@@ -33,7 +33,7 @@ def test_a_host_outside_allowed_hosts_is_refused_with_400(stack: Stack, service:
     ],
 )
 def test_an_error_response_names_the_transaction_that_served_it(
-    stack: Stack, relay: RelayClient, service: str, path: str, fault: str | None, status: int
+    stack: Stack, relay: StackRelay, service: str, path: str, fault: str | None, status: int
 ) -> None:
     trace_id, trace = new_trace()
     url = stack.api_url if service == "api" else stack.downstream_url

@@ -8,14 +8,14 @@ import json
 
 import pytest
 
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.stack import Stack
 from tests.support.traffic import TIMER_SLACK_S, duration_s, new_trace, place_order, settle, spans_by_op
 
 pytestmark = pytest.mark.stack
 
 
-def test_a_placed_order_is_confirmed_and_reports_no_error(stack: Stack, relay: RelayClient) -> None:
+def test_a_placed_order_is_confirmed_and_reports_no_error(stack: Stack, relay: StackRelay) -> None:
     trace_id, trace = new_trace()
 
     response = place_order(stack, trace)
@@ -28,7 +28,7 @@ def test_a_placed_order_is_confirmed_and_reports_no_error(stack: Stack, relay: R
 
 
 def test_an_out_of_stock_order_answers_409_and_neither_service_reports_an_error(
-    stack: Stack, relay: RelayClient
+    stack: Stack, relay: StackRelay
 ) -> None:
     trace_id, trace = new_trace()
 
@@ -44,7 +44,7 @@ def test_an_out_of_stock_order_answers_409_and_neither_service_reports_an_error(
         assert transaction["payload"]["contexts"]["trace"]["status"] == "already_exists", service
 
 
-def test_a_failing_downstream_answers_502_and_each_service_reports_it_once(stack: Stack, relay: RelayClient) -> None:
+def test_a_failing_downstream_answers_502_and_each_service_reports_it_once(stack: Stack, relay: StackRelay) -> None:
     trace_id, trace = new_trace()
 
     response = place_order(stack, trace, fault="downstream:error")
@@ -61,7 +61,7 @@ def test_a_failing_downstream_answers_502_and_each_service_reports_it_once(stack
     assert {error["trace_id"] for error in errors} == {trace_id}
 
 
-def test_a_slow_downstream_shows_its_latency_in_both_transactions(stack: Stack, relay: RelayClient) -> None:
+def test_a_slow_downstream_shows_its_latency_in_both_transactions(stack: Stack, relay: StackRelay) -> None:
     trace_id, trace = new_trace()
 
     response = place_order(stack, trace, fault="downstream:latency=400")
@@ -76,7 +76,7 @@ def test_a_slow_downstream_shows_its_latency_in_both_transactions(stack: Stack, 
     assert down_tx["payload"]["contexts"]["trace"]["parent_span_id"] == call["span_id"]
 
 
-def test_a_placed_order_answers_with_what_each_service_received(stack: Stack, relay: RelayClient) -> None:
+def test_a_placed_order_answers_with_what_each_service_received(stack: Stack, relay: StackRelay) -> None:
     """Witnessed propagation: api's answer says what it and downstream received, and downstream
     received api's http.client span as its parent, as its transaction says too."""
     trace_id, trace = new_trace()

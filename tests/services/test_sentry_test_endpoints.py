@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.services import running_service, service_env
 from tests.support.stack import Stack
 from tests.support.traffic import new_trace, settle, spans_by_op
@@ -26,7 +26,7 @@ def _url(stack: Stack, service: str) -> str:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_test_error_answers_500_and_reports_exactly_one_event_tagged_with_its_id(
-    stack: Stack, relay: RelayClient, service: str
+    stack: Stack, relay: StackRelay, service: str
 ) -> None:
     trace_id, trace = new_trace()
 
@@ -44,7 +44,7 @@ def test_test_error_answers_500_and_reports_exactly_one_event_tagged_with_its_id
 
 
 @pytest.mark.parametrize("level", ["warning", "fatal"])
-def test_test_message_reports_the_message_at_the_requested_level(stack: Stack, relay: RelayClient, level: str) -> None:
+def test_test_message_reports_the_message_at_the_requested_level(stack: Stack, relay: StackRelay, level: str) -> None:
     text = f"hello sentry {secrets.token_hex(4)}"
 
     response = httpx.get(f"{stack.api_url}/test-message", params={"level": level, "message": text}, timeout=10)
@@ -57,9 +57,7 @@ def test_test_message_reports_the_message_at_the_requested_level(stack: Stack, r
     assert error["tags"]["test_message_id"] == body["test_message_id"]
 
 
-def test_test_performance_builds_the_documented_span_tree_across_both_services(
-    stack: Stack, relay: RelayClient
-) -> None:
+def test_test_performance_builds_the_documented_span_tree_across_both_services(stack: Stack, relay: StackRelay) -> None:
     trace_id, trace = new_trace()
 
     response = httpx.get(f"{stack.api_url}/test-performance", headers=trace, timeout=10)
@@ -92,7 +90,7 @@ def test_test_performance_builds_the_documented_span_tree_across_both_services(
     ],
 )
 def test_secrets_in_a_request_never_leave_the_service(
-    stack: Stack, relay: RelayClient, service: str, path: str, fault: str | None
+    stack: Stack, relay: StackRelay, service: str, path: str, fault: str | None
 ) -> None:
     trace_id, trace = new_trace()
     token, bearer, session, api_key = (f"{name}-{secrets.token_hex(8)}" for name in ("tok", "bear", "sess", "key"))

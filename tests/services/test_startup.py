@@ -18,7 +18,7 @@ from downstream.models import Base as DownstreamBase
 from servicekit import db
 from servicekit.settings import ServiceSettings, load_settings
 from tests.support.database import fresh_database
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.services import run_to_exit, running_service, service_env
 from tests.support.stack import Stack
 from tests.support.traffic import TIMER_SLACK_S, duration_s, spans_by_op
@@ -82,7 +82,7 @@ def test_concurrent_schema_creation_is_serialised_not_retried(stack: Stack, capl
 
 
 @pytest.mark.stack
-def test_fault_error_rate_one_fails_every_business_request(stack: Stack, relay: RelayClient) -> None:
+def test_fault_error_rate_one_fails_every_business_request(stack: Stack, relay: StackRelay) -> None:
     with running_service("downstream", service_env(stack, "downstream", FAULT_ERROR_RATE="1.0")) as downstream:
         failed = httpx.get(f"{downstream.url}/stock/SKU-1", timeout=10)
         health = httpx.get(f"{downstream.url}/health", timeout=10)
@@ -95,7 +95,7 @@ def test_fault_error_rate_one_fails_every_business_request(stack: Stack, relay: 
 
 
 @pytest.mark.stack
-def test_fault_latency_ms_slows_every_business_request(stack: Stack, relay: RelayClient) -> None:
+def test_fault_latency_ms_slows_every_business_request(stack: Stack, relay: StackRelay) -> None:
     with running_service("api", service_env(stack, "api", FAULT_LATENCY_MS="300")) as api:
         started = time.monotonic()
         response = httpx.get(f"{api.url}/orders/{uuid.uuid4()}", timeout=10)

@@ -16,7 +16,7 @@ def _set(values: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in values.items() if value is not None}
 
 
-class RelayClient(Relay):
+class StackRelay(Relay):
     """The plugin's `relay` fixture object, built on the stack's relay-mock, plus helpers."""
 
     def __init__(self, base_url: str) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.relay import RelayClient
+from tests.support.relay import StackRelay
 from tests.support.stack import Stack
 
 FAULT_HEADER = "x-sandbox-fault"
@@ -28,7 +28,7 @@ def place_order(stack: Stack, trace: dict[str, str], *, sku: str = "SKU-1", faul
     )
 
 
-def settle(stack: Stack, relay: RelayClient) -> None:
+def settle(stack: Stack, relay: StackRelay) -> None:
     """Wait until everything both stack services sent so far is stored in relay-mock.
 
     A barrier instead of a sleep: each SDK sends its envelopes in order from one queue,

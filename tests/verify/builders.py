@@ -15,7 +15,7 @@ from relay_mock.verify.checks import verify
 from relay_mock.verify.model import (
     ClientReportFact,
     ErrorFact,
-    Expectation,
+    ExpectationFact,
     ProfileFact,
     RefusalFact,
     SpanFact,
@@ -54,7 +54,7 @@ class TwoHop:
     """Locust → api "/orders" → downstream "/reservations", as the parts of one trace."""
 
     n: int
-    expectation: Expectation | None
+    expectation: ExpectationFact | None
     api: TransactionFact | None
     downstream: TransactionFact | None
     extra: tuple[TransactionFact, ...] = ()
@@ -153,7 +153,7 @@ def healthy_trace(n: int = 1, *, scenario: str = "orders", started_at: float = T
             ),
         ),
     )
-    expectation = Expectation(
+    expectation = ExpectationFact(
         trace_id=trace_id(n),
         scenario=scenario,
         started_at=t,

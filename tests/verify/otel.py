@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from relay_mock.verify.collect import bundles_from_rows
-from relay_mock.verify.model import TraceBundle, TransactionFact, Witness
+from relay_mock.verify.model import TraceBundle, TransactionFact, WitnessFact
 from tests.verify.builders import CONFIG, T0, TwoHop, healthy_trace, span, span_id, with_span
 
 # catalog is a project of relay-mock like the others (its own DSN key).
@@ -164,19 +164,19 @@ def catalog_call_id(n: int) -> str:
     return span_id(n, CATALOG_CALL)
 
 
-def witnesses(t: TwoHop, catalog: Witness | None) -> tuple[Witness, ...]:
+def witnesses(t: TwoHop, catalog: WitnessFact | None) -> tuple[WitnessFact, ...]:
     """What Locust records: each service's witness, relayed up the chain (api, downstream, catalog)."""
     n, tid = t.n, t.trace_id
     own = (
-        Witness(f"{tid}-{span_id(n, 0xA0)}-1", "api", True, "", tid),
-        Witness(f"{tid}-{span_id(n, 0xA3)}-1", "downstream", True, "", tid),
+        WitnessFact(f"{tid}-{span_id(n, 0xA0)}-1", "api", True, "", tid),
+        WitnessFact(f"{tid}-{span_id(n, 0xA3)}-1", "downstream", True, "", tid),
     )
     return (*own, catalog) if catalog is not None else own
 
 
-def catalog_witness(t: TwoHop, *, joined: str, traceparent: str = "") -> Witness:
+def catalog_witness(t: TwoHop, *, joined: str, traceparent: str = "") -> WitnessFact:
     """catalog's witness: it received downstream's sentry-trace; its own span joined `joined`."""
-    return Witness(f"{t.trace_id}-{catalog_call_id(t.n)}-1", "catalog", None, traceparent, joined)
+    return WitnessFact(f"{t.trace_id}-{catalog_call_id(t.n)}-1", "catalog", None, traceparent, joined)
 
 
 def bundles(t: TwoHop, *rows: dict[str, Any]) -> list[TraceBundle]:

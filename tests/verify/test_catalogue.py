@@ -11,7 +11,7 @@ import pytest
 
 from relay_mock.verify import pitfalls  # noqa: F401  (registers the sdk_pitfalls check)
 from relay_mock.verify.checks import FINDING_KINDS
-from relay_mock.verify.model import Expectation, ProfileFact, TraceBundle
+from relay_mock.verify.model import ExpectationFact, ProfileFact, TraceBundle
 from tests.verify.builders import (
     API_DB,
     API_KEY,
@@ -82,11 +82,11 @@ def _propagation_lost(t: TwoHop) -> list[TraceBundle]:
 def _propagation_format(t: TwoHop) -> list[TraceBundle]:
     """downstream is an OpenTelemetry service (its spans over OTLP) that reads traceparent only:
     it received api's sentry-trace, said so in its witness, and started a new trace."""
-    from relay_mock.verify.model import Witness
+    from relay_mock.verify.model import WitnessFact
 
     assert t.downstream is not None
     otel = replace(t.downstream, trace_id=trace_id(99), parent_span_id=None, dsc=None, kind="segment", ingest="otlp")
-    witness = Witness(f"{t.trace_id}-{span_id(t.n, CALL)}-1", "downstream", None, "", trace_id(99))
+    witness = WitnessFact(f"{t.trace_id}-{span_id(t.n, CALL)}-1", "downstream", None, "", trace_id(99))
     expected = _expect(replace(t, downstream=None), witnesses=(witness,))
     return [expected.bundle(), TraceBundle(trace_id=trace_id(99), transactions=[otel])]
 
@@ -107,17 +107,17 @@ def _duplicate_child(t: TwoHop) -> list[TraceBundle]:
 
 def _witness_of_another_trace(t: TwoHop) -> list[TraceBundle]:
     """downstream's answer says it received another trace id than the one api sent."""
-    from relay_mock.verify.model import Witness
+    from relay_mock.verify.model import WitnessFact
 
-    witness = Witness(f"{trace_id(99)}-{span_id(t.n, CALL)}-1", "downstream")
+    witness = WitnessFact(f"{trace_id(99)}-{span_id(t.n, CALL)}-1", "downstream")
     return [_expect(t, witnesses=(witness,)).bundle()]
 
 
 def _witness_told_unsampled(t: TwoHop) -> list[TraceBundle]:
     """downstream says it was told the trace is unsampled, though the caller sampled it."""
-    from relay_mock.verify.model import Witness
+    from relay_mock.verify.model import WitnessFact
 
-    witness = Witness(f"{t.trace_id}-{span_id(t.n, CALL)}-0", "downstream")
+    witness = WitnessFact(f"{t.trace_id}-{span_id(t.n, CALL)}-0", "downstream")
     return [_expect(t, witnesses=(witness,)).bundle()]
 
 
@@ -339,4 +339,4 @@ def test_the_healthy_fixture_is_the_documented_two_hop_shape() -> None:
     assert {s.op for s in t.api.spans} == {"db", "http.client"}
     assert [s.span_id for s in t.downstream.spans] == [span_id(t.n, DOWNSTREAM_DB)]
     assert t.api.dsc == t.downstream.dsc and t.api.dsc is not None and t.api.dsc["public_key"] == API_KEY
-    assert isinstance(t.expectation, Expectation) and t.downstream.span_id == span_id(t.n, DOWNSTREAM_TX)
+    assert isinstance(t.expectation, ExpectationFact) and t.downstream.span_id == span_id(t.n, DOWNSTREAM_TX)

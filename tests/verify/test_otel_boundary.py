@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from relay_mock.models import as_json
-from relay_mock.traces import build_trace
-from relay_mock.verify.model import TraceBundle, Witness
+from relay_mock.verify.model import TraceBundle, WitnessFact
 from relay_mock.verify.report import Report
+from relay_mock.verify.trace_tree import build_trace
 from tests.verify.builders import API_TX, DOWNSTREAM_TX, LOCUST_SPAN, T0, head_dsc, healthy_trace, kinds, run, span_id
 from tests.verify.builders import trace_id as tid
 from tests.verify.otel import (
@@ -324,7 +324,7 @@ def _head_split(*, witnessed: bool, propagation: str = "w3c") -> tuple[list[Trac
     moved = [replace(tx, trace_id=OTHER, dsc=head_dsc(99)) for tx in (t.api, t.downstream)]
     moved[0] = replace(moved[0], parent_span_id=None)
     traceparent = f"00-{t.trace_id}-{span_id(1, LOCUST_SPAN)}-01"
-    head = Witness("", "api", True, traceparent, OTHER)
+    head = WitnessFact("", "api", True, traceparent, OTHER)
     expectation = replace(t.expectation, propagation=propagation, witnesses=(head,) if witnessed else None)
     return [TraceBundle(t.trace_id, expectation=expectation), TraceBundle(OTHER, transactions=moved)], t.trace_id
 
@@ -352,7 +352,7 @@ def test_the_services_after_a_split_head_witness_the_new_trace_and_add_no_second
     found, trace = _head_split(witnessed=True)
     exp = found[0].expectation
     assert exp is not None and exp.witnesses is not None
-    after = Witness(f"{OTHER}-{span_id(1, 0xA3)}-1", "downstream", True, "", OTHER)
+    after = WitnessFact(f"{OTHER}-{span_id(1, 0xA3)}-1", "downstream", True, "", OTHER)
     found[0].expectation = replace(exp, witnesses=(*exp.witnesses, after))
 
     report = run(*found, config=OTEL_CONFIG)
@@ -364,7 +364,7 @@ def test_a_witness_of_another_trace_unrelated_to_the_break_still_fails() -> None
     found, trace = _head_split(witnessed=True)
     exp = found[0].expectation
     assert exp is not None and exp.witnesses is not None
-    stray = Witness(f"{tid(77)}-{span_id(1, 0xA3)}-1", "downstream", True, "", tid(77))
+    stray = WitnessFact(f"{tid(77)}-{span_id(1, 0xA3)}-1", "downstream", True, "", tid(77))
     found[0].expectation = replace(exp, witnesses=(*exp.witnesses, stray))
 
     report = run(*found, config=OTEL_CONFIG)

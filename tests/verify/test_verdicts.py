@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from relay_mock.verify.model import SpanFact, Witness
+from relay_mock.verify.model import SpanFact, WitnessFact
 from relay_mock.verify.report import Report
 from tests.verify.builders import (
     CALL,
@@ -175,7 +175,7 @@ def test_a_failed_call_that_a_witness_says_arrived_still_owes_its_child() -> Non
     t = without_downstream()
     assert t.expectation is not None
     timed_out = with_span(t.api, span_id(1, CALL), status="deadline_exceeded", http_status=None)
-    witness = Witness(f"{t.trace_id}-{span_id(1, CALL)}-1", "downstream")
+    witness = WitnessFact(f"{t.trace_id}-{span_id(1, CALL)}-1", "downstream")
     t = replace(t, api=timed_out, expectation=replace(t.expectation, witnesses=(witness,)))
 
     report = run(t.bundle())
@@ -280,7 +280,7 @@ def test_a_streamed_span_segment_stands_where_a_transaction_would() -> None:
 
 def witnessed(t: TwoHop, received: str) -> TwoHop:
     assert t.expectation is not None
-    witnesses = (Witness(f"{t.trace_id}-{span_id(t.n, LOCUST_SPAN)}-1", "api"), Witness(received, "downstream"))
+    witnesses = (WitnessFact(f"{t.trace_id}-{span_id(t.n, LOCUST_SPAN)}-1", "api"), WitnessFact(received, "downstream"))
     return replace(t, expectation=replace(t.expectation, witnesses=witnesses))
 
 
@@ -338,7 +338,10 @@ def test_a_witness_saying_downstream_never_answered_excuses_it_when_api_is_lost_
     t = replace(healthy_trace(), api=None, downstream=None)
     assert t.expectation is not None
     t = replace(
-        t, expectation=replace(t.expectation, witnesses=(Witness(f"{t.trace_id}-{span_id(1, LOCUST_SPAN)}-1", "api"),))
+        t,
+        expectation=replace(
+            t.expectation, witnesses=(WitnessFact(f"{t.trace_id}-{span_id(1, LOCUST_SPAN)}-1", "api"),)
+        ),
     )
 
     report = run(t.bundle(), client_reports=[client_report("api", "queue_overflow")])
@@ -437,7 +440,7 @@ def test_the_heads_own_witness_says_whether_it_sampled_the_trace_out() -> None:
 
     def deciding(sampled: bool) -> TwoHop:
         assert t.expectation is not None
-        exp = replace(t.expectation, expect_services=("api",), witnesses=(Witness(received, "api", sampled),))
+        exp = replace(t.expectation, expect_services=("api",), witnesses=(WitnessFact(received, "api", sampled),))
         return replace(t, expectation=exp)
 
     drops = [client_report("api", "sample_rate")]

@@ -14,13 +14,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
-from relay_mock.expectations import from_row
 from relay_mock.inspection.params import args_of
 from relay_mock.inspection.responses import respond
 from relay_mock.store import expectations
 from relay_mock.store.read_pool import Reader
-from relay_mock.store.records import ExpectationBatch
+from relay_mock.store.records import ExpectationRows
 from relay_mock.store.writer import StoreWriter
+from relay_mock.verify.expectation_rows import from_row
 
 WITNESS_KEYS = ("received", "service", "sampled", "traceparent", "trace_id")
 
@@ -70,7 +70,7 @@ async def record(request: Request) -> Response:
     now = time.time()
     rows = [stored_row(expectation, now) for expectation in batch]
     if rows:
-        await writer.record_expectations(ExpectationBatch(rows))
+        await writer.record_expectations(ExpectationRows(rows))
     return respond(models.Recorded, {"recorded": len(rows)})
 
 

@@ -12,7 +12,7 @@ from starlette.responses import Response, StreamingResponse
 from relay_mock import models
 from relay_mock.inspection.params import args_of, envelope_filter
 from relay_mock.inspection.responses import respond
-from relay_mock.live import Arrival, LiveFeed
+from relay_mock.live import FeedEntry, LiveFeed
 from relay_mock.store import envelopes
 from relay_mock.store.filters import EnvelopeFilter
 from relay_mock.store.read_pool import Reader
@@ -56,12 +56,12 @@ async def stream(request: Request) -> Response:
     item_type = args.text("type")
     last_seen = args.text("Last-Event-ID") or ""
 
-    def wanted(entry: Arrival) -> bool:
+    def wanted(entry: FeedEntry) -> bool:
         if project and project not in (entry.project, str(entry.project_id)):
             return False
         return not item_type or item_type in entry.item_types
 
-    def event(entry: Arrival) -> bytes:
+    def event(entry: FeedEntry) -> bytes:
         return b"event: envelope\nid: %d\ndata: %s\n\n" % (entry.seq, entry.json)
 
     async def events() -> AsyncIterator[bytes]:
@@ -79,7 +79,7 @@ async def stream(request: Request) -> Response:
                 newest_first=False,
                 payloads=False,
             )
-            for entry in map(Arrival.of, page.envelopes):
+            for entry in map(FeedEntry.of, page.envelopes):
                 replayed = entry.seq
                 if wanted(entry):
                     yield event(entry)

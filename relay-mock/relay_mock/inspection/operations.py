@@ -16,7 +16,6 @@ from starlette.routing import Route
 from relay_mock import models
 from relay_mock.inspection import (
     envelopes,
-    errors,
     expectations,
     faults,
     forwarding,
@@ -28,6 +27,7 @@ from relay_mock.inspection import (
     traces,
     verify,
 )
+from relay_mock.inspection import error_events as errors
 from relay_mock.inspection import relay as relay_view
 from relay_mock.inspection.bodies import BodyRefusal, InvalidBody, validated_body
 from relay_mock.inspection.params import FLAGS, Args, Kind, parse_value

@@ -32,7 +32,10 @@ async def get_item_view(request: Request) -> Response:
 async def get_leaks(request: Request) -> Response:
     reader: Reader = request.app.state.reader
     args = args_of(request)
-    result = await reader.run(list_leaks, limit=args.integer("limit"), project=args.text("project"))
-    views = request.app.state.relay_views
-    result["pending_envelopes"] = views.backlog
-    return respond(models.LeakReport, result)
+    backlog = request.app.state.relay_views.backlog
+    return respond(
+        models.LeakReport,
+        await reader.run(
+            list_leaks, limit=args.integer("limit"), project=args.text("project"), pending_envelopes=backlog
+        ),
+    )

@@ -11,7 +11,7 @@ import base64
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from relay_mock.protocol.errors import AuthError
+from relay_mock.protocol.ingest_errors import AuthError
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from typing import Any, TypeGuard
 import orjson
 
 from relay_mock.protocol.envelope import Item
-from relay_mock.protocol.errors import MalformedEnvelope, PayloadTooLarge
+from relay_mock.protocol.ingest_errors import MalformedEnvelope, PayloadTooLarge
 
 CONTAINER_TYPES = frozenset({"log", "trace_metric", "span"})
 

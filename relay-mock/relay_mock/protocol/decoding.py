@@ -15,7 +15,7 @@ from typing import IO
 import brotli
 import zstandard
 
-from relay_mock.protocol.errors import PayloadTooLarge, UndecodableBody, UnsupportedEncoding
+from relay_mock.protocol.ingest_errors import PayloadTooLarge, UndecodableBody, UnsupportedEncoding
 
 STEP = 256 * 1024  # output produced per decompressor call
 IN_FIRST, IN_STEP = 1024, 64 * 1024  # input handed to zlib per call: from IN_FIRST doubling to IN_STEP

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from relay_mock.protocol.errors import MalformedEnvelope, PayloadTooLarge
+from relay_mock.protocol.ingest_errors import MalformedEnvelope, PayloadTooLarge
 
 # Far above any SDK's envelope (Relay itself refuses more than 100 sessions), and low enough
 # that a small compressed body of millions of empty items cannot pin the CPU and memory.

@@ -36,7 +36,7 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 from opentelemetry.proto.trace.v1.trace_pb2 import Span
 
 from relay_mock.protocol.containers import TelemetryRecord
-from relay_mock.protocol.errors import IngestError, PayloadTooLarge, UndecodableBody
+from relay_mock.protocol.ingest_errors import IngestError, PayloadTooLarge, UndecodableBody
 
 PROTOBUF = "application/x-protobuf"
 JSON = "application/json"

@@ -21,7 +21,7 @@ MAX_SUGGESTIONS = 200
 
 
 @dataclass(frozen=True)
-class Arrival:
+class ItemContext:
     """What Relay knows of an item besides its payload: it feeds the normalizer's config."""
 
     project_id: int
@@ -56,15 +56,15 @@ class RelayView:
         return sum(1 for change in self.changes if change["stage"] == "scrubbing")
 
 
-def compute(payload: bytes, arrival: Arrival, scrubbing: ProjectScrubbing) -> RelayView:
+def compute(payload: bytes, context: ItemContext, scrubbing: ProjectScrubbing) -> RelayView:
     """Relay's verdict on one item. Never raises for a bad payload: Relay refusing it is a verdict."""
     started = time.perf_counter()
-    view = _compute(payload, arrival, scrubbing)
+    view = _compute(payload, context, scrubbing)
     view.duration_ms = round((time.perf_counter() - started) * 1000, 3)
     return view
 
 
-def _compute(payload: bytes, arrival: Arrival, scrubbing: ProjectScrubbing) -> RelayView:
+def _compute(payload: bytes, context: ItemContext, scrubbing: ProjectScrubbing) -> RelayView:
     try:
         document = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
@@ -72,7 +72,7 @@ def _compute(payload: bytes, arrival: Arrival, scrubbing: ProjectScrubbing) -> R
     if not isinstance(document, dict):
         return RelayView("rejected", detail=f"not a JSON object but {type(document).__name__}")
     try:
-        normalized = normalize_event(_normalizer_config(arrival), payload)
+        normalized = normalize_event(_normalizer_config(context), payload)
         stored = normalized
         for config in scrubbing.pii_configs:
             stored = pii_strip_event(config, stored)
@@ -100,21 +100,21 @@ def suggestions(view: RelayView) -> list[dict[str, Any]]:
     return list(found)[:MAX_SUGGESTIONS] if isinstance(found, list) else []
 
 
-def _normalizer_config(arrival: Arrival) -> dict[str, Any]:
+def _normalizer_config(context: ItemContext) -> dict[str, Any]:
     config: dict[str, Any] = {
-        "project_id": arrival.project_id,
+        "project_id": context.project_id,
         # The arrival time, not now: the same item always normalizes to the same result.
-        "received_at": datetime.fromtimestamp(arrival.received_at, UTC).isoformat().replace("+00:00", "Z"),
+        "received_at": datetime.fromtimestamp(context.received_at, UTC).isoformat().replace("+00:00", "Z"),
         "enable_trimming": True,
         "normalize_user_agent": True,
     }
-    client_ip = _ip(arrival.client_ip)
+    client_ip = _ip(context.client_ip)
     if client_ip:
         config["client_ip"] = client_ip
-    if arrival.user_agent:
-        config["user_agent"] = arrival.user_agent
-    if arrival.sdk_client:
-        config["client"] = arrival.sdk_client
+    if context.user_agent:
+        config["user_agent"] = context.user_agent
+    if context.sdk_client:
+        config["client"] = context.sdk_client
     return config
 
 

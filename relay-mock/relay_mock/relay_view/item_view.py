@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from relay_mock.relay_view.compute import EVENT_TYPES, Arrival, compute, suggestions
+from relay_mock.relay_view.compute import EVENT_TYPES, ItemContext, compute, suggestions
 from relay_mock.relay_view.scrubbing import ProjectScrubbing, default_scrubbing
 from relay_mock.store.relay_views import NOT_COVERED, item_row
 
@@ -19,18 +19,18 @@ def item_view(
     conn: sqlite3.Connection, envelope_id: str, index: int, scrubbing: dict[int, ProjectScrubbing]
 ) -> dict[str, Any]:
     """What Relay would store for item `index` (0-based) of an envelope, and why each value changed."""
-    row = item_row(conn, envelope_id, index)
-    if row is None:
+    item = item_row(conn, envelope_id, index)
+    if item is None:
         raise NotFound(f"no item {index} in envelope {envelope_id}")
-    if row["type"] not in EVENT_TYPES:
-        raise NotFound(f"item {index} is a {row['type']}: {NOT_COVERED}")
-    project_scrubbing = scrubbing.get(row["project_id"], default_scrubbing())
-    base = {"type": row["type"], "project": {"id": row["project_id"], "name": row["project"]}}
-    if row["verdict"] == "failed":
+    if item.type not in EVENT_TYPES:
+        raise NotFound(f"item {index} is a {item.type}: {NOT_COVERED}")
+    project_scrubbing = scrubbing.get(item.project_id, default_scrubbing())
+    base = {"type": item.type, "project": {"id": item.project_id, "name": item.project}}
+    if item.verdict == "failed":
         # Never recomputed on read: it already ran over its budget or took its process down.
-        return {**base, **_empty("failed", row["detail"]), "settings": project_scrubbing.settings}
-    arrival = Arrival(row["project_id"], row["received_at"], row["remote_addr"], row["user_agent"], row["sdk_client"])
-    view = compute(bytes(row["payload"]), arrival, project_scrubbing)
+        return {**base, **_empty("failed", item.detail), "settings": project_scrubbing.settings}
+    context = ItemContext(item.project_id, item.received_at, item.remote_addr, item.user_agent, item.sdk_client)
+    view = compute(bytes(item.payload), context, project_scrubbing)
     return {
         **base,
         "verdict": view.verdict,
@@ -43,7 +43,7 @@ def item_view(
         "leaks": view.leaks,
         "suggestions": suggestions(view),
         "settings": project_scrubbing.settings,
-        "computed_in_background": row["verdict"] is not None,
+        "computed_in_background": item.verdict is not None,
         "duration_ms": view.duration_ms,
     }
 

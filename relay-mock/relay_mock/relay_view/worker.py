@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from relay_mock.relay_view.compute import EVENT_TYPES, Arrival, RelayView, compute
+from relay_mock.relay_view.compute import EVENT_TYPES, ItemContext, RelayView, compute
 from relay_mock.relay_view.scrubbing import ProjectScrubbing, default_scrubbing
 from relay_mock.store.database import connect
 from relay_mock.store.relay_views import items_after
@@ -99,20 +99,18 @@ def run(
         if not working:
             results.send(WORKING)
             working = True
-        for row in rows:
+        for item in rows:
             if burst.on():
                 break  # the rest of these rows is read again after the burst
-            rowid, idx = row["envelope_rowid"], row["idx"]
+            rowid, idx = item.envelope_rowid, item.idx
             cursor = (rowid, idx)
             if cursor in skip:
                 continue
             current[0], current[1], current[2] = rowid, idx, time.monotonic()
-            arrival = Arrival(
-                row["project_id"], row["received_at"], row["remote_addr"], row["user_agent"], row["sdk_client"]
-            )
-            view = compute(bytes(row["payload"]), arrival, scrubbing.get(row["project_id"], fallback))
+            context = ItemContext(item.project_id, item.received_at, item.remote_addr, item.user_agent, item.sdk_client)
+            view = compute(bytes(item.payload), context, scrubbing.get(item.project_id, fallback))
             current[2] = 0.0
-            group.append(verdict_row(rowid, idx, row["project_id"], row["type"], view))
+            group.append(verdict_row(rowid, idx, item.project_id, item.type, view))
             if len(group) >= SEND_MAX or time.monotonic() - sent_at > SEND_EVERY_S:
                 results.send(group)
                 group, sent_at = [], time.monotonic()

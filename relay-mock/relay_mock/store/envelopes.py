@@ -14,7 +14,7 @@ import orjson
 from relay_mock.models import Envelope, EnvelopePage, ForwardState
 from relay_mock.protocol.envelope import parse_envelope
 from relay_mock.store import outbox
-from relay_mock.store.errors import headline
+from relay_mock.store.error_events import headline
 from relay_mock.store.filters import EnvelopeFilter, rows_in
 from relay_mock.store.index import ItemIndex
 from relay_mock.store.records import EnvelopeRecord, rowid_of

@@ -12,8 +12,8 @@ import orjson
 
 from relay_mock.protocol.containers import TelemetryRecord, is_container, parse_container
 from relay_mock.protocol.envelope import Envelope, Item
-from relay_mock.protocol.errors import PayloadTooLarge
-from relay_mock.store.spans import timestamp as _timestamp
+from relay_mock.protocol.ingest_errors import PayloadTooLarge
+from relay_mock.protocol.timestamps import timestamp as _timestamp
 
 JSON_ITEM_TYPES = frozenset({"event", "transaction", "feedback", "user_report", "security", "raw_security"})
 MAX_SUMMARY_ENTRIES = 1000  # list entries kept in a summary (discarded events, aggregates, exceptions)
@@ -189,7 +189,7 @@ def _index_event(entry: ItemIndex, event: dict[str, Any], envelope: Envelope) ->
     if isinstance(tags, list):  # the protocol allows [[key, value], ...]
         tags = {str(pair[0]): pair[1] for pair in tags if isinstance(pair, list) and len(pair) == 2}
     if entry.type == "transaction":
-        # Spans stay in the verbatim payload: readers that need them parse it (store/spans.py).
+        # Spans stay in the verbatim payload: readers that need them parse it (verify/span_facts.py).
         # Summarising every span here cost more than the rest of ingest together.
         return
     else:

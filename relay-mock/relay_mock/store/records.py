@@ -47,7 +47,10 @@ class EnvelopeRecord:
 
 
 @dataclass(slots=True)
-class Refusal:
+class RefusalRecord:
+    """A refused request as the writer stores it (the API lists it as `models.Refusal`, the
+    verifier reads it as `verify.model.RefusalFact`)."""
+
     received_at: float
     status: int
     reason: str
@@ -63,8 +66,9 @@ class Refusal:
 
 
 @dataclass(slots=True)
-class ExpectationBatch:
-    """Rows for the expectations table (already validated)."""
+class ExpectationRows:
+    """Rows for the expectations table, validated by expectations.py from a POSTed
+    `models.ExpectationBatch` (the verifier reads them back as `verify.model.ExpectationFact`)."""
 
     rows: list[tuple[Any, ...]]
 

@@ -4,10 +4,12 @@ what the inspection API reads back (one item's stored verdict, the leaks, per-pr
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from relay_mock.models import LeakedItem, LeakReport, ProjectRef
 from relay_mock.store.records import rowid_of
 from relay_mock.store.values import iso
 
@@ -15,34 +17,57 @@ NOT_COVERED = "sentry_relay normalizes and scrubs events, transactions and feedb
 COLUMNS = "envelope_rowid, idx, project_id, type, verdict, errors, scrubbed, leaks, detail, duration_ms"
 
 
-def item_row(conn: sqlite3.Connection, envelope_id: str, index: int) -> sqlite3.Row | None:
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item as Relay's view reads it: its payload, how its envelope arrived, and (for one item
+    read back, `item_row`) the verdict the worker stored, if any."""
+
+    envelope_rowid: int
+    idx: int
+    type: str
+    project_id: int
+    project: str
+    received_at: float
+    remote_addr: str | None
+    user_agent: str | None
+    sdk_client: str | None
+    payload: bytes
+    verdict: str | None = None
+    detail: str | None = None
+
+
+ITEM_COLUMNS = (
+    "i.envelope_rowid, i.idx, i.type, e.project_id, e.project, e.received_at, e.remote_addr, e.user_agent,"
+    " e.sdk_client, substr(e.raw, i.payload_offset + 1, i.payload_length) AS payload"
+)
+
+
+def item_row(conn: sqlite3.Connection, envelope_id: str, index: int) -> StoredItem | None:
     """Item `index` of an envelope: its payload, how it arrived, and its stored verdict if any."""
-    row: sqlite3.Row | None = conn.execute(
-        "SELECT i.type, e.project_id, e.project, e.received_at, e.remote_addr, e.user_agent, e.sdk_client,"
-        " substr(e.raw, i.payload_offset + 1, i.payload_length) AS payload,"
-        " v.verdict, v.detail, v.duration_ms"
+    row = conn.execute(
+        f"SELECT {ITEM_COLUMNS}, v.verdict, v.detail"
         " FROM envelopes e JOIN items i ON i.envelope_rowid = e.id"
         " LEFT JOIN relay_views v ON v.envelope_rowid = i.envelope_rowid AND v.idx = i.idx"
         " WHERE e.id = ? AND e.envelope_id = ? AND i.idx = ?",
         (rowid_of(envelope_id), envelope_id, index),
     ).fetchone()
-    return row
+    return StoredItem(*row) if row is not None else None
 
 
 def items_after(
     conn: sqlite3.Connection, after: tuple[int, int], *, up_to: int, types: tuple[str, ...], limit: int
-) -> list[sqlite3.Row]:
+) -> list[StoredItem]:
     """The next items of these types, in store order after (envelope row id, index), up to an
     envelope row id: what the worker computes next."""
     marks = ",".join("?" * len(types))
-    return conn.execute(
-        "SELECT i.envelope_rowid, i.idx, i.type, e.project_id, e.received_at, e.remote_addr, e.user_agent,"
-        " e.sdk_client, substr(e.raw, i.payload_offset + 1, i.payload_length) AS payload"
+    rows = conn.execute(
+        f"SELECT {ITEM_COLUMNS}"
         " FROM items i JOIN envelopes e ON e.id = i.envelope_rowid"
         f" WHERE (i.envelope_rowid, i.idx) > (?, ?) AND i.envelope_rowid <= ? AND i.type IN ({marks})"
         " ORDER BY i.envelope_rowid, i.idx LIMIT ?",
         (*after, up_to, *types, limit),
     ).fetchall()
+    return [StoredItem(*row) for row in rows]
 
 
 def last_computed(conn: sqlite3.Connection) -> tuple[int, int] | None:
@@ -77,8 +102,11 @@ def store_failed(conn: sqlite3.Connection, rowid: int, idx: int, reason: str) ->
     )
 
 
-def list_leaks(conn: sqlite3.Connection, *, limit: int, project: str | None = None) -> dict[str, Any]:
-    """Secrets that survive the SDK's hooks and Relay's scrubbing, newest first, one row per item."""
+def list_leaks(
+    conn: sqlite3.Connection, *, limit: int, project: str | None = None, pending_envelopes: int
+) -> LeakReport:
+    """Secrets that survive the SDK's hooks and Relay's scrubbing, newest first, one row per item;
+    `pending_envelopes` is the worker's backlog (envelopes whose items it has yet to look at)."""
     clauses, params = ["v.leaks IS NOT NULL"], []
     if project:
         clauses.append("(e.project = ? OR CAST(e.project_id AS TEXT) = ?)")
@@ -91,19 +119,20 @@ def list_leaks(conn: sqlite3.Connection, *, limit: int, project: str | None = No
         [*params, limit],
     ).fetchall()
     items = [
-        {
-            "envelope_id": row["envelope_id"],
-            "item": row["idx"],
-            "type": row["type"],
-            "event_id": row["event_id"],
-            "name": row["name"],
-            "project": {"id": row["project_id"], "name": row["project"]},
-            "received_at": iso(row["received_at"]),
-            "leaks": orjson.loads(row["leaks"]),
-        }
+        LeakedItem(
+            envelope_id=row["envelope_id"],
+            item=row["idx"],
+            type=row["type"],
+            event_id=row["event_id"],
+            name=row["name"],
+            project=ProjectRef(id=row["project_id"], name=row["project"]),
+            received_at=iso(row["received_at"]),
+            leaks=orjson.loads(row["leaks"]),
+        )
         for row in rows
     ]
-    return {"items": items, "leaks": sum(len(item["leaks"]) for item in items), "covers": NOT_COVERED}
+    leaks = sum(len(item.leaks) for item in items)
+    return LeakReport(items=items, leaks=leaks, covers=NOT_COVERED, pending_envelopes=pending_envelopes)
 
 
 def verdict_counts(conn: sqlite3.Connection) -> dict[str, Any]:

@@ -26,7 +26,7 @@ from relay_mock.settings import RelaySettings
 from relay_mock.store import telemetry
 from relay_mock.store.database import connect
 from relay_mock.store.filters import CHUNK
-from relay_mock.store.records import EnvelopeRecord, ExpectationBatch, OutboxChange, Refusal, envelope_id
+from relay_mock.store.records import EnvelopeRecord, ExpectationRows, OutboxChange, RefusalRecord, envelope_id
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class _Clear:
     pass
 
 
-Operation = EnvelopeRecord | Refusal | ExpectationBatch | OutboxChange | _Clear
+Operation = EnvelopeRecord | RefusalRecord | ExpectationRows | OutboxChange | _Clear
 
 
 @dataclass(slots=True)
@@ -127,11 +127,11 @@ class StoreWriter:
         """Store an envelope; returns its row id once the commit is on disk."""
         return int(await self._submit(record))
 
-    def record_refusal(self, refusal: Refusal) -> None:
+    def record_refusal(self, refusal: RefusalRecord) -> None:
         """Queue a refusal; the refused client is not kept waiting for it."""
         self._enqueue(_Pending(refusal, None))
 
-    async def record_expectations(self, batch: ExpectationBatch) -> None:
+    async def record_expectations(self, batch: ExpectationRows) -> None:
         await self._submit(batch)
 
     async def change_outbox(self, change: OutboxChange) -> None:
@@ -193,7 +193,7 @@ class StoreWriter:
             conn.execute("BEGIN IMMEDIATE")
             results: list[Any] = []
             envelopes: list[EnvelopeRecord] = []
-            refusals: list[Refusal] = []
+            refusals: list[RefusalRecord] = []
             for pending in batch:
                 op = pending.op
                 if isinstance(op, EnvelopeRecord):
@@ -202,10 +202,10 @@ class StoreWriter:
                     self._next_id += 1
                     envelopes.append(op)
                     results.append(op.rowid)
-                elif isinstance(op, Refusal):
+                elif isinstance(op, RefusalRecord):
                     refusals.append(op)
                     results.append(None)
-                elif isinstance(op, ExpectationBatch):
+                elif isinstance(op, ExpectationRows):
                     conn.executemany(
                         "INSERT OR REPLACE INTO expectations (trace_id, scenario, started_at, sampled, sample_rand,"
                         " sample_rate, expect_services, expect_errors_from, baggage, status_code, outcome,"
@@ -234,7 +234,7 @@ class StoreWriter:
             self.totals.counters = counters
             raise
 
-    def _flush(self, conn: sqlite3.Connection, envelopes: list[EnvelopeRecord], refusals: list[Refusal]) -> None:
+    def _flush(self, conn: sqlite3.Connection, envelopes: list[EnvelopeRecord], refusals: list[RefusalRecord]) -> None:
         if envelopes:
             _insert_rows(
                 conn,

@@ -11,16 +11,24 @@ from typing import Any
 
 import orjson
 
-from relay_mock.expectations import from_row
 from relay_mock.store.client_reports import client_reports_since
-from relay_mock.store.errors import headline
+from relay_mock.store.error_events import headline
 from relay_mock.store.expectations import expectation_rows, expectations_of
 from relay_mock.store.refusals import refusals_between
 from relay_mock.store.related import traces_open_at, traces_starting
-from relay_mock.store.spans import SpanFact, StreamedSpan, streamed_spans, transaction_spans
 from relay_mock.store.traces import SKEW_S, trace_items, window_items
+from relay_mock.verify.expectation_rows import from_row
 from relay_mock.verify.heap import collector_paused
-from relay_mock.verify.model import ClientReportFact, ErrorFact, ProfileFact, RefusalFact, TraceBundle, TransactionFact
+from relay_mock.verify.model import (
+    ClientReportFact,
+    ErrorFact,
+    ProfileFact,
+    RefusalFact,
+    SpanFact,
+    TraceBundle,
+    TransactionFact,
+)
+from relay_mock.verify.span_facts import StreamedSpan, streamed_spans, transaction_spans
 
 # A row of store.traces.ITEMS_SQL, or a dict shaped like one.
 RowLike = Mapping[str, Any] | sqlite3.Row

@@ -13,8 +13,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# A span is parsed in one place, the store's span reader; the verifier's facts hold what it gives.
-from relay_mock.store.spans import SpanFact as SpanFact
+
+@dataclass(slots=True)
+class SpanFact:
+    """A child span inside a transaction (or a streamed segment).
+
+    A plain slotted dataclass: one is built per span of every trace the verifier reads, and a
+    frozen one (or a validated model) would cost a second per 100,000 envelopes."""
+
+    span_id: str
+    parent_span_id: str | None
+    op: str | None
+    description: str | None
+    start: float | None
+    end: float | None
+    status: str | None = None
+    # The HTTP status the response carried (`http.response.status_code` in the span's data);
+    # None when no response came back, or the span is not an HTTP call.
+    http_status: int | None = None
+    # A span that came over OTLP: its resource's attributes (service.name, ...); None otherwise.
+    otlp_resource: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -97,8 +115,9 @@ class RefusalFact:
 
 
 @dataclass(frozen=True)
-class Witness:
-    """What a called service said it received, relayed back to the caller at the wire.
+class WitnessFact:
+    """What a called service said it received, relayed back to the caller at the wire (the API
+    takes it as `models.Witness`; this is the verifier's record of it).
 
     Each service answers with the `sentry-trace` header it got (the `x-sandbox-received-trace`
     response header); api returns those to Locust, which records them with the expectation.
@@ -135,8 +154,9 @@ class Witness:
 
 
 @dataclass(slots=True)
-class Expectation:
-    """A trace Locust (or a test) started: the ground truth of what should have arrived."""
+class ExpectationFact:
+    """A trace Locust (or a test) started: the ground truth of what should have arrived (the API
+    takes and lists it as `models.Expectation`; this is the verifier's record of it)."""
 
     trace_id: str
     scenario: str  # e.g. "orders", "business_error", "downstream_error", "slow_downstream", "test_endpoints"
@@ -156,7 +176,7 @@ class Expectation:
     ended_at: float | None = None  # when the caller got its answer
     # What the called services said they received, one per call that got an answer; None when
     # the caller recorded no witnesses (then the verifier relies on the envelopes alone).
-    witnesses: tuple[Witness, ...] | None = None
+    witnesses: tuple[WitnessFact, ...] | None = None
     # How the caller sent the trace context: "sentry" (sentry-trace + baggage), "w3c"
     # (traceparent + tracestate only) or "both".
     propagation: str = "sentry"
@@ -167,7 +187,7 @@ class TraceBundle:
     """Everything known about one trace id."""
 
     trace_id: str
-    expectation: Expectation | None = None
+    expectation: ExpectationFact | None = None
     transactions: list[TransactionFact] = field(default_factory=list)
     errors: list[ErrorFact] = field(default_factory=list)
     profiles: list[ProfileFact] = field(default_factory=list)

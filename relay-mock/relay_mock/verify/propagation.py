@@ -7,7 +7,7 @@ the W3C way sends `traceparent` only, which a Sentry SDK does not read. Either w
 starts a trace of its own and the trace splits in two. This module pairs the call with the
 trace the callee's spans went to, from evidence only:
 
-- the callee's witness (`Witness.trace_id`: the trace its own entry span joined) naming another
+- the callee's witness (`WitnessFact.trace_id`: the trace its own entry span joined) naming another
   trace than the one it received: decisive, whatever else arrived;
 - else the callee's root span (of the called service: the project answering the call's host,
   or named like it) starting inside the call span's window, with no parent or a parent outside
@@ -27,7 +27,7 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from relay_mock.verify.model import Expectation, FormatBreak, SpanFact, TransactionFact, Witness
+from relay_mock.verify.model import ExpectationFact, FormatBreak, SpanFact, TransactionFact, WitnessFact
 from relay_mock.verify.report import Finding
 from relay_mock.verify.view import TraceView
 
@@ -105,7 +105,7 @@ def resolve_format_breaks(views: Sequence[TraceView]) -> None:
 
 def _head(
     view: TraceView,
-    exp: Expectation,
+    exp: ExpectationFact,
     by_id: dict[str, TraceView],
     roots: _Roots,
     tol: float,
@@ -168,7 +168,7 @@ def _call(
     _explain_witnesses(view, found, witness)
 
 
-def _explain_witnesses(view: TraceView, found: FormatBreak, witness: Witness | None) -> None:
+def _explain_witnesses(view: TraceView, found: FormatBreak, witness: WitnessFact | None) -> None:
     """The witnesses the break explains, which the witness check then leaves alone: the callee's,
     and those of the services after it, which received (or joined) the callee's new trace."""
     if witness is not None:
@@ -181,7 +181,7 @@ def _explain_witnesses(view: TraceView, found: FormatBreak, witness: Witness | N
             view.format_witnesses.add(id(w))
 
 
-def _did_not_continue(witness: Witness, trace_id: str) -> bool:
+def _did_not_continue(witness: WitnessFact, trace_id: str) -> bool:
     """The witness says the callee received our context in some format and its own entry span
     joined another trace."""
     received = witness.parts[0] == trace_id or witness.traceparent_trace_id == trace_id
@@ -191,7 +191,7 @@ def _did_not_continue(witness: Witness, trace_id: str) -> bool:
 def _by_witness(
     view: TraceView,
     found: FormatBreak,
-    witness: Witness,
+    witness: WitnessFact,
     by_id: dict[str, TraceView],
     lo: float | None,
     hi: float | None,
@@ -255,7 +255,7 @@ def _candidates(
     return fits
 
 
-def _witness_of(view: TraceView, call: SpanFact, target: str) -> Witness | None:
+def _witness_of(view: TraceView, call: SpanFact, target: str) -> WitnessFact | None:
     """The witness of the service this call reached: the one that received the call span as its
     parent, else the only witness of the target service."""
     witnesses = [w for w in view.witnesses or () if w.received is not None]
@@ -266,20 +266,20 @@ def _witness_of(view: TraceView, call: SpanFact, target: str) -> Witness | None:
     return of_target[0] if len(of_target) == 1 else None
 
 
-def _sent_at_head(exp: Expectation, witness: Witness | None) -> tuple[str, ...]:
+def _sent_at_head(exp: ExpectationFact, witness: WitnessFact | None) -> tuple[str, ...]:
     if witness is not None and (witness.received is not None or witness.traceparent is not None):
         return _sent_by_witness(witness, baggage=exp.baggage is not None or exp.propagation != "w3c")
     return HEADERS_OF.get(exp.propagation, SENTRY_HEADERS)
 
 
-def _sent_by_call(caller: TransactionFact, witness: Witness | None) -> tuple[str, ...]:
+def _sent_by_call(caller: TransactionFact, witness: WitnessFact | None) -> tuple[str, ...]:
     if witness is not None:
         return _sent_by_witness(witness, baggage=caller.ingest != OTLP)
     # A Sentry SDK's call span: sentry-sdk propagates sentry-trace and baggage, never traceparent.
     return SENTRY_HEADERS if caller.ingest != OTLP else ()
 
 
-def _sent_by_witness(witness: Witness, *, baggage: bool) -> tuple[str, ...]:
+def _sent_by_witness(witness: WitnessFact, *, baggage: bool) -> tuple[str, ...]:
     sent: tuple[str, ...] = ()
     if witness.received:
         sent += ("sentry-trace", "baggage") if baggage else ("sentry-trace",)
@@ -288,7 +288,7 @@ def _sent_by_witness(witness: Witness, *, baggage: bool) -> tuple[str, ...]:
     return sent
 
 
-def _witness_words(service: str, witness: Witness) -> str:
+def _witness_words(service: str, witness: WitnessFact) -> str:
     got = []
     if witness.received:
         got.append(f"sentry-trace {witness.received}")

@@ -14,9 +14,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from relay_mock.models import VerifyReport, as_json
+from relay_mock.models import as_json
 from relay_mock.verify.heap import collector_paused
-from relay_mock.verify.report import NOTHING_TO_VERIFY_REASONS, Finding, Report
+from relay_mock.verify.report import NOTHING_TO_VERIFY_REASONS, Finding, Report, report_model
 
 ROW_LIMIT = 50  # rows per findings table; the JSON output holds them all
 # Above this many traces the JUnit XML is for machines only, and indenting costs seconds.
@@ -30,7 +30,7 @@ def render_json(report: Report, max_unverified: str | None = None) -> str:
         "outcome": outcome,
         "exit_status": status,
         "max_unverified": report.allowed_unverified(max_unverified),
-        **as_json(VerifyReport.of(report)),
+        **as_json(report_model(report)),
     }
     if report.nothing_to_verify:
         data["nothing_to_verify"] = list(NOTHING_TO_VERIFY_REASONS)

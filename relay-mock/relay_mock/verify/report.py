@@ -8,9 +8,9 @@ Every trace gets one of three verdicts:
   reported drop, its backpressure, a relay-mock refusal): the cause is named.
 A note (a call that never reached a service, so owes nothing) changes no verdict.
 
-Plain frozen dataclasses, fast to make on the verifier's hot path. `Finding` and `TraceVerdict` are
-also the wire shape: `models.VerifyReport` holds them as they are and pydantic dumps them (the JSON
-of `/inspect/verify` and `verify --json`); `from_dict` reads that JSON back.
+`Finding` and `TraceVerdict` are defined with the API's models (relay_mock/findings.py): they are
+also the wire shape, which `models.VerifyReport` holds as they are. `report_model` turns a
+`Report` into that model, at the edge.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from relay_mock import models
+from relay_mock.findings import Finding as Finding
+from relay_mock.findings import TraceVerdict as TraceVerdict
 from relay_mock.verify.model import TraceBundle
 
 # The scenario key for traces found in the store without an expectation.
@@ -37,59 +40,6 @@ NOTHING_TO_VERIFY_REASONS = (
     "the services may send no traces: SENTRY_ENABLED, SENTRY_TRACES_SAMPLE_RATE, or a sampler that drops them",
     "no expectations were recorded in the window (Locust records one for each request it heads)",
 )
-
-
-@dataclass(frozen=True)
-class Finding:
-    check: str  # completeness, linkage, identity, dsc, sampling, errors, db_spans, timing
-    kind: str  # e.g. missing_transaction, wrong_parent
-    trace_id: str
-    message: str
-    expected: str
-    observed: str
-    envelope_ids: tuple[str, ...]
-    scenario: str | None
-    # "sdk:<reason>" or "relay:<reason>" when a reported drop explains the fault; such a finding is
-    # a lost item, not a failure.
-    attributed_to: str | None
-    ui_url: str
-    # The service the finding is about, when it is about one (the missing one, for losses).
-    service: str | None = None
-    # A note reports what was seen and owed nothing (a call that never reached its service).
-    note: bool = False
-    # The span the finding is about, when it is about one: the call span that owes a child, the
-    # transaction (its root span) that hangs on the wrong parent. The trace page marks it.
-    span_id: str | None = None
-    # The other trace of a split (propagation_format): where the callee's spans went, or, in
-    # the trace the callee started, the caller's trace. The trace page links to it.
-    other_trace_id: str | None = None
-
-    @property
-    def is_failure(self) -> bool:
-        return not self.note and self.attributed_to is None
-
-    @property
-    def is_unverified(self) -> bool:
-        return not self.note and self.attributed_to is not None
-
-    def sort_key(self) -> tuple[str, str, str, str, tuple[str, ...]]:
-        return (self.trace_id, self.check, self.kind, self.message, self.envelope_ids)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Finding:
-        return cls(**{**data, "envelope_ids": tuple(data["envelope_ids"])})
-
-
-@dataclass(frozen=True)
-class TraceVerdict:
-    trace_id: str
-    verdict: str  # verified | unverified | failed
-    scenario: str | None
-    causes: tuple[str, ...] = ()  # for unverified traces: the counted causes that may explain them
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TraceVerdict:
-        return cls(data["trace_id"], data["verdict"], data.get("scenario"), tuple(data.get("causes") or ()))
 
 
 def parse_limit(text: str | None) -> tuple[float, bool]:
@@ -250,3 +200,27 @@ def _scenarios(traces: Sequence[TraceVerdict]) -> dict[str, dict[str, int]]:
         tally["traces"] += 1
         tally[t.verdict] += 1
     return dict(sorted(tallies.items()))
+
+
+def report_model(report: Report) -> models.VerifyReport:
+    """The verifier's report as the API sends it (`/inspect/verify`, `verify --json`): built once,
+    at the edge; its findings and verdicts go in as they are (no copy, no dicts)."""
+    return models.VerifyReport(
+        ok=report.ok,
+        traces_checked=report.traces_checked,
+        expected_traces=report.expected_traces,
+        sampled_expected=report.sampled_expected,
+        complete=report.complete,
+        failures=report.failures,
+        attributed_losses=report.attributed_losses,
+        failed_traces=report.failed_traces,
+        checks=report.checks,
+        scenarios=report.scenarios,
+        attributions=report.attributions,
+        findings=list(report.findings),
+        trace_ids=list(report.trace_ids),
+        verdicts=report.verdicts,
+        unverified_causes=report.unverified_causes,
+        traces=list(report.traces),
+        notes=report.notes,
+    )

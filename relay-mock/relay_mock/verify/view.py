@@ -25,7 +25,7 @@ from relay_mock.verify.model import (
     TraceBundle,
     TransactionFact,
     VerifyConfig,
-    Witness,
+    WitnessFact,
 )
 from relay_mock.verify.report import Finding
 
@@ -111,7 +111,7 @@ class TraceView:
         return max(times)
 
     @property
-    def witnesses(self) -> tuple[Witness, ...] | None:
+    def witnesses(self) -> tuple[WitnessFact, ...] | None:
         exp = self.bundle.expectation
         return exp.witnesses if exp is not None else None
 
@@ -275,7 +275,7 @@ def _unreached(view: TraceView) -> None:
         view.not_reached[span_id] = (tx, span)
 
 
-def _witnessed_parents(witnesses: tuple[Witness, ...] | None) -> set[str] | None:
+def _witnessed_parents(witnesses: tuple[WitnessFact, ...] | None) -> set[str] | None:
     if witnesses is None:
         return None
     return {parent for w in witnesses if (parent := w.parts[1]) is not None}

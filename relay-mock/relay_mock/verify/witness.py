@@ -2,7 +2,7 @@
 
 Each sandbox service answers every request with the `sentry-trace` it received (the
 `x-sandbox-received-trace` response header); api hands those back to its caller, and Locust
-records them with the expectation (see `relay_mock.verify.model.Witness`). That proves
+records them with the expectation (see `relay_mock.verify.model.WitnessFact`). That proves
 propagation independently of the SDK's transport: a witness naming another trace, another
 parent or another sampling decision is a propagation failure even when no envelope arrived,
 and a matching witness beside a lost envelope makes the loss a delivery loss (completeness

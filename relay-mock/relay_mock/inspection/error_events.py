@@ -8,7 +8,7 @@ from starlette.responses import Response
 from relay_mock import models
 from relay_mock.inspection.params import args_of
 from relay_mock.inspection.responses import error, respond
-from relay_mock.store import errors
+from relay_mock.store import error_events as errors
 from relay_mock.store.read_pool import Reader
 
 

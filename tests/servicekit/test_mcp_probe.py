@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from servicekit.mcp import check_sentry_mcp_connection
+from servicekit.mcp_probe import check_sentry_mcp_connection
 from tests.support.services import free_port
 from tests.support.stack import Stack
 

@@ -1,7 +1,5 @@
-"""Expectations: the traces a load generator or a test started, recorded as ground truth.
-
-A trace that was expected and never arrived counts as lost, not as absent.
-"""
+"""An expected trace as the verifier reads it back from its stored row (store/expectations.py;
+expectations.py validates what is recorded)."""
 
 from __future__ import annotations
 
@@ -9,11 +7,11 @@ from typing import Any
 
 import orjson
 
-from relay_mock.verify.model import Expectation, Witness
+from relay_mock.verify.model import ExpectationFact, WitnessFact
 
 
-def from_row(row: Any) -> Expectation:
-    return Expectation(
+def from_row(row: Any) -> ExpectationFact:
+    return ExpectationFact(
         trace_id=row["trace_id"],
         scenario=row["scenario"],
         started_at=row["started_at"],
@@ -28,7 +26,9 @@ def from_row(row: Any) -> Expectation:
         ended_at=row["ended_at"],
         witnesses=(
             tuple(
-                Witness(w.get("received"), w.get("service"), w.get("sampled"), w.get("traceparent"), w.get("trace_id"))
+                WitnessFact(
+                    w.get("received"), w.get("service"), w.get("sampled"), w.get("traceparent"), w.get("trace_id")
+                )
                 for w in orjson.loads(row["witnesses"])
             )
             if row["witnesses"]

@@ -1,4 +1,4 @@
-"""Spans read back out of a stored payload, for the verifier and the trace views: a
+"""Spans read back out of a stored payload, as the verifier's `SpanFact`s: a
 transaction's spans, or the spans of a `span` item (SDKs that stream spans, such as
 @sentry/node since v11, send those instead of transactions). Ingest does not index spans:
 keeping them only in the verbatim payload keeps writes small, and readers that need them
@@ -7,31 +7,12 @@ parse just the payloads they look at. This is the one parser of a span."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from relay_mock.protocol.timestamps import timestamp
+from relay_mock.verify.model import SpanFact
+
 MAX_SPANS = 1000
-
-
-@dataclass(slots=True)
-class SpanFact:
-    """A child span inside a transaction (or a streamed segment).
-
-    A plain slotted dataclass: one is built per span of every trace the verifier reads, and a
-    frozen one (or a validated model) would cost a second per 100,000 envelopes."""
-
-    span_id: str
-    parent_span_id: str | None
-    op: str | None
-    description: str | None
-    start: float | None
-    end: float | None
-    status: str | None = None
-    # The HTTP status the response carried (`http.response.status_code` in the span's data);
-    # None when no response came back, or the span is not an HTTP call.
-    http_status: int | None = None
-    # A span that came over OTLP: its resource's attributes (service.name, ...); None otherwise.
-    otlp_resource: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -153,22 +134,3 @@ def _attribute(attributes: dict[str, Any], name: str) -> str | None:
     value = attributes.get(name)
     value = value.get("value") if isinstance(value, dict) else value
     return value if isinstance(value, str) else None
-
-
-def timestamp(value: Any) -> float | None:
-    """Seconds since the epoch from the protocol's two forms: a number or an RFC 3339 string."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    # datetime's C parser reads "...T17:56:53.123456Z" in about 0.5 µs: three times faster
-    # than slicing the string in Python, and this runs for every span the verifier reads.
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:  # the protocol's naive timestamps are UTC
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
