@@ -20,7 +20,7 @@ from relay_mock import __version__, mcp
 from relay_mock.faults import FaultRules
 from relay_mock.forwarding.forwarder import Forwarder
 from relay_mock.ingest import STREAM_PATH, IngestApp
-from relay_mock.inspection import docs_page, openapi, operations
+from relay_mock.inspection import docs_page, openapi, routes
 from relay_mock.inspection import envelopes as envelope_routes
 from relay_mock.inspection.params import BadBody, BadParameter
 from relay_mock.inspection.responses import ORJSONResponse, error
@@ -132,7 +132,7 @@ class RelayMock:
                 # Spotlight's sidecar routes for what its UI and tools also do: clear and fetch a raw envelope.
                 Route("/clear", envelope_routes.delete_all, methods=["DELETE"]),
                 Route("/envelope/{envelope_id}", envelope_routes.get_raw, methods=["GET"]),
-                *operations.routes(),
+                *routes.routes(),
                 Route(openapi.SCHEMA_PATH, openapi.get_openapi, methods=["GET"]),
                 Route(openapi.DOCS_PATH, docs_page.get_docs, methods=["GET"]),
                 *mcp.routes,

@@ -19,11 +19,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from relay_mock import __version__, models
-from relay_mock.inspection import forwarding
-from relay_mock.inspection.logs import log_filter
-from relay_mock.inspection.operations import OPERATIONS, Operation, Param
-from relay_mock.inspection.params import Args, BadParameter, envelope_filter, parse_value
-from relay_mock.inspection.relay import MAX_INDEX
+from relay_mock.inspection.forwarding import report as forwarding_report
+from relay_mock.inspection.operations import MAX_INDEX, OPERATIONS, Operation, Param
+from relay_mock.inspection.params import Args, BadParameter, envelope_filter, log_filter, parse_value
 from relay_mock.inspection.responses import ORJSONResponse
 from relay_mock.models import as_json
 from relay_mock.relay_view.item_view import NotFound, item_view
@@ -217,7 +215,7 @@ async def _list_leaks(request: Request, args: dict[str, Any]) -> Any:
 
 
 async def _forwarding(request: Request, args: dict[str, Any]) -> Any:
-    return as_json(await forwarding.report(request.app.state))
+    return as_json(await forwarding_report(request.app.state))
 
 
 async def _search_traces(request: Request, args: dict[str, Any]) -> Any:

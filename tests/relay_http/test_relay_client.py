@@ -15,6 +15,7 @@ from starlette.routing import Match, Route
 
 from relay_mock.client import AsyncRelayClient, RelayClient, RelayError
 from relay_mock.inspection.operations import OPERATIONS
+from relay_mock.inspection.routes import handler_of
 from relay_mock.models import Envelope, Project
 from tests.relay_http.wire import new_id, send_event
 from tests.support.polling import poll
@@ -130,7 +131,7 @@ def _operation_of(method: str, path: str) -> tuple[str, str] | None:
     """The operations table's (method, path) a request is routed to, or None."""
     for op in OPERATIONS:
         scope = {"type": "http", "method": method, "path": path, "path_params": {}}
-        route = Route(op.path, op.handler, methods=[op.method])
+        route = Route(op.path, handler_of(op), methods=[op.method])
         if route.matches(scope)[0] == Match.FULL:
             return op.method, op.path
     return None

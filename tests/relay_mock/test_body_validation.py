@@ -12,8 +12,8 @@ import pytest
 
 from relay_mock import models
 from relay_mock.faults import FaultRule, FaultRules
-from relay_mock.inspection import expectations, faults
-from relay_mock.inspection.bodies import InvalidBody, validate
+from relay_mock.inspection import expectations
+from relay_mock.inspection.bodies import InvalidBody, expectations_refusal, fault_rule_refusal, validate
 from relay_mock.inspection.operations import OPERATIONS
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -24,20 +24,20 @@ def expectation(**fields: Any) -> dict[str, Any]:
 
 
 def expectations_body(body: Any) -> list[models.Expectation]:
-    parsed = validate(models.ExpectationBody, json.dumps(body).encode(), expectations.refusal)
+    parsed = validate(models.ExpectationBody, json.dumps(body).encode(), expectations_refusal)
     return list(parsed.expectations if isinstance(parsed, models.ExpectationBatch) else parsed)
 
 
 def fault_rule(spec: Any) -> FaultRule:
-    parsed = validate(models.FaultRuleSpec, json.dumps(spec).encode(), faults.refusal)
+    parsed = validate(models.FaultRuleSpec, json.dumps(spec).encode(), fault_rule_refusal)
     return FaultRules().add(**parsed.model_dump(exclude={"remaining"}))
 
 
 def test_the_posts_validate_through_the_models_the_table_declares() -> None:
     declared = {(op.method, op.path): (op.body, op.body_refusal) for op in OPERATIONS if op.body is not None}
 
-    assert declared[("POST", "/inspect/faults")] == (models.FaultRuleSpec, faults.refusal)
-    assert declared[("POST", "/inspect/expectations")] == (models.ExpectationBody, expectations.refusal)
+    assert declared[("POST", "/inspect/faults")] == (models.FaultRuleSpec, fault_rule_refusal)
+    assert declared[("POST", "/inspect/expectations")] == (models.ExpectationBody, expectations_refusal)
 
 
 @pytest.mark.parametrize(

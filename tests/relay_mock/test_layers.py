@@ -53,8 +53,18 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "relay_mock.client",
         ),
     ),
-    # What the HTTP adapters share: query parsing, JSON responses, the guard of the web surface.
-    ("http", ("relay_mock.inspection.params", "relay_mock.inspection.responses", "relay_mock.web_guard")),
+    # What the adapters share: the operations table (the HTTP routes and the MCP tools are both
+    # views of it), parameter parsing, body validation, JSON responses, the web surface's guard.
+    (
+        "http",
+        (
+            "relay_mock.inspection.operations",
+            "relay_mock.inspection.params",
+            "relay_mock.inspection.bodies",
+            "relay_mock.inspection.responses",
+            "relay_mock.web_guard",
+        ),
+    ),
     # The adapters: each turns a surface's requests into calls of the layers below.
     (
         "adapters",

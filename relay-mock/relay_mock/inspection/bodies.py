@@ -68,3 +68,25 @@ def _members(body_type: Any) -> tuple[Any, ...]:
 @cache
 def _adapter(body_type: Any) -> TypeAdapter[Any]:
     return TypeAdapter(body_type)
+
+
+def fault_rule_refusal(problem: ErrorDetails) -> str:
+    """The detail of a 422: the field the first problem is in (its `loc` starts with the action)."""
+    loc = problem["loc"]
+    if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        field = "action"
+    elif not loc:
+        field = "body"
+    else:
+        field = str(loc[1] if len(loc) > 1 else loc[0])
+    return f"invalid fault rule field {field}"
+
+
+def expectations_refusal(problem: ErrorDetails) -> str:
+    """The detail of a 422: `expectations[i].field` (a list's items, or the object's `expectations`)."""
+    loc = list(problem["loc"])
+    if loc[:1] == ["expectations"]:
+        loc = loc[1:]
+    if not loc or not isinstance(loc[0], int):
+        return "invalid expectations[0].body"
+    return f"invalid expectations[{loc[0]}].{loc[1] if len(loc) > 1 else ''}"

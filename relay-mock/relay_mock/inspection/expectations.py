@@ -9,7 +9,6 @@ from dataclasses import asdict
 from typing import Any
 
 import orjson
-from pydantic_core import ErrorDetails
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -23,16 +22,6 @@ from relay_mock.store.writer import StoreWriter
 from relay_mock.verify.expectation_rows import from_row
 
 WITNESS_KEYS = ("received", "service", "sampled", "traceparent", "trace_id")
-
-
-def refusal(problem: ErrorDetails) -> str:
-    """The detail of a 422: `expectations[i].field` (a list's items, or the object's `expectations`)."""
-    loc = list(problem["loc"])
-    if loc[:1] == ["expectations"]:
-        loc = loc[1:]
-    if not loc or not isinstance(loc[0], int):
-        return "invalid expectations[0].body"
-    return f"invalid expectations[{loc[0]}].{loc[1] if len(loc) > 1 else ''}"
 
 
 def stored_row(expectation: models.Expectation, now: float) -> tuple[Any, ...]:

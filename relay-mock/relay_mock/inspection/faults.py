@@ -3,25 +3,12 @@ add is a models.FaultRuleSpec, validated before add_rule runs (operations.py).""
 
 from __future__ import annotations
 
-from pydantic_core import ErrorDetails
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
 from relay_mock.faults import FaultRules
 from relay_mock.inspection.responses import error, respond
-
-
-def refusal(problem: ErrorDetails) -> str:
-    """The detail of a 422: the field the first problem is in (its `loc` starts with the action)."""
-    loc = problem["loc"]
-    if problem["type"] in ("union_tag_invalid", "union_tag_not_found"):
-        field = "action"
-    elif not loc:
-        field = "body"
-    else:
-        field = str(loc[1] if len(loc) > 1 else loc[0])
-    return f"invalid fault rule field {field}"
 
 
 async def list_rules(request: Request) -> Response:

@@ -67,7 +67,7 @@ def document() -> dict[str, Any]:
 
 def _operation(op: Operation, schema_of: dict[str, Any]) -> dict[str, Any]:
     described: dict[str, Any] = {
-        "operationId": f"{op.method.lower()}_{op.handler.__name__}",
+        "operationId": f"{op.method.lower()}_{op.handler.rsplit('.', 1)[-1]}",
         "summary": op.summary,
         "tags": [op.tag] if op.tag else [],
         "parameters": [param.to_openapi() for param in op.params],

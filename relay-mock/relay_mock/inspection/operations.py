@@ -1,6 +1,7 @@
 """The one table of the inspection API's operations: method, path, handler, parameters, body and
-responses. The app's `/inspect/` routes and the OpenAPI document (inspection/openapi.py) are both
-built from it, so neither can list an operation the other lacks."""
+responses. The app's `/inspect/` routes (inspection/routes.py), the OpenAPI document
+(inspection/openapi.py) and the MCP tools (mcp.py) are all built from it, so none can list an
+operation, a parameter or a bound the others lack. It declares; it imports no handler."""
 
 from __future__ import annotations
 
@@ -11,27 +12,10 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
 from relay_mock import models
-from relay_mock.inspection import (
-    envelopes,
-    expectations,
-    faults,
-    forwarding,
-    live,
-    logs,
-    metrics,
-    projects,
-    stats,
-    traces,
-    verify,
-)
-from relay_mock.inspection import error_events as errors
-from relay_mock.inspection import relay as relay_view
-from relay_mock.inspection.bodies import BodyRefusal, InvalidBody, validated_body
-from relay_mock.inspection.params import FLAGS, Args, Kind, parse_value
-from relay_mock.inspection.responses import error
+from relay_mock.inspection.bodies import BodyRefusal, expectations_refusal, fault_rule_refusal
+from relay_mock.inspection.params import FLAGS, Kind, parse_value
 
 Handler = Callable[[Request], Awaitable[Response]]
 JsonSchema = dict[str, Any]
@@ -69,7 +53,10 @@ class Param:
 class Operation:
     method: str
     path: str  # Starlette's pattern; `{index:int}` is `{index}` in the document
-    handler: Handler
+    # The handler as "module.function" of relay_mock/inspection/: a name, not the function, so the
+    # table stays a declaration that the HTTP routes (routes.py) and the MCP tools (mcp.py) both
+    # read without one adapter importing the other.
+    handler: str
     summary: str
     response: type[BaseModel] | None  # None: a body that is not JSON (see media_type), or none (204)
     params: tuple[Param, ...] = ()
@@ -150,6 +137,7 @@ TELEMETRY_CURSOR = Param(
 PROJECT = text("project", "a project's name or numeric id")
 SERVICE = text("service", "a project's name (the service that sent it)")
 ENVELOPE_ID = path_text("envelope_id", "the envelope's id")
+MAX_INDEX = 2**63 - 1  # SQLite's largest integer: an index past it is no item
 ITEM_INDEX = Param("index", {"type": "integer", "minimum": 0}, "the item's index, from 0", "path", "integer")
 
 ENVELOPE_FILTERS = (
@@ -180,7 +168,7 @@ ERROR_MEANINGS = {
 
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
-        "GET", "/inspect/envelopes", envelopes.list_envelopes, "Envelopes, newest first", models.EnvelopePage,
+        "GET", "/inspect/envelopes", "envelopes.list_envelopes", "Envelopes, newest first", models.EnvelopePage,
         params=(
             *ENVELOPE_FILTERS,
             integer("limit", "envelopes per page", low=1, high=1000, default=50),
@@ -193,48 +181,48 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400,), tag="envelopes",
     ),
     Operation(
-        "DELETE", "/inspect/envelopes", envelopes.delete_all, "Delete everything stored", models.Deleted,
+        "DELETE", "/inspect/envelopes", "envelopes.delete_all", "Delete everything stored", models.Deleted,
         tag="envelopes",
     ),
     Operation(
-        "GET", "/inspect/envelopes.jsonl", envelopes.export_jsonl,
+        "GET", "/inspect/envelopes.jsonl", "envelopes.export_jsonl",
         "Every matching envelope, oldest first, one JSON document a line", None,
         params=ENVELOPE_FILTERS, media_type="application/x-ndjson", errors=(400,), tag="envelopes",
     ),
     Operation(
-        "GET", "/inspect/envelopes/{envelope_id}", envelopes.get_envelope, "One envelope, parsed", models.Envelope,
+        "GET", "/inspect/envelopes/{envelope_id}", "envelopes.get_envelope", "One envelope, parsed", models.Envelope,
         params=(ENVELOPE_ID,), errors=(404,), tag="envelopes",
     ),
     Operation(
-        "GET", "/inspect/envelopes/{envelope_id}/raw", envelopes.get_raw,
+        "GET", "/inspect/envelopes/{envelope_id}/raw", "envelopes.get_raw",
         "One envelope's exact decompressed bytes (of an OTLP request: its body, protobuf or JSON)", None,
         params=(ENVELOPE_ID,), media_type="application/x-sentry-envelope", errors=(404,), tag="envelopes",
     ),
     Operation(
-        "GET", "/inspect/envelopes/{envelope_id}/items/{index:int}/relay", relay_view.get_item_view,
+        "GET", "/inspect/envelopes/{envelope_id}/items/{index:int}/relay", "relay.get_item_view",
         "What Sentry itself would store for one item (Relay's normalization and scrubbing)", models.ItemView,
         params=(ENVELOPE_ID, ITEM_INDEX),
         errors=(404,), tag="relay",
     ),
     Operation(
-        "GET", "/inspect/leaks", relay_view.get_leaks, "Secrets that survive the SDK's hooks and Relay's scrubbing",
+        "GET", "/inspect/leaks", "relay.get_leaks", "Secrets that survive the SDK's hooks and Relay's scrubbing",
         models.LeakReport,
         params=(integer("limit", "items at most", low=1, high=10_000, default=100), PROJECT),
         errors=(400,), tag="relay",
     ),
     Operation(
-        "GET", "/inspect/traces", traces.list_traces, "Traces, most recently active first", models.TracePage,
+        "GET", "/inspect/traces", "traces.list_traces", "Traces, most recently active first", models.TracePage,
         params=(integer("limit", "traces per page", low=1, high=500, default=50), CURSOR, PROJECT, SINCE),
         errors=(400,), tag="traces",
     ),
     Operation(
-        "GET", "/inspect/traces/{trace_id}", traces.get_trace,
+        "GET", "/inspect/traces/{trace_id}", "traces.get_trace",
         "One trace as a tree, marked with the verifier's findings", models.Trace,
         params=(hex_id("trace_id", 32, "the trace id (32 hex characters)", "path"),),
         errors=(400, 404), tag="traces",
     ),
     Operation(
-        "GET", "/inspect/errors", errors.list_errors, "Error events, newest first", models.ErrorPage,
+        "GET", "/inspect/errors", "error_events.list_errors", "Error events, newest first", models.ErrorPage,
         params=(
             integer("limit", "errors per page", low=1, high=1000, default=50),
             CURSOR, PROJECT, TRACE_ID,
@@ -244,12 +232,12 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400,), tag="errors",
     ),
     Operation(
-        "GET", "/inspect/errors/{event_id}", errors.get_error,
+        "GET", "/inspect/errors/{event_id}", "error_events.get_error",
         "One error event: stack trace, breadcrumbs, tags, the event as sent", models.ErrorDetail,
         params=(path_text("event_id", "the event id"),), errors=(404,), tag="errors",
     ),
     Operation(
-        "GET", "/inspect/logs", logs.list_logs, "Sentry logs, newest first", models.LogPage,
+        "GET", "/inspect/logs", "logs.list_logs", "Sentry logs, newest first", models.LogPage,
         params=(
             SERVICE,
             choice("level", LOG_LEVELS, "only this level"),
@@ -263,7 +251,7 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400,), tag="telemetry",
     ),
     Operation(
-        "GET", "/inspect/metrics", metrics.list_metrics,
+        "GET", "/inspect/metrics", "metrics.list_metrics",
         "Trace metrics: raw points, newest first, and per metric a series of aggregates per time bucket",
         models.MetricPage,
         params=(
@@ -279,18 +267,18 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400,), tag="telemetry",
     ),
     Operation(
-        "GET", "/inspect/stats", stats.get_stats,
+        "GET", "/inspect/stats", "stats.get_stats",
         "Counts by type, project and service; bytes; refusals; the SDKs' client reports", models.Stats,
         tag="statistics",
     ),
     Operation(
-        "GET", "/inspect/refusals", stats.get_refusals, "Requests relay-mock refused, newest first",
+        "GET", "/inspect/refusals", "stats.get_refusals", "Requests relay-mock refused, newest first",
         models.RefusalList,
         params=(integer("limit", "refusals at most", low=1, high=10_000, default=100),), errors=(400,),
         tag="statistics",
     ),
     Operation(
-        "GET", "/inspect/wait", live.wait, "Block until `count` items match the filters, or `timeout` passed",
+        "GET", "/inspect/wait", "live.wait", "Block until `count` items match the filters, or `timeout` passed",
         models.WaitResult,
         params=(
             *ENVELOPE_FILTERS,
@@ -300,7 +288,7 @@ OPERATIONS: tuple[Operation, ...] = (
         errors=(400,), tag="live",
     ),
     Operation(
-        "GET", "/inspect/stream", live.stream,
+        "GET", "/inspect/stream", "live.stream",
         "Server-sent events: one `envelope` event (an envelope without payloads) per stored envelope", None,
         params=(
             PROJECT,
@@ -310,7 +298,7 @@ OPERATIONS: tuple[Operation, ...] = (
         media_type="text/event-stream", tag="live", event=models.LiveEnvelope,
     ),
     Operation(
-        "GET", "/inspect/verify", verify.verify_traces, "The trace verifier's report", models.Verdict,
+        "GET", "/inspect/verify", "verify.verify_traces", "The trace verifier's report", models.Verdict,
         params=(
             SINCE, UNTIL, TRACE_ID,
             number("deadline", "seconds to keep waiting while expected traces miss transactions",
@@ -320,7 +308,7 @@ OPERATIONS: tuple[Operation, ...] = (
         response_headers={"x-verify-ok": {"type": "string", "enum": ["true", "false"]}},
     ),
     Operation(
-        "POST", "/inspect/verify", verify.verify_traces, "The trace verifier's report, with an expectations file",
+        "POST", "/inspect/verify", "verify.verify_traces", "The trace verifier's report, with an expectations file",
         models.Verdict,
         params=(
             SINCE, UNTIL, TRACE_ID,
@@ -331,75 +319,37 @@ OPERATIONS: tuple[Operation, ...] = (
         response_headers={"x-verify-ok": {"type": "string", "enum": ["true", "false"]}},
     ),
     Operation(
-        "GET", "/inspect/faults", faults.list_rules, "The fault rules in force", models.FaultRuleList, tag="faults",
+        "GET", "/inspect/faults", "faults.list_rules", "The fault rules in force", models.FaultRuleList, tag="faults",
     ),
     Operation(
-        "POST", "/inspect/faults", faults.add_rule, "Add a fault rule", models.FaultRule,
-        body=models.FaultRuleSpec, body_refusal=faults.refusal, status=201, errors=(400, 415, 422), tag="faults",
+        "POST", "/inspect/faults", "faults.add_rule", "Add a fault rule", models.FaultRule,
+        body=models.FaultRuleSpec, body_refusal=fault_rule_refusal, status=201, errors=(400, 415, 422), tag="faults",
     ),
     Operation(
-        "DELETE", "/inspect/faults", faults.remove_all, "Remove every fault rule", None, status=204, tag="faults",
+        "DELETE", "/inspect/faults", "faults.remove_all", "Remove every fault rule", None, status=204, tag="faults",
     ),
     Operation(
-        "DELETE", "/inspect/faults/{rule_id}", faults.remove_rule, "Remove one fault rule", None,
+        "DELETE", "/inspect/faults/{rule_id}", "faults.remove_rule", "Remove one fault rule", None,
         params=(path_text("rule_id", "the rule's id"),), status=204, errors=(404,), tag="faults",
     ),
     Operation(
-        "GET", "/inspect/expectations", expectations.list_expectations, "The traces a test or Locust started",
+        "GET", "/inspect/expectations", "expectations.list_expectations", "The traces a test or Locust started",
         models.ExpectationList,
         params=(SINCE, UNTIL, TRACE_ID, integer("limit", "expectations at most", low=1, high=1_000_000, default=1000)),
         errors=(400,), tag="expectations",
     ),
     Operation(
-        "POST", "/inspect/expectations", expectations.record, "Record the traces a test or Locust started",
+        "POST", "/inspect/expectations", "expectations.record", "Record the traces a test or Locust started",
         models.Recorded,
-        body=models.ExpectationBody, body_refusal=expectations.refusal, errors=(400, 415, 422), tag="expectations",
+        body=models.ExpectationBody, body_refusal=expectations_refusal, errors=(400, 415, 422), tag="expectations",
     ),
     Operation(
-        "GET", "/inspect/forwarding", forwarding.get_forwarding,
+        "GET", "/inspect/forwarding", "forwarding.get_forwarding",
         "Forwarding to a real Sentry: per project pending, sent, rejected, expired, the upstream's answers",
         models.Forwarding, tag="forwarding",
     ),
     Operation(
-        "GET", "/inspect/projects", projects.list_projects, "The projects relay-mock accepts, with a DSN each",
+        "GET", "/inspect/projects", "projects.list_projects", "The projects relay-mock accepts, with a DSN each",
         models.ProjectList, tag="projects",
     ),
 )  # fmt: skip
-
-
-def routes() -> list[Route]:
-    """The operations as Starlette routes, one per path: a request with a method the path lacks
-    gets 405 with `Allow` naming all the path's methods (one route per method would name only the
-    first route's)."""
-    by_path: dict[str, dict[str, Handler]] = {}
-    for op in OPERATIONS:
-        by_path.setdefault(op.path, {})[op.method] = _parsed(op)
-    return [Route(path, _by_method(handlers), methods=list(handlers)) for path, handlers in by_path.items()]
-
-
-def _parsed(op: Operation) -> Handler:
-    """The handler behind its declarations: the parameters parsed and bounded from their schemas
-    (request.state.args), the body validated through its model (request.state.body), before it
-    runs. A bad parameter raises BadParameter (400), a bad body is refused by op.body_refusal."""
-
-    async def run(request: Request) -> Response:
-        request.state.args = Args({param.name: param.parse(request) for param in op.params})
-        if op.body_refusal is not None:
-            try:
-                request.state.body = await validated_body(request, op.body, op.body_refusal)
-            except InvalidBody as exc:
-                return error(422, exc.detail, exc.cause)
-        return await op.handler(request)
-
-    return run
-
-
-def _by_method(handlers: dict[str, Handler]) -> Handler:
-    if len(handlers) == 1:
-        return next(iter(handlers.values()))
-
-    async def dispatch(request: Request) -> Response:
-        # HEAD is routed as GET (Starlette adds it to every GET route).
-        return await handlers["GET" if request.method == "HEAD" else request.method](request)
-
-    return dispatch

@@ -14,7 +14,7 @@ import orjson
 from starlette.requests import Request
 
 from relay_mock.store.filters import EnvelopeFilter
-from relay_mock.store.telemetry import decode_cursor
+from relay_mock.store.telemetry import TelemetryFilter, decode_cursor
 
 
 class BadBody(Exception):
@@ -182,3 +182,22 @@ def int_param(request: Request, name: str, default: int, *, low: int, high: int)
                         request.query_params.get(name))  # fmt: skip
     assert isinstance(value, int)
     return value
+
+
+# What people type for the level the protocol spells "warn".
+_LEVEL_ALIASES = {"warning": "warn", "critical": "fatal"}
+
+
+def log_filter(args: Args) -> TelemetryFilter:
+    level = args.text("level")
+    return TelemetryFilter(
+        kind="log",
+        project=args.text("service"),
+        trace_id=args.text("trace_id"),
+        span_id=args.text("span_id"),
+        level=_LEVEL_ALIASES.get(level, level) if level is not None else None,
+        name=args.text("template"),
+        query=args.text("q"),
+        since=args.instant("since"),
+        until=args.instant("until"),
+    )

@@ -6,13 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relay_mock import models
+from relay_mock.inspection.operations import MAX_INDEX
 from relay_mock.inspection.params import args_of
 from relay_mock.inspection.responses import error, respond
 from relay_mock.relay_view.item_view import NotFound, item_view
 from relay_mock.store.read_pool import Reader
 from relay_mock.store.relay_views import list_leaks
-
-MAX_INDEX = 2**63 - 1
 
 
 async def get_item_view(request: Request) -> Response:
