@@ -396,6 +396,9 @@ def main() -> None:
     settled = time.time()
     flush_sdks()
     drops_settled = client_report_totals()
+    # The SDKs' account of everything dropped until the heal settled is in relay-mock now: the
+    # requests started from here on are the ones whose losses only later reports can tell.
+    reported = time.time()
     locust.wait()
     end = min(t0 + total, time.time())
 
@@ -429,7 +432,9 @@ def main() -> None:
         },
         "unavailable": _unavailable(rows, broke, end) if args.scenario == "downstream-down" else None,
         "database": _database_outage(rows, broke, back, recovery, end) if args.scenario == "db-restart" else None,
-        "sdk_evidence": _evidence(scenario, rows, t0, settled, end, drops_before, drops_settled, drops_after),
+        "sdk_evidence": _evidence(
+            scenario, rows, t0, (settled, reported), end, drops_before, drops_settled, drops_after
+        ),
         "window": {"t0": t0, "broke": broke, "healed": healed, "back": back, "end": end},
         "request_log": str(log),
     }
@@ -484,7 +489,7 @@ def _evidence(
     scenario: Scenario,
     rows: list[tuple[float, str, int, float, int]],
     t0: float,
-    settled: float,
+    heal: tuple[float, float],
     end: float,
     before: dict[str, int],
     at_settled: dict[str, int],
@@ -493,7 +498,9 @@ def _evidence(
     """What api's SDK says about the break, and whether its books balance: every request Locust
     made is one transaction api's SDK either delivered (stored in relay-mock) or reported as
     dropped, with a reason, in its client reports (`sample_rate` drops are api's unsampled probes,
-    shown but not counted)."""
+    shown but not counted). `heal`: when the heal had settled, and when the SDKs' reports of the
+    drops until then were in relay-mock."""
+    settled, reported = heal
 
     def dropped(totals: dict[str, int], since: dict[str, int], reasons: tuple[str, ...] = ()) -> int:
         return sum(
@@ -523,13 +530,17 @@ def _evidence(
         "backpressure_after_settled": dropped(after, at_settled, ("backpressure",)),
         "settled_at": settled,
         "api_requests_after_settled": sum(1 for row in rows if settled <= row[0] < end),
-        # Request by request (scripts/chaos_books.py): each one Locust started after the heal
-        # settled, its own transaction arrived or api's SDK reported a loss that can be its.
+        "reported_at": reported,
+        # Started (answered time less latency) after that point, by the request log.
+        "api_requests_after_reported": sum(1 for row in rows if reported <= row[0] - row[3] / 1000 < end),
+        # Request by request (scripts/chaos_books.py): each one Locust started once the heal had
+        # settled and the SDKs had reported their drops until then, its own transaction arrived or
+        # api's SDK reported a loss that can be its.
         "after_heal": account(
             locust_requests(t0 - 1, end),
             api_transaction_traces(t0 - 1),
             api_transaction_drops(t0 - 1),
-            since=settled,
+            since=reported,
         ).as_dict(),
     }
 
@@ -570,8 +581,8 @@ def print_report(report: dict[str, Any]) -> None:
         )
     heal = evidence["after_heal"]
     print(
-        f"after the heal settled, request by request: {heal['requests']} requests (Locust's record; "
-        f"{evidence['api_requests_after_settled']} in its request log) = {heal['arrived']} transactions arrived + "
+        f"after the heal settled and the SDKs reported, request by request: {heal['requests']} requests (Locust's "
+        f"record; {evidence['api_requests_after_reported']} in its log) = {heal['arrived']} transactions arrived + "
         f"{heal['reported']} losses api's SDK reported {heal['reported_by_reason'] or ''} + {heal['not_owed']} "
         f"owed none; {heal['unaccounted']} unaccounted {heal['unaccounted_examples'] or ''}"
     )

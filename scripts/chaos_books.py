@@ -11,6 +11,10 @@ that can be this request's:
 
 - a unit of a client report with a loss reason (`LOSS_REASONS`, the verifier's), received no
   earlier than the request started (an SDK cannot report a loss before the request exists);
+  a request from before `since` takes only units received before it (chaos.py has the SDKs
+  report their drops until the heal settled, then sets `since`): an SDK loses some of its own
+  reports while its ingest is away, and the earlier requests those covered must not take the
+  reports about the new ones instead;
 - a reason that fits what api's witness said of the request: api sampled it (then transport lost
   it: any loss reason but `backpressure`), api turned it away although Locust sampled it
   (`backpressure`, or `sample_rate` once the monitor had eased), or no word (any loss reason);
@@ -96,8 +100,9 @@ def account(
     since: float,
 ) -> Books:
     """The books of the requests that started at or after `since`. `requests` should hold the
-    whole run (earlier requests' losses take their reports first); `arrived`: the trace ids of
-    api's transactions relay-mock stored; `drops`: api's client report lines for transactions."""
+    whole run (earlier requests' losses take the reports received before `since` first);
+    `arrived`: the trace ids of api's transactions relay-mock stored; `drops`: api's client
+    report lines for transactions."""
     units = sorted((d for d in drops if d.quantity > 0), key=lambda d: d.at)
     remaining = [d.quantity for d in units]
     books = Books()
@@ -115,7 +120,9 @@ def account(
             (
                 i
                 for i, drop in enumerate(units)
-                if remaining[i] > 0 and drop.at >= request.started_at and drop.reason in allowed
+                if remaining[i] > 0
+                and (drop.at >= request.started_at if counted else drop.at < since)
+                and drop.reason in allowed
             ),
             None,
         )

@@ -41,7 +41,7 @@ def test_late_deliveries_of_earlier_requests_do_not_count_for_new_ones() -> None
     assert (books.requests, books.arrived, books.reported) == (330, 0, 0)
     assert len(books.unaccounted) == 330
     with pytest.raises(AssertionError):
-        _every_request_after_the_heal_accounted({"api_requests_after_settled": 330, "after_heal": books.as_dict()})
+        _every_request_after_the_heal_accounted({"api_requests_after_reported": 330, "after_heal": books.as_dict()})
 
 
 def test_each_request_after_the_heal_is_its_own_transaction_or_a_reported_loss() -> None:
@@ -60,7 +60,7 @@ def test_each_request_after_the_heal_is_its_own_transaction_or_a_reported_loss()
         "unaccounted": 0,
         "unaccounted_examples": [],
     }
-    _every_request_after_the_heal_accounted({"api_requests_after_settled": 10, "after_heal": books.as_dict()})
+    _every_request_after_the_heal_accounted({"api_requests_after_reported": 10, "after_heal": books.as_dict()})
 
 
 def test_a_unit_explains_one_request_only() -> None:
@@ -80,14 +80,26 @@ def test_a_report_received_before_the_request_started_is_not_its() -> None:
     assert books.reported == 0 and books.unaccounted == [lost[0].trace_id]
 
 
-def test_earlier_losses_use_up_the_reports_first() -> None:
-    # One unit, received after the heal: the request lost during the outage takes it.
+def test_earlier_losses_take_the_reports_from_before_the_heal() -> None:
+    # Two requests lost during the outage, one unit reported before the heal's point: the older
+    # request takes it. A request made after it cannot use a report from before it started.
+    outage = _requests(0, 2, HEAL - 5)
+    after = _requests(100, 1, HEAL + 1)
+
+    books = account(outage + after, set(), [ReportedDrop(HEAL - 1, "network_error", 3)], since=HEAL)
+
+    assert books.reported == 0 and books.unaccounted == [after[0].trace_id]
+
+
+def test_an_earlier_request_whose_report_was_lost_takes_no_report_about_a_new_one() -> None:
+    # The SDK lost the report about the outage's request (sent while its ingest was away); the
+    # one unit it reported after the heal is the new request's.
     outage = _requests(0, 1, HEAL - 5)
     after = _requests(100, 1, HEAL + 1)
 
     books = account(outage + after, set(), [ReportedDrop(HEAL + 3, "network_error", 1)], since=HEAL)
 
-    assert books.reported == 0 and books.unaccounted == [after[0].trace_id]
+    assert books.reported == 1 and books.unaccounted == []
 
 
 def test_the_reason_must_fit_what_apis_witness_said() -> None:

@@ -25,7 +25,7 @@ SDK_OFF: dict[str, Any] = {
     "api_dropped_by_reason": {},
     "reported_until_settled": 0,
     "reported_after_settled": 0,
-    "api_requests_after_settled": 330,
+    "api_requests_after_reported": 330,
     # Locust's record of the requests after the heal: none of their transactions arrived, no loss reported.
     "after_heal": {"requests": 331, "arrived": 0, "reported": 0, "not_owed": 0, "unaccounted": 331},
 }
