@@ -586,6 +586,13 @@ def print_report(report: dict[str, Any]) -> None:
         f"{heal['reported']} losses api's SDK reported {heal['reported_by_reason'] or ''} + {heal['not_owed']} "
         f"owed none; {heal['unaccounted']} unaccounted {heal['unaccounted_examples'] or ''}"
     )
+    if heal["earlier_unaccounted"]:
+        first, last = (round(at - report["window"]["t0"], 1) for at in heal["earlier_unaccounted_started"])
+        print(
+            f"before that point, {heal['earlier_unaccounted']} requests neither arrived nor were reported dropped "
+            f"(started {first} s to {last} s into the run; the break began at "
+            f"{round(report['window']['broke'] - report['window']['t0'], 1)} s)"
+        )
     database = report["database"]
     if database is not None:
         print(

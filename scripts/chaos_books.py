@@ -70,6 +70,9 @@ class Books:
     not_owed: int = 0
     reported_by_reason: dict[str, int] = field(default_factory=dict)
     unaccounted: list[str] = field(default_factory=list)  # their trace ids
+    # The requests before `since` that nothing accounts for (shown, not judged: an SDK loses some
+    # of its own reports while its ingest is away), and when the first and last of them started.
+    earlier_unaccounted: list[float] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -80,6 +83,10 @@ class Books:
             "not_owed": self.not_owed,
             "unaccounted": len(self.unaccounted),
             "unaccounted_examples": self.unaccounted[:5],
+            "earlier_unaccounted": len(self.earlier_unaccounted),
+            "earlier_unaccounted_started": [min(self.earlier_unaccounted), max(self.earlier_unaccounted)]
+            if self.earlier_unaccounted
+            else None,
         }
 
 
@@ -134,4 +141,6 @@ def account(
                 books.reported_by_reason[reason] = books.reported_by_reason.get(reason, 0) + 1
         elif counted:
             books.unaccounted.append(request.trace_id)
+        else:
+            books.earlier_unaccounted.append(request.started_at)
     return books

@@ -52,6 +52,8 @@ def test_each_request_after_the_heal_is_its_own_transaction_or_a_reported_loss()
     books = account(after, arrived, drops, since=HEAL)
 
     assert books.as_dict() | {"unaccounted_examples": []} == {
+        "earlier_unaccounted": 0,
+        "earlier_unaccounted_started": None,
         "requests": 10,
         "arrived": 8,
         "reported": 2,
@@ -89,6 +91,7 @@ def test_earlier_losses_take_the_reports_from_before_the_heal() -> None:
     books = account(outage + after, set(), [ReportedDrop(HEAL - 1, "network_error", 3)], since=HEAL)
 
     assert books.reported == 0 and books.unaccounted == [after[0].trace_id]
+    assert books.as_dict()["earlier_unaccounted"] == 0
 
 
 def test_an_earlier_request_whose_report_was_lost_takes_no_report_about_a_new_one() -> None:
@@ -100,6 +103,7 @@ def test_an_earlier_request_whose_report_was_lost_takes_no_report_about_a_new_on
     books = account(outage + after, set(), [ReportedDrop(HEAL + 3, "network_error", 1)], since=HEAL)
 
     assert books.reported == 1 and books.unaccounted == []
+    assert books.as_dict()["earlier_unaccounted"] == 1  # shown, not judged
 
 
 def test_the_reason_must_fit_what_apis_witness_said() -> None:
