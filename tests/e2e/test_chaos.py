@@ -35,6 +35,9 @@ from tests.support.stack import ROOT, Stack
 pytestmark = [pytest.mark.stack, pytest.mark.slow]
 
 P99_FLOOR_MS = 40.0
+# About a second and a half of the tests' load (10 users at 1.5 requests/s); a run usually has
+# ten seconds of it after the heal's reports.
+MIN_REQUESTS_AFTER_HEAL = 20
 
 
 def _chaos(
@@ -80,7 +83,10 @@ def _every_request_after_the_heal_accounted(evidence: dict[str, Any]) -> None:
     deliveries of earlier requests cannot pass for the requests made after the heal."""
     heal = evidence["after_heal"]
     # Locust's record holds the requests of its log (one that recorded nothing accounts for nothing).
-    assert heal["requests"] >= 0.95 * evidence["api_requests_after_reported"] > 0, evidence
+    assert heal["requests"] >= 0.95 * evidence["api_requests_after_reported"], evidence
+    # Enough of them to tell: the window starts once the SDKs have reported their drops until the
+    # heal settled, and a flush that takes most of the after phase leaves next to nothing to check.
+    assert heal["requests"] >= MIN_REQUESTS_AFTER_HEAL, evidence
     # Each of them: its own transaction arrived, or api's SDK reported a loss that can be its.
     assert heal["unaccounted"] == 0, heal
     # Once healed, api's transactions of new requests arrive again.

@@ -45,8 +45,8 @@ def test_late_deliveries_of_earlier_requests_do_not_count_for_new_ones() -> None
 
 
 def test_each_request_after_the_heal_is_its_own_transaction_or_a_reported_loss() -> None:
-    after = _requests(0, 10, HEAL)
-    arrived = {r.trace_id for r in after[:8]}
+    after = _requests(0, 30, HEAL)
+    arrived = {r.trace_id for r in after[:28]}
     drops = [ReportedDrop(HEAL + 5, "queue_overflow", 2)]
 
     books = account(after, arrived, drops, since=HEAL)
@@ -54,15 +54,15 @@ def test_each_request_after_the_heal_is_its_own_transaction_or_a_reported_loss()
     assert books.as_dict() | {"unaccounted_examples": []} == {
         "earlier_unaccounted": 0,
         "earlier_unaccounted_started": None,
-        "requests": 10,
-        "arrived": 8,
+        "requests": 30,
+        "arrived": 28,
         "reported": 2,
         "reported_by_reason": {"queue_overflow": 2},
         "not_owed": 0,
         "unaccounted": 0,
         "unaccounted_examples": [],
     }
-    _every_request_after_the_heal_accounted({"api_requests_after_reported": 10, "after_heal": books.as_dict()})
+    _every_request_after_the_heal_accounted({"api_requests_after_reported": 30, "after_heal": books.as_dict()})
 
 
 def test_a_unit_explains_one_request_only() -> None:

@@ -60,6 +60,10 @@ def test_a_run_with_the_sdk_reporting_passes() -> None:
             {"after_heal": {**SDK_ON["after_heal"], "requests": 0, "arrived": 0, "reported": 0}},
             id="locust-recorded-nothing",
         ),
+        pytest.param(
+            {"api_requests_after_reported": 2, "after_heal": {**SDK_ON["after_heal"], "requests": 2, "arrived": 2}},
+            id="too-few-requests-after-the-heal-to-tell",
+        ),
         pytest.param({"api_transactions_dropped": 200}, id="books-do-not-balance"),
     ],
 )
