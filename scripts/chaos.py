@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from typing import Any
 import httpx
 
 from relay_mock.client import EnvelopeFilters, RelayClient, RelayError
+from scripts.chaos_books import ReportedDrop, SentRequest, account
 
 ROOT = Path(__file__).resolve().parents[1]
 RELAY = f"http://127.0.0.1:{os.environ.get('RELAY_PORT', '9000')}"
@@ -63,6 +65,9 @@ class Scenario:
     # of 3-second requests draining).
     sdk_reasons: tuple[str, ...] = ()
     settle_s: float = 3.0
+    # A part that comes back by itself (no heal): waits for it and says when it was back, the
+    # moment recovery is timed from (None: not within the wait).
+    back: Callable[[], float | None] | None = None
 
 
 SCENARIOS = {
@@ -96,7 +101,9 @@ SCENARIOS = {
         "Postgres restarted under load",
         lambda: compose("restart", "db"),
         None,
-        "both services recover on their own (stale pooled connections are detected)",
+        "both services recover on their own (stale pooled connections are detected), and their SDKs report"
+        " the database failures of the outage as error events",
+        back=lambda: postgres_back(deadline_s=60),
     ),
     "downstream-down": Scenario(
         "downstream stopped, then started again",
@@ -105,6 +112,23 @@ SCENARIOS = {
         "api answers fast with 503 and reports one error per request, then recovers",
     ),
 }
+
+
+def postgres_back(deadline_s: float) -> float | None:
+    """The moment Postgres accepts connections again after `compose restart db` returned (which
+    it does once the container runs, before Postgres takes connections): the start of the first
+    probe that finds it ready, so the recovery timed from it is never flattered."""
+    probe = 'pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"'
+    deadline = time.time() + deadline_s
+    while time.time() < deadline:
+        started = time.time()
+        result = subprocess.run(
+            ["docker", "compose", "exec", "-T", "db", "sh", "-c", probe], cwd=ROOT, capture_output=True, check=False
+        )
+        if result.returncode == 0:
+            return started
+        time.sleep(0.1)
+    return None
 
 
 def flush_sdks() -> None:
@@ -140,6 +164,82 @@ def stored_transactions(project: str, since: float, until: float | None = None) 
         window["until"] = until
     with RelayClient(RELAY, timeout=30) as relay:
         return sum(1 for _ in relay.iter_envelopes(payloads=False, **window))
+
+
+def api_transaction_traces(since: float) -> set[str]:
+    """The trace ids of api's transactions relay-mock stored since `since`."""
+    window: EnvelopeFilters = {"type": "transaction", "project": "api", "since": since}
+    with RelayClient(RELAY, timeout=30) as relay:
+        return {envelope.trace_id for envelope in relay.iter_envelopes(payloads=False, **window) if envelope.trace_id}
+
+
+def api_transaction_drops(since: float) -> list[ReportedDrop]:
+    """Each line of api's client reports since `since` that counts dropped transactions, with the
+    time relay-mock received it."""
+    window: EnvelopeFilters = {"type": "client_report", "project": "api", "since": since}
+    drops: list[ReportedDrop] = []
+    with RelayClient(RELAY, timeout=30) as relay:
+        for envelope in relay.iter_envelopes(payloads=True, **window):
+            for item in envelope.items:
+                payload = item.payload if item.type == "client_report" and isinstance(item.payload, dict) else {}
+                for line in payload.get("discarded_events") or []:
+                    if isinstance(line, dict) and line.get("category") == "transaction":
+                        quantity = line.get("quantity")
+                        if isinstance(quantity, int) and isinstance(line.get("reason"), str):
+                            drops.append(ReportedDrop(envelope.received_ts, line["reason"], quantity))
+    return drops
+
+
+def locust_requests(since: float, until: float) -> list[SentRequest]:
+    """The requests Locust made in the window, as it recorded them in relay-mock (its ground
+    truth: the trace it started, whether it sampled it and got an answer, what api's witness
+    header said)."""
+    with RelayClient(RELAY, timeout=60) as relay:
+        expectations = relay.expectations(since=since, until=until, limit=1_000_000)
+    requests = []
+    for exp in expectations:
+        api = next((w for w in exp.witnesses or () if w.service == "api"), None)
+        requests.append(
+            SentRequest(
+                trace_id=exp.trace_id,
+                started_at=exp.started_at or 0.0,
+                sampled=exp.sampled is not False,
+                answered=(exp.status_code or 0) > 0,
+                api_sampled=api.sampled if api is not None else None,
+            )
+        )
+    return requests
+
+
+# What an error event says when its cause is the database going away: the driver's and
+# SQLAlchemy's exception types, and the messages of a refused or dropped connection.
+DATABASE_FAILURE = re.compile(
+    r"asyncpg|postgres|database|sqlalchemy|CannotConnectNow|ConnectionDoesNotExist|InterfaceError|OperationalError"
+    r"|DBAPIError|AdminShutdown|ConnectionRefused|ConnectionReset|Connect call failed|connection (?:was|is) closed",
+    re.IGNORECASE,
+)
+
+
+def database_errors(since: float, until: float) -> dict[str, dict[str, int]]:
+    """Per service, the error events captured in the window whose type or message names the
+    database failure, counted by exception type."""
+    found: dict[str, dict[str, int]] = {}
+    with RelayClient(RELAY, timeout=30) as relay:
+        for service in SERVICES:
+            cursor: int | None = None
+            for _ in range(100):
+                page = relay.errors(project=service, limit=500, cursor=cursor)
+                for error in page.errors:
+                    at = error.timestamp or 0.0
+                    text = f"{error.type or ''} {error.value or ''} {error.message or ''}"
+                    if since <= at <= until and DATABASE_FAILURE.search(text):
+                        by_type = found.setdefault(service, {})
+                        by_type[error.type or "(no type)"] = by_type.get(error.type or "(no type)", 0) + 1
+                oldest = min((e.timestamp or 0.0 for e in page.errors), default=0.0)
+                if page.next_cursor is None or oldest < since:
+                    break
+                cursor = page.next_cursor
+    return found
 
 
 def api_unavailable_errors(since: float, until: float) -> int:
@@ -284,6 +384,7 @@ def main() -> None:
     broke = time.time()
     print("  breaking ...", file=sys.stderr)
     scenario.breaks()
+    back = scenario.back() if scenario.back is not None else None
     time.sleep(max(0.0, broke + args.during - time.time()))
     healed = time.time()
     if scenario.heals is not None:
@@ -295,6 +396,9 @@ def main() -> None:
     settled = time.time()
     flush_sdks()
     drops_settled = client_report_totals()
+    # The SDKs' account of everything dropped until the heal settled is in relay-mock now: the
+    # requests started from here on are the ones whose losses only later reports can tell.
+    reported = time.time()
     locust.wait()
     end = min(t0 + total, time.time())
 
@@ -306,6 +410,8 @@ def main() -> None:
     during = phase_stats(rows, broke, healed)
     after = phase_stats(rows, healed, end)
     baseline_rate = before["failures"] / before["requests"] if before["requests"] else 0.0
+    recovered_from = back if scenario.back is not None else healed
+    recovery = recovery_seconds(rows, recovered_from, end, baseline_rate) if recovered_from is not None else None
     flush_sdks()
     drops_after = client_report_totals()
     report = {
@@ -317,15 +423,19 @@ def main() -> None:
             "rate": round(during["per_second"] / before["per_second"], 3) if before["per_second"] else None,
             "p99": round(during["p99_ms"] / before["p99_ms"], 3) if before["p99_ms"] else None,
         },
-        "recovery_s": recovery_seconds(rows, healed, end, baseline_rate),
+        # From the heal; for a part that comes back by itself, from the moment it was back.
+        "recovery_s": recovery,
         "sdk_drops_and_refusals": {
             key: drops_after.get(key, 0) - drops_before.get(key, 0)
             for key in sorted(set(drops_after) | set(drops_before))
             if drops_after.get(key, 0) != drops_before.get(key, 0)
         },
         "unavailable": _unavailable(rows, broke, end) if args.scenario == "downstream-down" else None,
-        "sdk_evidence": _evidence(scenario, rows, t0, settled, end, drops_before, drops_settled, drops_after),
-        "window": {"t0": t0, "broke": broke, "healed": healed, "end": end},
+        "database": _database_outage(rows, broke, back, recovery, end) if args.scenario == "db-restart" else None,
+        "sdk_evidence": _evidence(
+            scenario, rows, t0, (settled, reported), end, drops_before, drops_settled, drops_after
+        ),
+        "window": {"t0": t0, "broke": broke, "healed": healed, "back": back, "end": end},
         "request_log": str(log),
     }
     print_report(report)
@@ -350,6 +460,26 @@ def _unavailable(rows: list[tuple[float, str, int, float, int]], broke: float, e
     }
 
 
+def _database_outage(
+    rows: list[tuple[float, str, int, float, int]], broke: float, back: float | None, recovery: float | None, end: float
+) -> dict[str, Any]:
+    """From `compose restart db` until the services served as before: how long Postgres was away,
+    what users saw, and what the services' SDKs told Sentry about it (error events naming the
+    database failure, captured in that time)."""
+    until = min(end, (back or end) + (recovery or 0.0) + 2.0)
+    failed = [row for row in rows if broke <= row[0] < until and row[4]]
+    # The SDK sends in the background: give the last events a moment to arrive.
+    flush_sdks()
+    return {
+        "restarted_at": broke,
+        "postgres_back_at": back,
+        "postgres_back_after_s": round(back - broke, 1) if back is not None else None,
+        "window_until": until,
+        "failed_requests": len(failed),
+        "error_events": database_errors(broke, until),
+    }
+
+
 # Transactions api decided not to sample: its health probes (never traced). Locust samples every
 # trace it starts, so these are no request of the load's.
 UNSAMPLED = "api: sample_rate /"
@@ -359,7 +489,7 @@ def _evidence(
     scenario: Scenario,
     rows: list[tuple[float, str, int, float, int]],
     t0: float,
-    settled: float,
+    heal: tuple[float, float],
     end: float,
     before: dict[str, int],
     at_settled: dict[str, int],
@@ -368,7 +498,9 @@ def _evidence(
     """What api's SDK says about the break, and whether its books balance: every request Locust
     made is one transaction api's SDK either delivered (stored in relay-mock) or reported as
     dropped, with a reason, in its client reports (`sample_rate` drops are api's unsampled probes,
-    shown but not counted)."""
+    shown but not counted). `heal`: when the heal had settled, and when the SDKs' reports of the
+    drops until then were in relay-mock."""
+    settled, reported = heal
 
     def dropped(totals: dict[str, int], since: dict[str, int], reasons: tuple[str, ...] = ()) -> int:
         return sum(
@@ -398,7 +530,18 @@ def _evidence(
         "backpressure_after_settled": dropped(after, at_settled, ("backpressure",)),
         "settled_at": settled,
         "api_requests_after_settled": sum(1 for row in rows if settled <= row[0] < end),
-        "api_transactions_stored_after_settled": stored_transactions("api", settled + 1),
+        "reported_at": reported,
+        # Started (answered time less latency) after that point, by the request log.
+        "api_requests_after_reported": sum(1 for row in rows if reported <= row[0] - row[3] / 1000 < end),
+        # Request by request (scripts/chaos_books.py): each one Locust started once the heal had
+        # settled and the SDKs had reported their drops until then, its own transaction arrived or
+        # api's SDK reported a loss that can be its.
+        "after_heal": account(
+            locust_requests(t0 - 1, end),
+            api_transaction_traces(t0 - 1),
+            api_transaction_drops(t0 - 1),
+            since=reported,
+        ).as_dict(),
     }
 
 
@@ -413,7 +556,8 @@ def print_report(report: dict[str, Any]) -> None:
     ratio = report["during_vs_before"]
     print(f"during/before: request rate x{ratio['rate']}, p99 x{ratio['p99']}")
     recovery = report["recovery_s"]
-    print(f"recovery: {'not within the run' if recovery is None else f'{recovery} s after healing'}")
+    since = "Postgres was back" if report["database"] is not None else "healing"
+    print(f"recovery: {'not within the run' if recovery is None else f'{recovery} s after {since}'}")
     print("what the SDKs dropped (client reports) and relay-mock refused, during the run:")
     for key, count in report["sdk_drops_and_refusals"].items() or [("(nothing)", 0)]:
         print(f"  {key}: {count}")
@@ -433,8 +577,28 @@ def print_report(report: dict[str, Any]) -> None:
             f"api's SDK reported {' or '.join(evidence['reasons'])}: "
             f"{evidence['reported_until_settled']} until the heal settled, "
             f"{evidence['reported_after_settled']} after (and {evidence['backpressure_after_settled']} "
-            f"backpressure while the SDK recovered); {evidence['api_transactions_stored_after_settled']} "
-            f"transactions stored from the {evidence['api_requests_after_settled']} requests after it"
+            f"backpressure while the SDK recovered)"
+        )
+    heal = evidence["after_heal"]
+    print(
+        f"after the heal settled and the SDKs reported, request by request: {heal['requests']} requests (Locust's "
+        f"record; {evidence['api_requests_after_reported']} in its log) = {heal['arrived']} transactions arrived + "
+        f"{heal['reported']} losses api's SDK reported {heal['reported_by_reason'] or ''} + {heal['not_owed']} "
+        f"owed none; {heal['unaccounted']} unaccounted {heal['unaccounted_examples'] or ''}"
+    )
+    if heal["earlier_unaccounted"]:
+        first, last = (round(at - report["window"]["t0"], 1) for at in heal["earlier_unaccounted_started"])
+        print(
+            f"before that point, {heal['earlier_unaccounted']} requests neither arrived nor were reported dropped "
+            f"(started {first} s to {last} s into the run; the break began at "
+            f"{round(report['window']['broke'] - report['window']['t0'], 1)} s)"
+        )
+    database = report["database"]
+    if database is not None:
+        print(
+            f"Postgres back {database['postgres_back_after_s']} s after the restart began; "
+            f"{database['failed_requests']} requests failed until recovery; database errors the SDKs reported: "
+            f"{database['error_events'] or 'none'}"
         )
     for name, phase in report["phases"].items():
         w = phase["windows"]

@@ -8,11 +8,16 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_chaos import _books_balance, _sdk_reported_the_break
+from tests.e2e.test_chaos import (
+    _books_balance,
+    _recovered_from_the_restart,
+    _sdk_reported_the_break,
+    _sdks_reported_the_outage,
+)
 
 # What scripts/chaos.py reports for relay-down with SENTRY_ENABLED=false in the services:
 # requests served, nothing stored, nothing reported.
-SDK_OFF = {
+SDK_OFF: dict[str, Any] = {
     "reasons": ["network_error", "queue_overflow", "backpressure"],
     "api_requests": 1100,
     "api_transactions_stored": 0,
@@ -20,16 +25,17 @@ SDK_OFF = {
     "api_dropped_by_reason": {},
     "reported_until_settled": 0,
     "reported_after_settled": 0,
-    "api_requests_after_settled": 330,
-    "api_transactions_stored_after_settled": 0,
+    "api_requests_after_reported": 330,
+    # Locust's record of the requests after the heal: none of their transactions arrived, no loss reported.
+    "after_heal": {"requests": 331, "arrived": 0, "reported": 0, "not_owed": 0, "unaccounted": 331},
 }
 # A real relay-down run (trimmed): the SDK reported the break and its books balance.
-SDK_ON = {
+SDK_ON: dict[str, Any] = {
     **SDK_OFF,
     "api_transactions_stored": 809,
     "api_transactions_dropped": 297,
     "reported_until_settled": 297,
-    "api_transactions_stored_after_settled": 403,
+    "after_heal": {"requests": 331, "arrived": 318, "reported": 13, "not_owed": 0, "unaccounted": 0},
 }
 
 
@@ -44,7 +50,20 @@ def test_a_run_with_the_sdk_reporting_passes() -> None:
         pytest.param({"reported_until_settled": 0}, id="break-not-reported"),
         pytest.param({"reported_until_settled": 5000}, id="more-reported-than-sent"),
         pytest.param({"reported_after_settled": 4}, id="still-dropping-after-the-heal"),
-        pytest.param({"api_transactions_stored_after_settled": 10}, id="nothing-arrives-after-the-heal"),
+        pytest.param(
+            {"after_heal": {**SDK_ON["after_heal"], "arrived": 0, "reported": 331}}, id="nothing-arrives-after-the-heal"
+        ),
+        pytest.param(
+            {"after_heal": {**SDK_ON["after_heal"], "arrived": 317, "unaccounted": 1}}, id="one-request-unaccounted"
+        ),
+        pytest.param(
+            {"after_heal": {**SDK_ON["after_heal"], "requests": 0, "arrived": 0, "reported": 0}},
+            id="locust-recorded-nothing",
+        ),
+        pytest.param(
+            {"api_requests_after_reported": 2, "after_heal": {**SDK_ON["after_heal"], "requests": 2, "arrived": 2}},
+            id="too-few-requests-after-the-heal-to-tell",
+        ),
         pytest.param({"api_transactions_dropped": 200}, id="books-do-not-balance"),
     ],
 )
@@ -57,3 +76,50 @@ def test_the_checks_reject(change: dict[str, Any]) -> None:
 def test_the_books_reject_an_sdk_that_sends_nothing() -> None:
     with pytest.raises(AssertionError):
         _books_balance(SDK_OFF)
+
+
+# What scripts/chaos.py reports for db-restart (trimmed): Postgres back 2.1 s after the restart
+# began, recovery 0 s after that, api's SDK reported the failures.
+DB_RESTART: dict[str, Any] = {
+    "window": {"back": 1_700_000_012.1},
+    "recovery_s": 0.0,
+    "database": {
+        "postgres_back_at": 1_700_000_012.1,
+        "failed_requests": 40,
+        "error_events": {"api": {"ConnectionRefusedError": 25}, "downstream": {"CannotConnectNowError": 5}},
+    },
+}
+
+
+def test_a_db_restart_with_the_sdks_reporting_passes() -> None:
+    _recovered_from_the_restart(DB_RESTART)
+    _sdks_reported_the_outage(DB_RESTART["database"])
+
+
+@pytest.mark.parametrize(
+    "database",
+    [
+        pytest.param({"error_events": {}}, id="sdk-switched-off"),
+        pytest.param({"error_events": {"downstream": {"CannotConnectNowError": 5}}}, id="api-reported-nothing"),
+        pytest.param({"failed_requests": 0}, id="nobody-saw-the-outage"),
+        pytest.param({"error_events": {"api": {"ConnectionRefusedError": 41}}}, id="more-errors-than-failures"),
+    ],
+)
+def test_the_outage_checks_reject(database: dict[str, Any]) -> None:
+    with pytest.raises(AssertionError):
+        _sdks_reported_the_outage({**DB_RESTART["database"], **database})
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param({"database": {**DB_RESTART["database"], "postgres_back_at": None}}, id="postgres-never-back"),
+        # Timed from the end of the broken phase, as chaos.py did before: not the moment Postgres was back.
+        pytest.param({"window": {"back": None}}, id="timed-from-the-phase-end"),
+        pytest.param({"recovery_s": None}, id="never-recovered"),
+        pytest.param({"recovery_s": 20.0}, id="recovered-too-late"),
+    ],
+)
+def test_the_recovery_checks_reject(change: dict[str, Any]) -> None:
+    with pytest.raises(AssertionError):
+        _recovered_from_the_restart({**DB_RESTART, **change})
