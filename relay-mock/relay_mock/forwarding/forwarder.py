@@ -86,7 +86,10 @@ class Forwarder:
         # A sandbox key of a forwarded project → that project's upstream (for the DSC's public_key).
         self.sandbox_keys = {projects[pid].public_key: up for pid, up in upstreams.items() if pid in projects}
         self.states: dict[str, UpstreamState] = defaultdict(UpstreamState)
-        self.last_error: dict[int, tuple[float, str]] = {}  # per project, since start
+        # The last error per project (when, what); kept in the store with the outcome it came
+        # with (`_record`), and read back at start, so that it survives a restart.
+        self.last_error: dict[int, tuple[float, str]] = {}
+        self._new_errors: dict[int, tuple[float, str]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # One connection pool per upstream host, made from RELAY_FORWARD alone.
@@ -121,6 +124,10 @@ class Forwarder:
     # -- the loop ------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        try:
+            self.last_error = await self.reader.run(outbox.last_errors) | self.last_error
+        except Exception:
+            logger.exception("could not read the last forwarding errors")
         while True:
             self._wake.clear()
             try:
@@ -288,6 +295,8 @@ class Forwarder:
         groups: dict[Outcome, list[int]] = defaultdict(list)
         for rowid, outcome in outcomes.items():
             groups[outcome].append(rowid)
+        # The round's last errors go with its first change: the same commit as their outcome.
+        errors, self._new_errors = self._new_errors, {}
         for outcome, rowids in groups.items():
             await self.writer.change_outbox(
                 OutboxChange(
@@ -297,8 +306,10 @@ class Forwarder:
                     status=outcome.status,
                     detail=outcome.detail,
                     uncertain=outcome.uncertain,
+                    errors=errors,
                 )
             )
+            errors = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -313,4 +324,4 @@ class Forwarder:
         )
 
     def _note(self, project_id: int, detail: str) -> None:
-        self.last_error[project_id] = (time.time(), detail)
+        self.last_error[project_id] = self._new_errors[project_id] = (time.time(), detail)
