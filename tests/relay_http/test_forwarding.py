@@ -253,6 +253,10 @@ def test_the_last_error_survives_a_restart(pair: Callable[..., Pair], http: http
     after = p.forwarding()
     assert (after.last_error, after.last_error_at) == (before.last_error, before.last_error_at)
     assert (after.acknowledged, after.rejected, after.pending) == (1, 1, 0)
+    with RelayClient(p.local.url) as local:
+        local.clear()  # DELETE /inspect/envelopes: the counters and the last error go together
+    cleared = p.forwarding()
+    assert (cleared.last_error, cleared.acknowledged, cleared.rejected) == (None, 0, 0)
 
 
 def test_an_envelope_the_upstream_never_takes_expires_after_max_age(
