@@ -57,7 +57,7 @@ def run(
 ) -> dict[str, dict[str, Any]]:
     """Run the phase; `load`, `server` and `free_port` are bench.relay's, so the figures
     are taken exactly as the main phases' are."""
-    from bench.relay import thread_cpu  # here: bench.relay imports this module
+    from bench.relay import store_view_caught_up, thread_cpu  # here: bench.relay imports this module
 
     python = sys.executable
     up_port = free_port()
@@ -142,6 +142,9 @@ def run(
                 results[label]["drain_s"] = max(r["drain_s"] for r in done)
 
     def one_sender(label: str, local: Any) -> None:
+        # After "What Sentry stores" has caught up on the bursts (as in bench.relay's main phases):
+        # otherwise the one sender measures that worker's catching up on the same core.
+        store_view_caught_up(local.port)
         print(f"{label}: {sequential:,} envelopes one after another ...", file=sys.stderr)
         one = load(local.port, path, sequential, 1, bodies, headers)
         results[label]["sequential_p50_ms"], results[label]["sequential_p99_ms"] = one["p50_ms"], one["p99_ms"]
