@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from relay_mock import __version__
 from relay_mock.forwarding import http
-from relay_mock.forwarding.limits import UpstreamState, backoff, parse_rate_limits
+from relay_mock.forwarding.limits import ALL, UpstreamState, backoff, parse_rate_limits
 from relay_mock.forwarding.rewrite import categories, encode, otlp_request, rewrite
 from relay_mock.settings import Project, Upstream
 from relay_mock.store import outbox
@@ -130,6 +130,14 @@ class Forwarder:
             logger.exception("could not read the last forwarding errors")
         while True:
             self._wake.clear()
+            blocked = self._all_blocked_until(time.time())
+            if blocked:
+                # No upstream takes anything before then: reading the due rows only to put them
+                # back made a commit per acknowledged envelope while the upstream was down. An
+                # envelope that expires meanwhile is counted when the wait ends (at most
+                # BACKOFF_MAX_S, or the Retry-After, late).
+                await asyncio.sleep(blocked - time.time())
+                continue
             try:
                 busy = await self._yield_to_ingest()
                 rows = await self.reader.run(outbox.due, time.time(), limit=BURST_BATCH if busy else BATCH)
@@ -147,6 +155,18 @@ class Forwarder:
                 await asyncio.wait_for(self._wake.wait(), timeout=wait)
             except TimeoutError:
                 pass
+
+    def _all_blocked_until(self, now: float) -> float:
+        """When the soonest upstream takes envelopes again, if every one is backing off or rate
+        limited for all categories (0: some upstream may take something now)."""
+        soonest = 0.0
+        for url in {upstream.envelope_url for upstream in self.upstreams.values()}:
+            state = self.states.get(url)
+            until = 0.0 if state is None else max(state.backoff_until, state.limits.get(ALL, 0.0))
+            if until <= now:
+                return 0.0
+            soonest = until if not soonest else min(soonest, until)
+        return soonest
 
     async def _yield_to_ingest(self) -> bool:
         """Wait while a burst of ingest requests is being handled, at most INGEST_FIRST_MAX_S: the
