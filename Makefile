@@ -86,8 +86,8 @@ sdk-diff: ## the same orders on sentry-python 2 and 3: what each sent per reques
 bench-verify: ## time the trace verifier over 100,000 stored envelopes (ENVELOPES=100000)
 	@scripts/py.sh -m bench.verify --envelopes $(or $(ENVELOPES),100000) --json reports/bench-verify.json
 
-soak: ## relay-mock at a steady rate for 5 minutes; the books must balance (RATE=1800 DURATION=300)
-	@scripts/py.sh -m bench.soak --rate $(or $(RATE),1800) --duration $(or $(DURATION),300) --json reports/soak.json
+soak: ## relay-mock at a steady rate for 5 minutes; the books must balance (RATE=1800 DURATION=300; FORWARD=1 forwards to a faulty upstream, MAX_AGE=5)
+	@scripts/py.sh -m bench.soak --rate $(or $(RATE),1800) --duration $(or $(DURATION),300) $(if $(FORWARD),--forward --max-age $(or $(MAX_AGE),5) --json reports/soak-forward.json,--json reports/soak.json)
 
 fuzz: ## coverage-guided fuzzing of relay-mock's ingest (RUNS=100000)
 	@scripts/fuzz.sh $(or $(RUNS),100000)

@@ -179,6 +179,7 @@ def main() -> None:
     # Forwarding to a real Sentry (bench/forwarding.py): its own phase, after the others.
     parser.add_argument("--no-forwarding", action="store_true", help="leave the forwarding phase out")
     parser.add_argument("--forward-total", type=int, default=30_000, help="envelopes per forwarding run")
+    parser.add_argument("--forwarding-only", action="store_true", help="only the forwarding phase")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-relay-"))
@@ -200,6 +201,19 @@ def main() -> None:
         f"error {len(error.body)} B sent; 1 error per {args.errors_every}; {args.concurrency} connections",
         file=sys.stderr,
     )
+
+    if args.forwarding_only:
+        try:
+            forwarded = forwarding.run(
+                work=work, total=args.forward_total, sequential=args.sequential, concurrency=args.concurrency,
+                bodies=bodies, headers=headers, load=load, server=Server, free_port=free_port,
+            )  # fmt: skip
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        forwarding.report(forwarded)
+        if args.json:
+            write_json(args.json, {"forwarding": forwarded})
+        return
 
     servers = [Server("no-op ceiling", [PYTHON, "-m", "bench.noop", "--port", "{port}"], free_port(), total=args.total)]
     for mode in ("FULL", "NORMAL"):

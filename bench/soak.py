@@ -5,6 +5,7 @@ seconds from a separate process, samples relay-mock's resident memory every few 
 and checks at the end: every envelope the sender saw acknowledged was stored (still there, or
 evicted by the retention caps and counted as such), /inspect/stats agrees with the store, and
 memory stayed flat over the second half of the run (within 10%).
+With --forward (`make soak FORWARD=1`): the same load with forwarding on, bench/soak_forwarding.py.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import brotli
 import httpx
 
+from bench import soak_forwarding
 from bench.envelopes import sample_envelopes
 from bench.relay import PYTHON, ROOT, TRANSACTION, _env, free_port, pinned, rss_mb, wait_ready, write_json
 from relay_mock.client import RelayClient
@@ -32,7 +34,23 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=300, help="seconds")
     parser.add_argument("--rate", type=float, default=1800.0, help="envelopes per second")
     parser.add_argument("--json", help="also write the result here")
+    parser.add_argument(
+        "--forward",
+        action="store_true",
+        help="with forwarding on to a second relay-mock that answers some with 429/5xx/4xx (bench/soak_forwarding.py)",
+    )
+    parser.add_argument("--max-age", type=float, default=5.0, help="RELAY_FORWARD_MAX_AGE with --forward (seconds)")
     args = parser.parse_args()
+    if args.forward:
+        soak = soak_forwarding.Soak(
+            rate=args.rate, duration_s=args.duration, work=Path(tempfile.mkdtemp(prefix="soak-forward-")),
+            max_age_s=args.max_age,
+        )  # fmt: skip
+        try:
+            code = soak_forwarding.main(soak, args.json)
+        finally:
+            shutil.rmtree(soak.work, ignore_errors=True)
+        sys.exit(code)
 
     work = Path(tempfile.mkdtemp(prefix="soak-"))
     synthetic, error = sample_envelopes()

@@ -837,7 +837,7 @@ class ForwardingProject(Model):
     evicted_unsent: int  # of `expired`: evicted by retention before the upstream took them
     duplicates: int  # sent again after a send whose answer was lost (the upstream may hold two)
     oldest_pending_age_s: float | None = None
-    last_error: str | None = None  # since relay-mock started
+    last_error: str | None = None  # the latest 429, rejection, 5xx or failure to connect (kept across restarts)
     last_error_at: str | None = None
     statuses: dict[str, int] = Field(default_factory=dict)  # the upstream's answers by HTTP status
     rate_limited: dict[str, str] = Field(default_factory=dict)  # category ("*" = all) → until, now in force

@@ -237,6 +237,28 @@ def test_a_4xx_is_rejected_and_kept_with_the_answer(pair: Callable[..., Pair], h
     assert p.upstream_envelopes() == []
 
 
+def test_the_last_error_survives_a_restart(pair: Callable[..., Pair], http: httpx.Client) -> None:
+    """The last error is what someone opening /inspect/forwarding after a restart needs most:
+    why the backlog grew, or why an envelope was rejected. It is kept in the store."""
+    p = pair()
+    with upstream_client(p) as upstream:
+        upstream.add_fault(action="status", status=413, count=1)
+    send(http, p.local.url)
+    before = p.forwarding_when(lambda f: f.rejected == 1 and f.last_error is not None, "a rejection")
+    assert (before.last_error or "").startswith("413 rejected")
+
+    p.local.crash()  # kill -9: nothing is written at shutdown
+    p.local.start()
+
+    after = p.forwarding()
+    assert (after.last_error, after.last_error_at) == (before.last_error, before.last_error_at)
+    assert (after.acknowledged, after.rejected, after.pending) == (1, 1, 0)
+    with RelayClient(p.local.url) as local:
+        local.clear()  # DELETE /inspect/envelopes: the counters and the last error go together
+    cleared = p.forwarding()
+    assert (cleared.last_error, cleared.acknowledged, cleared.rejected) == (None, 0, 0)
+
+
 def test_an_envelope_the_upstream_never_takes_expires_after_max_age(
     pair: Callable[..., Pair], http: httpx.Client
 ) -> None:

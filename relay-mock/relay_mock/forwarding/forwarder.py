@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from relay_mock import __version__
 from relay_mock.forwarding import http
-from relay_mock.forwarding.limits import UpstreamState, backoff, parse_rate_limits
+from relay_mock.forwarding.limits import ALL, UpstreamState, backoff, parse_rate_limits
 from relay_mock.forwarding.rewrite import categories, encode, otlp_request, rewrite
 from relay_mock.settings import Project, Upstream
 from relay_mock.store import outbox
@@ -86,7 +86,10 @@ class Forwarder:
         # A sandbox key of a forwarded project → that project's upstream (for the DSC's public_key).
         self.sandbox_keys = {projects[pid].public_key: up for pid, up in upstreams.items() if pid in projects}
         self.states: dict[str, UpstreamState] = defaultdict(UpstreamState)
-        self.last_error: dict[int, tuple[float, str]] = {}  # per project, since start
+        # The last error per project (when, what); kept in the store with the outcome it came
+        # with (`_record`), and read back at start, so that it survives a restart.
+        self.last_error: dict[int, tuple[float, str]] = {}
+        self._new_errors: dict[int, tuple[float, str]] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         # One connection pool per upstream host, made from RELAY_FORWARD alone.
@@ -121,8 +124,20 @@ class Forwarder:
     # -- the loop ------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        try:
+            self.last_error = await self.reader.run(outbox.last_errors) | self.last_error
+        except Exception:
+            logger.exception("could not read the last forwarding errors")
         while True:
             self._wake.clear()
+            blocked = self._all_blocked_until(time.time())
+            if blocked:
+                # No upstream takes anything before then: reading the due rows only to put them
+                # back made a commit per acknowledged envelope while the upstream was down. An
+                # envelope that expires meanwhile is counted when the wait ends (at most
+                # BACKOFF_MAX_S, or the Retry-After, late).
+                await asyncio.sleep(blocked - time.time())
+                continue
             try:
                 busy = await self._yield_to_ingest()
                 rows = await self.reader.run(outbox.due, time.time(), limit=BURST_BATCH if busy else BATCH)
@@ -141,6 +156,18 @@ class Forwarder:
             except TimeoutError:
                 pass
 
+    def _all_blocked_until(self, now: float) -> float:
+        """When the soonest upstream takes envelopes again, if every one is backing off or rate
+        limited for all categories (0: some upstream may take something now)."""
+        soonest = 0.0
+        for url in {upstream.envelope_url for upstream in self.upstreams.values()}:
+            state = self.states.get(url)
+            until = 0.0 if state is None else max(state.backoff_until, state.limits.get(ALL, 0.0))
+            if until <= now:
+                return 0.0
+            soonest = until if not soonest else min(soonest, until)
+        return soonest
+
     async def _yield_to_ingest(self) -> bool:
         """Wait while a burst of ingest requests is being handled, at most INGEST_FIRST_MAX_S: the
         backlog then grows on disk and drains after the burst, and never stops draining for long.
@@ -155,6 +182,8 @@ class Forwarder:
 
     async def _round(self, rows: list[Due]) -> None:
         now = time.time()
+        for state in self.states.values():
+            state.prune(now)
         outcomes: dict[int, Outcome] = {}
         sendable: list[tuple[Due, Upstream]] = []
         probing: set[str] = set()
@@ -167,7 +196,7 @@ class Forwarder:
                 outcomes[row.rowid] = Outcome("expired", detail=self._expiry_detail(row.project_id))
                 continue
             state = self.states[upstream.envelope_url]
-            until = state.blocked_until(categories(row.item_types), now)
+            until = _blocked(state, row, now)
             if until:
                 outcomes[row.rowid] = Outcome("pending", next_at=self._clamp(row, until))
                 continue
@@ -219,7 +248,7 @@ class Forwarder:
         async with gate:
             state = self.states[upstream.envelope_url]
             now = time.time()
-            until = state.blocked_until(categories(row.item_types), now)
+            until = _blocked(state, row, now)
             if until:  # a 429 or a failure came back while this one waited for its turn
                 return Outcome("pending", next_at=self._clamp(row, until))
             client = row.sdk_client or f"relay-mock/{__version__}"
@@ -288,6 +317,8 @@ class Forwarder:
         groups: dict[Outcome, list[int]] = defaultdict(list)
         for rowid, outcome in outcomes.items():
             groups[outcome].append(rowid)
+        # The round's last errors go with its first change: the same commit as their outcome.
+        errors, self._new_errors = self._new_errors, {}
         for outcome, rowids in groups.items():
             await self.writer.change_outbox(
                 OutboxChange(
@@ -297,8 +328,10 @@ class Forwarder:
                     status=outcome.status,
                     detail=outcome.detail,
                     uncertain=outcome.uncertain,
+                    errors=errors,
                 )
             )
+            errors = {}
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -313,4 +346,12 @@ class Forwarder:
         )
 
     def _note(self, project_id: int, detail: str) -> None:
-        self.last_error[project_id] = (time.time(), detail)
+        self.last_error[project_id] = self._new_errors[project_id] = (time.time(), detail)
+
+
+def _blocked(state: UpstreamState, row: Due, now: float) -> float:
+    """When this envelope may go (0: now). Most of the time nothing limits the upstream at all:
+    then the envelope's categories need not be worked out (twice per send)."""
+    if not state.limits and not state.backoff_until:
+        return 0.0
+    return state.blocked_until(categories(row.item_types), now)

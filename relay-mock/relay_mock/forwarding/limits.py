@@ -62,6 +62,11 @@ class UpstreamState:
             until = max(until, self.limits.get(category, 0.0))
         return until if until > now else 0.0
 
+    def prune(self, now: float) -> None:
+        """Forget the limits that have passed (none left: nothing needs looking at per envelope)."""
+        if self.limits and max(self.limits.values()) <= now:
+            self.limits.clear()
+
     def failed(self, now: float) -> None:
         """One more failure in a row; from OUTAGE_FAILURES on, the whole upstream backs off."""
         self.failures += 1

@@ -28,7 +28,8 @@ async def report(state: State) -> models.Forwarding:
     upstreams: dict[int, Upstream] = state.upstreams
     projects: dict[int, Project] = state.projects
     forwarder: Forwarder | None = state.forwarder
-    backlog, counters = await reader.run(outbox.summary)
+    books = await reader.run(outbox.summary)
+    backlog, counters = books.backlog, books.counters
     now = time.time()
     # Projects forwarded now, and any that still have outbox rows from an earlier configuration.
     project_ids = sorted(set(upstreams) | set(backlog) | _counted_projects(counters))
@@ -61,10 +62,10 @@ async def report(state: State) -> models.Forwarding:
             else None,
             statuses=dict(sorted(statuses.items())),
         )
+        last = books.last_errors.get(project_id)  # kept in the store: it survives a restart
+        if last is not None:
+            entry.last_error_at, entry.last_error = iso(last[0]), last[1]
         if forwarder is not None:
-            last = forwarder.last_error.get(project_id)
-            if last is not None:
-                entry.last_error_at, entry.last_error = iso(last[0]), last[1]
             if upstream is not None:
                 waits = forwarder.states.get(upstream.envelope_url)
                 if waits is not None:

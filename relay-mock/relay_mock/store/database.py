@@ -162,6 +162,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     updated_at      REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (next_at) WHERE state = 'pending';
+-- The forwarder's last error per project (GET /inspect/forwarding), committed with the outcome
+-- it came with, so that it survives a restart.
+CREATE TABLE IF NOT EXISTS forward_errors (
+    project_id      INTEGER PRIMARY KEY,
+    at              REAL NOT NULL,
+    detail          TEXT NOT NULL
+);
 CREATE TRIGGER IF NOT EXISTS relay_views_follow_envelopes AFTER DELETE ON envelopes BEGIN
     DELETE FROM relay_views WHERE envelope_rowid = OLD.id;
 END;

@@ -61,10 +61,17 @@ class Backlog:
     oldest_queued_at: float | None
 
 
-def summary(conn: sqlite3.Connection) -> tuple[dict[int, Backlog], dict[str, int]]:
-    """Per project id the pending envelopes and when the oldest was acknowledged, and the
-    forwarding counters (`forward.<what>.<project id>`), read in one transaction: the writer moves
-    a row out of pending and counts it in the same commit, so the two always add up."""
+@dataclass(slots=True)
+class Summary:
+    backlog: dict[int, Backlog]  # per project id
+    counters: dict[str, int]  # forward.<what>.<project id>
+    last_errors: dict[int, tuple[float, str]]  # per project id: when, what
+
+
+def summary(conn: sqlite3.Connection) -> Summary:
+    """Per project id the pending envelopes and when the oldest was acknowledged, the forwarding
+    counters and the last errors, read in one transaction: the writer moves a row out of pending
+    and counts it in the same commit, so the two always add up."""
     conn.execute("BEGIN")
     try:
         backlog = {
@@ -76,9 +83,17 @@ def summary(conn: sqlite3.Connection) -> tuple[dict[int, Backlog], dict[str, int
         counters = {
             name: value for name, value in conn.execute("SELECT name, value FROM counters WHERE name LIKE 'forward.%'")
         }
+        errors = last_errors(conn)
     finally:
         conn.execute("COMMIT")
-    return backlog, counters
+    return Summary(backlog, counters, errors)
+
+
+def last_errors(conn: sqlite3.Connection) -> dict[int, tuple[float, str]]:
+    """The forwarder's last error per project id (when, what), as committed with its outcome."""
+    return {
+        int(r[0]): (float(r[1]), str(r[2])) for r in conn.execute("SELECT project_id, at, detail FROM forward_errors")
+    }
 
 
 def state_of(conn: sqlite3.Connection, rowid: int) -> sqlite3.Row | None:

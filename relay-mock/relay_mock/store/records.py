@@ -5,7 +5,7 @@ the telemetry rows and the live feed (none of which need each other to name them
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from relay_mock.store.index import ItemIndex
@@ -88,3 +88,5 @@ class OutboxChange:
     status: int | None = None
     detail: str | None = None
     uncertain: bool = False  # the send's outcome is unknown (it may have arrived)
+    # The last error per project id (when, what) the forwarder met in this round: kept in the store.
+    errors: dict[int, tuple[float, str]] = field(default_factory=dict)

@@ -349,6 +349,11 @@ class StoreWriter:
 
     def _change_outbox(self, conn: sqlite3.Connection, change: OutboxChange) -> None:
         now = time.time()
+        if change.errors:
+            conn.executemany(
+                "INSERT OR REPLACE INTO forward_errors (project_id, at, detail) VALUES (?, ?, ?)",
+                [(project_id, at, detail) for project_id, (at, detail) in change.errors.items()],
+            )
         for start in range(0, len(change.rowids), CHUNK):
             chunk = change.rowids[start : start + CHUNK]
             marks = ",".join("?" * len(chunk))
@@ -413,6 +418,7 @@ class StoreWriter:
     def _clear(self, conn: sqlite3.Connection) -> None:
         for table in ("items", "telemetry", "outbox", "envelopes", "refusals", "expectations", "counters"):
             conn.execute(f"DELETE FROM {table}")
+        conn.execute("DELETE FROM forward_errors")  # the forwarding counters' last errors go with them
         self.totals = Totals()
 
     def _bump(self, conn: sqlite3.Connection, name: str, amount: int) -> None:
