@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from relay_mock import __version__, models
-from relay_mock.inspection.forwarding import report as forwarding_report
+from relay_mock.forwarding.report import report as forwarding_report
 from relay_mock.inspection.operations import MAX_INDEX, OPERATIONS, Operation, Param
 from relay_mock.inspection.params import Args, BadParameter, envelope_filter, log_filter, parse_value
 from relay_mock.inspection.responses import ORJSONResponse
