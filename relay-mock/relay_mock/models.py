@@ -786,8 +786,8 @@ class Topology(TypedDict, total=False):
     __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
 
     call_ops: list[NonEmpty]
-    skew_tolerance_s: Annotated[float, Field(ge=0)]
-    flush_delay_s: Annotated[float, Field(ge=0)]
+    skew_tolerance_s: Annotated[float, Field(ge=0, allow_inf_nan=False)]
+    flush_delay_s: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     must_cross: dict[str, list[NonEmpty]]
     required_ops: list[RequiredOpsRule]
 

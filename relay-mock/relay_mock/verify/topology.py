@@ -14,20 +14,27 @@ states the rest, per topology. YAML (or the same as JSON), every key optional:
         status: [ok]               # optional: only transactions that ended so
         op_prefix: db
 
-`parse_topology` turns it into `VerifyConfig` changes, or raises TopologyError naming the key.
+`parse_topology` validates it through `models.Topology` (the schema `POST /inspect/verify`'s body
+is documented with, so the document and the validator cannot disagree) and turns it into
+`VerifyConfig` changes, or raises TopologyError naming the key.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Any
 
 import yaml
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 
+from relay_mock import models
 from relay_mock.verify.model import RequiredOps, VerifyConfig
 
-KEYS = {"call_ops", "skew_tolerance_s", "flush_delay_s", "must_cross", "required_ops"}
+# What pydantic adds to an error's path for the branch of a union it tried (`status` is a string
+# or a list of them): not a key of the file.
+UNION_BRANCHES = {"str", "constrained-str"}
+TOPOLOGY: TypeAdapter[models.Topology] = TypeAdapter(models.Topology)
 
 
 class TopologyError(ValueError):
@@ -49,64 +56,47 @@ def load_topology(text: str) -> dict[str, Any]:
 
 
 def parse_topology(data: Any, config: VerifyConfig) -> VerifyConfig:
-    if not isinstance(data, dict):
-        raise TopologyError("expectations file", "expected a mapping of settings")
-    unknown = sorted(set(data) - KEYS)
-    if unknown:
-        raise TopologyError(unknown[0], f"unknown key (known: {', '.join(sorted(KEYS))})")
+    try:
+        # Strict: a YAML `yes` is no number of seconds, `"5"` no list; an int is a float still.
+        topology = TOPOLOGY.validate_python(data, strict=True)
+    except ValidationError as exc:
+        raise _named(exc.errors()[0]) from None
     changes: dict[str, Any] = {}
-    if "call_ops" in data:
-        ops = _str_list(data["call_ops"], "call_ops")
-        changes["call_ops"] = tuple(dict.fromkeys(("http.client", *ops)))
-    if "skew_tolerance_s" in data:
-        changes["clock_skew_tolerance_s"] = _seconds(data["skew_tolerance_s"], "skew_tolerance_s")
-    if "flush_delay_s" in data:
-        changes["flush_delay_s"] = _seconds(data["flush_delay_s"], "flush_delay_s")
-    if "must_cross" in data:
-        must = data["must_cross"]
-        if not isinstance(must, dict):
-            raise TopologyError("must_cross", "expected a mapping: scenario -> list of services")
-        changes["must_cross"] = {
-            str(scenario): tuple(_str_list(services, f"must_cross.{scenario}")) for scenario, services in must.items()
-        }
-    if "required_ops" in data:
-        changes["required_ops"] = tuple(
-            _rule(rule, f"required_ops[{i}]") for i, rule in enumerate(_list(data["required_ops"], "required_ops"))
-        )
+    if "call_ops" in topology:
+        changes["call_ops"] = tuple(dict.fromkeys(("http.client", *topology["call_ops"])))
+    if "skew_tolerance_s" in topology:
+        changes["clock_skew_tolerance_s"] = float(topology["skew_tolerance_s"])
+    if "flush_delay_s" in topology:
+        changes["flush_delay_s"] = float(topology["flush_delay_s"])
+    if "must_cross" in topology:
+        changes["must_cross"] = {scenario: tuple(services) for scenario, services in topology["must_cross"].items()}
+    if "required_ops" in topology:
+        changes["required_ops"] = tuple(_rule(rule) for rule in topology["required_ops"])
     return replace(config, **changes)
 
 
-def _rule(rule: Any, where: str) -> RequiredOps:
-    if not isinstance(rule, dict):
-        raise TopologyError(where, "expected a mapping with service and op_prefix")
-    unknown = sorted(set(rule) - {"service", "transaction", "status", "op_prefix"})
-    if unknown:
-        raise TopologyError(f"{where}.{unknown[0]}", "unknown key (known: service, transaction, status, op_prefix)")
-    for key in ("service", "op_prefix"):
-        if not isinstance(rule.get(key), str) or not rule[key]:
-            raise TopologyError(f"{where}.{key}", "required, a non-empty string")
-    transaction = rule.get("transaction")
-    if transaction is not None and not isinstance(transaction, str):
-        raise TopologyError(f"{where}.transaction", "a string")
+def _rule(rule: models.RequiredOpsRule) -> RequiredOps:
     status = rule.get("status", [])
-    status = [status] if isinstance(status, str) else status
-    return RequiredOps(rule["service"], rule["op_prefix"], transaction, tuple(_str_list(status, f"{where}.status")))
+    return RequiredOps(
+        rule["service"],
+        rule["op_prefix"],
+        rule.get("transaction"),
+        (status,) if isinstance(status, str) else tuple(status),
+    )
 
 
-def _list(value: Any, where: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise TopologyError(where, "expected a list")
-    return value
-
-
-def _str_list(value: Any, where: str) -> list[str]:
-    items = _list(value, where)
-    if not all(isinstance(v, str) and v for v in items):
-        raise TopologyError(where, "expected a list of non-empty strings")
-    return items
-
-
-def _seconds(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise TopologyError(where, "expected a number of seconds >= 0")
-    return float(value)
+def _named(problem: ErrorDetails) -> TopologyError:
+    """The first problem pydantic found, as `where: what` in the file's own terms."""
+    where = ""
+    for part in problem["loc"]:
+        if isinstance(part, int):
+            where += f"[{part}]"
+        elif part == "[key]":
+            where += " (a key)"
+        elif part not in UNION_BRANCHES and not part.startswith(("list[", "function-")):
+            where += f"{'.' if where else ''}{part}"
+    if problem["type"] == "extra_forbidden":
+        return TopologyError(where, "unknown key")
+    if problem["type"] == "missing":
+        return TopologyError(where, "required")
+    return TopologyError(where or "expectations file", problem["msg"])
