@@ -1,4 +1,4 @@
-"""The forwarding phase of `make bench-relay` (issue 19): relay-mock forwarding every envelope to
+"""The forwarding phase of `make bench-relay`: relay-mock forwarding every envelope to
 an upstream (a second relay-mock) against the same relay-mock not forwarding, in one run.
 
 - ingest: envelopes/s and acknowledgement latency under the same load, forwarding off and on,
