@@ -226,7 +226,7 @@ def over_otlp(n: int, share: float) -> bool:
 
 
 async def fill(data_dir: Path, traces: int, otlp_share: float = 0.0) -> int:
-    from relay_mock.ingest import build_record
+    from relay_mock.ingest import IngestRequest, build_record
     from relay_mock.settings import RelaySettings, load_projects
     from relay_mock.store.records import ExpectationRows
     from relay_mock.store.writer import StoreWriter
@@ -252,13 +252,15 @@ async def fill(data_dir: Path, traces: int, otlp_share: float = 0.0) -> int:
                 build_record(
                     projects,
                     settings,
-                    project_part=str(project),
+                    IngestRequest(
+                        project_part=str(project),
+                        path=f"/api/{project}/integration/otlp/v1/traces/" if otel else f"/api/{project}/envelope/",
+                        headers={"x-sentry-auth": f"Sentry sentry_key={auth[project]}, sentry_version=7"},
+                        query_string="",
+                        body=raw,
+                        received_at=started + n * 0.001,
+                    ),
                     endpoint="envelope",
-                    path=f"/api/{project}/integration/otlp/v1/traces/" if otel else f"/api/{project}/envelope/",
-                    headers={"x-sentry-auth": f"Sentry sentry_key={auth[project]}, sentry_version=7"},
-                    query_string="",
-                    body=raw,
-                    received_at=started + n * 0.001,
                 )
             )
         rows.append(

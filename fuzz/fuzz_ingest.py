@@ -32,7 +32,7 @@ import zstandard
 from fuzz.harness import ContractViolation, check_items_inside, check_refusal, fuzz, instrumented
 
 with instrumented(__name__):  # coverage feedback from relay_mock only, and only as the fuzzer
-    from relay_mock.ingest import build_record
+    from relay_mock.ingest import IngestRequest, build_record
     from relay_mock.protocol.ingest_errors import IngestError
     from relay_mock.sandbox_projects import API
     from relay_mock.settings import RelaySettings, load_projects
@@ -125,13 +125,15 @@ def check_one(data: bytes) -> EnvelopeRecord | IngestError:
         record = build_record(
             PROJECTS,
             SETTINGS,
-            project_part=str(PROJECT_ID),
+            IngestRequest(
+                project_part=str(PROJECT_ID),
+                path=path,
+                headers=headers,
+                query_string=query,
+                body=case.body,
+                received_at=0.0,
+            ),
             endpoint=case.endpoint,
-            path=path,
-            headers=headers,
-            query_string=query,
-            body=case.body,
-            received_at=0.0,
         )
     except IngestError as exc:
         check_refusal(exc)

@@ -26,7 +26,7 @@ from fuzz.harness import ContractViolation, check_items_inside, check_refusal, f
 
 with instrumented(__name__):  # fuzz_ingest imports relay_mock too: inside, so it is instrumented
     from fuzz.fuzz_ingest import ENCODINGS, PROJECT_ID, PROJECTS, PUBLIC_KEY, SETTINGS, compress
-    from relay_mock.ingest import build_otlp_record
+    from relay_mock.ingest import IngestRequest, build_otlp_record
     from relay_mock.protocol import otlp
     from relay_mock.protocol.envelope import parse_envelope
     from relay_mock.protocol.ingest_errors import IngestError
@@ -90,13 +90,15 @@ def check_one(data: bytes) -> EnvelopeRecord | IngestError:
         record, converted = build_otlp_record(
             PROJECTS,
             SETTINGS,
-            project_part=str(PROJECT_ID),
+            IngestRequest(
+                project_part=str(PROJECT_ID),
+                path=f"/api/{PROJECT_ID}/integration/otlp/v1/{case.signal}/",
+                headers=headers,
+                query_string=query,
+                body=case.body,
+                received_at=0.0,
+            ),
             signal=case.signal,
-            path=f"/api/{PROJECT_ID}/integration/otlp/v1/{case.signal}/",
-            headers=headers,
-            query_string=query,
-            body=case.body,
-            received_at=0.0,
         )
     except IngestError as exc:
         check_refusal(exc)

@@ -21,6 +21,7 @@ import logging
 import re
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -128,19 +129,19 @@ class IngestApp:
                     raise _injected(verdict.rule)
             body = context["body"] = await self._read_body(receive, headers)
             context["size"] = len(body)
-            common: dict[str, Any] = {
-                "project_part": match["project"] if match is not None else "",
-                "path": scope["path"],
-                "headers": headers,
-                "query_string": scope.get("query_string", b"").decode("latin-1"),
-                "body": body,
-                "received_at": received_at,
-                "remote_addr": _client(scope),
-            }
+            request = IngestRequest(
+                path=scope["path"],
+                headers=headers,
+                body=body,
+                received_at=received_at,
+                project_part=match["project"] if match is not None else "",
+                query_string=scope.get("query_string", b"").decode("latin-1"),
+                remote_addr=_client(scope),
+            )
             converted: otlp.Converted | None = None
             if match is not None and match.re is OTLP_PATH:
                 build_otlp = functools.partial(
-                    build_otlp_record, self.projects, self.settings, signal=match["signal"], **common
+                    build_otlp_record, self.projects, self.settings, request, signal=match["signal"]
                 )
                 record, converted = (
                     build_otlp() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build_otlp)
@@ -150,8 +151,8 @@ class IngestApp:
                     build_record,
                     self.projects,
                     self.settings,
+                    request,
                     endpoint=match["endpoint"] if match is not None else "stream",
-                    **common,
                 )
                 record = build() if len(body) <= INLINE_BODY_MAX else await asyncio.to_thread(build)
             context.update(
@@ -289,30 +290,32 @@ async def _drop_connection(send: Any) -> None:
         await asyncio.sleep(0)
 
 
+@dataclass(frozen=True)
+class IngestRequest:
+    """What ingest reads of one HTTP request, whichever endpoint it came to."""
+
+    path: str
+    headers: dict[str, str]  # names in lower case
+    body: bytes  # as sent (still compressed)
+    received_at: float
+    project_part: str = ""  # the `{project}` of `/api/{project}/...` ("" on Spotlight's /stream)
+    query_string: str = ""
+    remote_addr: str | None = None
+
+
 def build_record(
-    projects: dict[int, Project],
-    settings: RelaySettings,
-    *,
-    project_part: str,
-    endpoint: str,
-    path: str,
-    headers: dict[str, str],
-    query_string: str,
-    body: bytes,
-    received_at: float,
-    remote_addr: str | None = None,
+    projects: dict[int, Project], settings: RelaySettings, request: IngestRequest, *, endpoint: str
 ) -> EnvelopeRecord:
     """Everything ingest does short of storing: project, auth, decoding, parsing, indexing.
 
     Pure (no I/O), so it can be fuzzed: any input yields a record or an IngestError.
     """
     if endpoint == "stream":
-        return _stream_record(
-            projects, settings, path=path, headers=headers, body=body, received_at=received_at, remote_addr=remote_addr
-        )
-    project_id = _project_id(project_part)
+        return _stream_record(projects, settings, request)
+    headers, body = request.headers, request.body
+    project_id = _project_id(request.project_part)
     _project(projects, project_id)
-    auth = auth_from_request(headers, query_string)
+    auth = auth_from_request(headers, request.query_string)
     encoding = normalise_encoding(headers.get("content-encoding"))
     if endpoint == "store":
         # One event per request: Relay holds the whole body to the per-event limit.
@@ -331,38 +334,28 @@ def build_record(
     project = _authorise(projects, project_id, auth)
     items = index_envelope(envelope, max_event_bytes=settings.max_event_bytes)
     return EnvelopeRecord(
-        received_at=received_at,
+        received_at=request.received_at,
         project_id=project.id,
         project=project.name,
         public_key=auth.public_key,
         auth_form=auth.form,
         sdk_client=auth.client,
         endpoint=endpoint,
-        path=path,
+        path=request.path,
         content_encoding=encoding,
-        compressed_size=len(body),
+        compressed_size=len(request.body),
         raw=raw,
         header=envelope.header,
         items=items,
-        user_agent=headers.get("user-agent"),
-        remote_addr=remote_addr,
+        user_agent=request.headers.get("user-agent"),
+        remote_addr=request.remote_addr,
         event_id=_event_id(envelope),
         trace_id=envelope_trace_id(envelope, items),
     )
 
 
 def build_otlp_record(
-    projects: dict[int, Project],
-    settings: RelaySettings,
-    *,
-    project_part: str,
-    signal: str,
-    path: str,
-    headers: dict[str, str],
-    query_string: str,
-    body: bytes,
-    received_at: float,
-    remote_addr: str | None = None,
+    projects: dict[int, Project], settings: RelaySettings, request: IngestRequest, *, signal: str
 ) -> tuple[EnvelopeRecord, otlp.Converted]:
     """An OTLP/HTTP request as a record of the store, and what it converted (for the answer).
 
@@ -371,9 +364,10 @@ def build_otlp_record(
     `otlp_request` item with the request body as it came (decompressed), which /raw serves.
     Pure, like build_record.
     """
-    project_id = _project_id(project_part)
+    headers, body, received_at = request.headers, request.body, request.received_at
+    project_id = _project_id(request.project_part)
     _project(projects, project_id)
-    auth = auth_from_request(headers, query_string)
+    auth = auth_from_request(headers, request.query_string)
     if auth is None:
         raise AuthError(
             "missing authorization",
@@ -418,21 +412,21 @@ def build_otlp_record(
     items.append(ItemIndex(idx=len(containers), type="otlp_request", offset=offset, length=len(decoded)))
     raw = b"\n".join(parts)
     record = EnvelopeRecord(
-        received_at=received_at,
+        received_at=request.received_at,
         project_id=project.id,
         project=project.name,
         public_key=auth.public_key,
         auth_form=auth.form,
         sdk_client=auth.client,
         endpoint=f"otlp_{signal}",
-        path=path,
+        path=request.path,
         content_encoding=encoding,
-        compressed_size=len(body),
+        compressed_size=len(request.body),
         raw=raw,
         header=header,
         items=items,
-        user_agent=headers.get("user-agent"),
-        remote_addr=remote_addr,
+        user_agent=request.headers.get("user-agent"),
+        remote_addr=request.remote_addr,
         trace_id=next((item.trace_id for item in items if item.trace_id), None),
     )
     return record, converted
@@ -446,40 +440,31 @@ def _project_id(project_part: str) -> int:
     return int(project_part)
 
 
-def _stream_record(
-    projects: dict[int, Project],
-    settings: RelaySettings,
-    *,
-    path: str,
-    headers: dict[str, str],
-    body: bytes,
-    received_at: float,
-    remote_addr: str | None,
-) -> EnvelopeRecord:
+def _stream_record(projects: dict[int, Project], settings: RelaySettings, request: IngestRequest) -> EnvelopeRecord:
     """An envelope posted to Spotlight's `/stream`: decoded and parsed under the same limits as
     `/api/<id>/envelope/`, no credentials asked, stored as the project its header names when
     relay-mock knows the key, else as the `spotlight` project."""
-    encoding = normalise_encoding(headers.get("content-encoding"))
-    raw = decode_body(body, encoding, max_size=settings.max_envelope_bytes)
+    encoding = normalise_encoding(request.headers.get("content-encoding"))
+    raw = decode_body(request.body, encoding, max_size=settings.max_envelope_bytes)
     envelope = parse_envelope(raw)
     project, public_key = attribute(projects, envelope.header)
     items = index_envelope(envelope, max_event_bytes=settings.max_event_bytes)
     return EnvelopeRecord(
-        received_at=received_at,
+        received_at=request.received_at,
         project_id=project.id,
         project=project.name,
         public_key=public_key,
         auth_form="spotlight",
         sdk_client=_header_sdk(envelope.header),
         endpoint="stream",
-        path=path,
+        path=request.path,
         content_encoding=encoding,
-        compressed_size=len(body),
+        compressed_size=len(request.body),
         raw=raw,
         header=envelope.header,
         items=items,
-        user_agent=headers.get("user-agent"),
-        remote_addr=remote_addr,
+        user_agent=request.headers.get("user-agent"),
+        remote_addr=request.remote_addr,
         event_id=_event_id(envelope),
         trace_id=envelope_trace_id(envelope, items),
     )

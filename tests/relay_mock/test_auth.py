@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from relay_mock.ingest import build_record
+from relay_mock.ingest import IngestRequest, build_record
 from relay_mock.protocol.auth import Auth, auth_from_request
 from relay_mock.protocol.ingest_errors import AuthError, IngestError, ProjectRejected
 from relay_mock.settings import Project, RelaySettings, load_projects
@@ -45,13 +45,15 @@ def ingest(projects: dict[int, Project], settings: RelaySettings) -> Ingest:
         return build_record(
             projects,
             settings,
-            project_part=project,
+            IngestRequest(
+                project_part=project,
+                path=f"/api/{project}/envelope/",
+                headers=headers or {},
+                query_string=query,
+                body=body,
+                received_at=0.0,
+            ),
             endpoint="envelope",
-            path=f"/api/{project}/envelope/",
-            headers=headers or {},
-            query_string=query,
-            body=body,
-            received_at=0.0,
         )
 
     return ingest

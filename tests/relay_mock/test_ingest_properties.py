@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fuzz.fuzz_ingest import DSN, PUBLIC_KEY, compress
-from relay_mock.ingest import build_record
+from relay_mock.ingest import IngestRequest, build_record
 from relay_mock.protocol.decoding import decode_body
 from relay_mock.protocol.envelope import parse_envelope
 from relay_mock.protocol.ingest_errors import IngestError, PayloadTooLarge
@@ -145,13 +145,15 @@ def ingest(body: bytes, encoding: str, *, endpoint: str = "envelope") -> Envelop
         return build_record(
             PROJECTS,
             SETTINGS,
-            project_part="1",
+            IngestRequest(
+                project_part="1",
+                path=f"/api/1/{endpoint}/",
+                headers=headers,
+                query_string="",
+                body=body,
+                received_at=0.0,
+            ),
             endpoint=endpoint,
-            path=f"/api/1/{endpoint}/",
-            headers=headers,
-            query_string="",
-            body=body,
-            received_at=0.0,
         )
     except IngestError as exc:
         assert 400 <= exc.status < 500, (exc.status, exc.detail)

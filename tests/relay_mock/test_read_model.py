@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 
-from relay_mock.ingest import build_record
+from relay_mock.ingest import IngestRequest, build_record
 from relay_mock.live import feed_entry
 from relay_mock.models import LiveEnvelope, as_json
 from relay_mock.settings import RelaySettings, load_projects
@@ -57,13 +57,15 @@ def records(settings: RelaySettings) -> list[EnvelopeRecord]:
         build_record(
             load_projects({}),
             settings,
-            project_part="1",
+            IngestRequest(
+                project_part="1",
+                path="/api/1/envelope/",
+                headers={"x-sentry-auth": f"Sentry sentry_key={PUBLIC_KEY}, sentry_version=7"},
+                query_string="",
+                body=body,
+                received_at=1_800_000_000.0 + n,
+            ),
             endpoint="envelope",
-            path="/api/1/envelope/",
-            headers={"x-sentry-auth": f"Sentry sentry_key={PUBLIC_KEY}, sentry_version=7"},
-            query_string="",
-            body=body,
-            received_at=1_800_000_000.0 + n,
         )
         for n, body in enumerate(BODIES)
     ]
