@@ -162,7 +162,7 @@ async def _search_logs(request: Request, args: dict[str, Any]) -> Any:
     if "filters" in args:
         return Answer(await spotlight_tools.search_logs(reader, args["filters"]))
     page = await reader.run(telemetry.list_records, log_filter(Args(args)), limit=args["limit"])
-    return {"logs": page["records"]}
+    return {"logs": [as_json(record) for record in page.records]}
 
 
 async def _get_error(request: Request, args: dict[str, Any]) -> Any:

@@ -18,4 +18,4 @@ async def list_logs(request: Request) -> Response:
     page = await reader.run(
         telemetry.list_records, log_filter(args), limit=args.integer("limit"), cursor=args.get("cursor")
     )
-    return respond(models.LogPage, {"logs": page["records"], "next_cursor": page["next_cursor"]})
+    return respond(models.LogPage, models.LogPage(logs=page.records, next_cursor=page.next_cursor))

@@ -34,9 +34,9 @@ async def list_metrics(request: Request) -> Response:
     args = args_of(request)
     flt = metric_filter(args)
     page = await reader.run(telemetry.list_records, flt, limit=args.integer("limit"), cursor=args.get("cursor"))
-    body = {"points": page["records"], "next_cursor": page["next_cursor"]}
+    body = models.MetricPage(points=page.records, next_cursor=page.next_cursor)
     if args.flag("series"):
-        body["series"] = await reader.run(
+        body.series = await reader.run(
             telemetry.metric_series, flt, bucket_s=args.number("bucket"), max_points=args.integer("max_points")
         )
     return respond(models.MetricPage, body)

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from relay_mock.models import LeakedItem, LeakReport, ProjectRef
+from relay_mock.models import LeakedItem, LeakReport, ProjectRef, RelayVerdictCounts
 from relay_mock.store.records import rowid_of
 from relay_mock.store.values import iso
 
@@ -135,29 +135,22 @@ def list_leaks(
     return LeakReport(items=items, leaks=leaks, covers=NOT_COVERED, pending_envelopes=pending_envelopes)
 
 
-def verdict_counts(conn: sqlite3.Connection) -> dict[str, Any]:
+def verdict_counts(conn: sqlite3.Connection) -> dict[str, RelayVerdictCounts]:
     """Per project: items Relay would store as sent, repair (normalization errors), reject, or
     that could not be computed; values scrubbed; items with leaks."""
-    by_project: dict[str, Any] = {}
+    by_project: dict[str, RelayVerdictCounts] = {}
     for row in conn.execute(
         "SELECT e.project, v.verdict, count(*) AS n, sum(v.scrubbed) AS scrubbed,"
         " sum(v.leaks IS NOT NULL) AS leaky, sum(v.errors) AS errors"
         " FROM relay_views v JOIN envelopes e ON e.id = v.envelope_rowid GROUP BY 1, 2"
     ):
-        entry = by_project.setdefault(
-            row["project"],
-            {
-                "ok": 0,
-                "repaired": 0,
-                "rejected": 0,
-                "failed": 0,
-                "normalization_errors": 0,
-                "scrubbed_values": 0,
-                "items_with_leaks": 0,
-            },
-        )
-        entry[row["verdict"]] = row["n"]
-        entry["normalization_errors"] += row["errors"] or 0
-        entry["scrubbed_values"] += row["scrubbed"] or 0
-        entry["items_with_leaks"] += row["leaky"] or 0
+        counts = by_project.get(row["project"])
+        if counts is None:
+            counts = by_project[row["project"]] = RelayVerdictCounts(
+                ok=0, repaired=0, rejected=0, failed=0, normalization_errors=0, scrubbed_values=0, items_with_leaks=0
+            )
+        setattr(counts, row["verdict"], row["n"])
+        counts.normalization_errors += row["errors"] or 0
+        counts.scrubbed_values += row["scrubbed"] or 0
+        counts.items_with_leaks += row["leaky"] or 0
     return by_project

@@ -14,10 +14,19 @@ from typing import Any
 
 import orjson
 
+from relay_mock.models import Bucket, LogRecord, MetricPoint, MetricSeries, SeriesPoint
 from relay_mock.store.records import EnvelopeRecord
 
 BODY_CHARS = 2000
 MAX_SERIES_ROWS = 200_000
+
+
+@dataclass(slots=True)
+class RecordPage:
+    """A page of logs or metric points, newest first; `next_cursor` reads the next one."""
+
+    records: list[LogRecord | MetricPoint]
+    next_cursor: str | None
 
 
 # The writer inserts `rows(envelopes)` with this, in the transaction that stores the envelopes.
@@ -114,7 +123,7 @@ def list_records(
     limit: int,
     cursor: tuple[int, int, int] | None = None,
     attributes: bool = True,
-) -> dict[str, Any]:
+) -> RecordPage:
     """Newest first (arrival order), `limit` per page, each with its attributes."""
     where, params = flt.where()
     if cursor is not None:
@@ -128,10 +137,10 @@ def list_records(
     more = len(rows) > limit
     rows = rows[:limit]
     found = record_attributes(conn, rows) if attributes else {}
-    return {
-        "records": [_record_json(row, found.get((row["envelope_rowid"], row["idx"], row["n"]))) for row in rows],
-        "next_cursor": encode_cursor(rows[-1]) if more and rows else None,
-    }
+    return RecordPage(
+        records=[_record(row, found.get((row["envelope_rowid"], row["idx"], row["n"]))) for row in rows],
+        next_cursor=encode_cursor(rows[-1]) if more and rows else None,
+    )
 
 
 def record_attributes(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> dict[tuple[int, int, int], Any]:
@@ -165,7 +174,7 @@ def _plain_attributes(attributes: Any) -> dict[str, Any]:
     return {key: value.get("value") if isinstance(value, dict) else value for key, value in attributes.items()}
 
 
-def _record_json(row: sqlite3.Row, attributes: dict[str, Any] | None) -> dict[str, Any]:
+def _record(row: sqlite3.Row, attributes: dict[str, Any] | None) -> LogRecord | MetricPoint:
     record: dict[str, Any] = {
         "id": encode_cursor(row),
         "kind": row["kind"],
@@ -182,12 +191,13 @@ def _record_json(row: sqlite3.Row, attributes: dict[str, Any] | None) -> dict[st
         record.update(name=row["name"], type=row["metric_type"], value=row["value"], unit=row["unit"])
     if attributes is not None:
         record["attributes"] = attributes
-    return record
+    # Built from keyword arguments, so a field left out stays unset and out of the JSON.
+    return LogRecord(**record) if row["kind"] == "log" else MetricPoint(**record)
 
 
 def metric_series(
     conn: sqlite3.Connection, flt: TelemetryFilter, *, bucket_s: float, max_points: int
-) -> list[dict[str, Any]]:
+) -> list[MetricSeries]:
     """Per metric (name, type, unit, service): its raw points (oldest first, at most
     `max_points`, the newest kept) and aggregates per time bucket of `bucket_s` seconds."""
     where, params = flt.where()
@@ -227,11 +237,9 @@ def metric_series(
         bucket["last"] = row["value"]
     result = []
     for entry in series.values():
-        buckets = list(entry.pop("buckets").values())
-        for bucket in buckets:
-            bucket["avg"] = bucket["sum"] / bucket["count"]
-        entry["truncated"] = len(entry["points"]) > max_points
-        entry["points"] = entry["points"][-max_points:]
-        entry["buckets"] = buckets
-        result.append(entry)
-    return sorted(result, key=lambda s: (s["name"], s["service"]))
+        buckets = [Bucket(**bucket, avg=bucket["sum"] / bucket["count"]) for bucket in entry.pop("buckets").values()]
+        points = [SeriesPoint(**point) for point in entry.pop("points")]
+        result.append(
+            MetricSeries(**entry, points=points[-max_points:], truncated=len(points) > max_points, buckets=buckets)
+        )
+    return sorted(result, key=lambda s: (s.name or "", s.service or ""))
