@@ -220,10 +220,15 @@ DATABASE_FAILURE = re.compile(
 )
 
 
-def database_errors(since: float, until: float) -> dict[str, dict[str, int]]:
-    """Per service, the error events captured in the window whose type or message names the
-    database failure, counted by exception type."""
-    found: dict[str, dict[str, int]] = {}
+def database_errors(since: float, until: float) -> dict[str, Any]:
+    """The error events captured in the window whose type or message names the database
+    failure: per service counted by exception type (`by_type`) and by the transaction that
+    reported them (`by_transaction`), and each trace a service reported more than once
+    (`reported_twice`: Locust starts a trace per request, so one failed request reported twice
+    by one service shows as its trace twice)."""
+    by_type: dict[str, dict[str, int]] = {}
+    by_transaction: dict[str, dict[str, int]] = {}
+    per_trace: dict[tuple[str, str], int] = {}
     with RelayClient(RELAY, timeout=30) as relay:
         for service in SERVICES:
             cursor: int | None = None
@@ -233,13 +238,20 @@ def database_errors(since: float, until: float) -> dict[str, dict[str, int]]:
                     at = error.timestamp or 0.0
                     text = f"{error.type or ''} {error.value or ''} {error.message or ''}"
                     if since <= at <= until and DATABASE_FAILURE.search(text):
-                        by_type = found.setdefault(service, {})
-                        by_type[error.type or "(no type)"] = by_type.get(error.type or "(no type)", 0) + 1
+                        _count(by_type.setdefault(service, {}), error.type or "(no type)")
+                        _count(by_transaction.setdefault(service, {}), error.transaction or "(no transaction)")
+                        if error.trace_id:
+                            per_trace[(service, error.trace_id)] = per_trace.get((service, error.trace_id), 0) + 1
                 oldest = min((e.timestamp or 0.0 for e in page.errors), default=0.0)
                 if page.next_cursor is None or oldest < since:
                     break
                 cursor = page.next_cursor
-    return found
+    twice = sorted(f"{service} {trace_id} x{n}" for (service, trace_id), n in per_trace.items() if n > 1)
+    return {"by_type": by_type, "by_transaction": by_transaction, "reported_twice": twice}
+
+
+def _count(counts: dict[str, int], key: str) -> None:
+    counts[key] = counts.get(key, 0) + 1
 
 
 def api_unavailable_errors(since: float, until: float) -> int:
@@ -598,7 +610,9 @@ def print_report(report: dict[str, Any]) -> None:
         print(
             f"Postgres back {database['postgres_back_after_s']} s after the restart began; "
             f"{database['failed_requests']} requests failed until recovery; database errors the SDKs reported: "
-            f"{database['error_events'] or 'none'}"
+            f"{database['error_events']['by_type'] or 'none'}, by transaction "
+            f"{database['error_events']['by_transaction'] or 'none'}; reported twice: "
+            f"{database['error_events']['reported_twice'] or 'none'}"
         )
     for name, phase in report["phases"].items():
         w = phase["windows"]

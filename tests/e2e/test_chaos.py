@@ -134,12 +134,17 @@ def _recovered_from_the_restart(report: dict[str, Any]) -> None:
 
 def _sdks_reported_the_outage(database: dict[str, Any]) -> None:
     """Users saw the outage, and api's SDK told Sentry what failed: error events naming the
-    database failure, captured between the restart and the recovery; never more of them than
-    requests failed (one event per failed request at most)."""
+    database failure, captured between the restart and the recovery; no request reported twice
+    by one service (its trace carries one such event per service at most).
+
+    Not compared: the number of events against the number of failed requests. The two are
+    timed by different clocks (the SDK's capture inside the service, Locust's answer outside
+    it), so a request failing at the window's edge falls on one side for one and the other side
+    for the other (CI saw 6 events for 5 failed requests)."""
     assert database["failed_requests"] > 0, database
-    by_service = {service: sum(types.values()) for service, types in database["error_events"].items()}
-    assert by_service.get("api", 0) > 0, database
-    assert sum(by_service.values()) <= database["failed_requests"], database
+    events = database["error_events"]
+    assert sum(events["by_type"].get("api", {}).values()) > 0, database
+    assert events["reported_twice"] == [], database
 
 
 def test_both_services_recover_from_a_postgres_restart_on_their_own(stack: Stack, tmp_path: Path) -> None:

@@ -86,9 +86,17 @@ DB_RESTART: dict[str, Any] = {
     "database": {
         "postgres_back_at": 1_700_000_012.1,
         "failed_requests": 40,
-        "error_events": {"api": {"ConnectionRefusedError": 25}, "downstream": {"CannotConnectNowError": 5}},
+        "error_events": {
+            "by_type": {"api": {"ConnectionRefusedError": 25}, "downstream": {"CannotConnectNowError": 5}},
+            "by_transaction": {"api": {"/orders": 25}, "downstream": {"/inventory/reserve": 5}},
+            "reported_twice": [],
+        },
     },
 }
+
+
+def _events(by_type: dict[str, Any], reported_twice: list[str] | None = None) -> dict[str, Any]:
+    return {"error_events": {"by_type": by_type, "by_transaction": {}, "reported_twice": reported_twice or []}}
 
 
 def test_a_db_restart_with_the_sdks_reporting_passes() -> None:
@@ -99,10 +107,13 @@ def test_a_db_restart_with_the_sdks_reporting_passes() -> None:
 @pytest.mark.parametrize(
     "database",
     [
-        pytest.param({"error_events": {}}, id="sdk-switched-off"),
-        pytest.param({"error_events": {"downstream": {"CannotConnectNowError": 5}}}, id="api-reported-nothing"),
+        pytest.param(_events({}), id="sdk-switched-off"),
+        pytest.param(_events({"downstream": {"CannotConnectNowError": 5}}), id="api-reported-nothing"),
         pytest.param({"failed_requests": 0}, id="nobody-saw-the-outage"),
-        pytest.param({"error_events": {"api": {"ConnectionRefusedError": 41}}}, id="more-errors-than-failures"),
+        pytest.param(
+            _events({"api": {"ConnectionRefusedError": 26}}, ["api 4bf92f3577b34da6a3ce929d0e0e4736 x2"]),
+            id="one-request-reported-twice",
+        ),
     ],
 )
 def test_the_outage_checks_reject(database: dict[str, Any]) -> None:
