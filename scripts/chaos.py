@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,9 +227,9 @@ def database_errors(since: float, until: float) -> dict[str, Any]:
     reported them (`by_transaction`), and each trace a service reported more than once
     (`reported_twice`: Locust starts a trace per request, so one failed request reported twice
     by one service shows as its trace twice)."""
-    by_type: dict[str, dict[str, int]] = {}
-    by_transaction: dict[str, dict[str, int]] = {}
-    per_trace: dict[tuple[str, str], int] = {}
+    by_type: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    by_transaction: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    per_trace: Counter[tuple[str, str]] = Counter()
     with RelayClient(RELAY, timeout=30) as relay:
         for service in SERVICES:
             cursor: int | None = None
@@ -238,20 +239,20 @@ def database_errors(since: float, until: float) -> dict[str, Any]:
                     at = error.timestamp or 0.0
                     text = f"{error.type or ''} {error.value or ''} {error.message or ''}"
                     if since <= at <= until and DATABASE_FAILURE.search(text):
-                        _count(by_type.setdefault(service, {}), error.type or "(no type)")
-                        _count(by_transaction.setdefault(service, {}), error.transaction or "(no transaction)")
+                        by_type[service][error.type or "(no type)"] += 1
+                        by_transaction[service][error.transaction or "(no transaction)"] += 1
                         if error.trace_id:
-                            per_trace[(service, error.trace_id)] = per_trace.get((service, error.trace_id), 0) + 1
+                            per_trace[(service, error.trace_id)] += 1
                 oldest = min((e.timestamp or 0.0 for e in page.errors), default=0.0)
                 if page.next_cursor is None or oldest < since:
                     break
                 cursor = page.next_cursor
     twice = sorted(f"{service} {trace_id} x{n}" for (service, trace_id), n in per_trace.items() if n > 1)
-    return {"by_type": by_type, "by_transaction": by_transaction, "reported_twice": twice}
-
-
-def _count(counts: dict[str, int], key: str) -> None:
-    counts[key] = counts.get(key, 0) + 1
+    return {
+        "by_type": {service: dict(counts) for service, counts in by_type.items()},
+        "by_transaction": {service: dict(counts) for service, counts in by_transaction.items()},
+        "reported_twice": twice,
+    }
 
 
 def api_unavailable_errors(since: float, until: float) -> int:
