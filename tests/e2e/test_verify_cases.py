@@ -248,6 +248,18 @@ def test_a_lost_downstream_transaction_fails_despite_unrelated_drops_and_refusal
     assert f"verify-traces: exit status {EXIT_FAILED} " in result.stderr, result.stderr
 
 
+def test_an_empty_window_is_not_a_pass_make_says_nothing_to_verify(stack: Stack, tmp_path: Path) -> None:
+    # A window in which nothing can have arrived (it opens in an hour), as when the services'
+    # DSNs point at another host: make fails with the verifier's "nothing to verify", never PASSED.
+    result, report = _verify_traces(stack, tmp_path, SINCE=str(time.time() + 3600))
+
+    assert (report["ok"], report["outcome"], report["exit_status"]) == (False, "NOTHING TO VERIFY", 3), report
+    assert any("DSN" in reason for reason in report["nothing_to_verify"]), report["nothing_to_verify"]
+    assert result.returncode == 2, result.stderr  # make's own code for any failed recipe
+    assert "verify-traces: exit status 3 " in result.stderr, result.stderr
+    assert "NOTHING TO VERIFY" in result.stdout, result.stdout[-3000:]
+
+
 def test_calls_that_never_reached_a_stopped_downstream_owe_it_nothing(stack: Stack, tmp_path: Path) -> None:
     since = time.time()
     stack.compose("stop", "downstream")
